@@ -1,0 +1,3 @@
+from divergan.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""divergan.objectives"""
