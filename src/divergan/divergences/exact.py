@@ -23,7 +23,7 @@ import torch
 from scipy import integrate
 
 from divergan.divergences.distributions import Discrete, Distribution, Normal
-from divergan.divergences.table import FDivergence
+from divergan.divergences.table import FDivergence, gaussian_crossings
 from divergan.divergences.table import get as get_fdivergence
 from divergan.errors import UserError
 
@@ -94,19 +94,7 @@ def discrete_f_divergence(fdiv: FDivergence, p: Discrete, q: Discrete) -> float:
 
 
 def _crossings(p: Normal, q: Normal) -> list[float]:
-    """The real points where two 1-D Gaussian densities are equal (0, 1 or 2 of them)."""
-    (m1,), (s1,), (m2,), (s2,) = p.mu, p.sigma, q.mu, q.sigma
-    # log p − log q = a x² + b x + c
-    a = 1 / (2 * s2**2) - 1 / (2 * s1**2)
-    b = m1 / s1**2 - m2 / s2**2
-    c = m2**2 / (2 * s2**2) - m1**2 / (2 * s1**2) + math.log(s2 / s1)
-    if abs(a) < 1e-300:
-        return [] if b == 0 else [-c / b]
-    disc = b * b - 4 * a * c
-    if disc < 0:
-        return []
-    r = math.sqrt(disc)
-    return sorted({(-b - r) / (2 * a), (-b + r) / (2 * a)})
+    return gaussian_crossings(p.mu[0], p.sigma[0], q.mu[0], q.sigma[0])
 
 
 def _breakpoints(p: Normal, q: Normal) -> list[float]:

@@ -35,6 +35,7 @@ over the table then covers it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -152,6 +153,45 @@ def _from_power(alpha: float, scale: float) -> Callable[[Tensor, Tensor, Tensor,
     return value
 
 
+def gaussian_crossings(m1: float, s1: float, m2: float, s2: float) -> list[float]:
+    """The real x where the 1-D densities N(m1, s1²) and N(m2, s2²) are equal (0, 1 or 2 points).
+
+    log p − log q = a x² + b x + c with a = 1/(2 s2²) − 1/(2 s1²), b = m1/s1² − m2/s2²,
+    c = m2²/(2 s2²) − m1²/(2 s1²) + log(s2/s1).
+    """
+    a = 1 / (2 * s2**2) - 1 / (2 * s1**2)
+    b = m1 / s1**2 - m2 / s2**2
+    c = m2**2 / (2 * s2**2) - m1**2 / (2 * s1**2) + math.log(s2 / s1)
+    if abs(a) < 1e-300:
+        return [] if b == 0 else [-c / b]
+    disc = b * b - 4 * a * c
+    if disc < 0:
+        return []
+    r = math.sqrt(disc)
+    return sorted({(-b - r) / (2 * a), (-b + r) / (2 * a)})
+
+
+def _normal_tv(mu_p: Tensor, s_p: Tensor, mu_q: Tensor, s_q: Tensor) -> float:
+    """TV between 1-D Gaussians: sup_A P(A) − Q(A) is attained at A = {p > q}, a union of intervals
+    between the crossing points, so TV = Σ over those intervals of ΔΦ_P − ΔΦ_Q."""
+    from scipy.stats import norm
+
+    if mu_p.numel() != 1:
+        raise UserError("no closed form for tv between n-D Gaussians; pass samples to estimate it")
+    m1, s1, m2, s2 = float(mu_p), float(s_p), float(mu_q), float(s_q)
+    edges = [-INF, *gaussian_crossings(m1, s1, m2, s2), INF]
+    total = 0.0
+    for lo, hi in itertools.pairwise(edges):
+        mid = (lo + hi) / 2 if math.isfinite(lo + hi) else (hi - 1 if math.isfinite(hi) else lo + 1)
+        if not math.isfinite(mid):
+            mid = 0.0
+        if norm.logpdf(mid, m1, s1) > norm.logpdf(mid, m2, s2):
+            total += (norm.cdf(hi, m1, s1) - norm.cdf(lo, m1, s1)) - (
+                norm.cdf(hi, m2, s2) - norm.cdf(lo, m2, s2)
+            )
+    return total
+
+
 # --- Lambert W on the principal branch, differentiable ---------------------------------------------
 def lambertw_exp(x: Tensor) -> Tensor:
     """w = W(e^x), i.e. the solution of w + log w = x, for any real x (no overflow for large x).
@@ -210,13 +250,15 @@ def _pearson() -> FDivergence:
     return FDivergence(
         name="pearson",
         f=lambda u: (u - 1) ** 2,
-        f_star=lambda t: 0.25 * t**2 + t,
+        # f-GAN's ¼t² + t is the conjugate of (u − 1)² over all of R; over u ≥ 0 the supremum sits
+        # at u = 0 once t < −2, so the true conjugate is −1 there (a tighter bound, same value at t ≥ −2)
+        f_star=lambda t: torch.where(t >= -2, 0.25 * t**2 + t, torch.full_like(t, -1.0)),
         f_prime=lambda u: 2 * (u - 1),
         activation=lambda v: v,
         domain=(-INF, INF),
         f0=1.0,
         slope_inf=INF,
-        formulas={"f": "(u - 1)^2", "f*": "t^2/4 + t", "g_f": "v"},
+        formulas={"f": "(u - 1)^2", "f*": "t^2/4 + t (t >= -2), -1 (t < -2)", "g_f": "v"},
         normal=_from_power(2.0, 1.0),  # ∫p²/q − 1
         description="Pearson χ² = ∫ (p - q)²/q",
     )
@@ -341,6 +383,7 @@ def _tv() -> FDivergence:
         f0=0.5,
         slope_inf=0.5,
         formulas={"f": "|u - 1| / 2", "f*": "t on |t| <= 1/2", "g_f": "tanh(v) / 2"},
+        normal=_normal_tv,
         description="total variation ½∫|p - q| = sup_A |P(A) - Q(A)|, in [0, 1]",
     )
 
