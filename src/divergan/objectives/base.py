@@ -37,6 +37,8 @@ class Objective:
             optimal critic (D* = p_r/(p_r + p_g) gives log D/(1 − D); f-GAN gives (f')⁻¹(T)); None if
             the objective has no such identity. Used by density-ratio samplers.
         params: the parameters this objective was built with.
+        critic_outputs: how many numbers the critic returns per sample: 1 for every objective on a
+            scalar critic V(x), shape (B,); K > 1 for feature critics (``mmd-gan``), shape (B, K).
     """
 
     name: str
@@ -50,6 +52,7 @@ class Objective:
     optimizer: str = "adam"
     density_ratio: Callable[[Tensor], Tensor] | None = None
     params: dict[str, float | str] = field(default_factory=dict)
+    critic_outputs: int = 1
 
     @property
     def needs_critic(self) -> bool:

@@ -1,0 +1,339 @@
+r"""Every GAN objective by name: ``get_objective(name, **params) -> Objective``.
+
+Names (``names()`` lists them in this order):
+
+=====================  =================================================  ==============================
+name                   game                                               params (default)
+=====================  =================================================  ==============================
+minimax                original GAN, saturating generator (seed 000 eq 1)  —
+non-saturating         original critic, generator −E log D(G(z))           —
+fgan-<f>               f-GAN for every entry f of the divergence table     generator ("alt" | "saddle"),
+                       (seed 000 eq 7): fgan-kl, fgan-reverse-kl,          plus alpha (0.5) for
+                       fgan-pearson, fgan-neyman, fgan-squared-hellinger,  fgan-alpha, pi (0.5) for
+                       fgan-js, fgan-gan, fgan-tv, fgan-jeffrey,           fgan-js-pi
+                       fgan-alpha, fgan-js-pi
+lsgan                  least squares (Mao et al. 2017)                    a (0), b (1), c (1)
+wgan                   Wasserstein, weight clipping, RMSProp               clip (0.01)
+wgan-gp                Wasserstein + gradient penalty, Adam                weight = λ (10)
+hinge                  hinge critic, generator −E V(G(z))                 —
+mmd                    critic-free MMD² (seed 000 eq 13)                   bandwidths (0.1..10 mixture)
+mmd-gan                MMD² of learned critic features (B, K)              features (16), bandwidths
+                                                                           ("1,2,4,8,16"), clip (0.01)
+js-pi                  π-weighted classifier game (seed 000 eq 17)         pi (0.5)
+=====================  =================================================  ==============================
+
+``fgan-<f>`` is the f-divergence's table name behind ``fgan-``: one objective per entry, generated from
+:data:`divergan.divergences.table.TABLE`, so a new entry there is a new objective here. Its generator
+loss defaults to the f-GAN paper's "alternative" −E g_f(V(G(z))) (``generator="alt"``); the saddle
+loss −E f*(g_f(V(G(z)))) of eq. 7 is ``generator="saddle"``.
+
+Parameters may be given as numbers or as strings (as from a command line); ``None`` means the default.
+Unknown names, unknown parameters and values out of range raise :class:`~divergan.errors.UserError`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from torch import Tensor
+
+from divergan.divergences import table as ftable
+from divergan.errors import UserError
+from divergan.objectives import losses as L
+from divergan.objectives.base import Objective
+from divergan.objectives.fgan import conjugate_of_activation, log_density_ratio
+from divergan.objectives.penalties import gradient_penalty
+
+#: the RBF bandwidths MMD-GAN uses on critic features (Li et al. 2017, their code's sigma_list)
+MMD_GAN_BANDWIDTHS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+# --- parameter parsing ----------------------------------------------------------------------------------
+def _take(objective: str, given: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """Merge given params over defaults; reject params the objective does not take."""
+    given = {k: v for k, v in given.items() if v is not None}
+    extra = sorted(set(given) - set(defaults))
+    if extra:
+        takes = ", ".join(defaults) if defaults else "no parameters"
+        raise UserError(f"objective {objective!r} takes no parameter {', '.join(extra)} (it takes: {takes})")
+    return {**defaults, **given}
+
+
+def _float(
+    objective: str, key: str, value: Any, lo: float = -math.inf, hi: float = math.inf, open_: bool = False
+) -> float:
+    """A finite float in [lo, hi] ((lo, hi) if ``open_``), from a number or a string."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"objective {objective!r}: {key} must be a number, got {value!r}") from None
+    inside = (lo < x < hi) if open_ else (lo <= x <= hi)
+    if not math.isfinite(x) or not inside:
+        lb, rb = ("(", ")") if open_ else ("[", "]")
+        raise UserError(f"objective {objective!r}: {key} must lie in {lb}{lo:g}, {hi:g}{rb}, got {value!r}")
+    return x
+
+
+def _choice(objective: str, key: str, value: Any, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise UserError(f"objective {objective!r}: {key} must be one of {', '.join(choices)}, got {value!r}")
+    return str(value)
+
+
+def _bandwidths(objective: str, value: Any) -> tuple[float, ...] | str | None:
+    """None (the estimator's default mixture), "median", or positive numbers (a list or "1,2,4")."""
+    if value is None or value == "median":
+        return value
+    parts = value.split(",") if isinstance(value, str) else value
+    try:
+        out = tuple(float(p) for p in parts)
+    except (TypeError, ValueError):
+        raise UserError(
+            f"objective {objective!r}: bandwidths must be positive numbers or 'median', got {value!r}"
+        ) from None
+    if not out or not all(math.isfinite(s) and s > 0 for s in out):
+        raise UserError(
+            f"objective {objective!r}: bandwidths must be positive numbers or 'median', got {value!r}"
+        )
+    return out
+
+
+def _record(params: dict[str, Any]) -> dict[str, float | str]:
+    """Params as plain data for ``Objective.params`` (tuples become "a,b,c")."""
+    out: dict[str, float | str] = {}
+    for k, v in params.items():
+        if isinstance(v, tuple):
+            out[k] = ",".join(f"{x:g}" for x in v)
+        elif v is not None:
+            out[k] = v
+    return out
+
+
+def _no_critic(t_real: Tensor, t_fake: Tensor) -> Tensor:
+    raise RuntimeError("this objective is critic-free: use Objective.sample_loss")
+
+
+# --- builders -------------------------------------------------------------------------------------------
+def _minimax(**params: Any) -> Objective:
+    _take("minimax", params, {})
+    return Objective(
+        name="minimax",
+        critic_loss=L.minimax_discriminator_loss,
+        generator_loss=L.minimax_generator_loss,
+        formula=("critic: max_V E_r log σ(V) + E_g log(1 − σ(V));  generator: min E_z log(1 − σ(V(G(z))))"),
+        divergence="2·JS(P_r‖P_g) − log 4 at the optimal critic D* = p_r/(p_r + p_g) (seed 000, eq. 2)",
+        # D* = σ(V*) = p_r/(p_r + p_g)  ⇒  log p_r/p_g = log D*/(1 − D*) = V*
+        density_ratio=lambda v: v,
+    )
+
+
+def _non_saturating(**params: Any) -> Objective:
+    _take("non-saturating", params, {})
+    return Objective(
+        name="non-saturating",
+        critic_loss=L.minimax_discriminator_loss,
+        generator_loss=L.non_saturating_generator_loss,
+        formula="critic: max_V E_r log σ(V) + E_g log(1 − σ(V));  generator: min −E_z log σ(V(G(z)))",
+        divergence=(
+            "generator gradient at the optimal critic = ∇[KL(P_g‖P_r) − 2·JS(P_r‖P_g)] "
+            "(seed 003 §4 example 4; Arjovsky & Bottou 2017, Thm 2.5)"
+        ),
+        density_ratio=lambda v: v,
+    )
+
+
+def _fgan_builder(div_name: str) -> Callable[..., Objective]:
+    family = ftable.PARAMETERS.get(div_name)
+
+    def build(**params: Any) -> Objective:
+        name = f"fgan-{div_name}"
+        defaults: dict[str, Any] = {"generator": "alt"}
+        if family:
+            defaults[family[0]] = family[1]
+        p = _take(name, params, defaults)
+        p["generator"] = _choice(name, "generator", p["generator"], ("alt", "saddle"))
+        if family:
+            p[family[0]] = _float(name, family[0], p[family[0]])
+            fdiv = ftable.get(div_name, **{family[0]: p[family[0]]})
+        else:
+            fdiv = ftable.get(div_name)
+        conj = conjugate_of_activation(fdiv)
+        critic, generator = L.fgan_losses(fdiv, p["generator"], conj)
+        g, fs = fdiv.formulas["g_f"], fdiv.formulas["f*"]
+        gen_text = "min −E_z f*(g_f(V(G(z))))" if p["generator"] == "saddle" else "min −E_z g_f(V(G(z)))"
+        return Objective(
+            name=name,
+            critic_loss=critic,
+            generator_loss=generator,
+            formula=(
+                f"T = g_f(V), g_f(v) = {g}, f*(t) = {fs};  critic: max_V E_r T − E_g f*(T);  generator: {gen_text}"
+            ),
+            divergence=f"D_f(P_r‖P_g) for f = {fdiv.formulas['f']}: {fdiv.description} (seed 000, eqs. 5-7)",
+            density_ratio=log_density_ratio(fdiv),
+            params=_record(p),
+        )
+
+    build.__doc__ = f"f-GAN on the {div_name!r} entry of the f-divergence table."
+    return build
+
+
+def _lsgan(**params: Any) -> Objective:
+    p = _take("lsgan", params, {"a": 0.0, "b": 1.0, "c": 1.0})
+    a, b, c = (_float("lsgan", k, p[k]) for k in "abc")
+    if a == b:
+        raise UserError(
+            f"objective 'lsgan': the fake label a and the real label b must differ, both are {a:g}"
+        )
+
+    # V* = (b p_r + a p_g)/(p_r + p_g) = (b r + a)/(r + 1), r = p_r/p_g  ⇒  r = (V − a)/(b − V)
+    def density_ratio(v: Tensor) -> Tensor:
+        return ((v - a) / (b - v)).clamp(min=0).log()
+
+    return Objective(
+        name="lsgan",
+        critic_loss=lambda tr, tf: L.lsgan_discriminator_loss(tr, tf, a=a, b=b),
+        generator_loss=lambda tr, tf: L.lsgan_generator_loss(tr, tf, c=c),
+        formula=f"critic: min ½E_r (V − {b:g})² + ½E_g (V − {a:g})²;  generator: min ½E_z (V(G(z)) − {c:g})²",
+        divergence=(
+            "½·Pearson χ²(P_r + P_g ‖ 2P_g) when b − c = 1 and b − a = 2 (Mao et al. 2017, Thm 1); "
+            "no f-divergence identity for other labels (the default a=0, b=1, c=1 has V* = p_r/(p_r + p_g))"
+        ),
+        density_ratio=density_ratio,
+        params=_record({"a": a, "b": b, "c": c}),
+    )
+
+
+def _wgan(**params: Any) -> Objective:
+    p = _take("wgan", params, {"clip": 0.01})
+    clip = _float("wgan", "clip", p["clip"], 0.0, math.inf, open_=True)
+    return Objective(
+        name="wgan",
+        critic_loss=L.wasserstein_discriminator_loss,
+        generator_loss=L.wasserstein_generator_loss,
+        formula=f"critic: max_V E_r V − E_g V, weights clipped to [−{clip:g}, {clip:g}];  generator: min −E_z V(G(z))",
+        divergence="K·W_1(P_r, P_g) for a K-Lipschitz critic (seed 000, eqs. 8-10)",
+        clip=clip,
+        optimizer="rmsprop",
+        params=_record({"clip": clip}),
+    )
+
+
+def _wgan_gp(**params: Any) -> Objective:
+    p = _take("wgan-gp", params, {"weight": 10.0})
+    weight = _float("wgan-gp", "weight", p["weight"], 0.0, math.inf)
+
+    def penalty(critic: Any, real: Tensor, fake: Tensor) -> Tensor:
+        return gradient_penalty(critic, real, fake, weight=weight)
+
+    return Objective(
+        name="wgan-gp",
+        critic_loss=L.wasserstein_discriminator_loss,
+        generator_loss=L.wasserstein_generator_loss,
+        formula=(
+            f"critic: max_V E_r V − E_g V − {weight:g}·E (‖∇V(x̂)‖₂ − 1)², x̂ = εx + (1 − ε)G(z), ε ~ U[0,1] per sample;"
+            "  generator: min −E_z V(G(z))"
+        ),
+        divergence="W_1(P_r, P_g) (seed 000, eq. 9; Gulrajani et al. 2017)",
+        penalty=penalty,
+        optimizer="adam",
+        params=_record({"weight": weight}),
+    )
+
+
+def _hinge(**params: Any) -> Objective:
+    _take("hinge", params, {})
+    return Objective(
+        name="hinge",
+        critic_loss=L.hinge_discriminator_loss,
+        generator_loss=L.hinge_generator_loss,
+        formula="critic: min E_r max(0, 1 − V) + E_g max(0, 1 + V);  generator: min −E_z V(G(z))",
+        divergence="the optimal critic loss is 2 − 2·TV(P_r, P_g) (V* = sign(p_r − p_g); Lim & Ye 2017)",
+    )
+
+
+def _mmd(**params: Any) -> Objective:
+    p = _take("mmd", params, {"bandwidths": None})
+    bw = _bandwidths("mmd", p["bandwidths"])
+    return Objective(
+        name="mmd",
+        critic_loss=_no_critic,
+        generator_loss=_no_critic,
+        sample_loss=lambda x, y: L.mmd_sample_loss(x, y, bandwidths=bw),
+        formula="generator: min MMD²_u(x, G(z)), k = mean over σ of exp(−‖x − y‖²/2σ²); no critic",
+        divergence="MMD²(P_r, P_g) for an RBF mixture kernel (seed 000, eqs. 13 and 18)",
+        params=_record({"bandwidths": bw}),
+    )
+
+
+def _mmd_gan(**params: Any) -> Objective:
+    p = _take("mmd-gan", params, {"features": 16, "bandwidths": MMD_GAN_BANDWIDTHS, "clip": 0.01})
+    k = _float("mmd-gan", "features", p["features"], 1, 4096)
+    if k != int(k):
+        raise UserError(f"objective 'mmd-gan': features must be a whole number, got {p['features']!r}")
+    bw = _bandwidths("mmd-gan", p["bandwidths"])
+    clip = _float("mmd-gan", "clip", p["clip"], 0.0, math.inf)
+    return Objective(
+        name="mmd-gan",
+        critic_loss=lambda tr, tf: L.mmd_gan_discriminator_loss(tr, tf, bandwidths=bw),
+        generator_loss=lambda tr, tf: L.mmd_gan_generator_loss(tr, tf, bandwidths=bw),
+        formula=(
+            "critic φ: x ↦ R^K;  critic: max_φ MMD²_u(φ(x), φ(G(z)));  generator: min MMD²_u(φ(x), φ(G(z)))"
+        ),
+        divergence="sup over critics φ of MMD²(φ#P_r, φ#P_g) (seed 000, eqs. 11-12; Li et al. 2017)",
+        clip=clip or None,
+        optimizer="rmsprop" if clip else "adam",
+        params=_record({"features": int(k), "bandwidths": bw, "clip": clip}),
+        critic_outputs=int(k),
+    )
+
+
+def _js_pi(**params: Any) -> Objective:
+    p = _take("js-pi", params, {"pi": 0.5})
+    pi = _float("js-pi", "pi", p["pi"], 0.0, 1.0, open_=True)
+    h = -pi * math.log(pi) - (1 - pi) * math.log(1 - pi)
+    return Objective(
+        name="js-pi",
+        critic_loss=lambda tr, tf: L.js_pi_discriminator_loss(tr, tf, pi=pi),
+        generator_loss=lambda tr, tf: L.js_pi_generator_loss(tr, tf, pi=pi),
+        formula=(
+            f"critic: max_V {pi:g}·E_r log σ(V) + {1 - pi:g}·E_g log(1 − σ(V));"
+            f"  generator: min {1 - pi:g}·E_z log(1 − σ(V(G(z))))"
+        ),
+        divergence=f"JS_π(P_r‖P_g) − H(π) = I(X; Z) − {h:.6g} at the optimal classifier (seed 000, eqs. 14-17)",
+        # σ(V*) = π p_r/(π p_r + (1−π) p_g)  ⇒  V* = log(π/(1−π)) + log p_r/p_g
+        density_ratio=lambda v: v - math.log(pi / (1 - pi)),
+        params=_record({"pi": pi}),
+    )
+
+
+#: name -> builder(**params) -> Objective
+OBJECTIVES: dict[str, Callable[..., Objective]] = {
+    "minimax": _minimax,
+    "non-saturating": _non_saturating,
+    **{f"fgan-{d}": _fgan_builder(d) for d in ftable.TABLE},
+    "lsgan": _lsgan,
+    "wgan": _wgan,
+    "wgan-gp": _wgan_gp,
+    "hinge": _hinge,
+    "mmd": _mmd,
+    "mmd-gan": _mmd_gan,
+    "js-pi": _js_pi,
+}
+
+
+def names() -> list[str]:
+    """Every objective name, in registry order."""
+    return list(OBJECTIVES)
+
+
+def get_objective(name: str, **params: Any) -> Objective:
+    """Build an objective by name, e.g. ``get_objective("fgan-js-pi", pi=0.2, generator="saddle")``.
+
+    Raises:
+        UserError: unknown name, a parameter the objective does not take, or a value out of range.
+    """
+    if name not in OBJECTIVES:
+        raise UserError(f"unknown objective {name!r}; choose from {', '.join(OBJECTIVES)}")
+    return OBJECTIVES[name](**params)
