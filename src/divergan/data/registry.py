@@ -1,0 +1,124 @@
+"""Datasets by name: ``get_dataset(name, **params) -> Dataset``.
+
+=====================  =========================================================  =========================
+name                   distribution                                               params (default)
+=====================  =========================================================  =========================
+ring8                  8 Gaussians on the unit circle, std 0.01 (VEEGAN/PacGAN)   —
+grid25                 25 Gaussians at {−4..4 step 2}², std 0.05 (VEEGAN/PacGAN)  —
+wgan-gp-8gaussians     WGAN-GP toy: radius 2, std 0.02, all / 1.414               —
+wgan-gp-25gaussians    WGAN-GP toy: 2·{−2..2}², std 0.05, all / 2.828             —
+swissroll              2-D swiss roll of the WGAN-GP toy code                     noise (0.25)
+mixture1d              equal-weight 1-D Gaussian mixture                          means ("-2,2"), std (0.5)
+manifold               circle or square isometrically embedded in R^dim           dim (32), intrinsic (1),
+                                                                                  noise (0), seed (0)
+=====================  =========================================================  =========================
+
+A name ending in ``.npy`` or ``.csv`` is read as a file with :func:`divergan.data.arrays.load_array`.
+Parameters may be numbers or strings; ``None`` means the default. Unknown names, unknown parameters and
+out-of-range values raise :class:`~divergan.errors.UserError`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from divergan.data import toy
+from divergan.data.arrays import EXTENSIONS, load_array
+from divergan.data.base import Dataset
+from divergan.errors import UserError
+
+
+def _take(name: str, given: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    given = {k: v for k, v in given.items() if v is not None}
+    extra = sorted(set(given) - set(defaults))
+    if extra:
+        takes = ", ".join(defaults) if defaults else "no parameters"
+        raise UserError(f"dataset {name!r} takes no parameter {', '.join(extra)} (it takes: {takes})")
+    return {**defaults, **given}
+
+
+def _number(name: str, key: str, value: Any, lo: float, hi: float, integer: bool = False) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"dataset {name!r}: {key} must be a number, got {value!r}") from None
+    if not (math.isfinite(x) and lo <= x <= hi) or (integer and x != int(x)):
+        kind = "a whole number" if integer else "a number"
+        raise UserError(f"dataset {name!r}: {key} must be {kind} in [{lo:g}, {hi:g}], got {value!r}")
+    return x
+
+
+def _fixed(build: Callable[[], Dataset], name: str) -> Callable[..., Dataset]:
+    def make(**params: Any) -> Dataset:
+        _take(name, params, {})
+        return build()
+
+    return make
+
+
+def _swissroll(**params: Any) -> Dataset:
+    p = _take("swissroll", params, {"noise": 0.25})
+    return toy.swissroll(noise=_number("swissroll", "noise", p["noise"], 0.0, math.inf))
+
+
+def _mixture1d(**params: Any) -> Dataset:
+    p = _take("mixture1d", params, {"means": (-2.0, 2.0), "std": 0.5})
+    means = p["means"].split(",") if isinstance(p["means"], str) else p["means"]
+    try:
+        values = [float(m) for m in means]
+    except (TypeError, ValueError):
+        raise UserError(f"dataset 'mixture1d': means must be numbers, got {p['means']!r}") from None
+    if not values or not all(math.isfinite(m) for m in values):
+        raise UserError(f"dataset 'mixture1d': means must be finite numbers, got {p['means']!r}")
+    std = _number("mixture1d", "std", p["std"], 0.0, math.inf)
+    if std <= 0:
+        raise UserError(f"dataset 'mixture1d': std must be positive, got {p['std']!r}")
+    return toy.mixture1d(values, std)
+
+
+def _manifold(**params: Any) -> Dataset:
+    p = _take("manifold", params, {"dim": 32, "intrinsic": 1, "noise": 0.0, "seed": 0})
+    dim = int(_number("manifold", "dim", p["dim"], 2, 1_000_000, integer=True))
+    intrinsic = int(_number("manifold", "intrinsic", p["intrinsic"], 1, 2, integer=True))
+    noise = _number("manifold", "noise", p["noise"], 0.0, math.inf)
+    seed = int(_number("manifold", "seed", p["seed"], 0, 2**63 - 1, integer=True))
+    return toy.manifold(dim=dim, intrinsic=intrinsic, noise=noise, seed=seed)
+
+
+#: name -> builder(**params) -> Dataset
+DATASETS: dict[str, Callable[..., Dataset]] = {
+    "ring8": _fixed(toy.ring8, "ring8"),
+    "grid25": _fixed(toy.grid25, "grid25"),
+    "wgan-gp-8gaussians": _fixed(toy.wgan_gp_8gaussians, "wgan-gp-8gaussians"),
+    "wgan-gp-25gaussians": _fixed(toy.wgan_gp_25gaussians, "wgan-gp-25gaussians"),
+    "swissroll": _swissroll,
+    "mixture1d": _mixture1d,
+    "manifold": _manifold,
+}
+
+
+def names() -> list[str]:
+    """Every dataset name, in registry order."""
+    return list(DATASETS)
+
+
+def get_dataset(name: str, **params: Any) -> Dataset:
+    """A dataset by registry name, or from a ``.npy``/``.csv`` file path.
+
+    >>> import torch
+    >>> get_dataset("ring8").sample(3, torch.Generator().manual_seed(0)).shape
+    torch.Size([3, 2])
+
+    Raises:
+        UserError: unknown name, bad parameters, or a bad file.
+    """
+    if isinstance(name, str) and name.lower().endswith(EXTENSIONS):
+        _take(name, params, {})
+        return load_array(name)
+    if name not in DATASETS:
+        raise UserError(
+            f"unknown dataset {name!r}; choose from {', '.join(DATASETS)} or give a .npy/.csv file"
+        )
+    return DATASETS[name](**params)
