@@ -35,6 +35,15 @@ def squared_distances(a: Tensor, b: Tensor) -> Tensor:
     return sq.clamp(min=0.0)
 
 
+def distances(a: Tensor, b: Tensor) -> Tensor:
+    """‖a_i − b_j‖ for a (n, d) and b (m, d): shape (n, m), from coordinate differences.
+
+    Not from the expansion ‖a‖² + ‖b‖² − 2a·b, whose round-off (~1e-16·‖a‖²) the square root would
+    blow up to ~1e-8; autograd gives gradient 0 where a distance is exactly 0.
+    """
+    return torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist")
+
+
 def _accumulator_dtype(t: Tensor) -> torch.dtype:
     return t.dtype if t.device.type == "mps" else torch.float64
 
@@ -44,6 +53,7 @@ def pair_sum(
     b: Tensor,
     h: Callable[[Tensor], Tensor],
     *,
+    squared: bool = True,
     same: bool = False,
     skip_diagonal: bool = False,
     chunk: int | None = None,
@@ -53,6 +63,7 @@ def pair_sum(
     Args:
         a, b: the two samples (pass the same tensor twice with ``same=True`` for a within-sample sum).
         h: elementwise function of squared distances, e.g. a kernel.
+        squared: pass h the squared distances (True) or the distances themselves (False).
         same: a and b are the same sample; the diagonal distances are then set to exactly 0.
         skip_diagonal: with ``same``, leave the i = j terms out (U-statistics).
         chunk: rows of ``a`` per block (None: automatic).
@@ -62,7 +73,7 @@ def pair_sum(
     acc = _accumulator_dtype(a)
 
     def block(a_rows: Tensor, b_all: Tensor, start: int) -> Tensor:
-        sq = squared_distances(a_rows, b_all)  # (rows, m)
+        sq = squared_distances(a_rows, b_all) if squared else distances(a_rows, b_all)  # (rows, m)
         if same:
             idx = torch.arange(start, start + a_rows.shape[0], device=a_rows.device)
             diag = idx.unsqueeze(1) == torch.arange(m, device=a_rows.device).unsqueeze(0)

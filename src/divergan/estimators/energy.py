@@ -20,10 +20,8 @@ from divergan.estimators._pairwise import pair_sum
 from divergan.estimators.base import Samples, pair_tensors
 
 
-def _norm_from_squared(sq: Tensor) -> Tensor:
-    """‖·‖ from ‖·‖², with gradient 0 (not NaN) where the distance is exactly 0."""
-    positive = sq > 0
-    return torch.where(positive, torch.where(positive, sq, torch.ones_like(sq)).sqrt(), torch.zeros_like(sq))
+def _identity(t: Tensor) -> Tensor:
+    return t
 
 
 def energy_distance(x: Samples, y: Samples, unbiased: bool = False, chunk: int | None = None) -> Tensor:
@@ -56,9 +54,9 @@ def energy_distance(x: Samples, y: Samples, unbiased: bool = False, chunk: int |
         raise UserError(f"the unbiased energy distance needs at least 2 samples of each, got {n} and {m}")
     centre = torch.cat([x, y]).detach().mean(0)
     x, y = x - centre, y - centre
-    dxy = pair_sum(x, y, _norm_from_squared, chunk=chunk)
-    dxx = pair_sum(x, x, _norm_from_squared, same=True, chunk=chunk)
-    dyy = pair_sum(y, y, _norm_from_squared, same=True, chunk=chunk)
+    dxy = pair_sum(x, y, _identity, squared=False, chunk=chunk)
+    dxx = pair_sum(x, x, _identity, squared=False, same=True, chunk=chunk)
+    dyy = pair_sum(y, y, _identity, squared=False, same=True, chunk=chunk)
     nx, ny = (n * (n - 1), m * (m - 1)) if unbiased else (n * n, m * m)
     value = 2.0 * dxy / (n * m) - dxx / nx - dyy / ny
     return value.to(x.dtype)
