@@ -24,7 +24,7 @@ squared-hellinger  1 − e^v             (1 − e^v)/e^v = e^{−v} − 1       
 js                 ½ log(2σ(v))        −½ log(2 − 2σ(v)) = ½ sp(v) − ½ log 2  ½ log(2r/(r+1)) = ½ log 2σ(v) ⇒ v
 gan                log σ(v)            −log(1 − σ(v)) = sp(v)                 log(r/(r+1)) = log σ(v) ⇒ v
 tv                 ½ tanh v            ½ tanh v                               — (f' = ½ sign(u − 1))
-jeffrey            v                   f*(v) (Lambert W, table)               s − e^{−s} = v − 1 ⇒ s = v − 1 + W(e^{1−v})
+jeffrey            v                   f*(v) (Lambert W, table; float64)      s − e^{−s} = v − 1 ⇒ s = v − 1 + W(e^{1−v})
 alpha (α < 1)      h − sp(−v)          ((1−α) sp(−v))^{α/(α−1)}/α − 1/α       r^{α−1} = (1−α) sp(−v)
 alpha (α > 1)      v                   f*(v) (table)                          r^{α−1} = 1 + (α−1) v
 js-pi              π log(σ(v)/π)       (1−π)(sp(v) + log(1−π))                v − log(π/(1−π))
@@ -85,6 +85,10 @@ def conjugate_of_activation(fdiv: FDivergence) -> Fn:
     if name == "js-pi":
         pi = params["pi"]
         return lambda v: (1 - pi) * (F.softplus(v) + math.log(1 - pi))
+    if name == "jeffrey":
+        # f*(v) = w + 1/w + v − 2, w = W(e^{1−v}); autograd forms 1/w² on the way to f*'(v) = 1/w, which
+        # overflows float32 already at v ≈ 45 although f*' ≈ e^{v−1} is representable up to v ≈ 89: work in float64
+        return lambda v: fdiv.f_star(v.to(torch.float64)).to(v.dtype)
     if name == "alpha" and params["alpha"] < 1:
         a = params["alpha"]
         expo = a / (a - 1)
