@@ -28,19 +28,24 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _read_npy(path: Path) -> np.ndarray:
+    fmt = np.lib.format
     try:
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as exc:  # object arrays need pickle: refused on purpose
-        raise UserError(f"{path}: not a numeric .npy array ({_one_line(exc)})") from None
-    except (OSError, EOFError) as exc:
-        raise UserError(f"{path}: not a readable .npy file ({_one_line(exc)})") from None
-    if not isinstance(arr, np.ndarray):
-        raise UserError(f"{path}: not a single .npy array")
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise UserError(f"{path}: expected numbers, got an array of dtype {arr.dtype}")
-    return arr
+        with path.open("rb") as fh:
+            version = fmt.read_magic(fh)
+            read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            _, _, dtype = read_header(fh)
+    except (ValueError, OSError, EOFError):
+        raise UserError(f"{path}: not a readable .npy file (no valid NUMPY header)") from None
+    if dtype.hasobject:  # would need pickle: refused on purpose
+        raise UserError(f"{path}: not a numeric .npy array (it holds Python objects, which are not loaded)")
+    if dtype == np.bool_ or not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+        raise UserError(f"{path}: expected numbers, got an array of dtype {dtype}")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise UserError(
+            f"{path}: not a readable .npy file, truncated or corrupt ({_one_line(exc)})"
+        ) from None
 
 
 def _data_lines(text: str) -> list[tuple[int, str]]:
