@@ -92,13 +92,13 @@ def get_metric(name: str) -> Metric:
     Raises:
         UserError: unknown metric or a count that is not a positive whole number.
     """
-    base, _, count_text = name.partition("-")
+    base, dash, count_text = name.partition("-")
     if base not in BASE:
         raise UserError(
             f"unknown metric {name!r}; choose from {', '.join(names())} (any count after the dash)"
         )
     compute, default, needs_real, description = BASE[base]
-    if count_text:
+    if dash:
         if not count_text.isdigit() or int(count_text) < 2:
             raise UserError(f"metric {name!r}: the count after the dash must be a whole number >= 2")
         count = int(count_text)
