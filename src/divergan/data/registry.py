@@ -22,32 +22,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from divergan.data import toy
 from divergan.data.arrays import EXTENSIONS, load_array
 from divergan.data.base import Dataset
 from divergan.errors import UserError
+from divergan.params import number, take
 
-
-def _take(name: str, given: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
-    given = {k: v for k, v in given.items() if v is not None}
-    extra = sorted(set(given) - set(defaults))
-    if extra:
-        takes = ", ".join(defaults) if defaults else "no parameters"
-        raise UserError(f"dataset {name!r} takes no parameter {', '.join(extra)} (it takes: {takes})")
-    return {**defaults, **given}
-
-
-def _number(name: str, key: str, value: Any, lo: float, hi: float, integer: bool = False) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"dataset {name!r}: {key} must be a number, got {value!r}") from None
-    if not (math.isfinite(x) and lo <= x <= hi) or (integer and x != int(x)):
-        kind = "a whole number" if integer else "a number"
-        raise UserError(f"dataset {name!r}: {key} must be {kind} in [{lo:g}, {hi:g}], got {value!r}")
-    return x
+_take = partial(take, "dataset")
+_number = partial(number, "dataset")
 
 
 def _fixed(build: Callable[[], Dataset], name: str) -> Callable[..., Dataset]:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from torch import Tensor
@@ -45,35 +46,15 @@ from divergan.objectives import losses as L
 from divergan.objectives.base import Objective
 from divergan.objectives.fgan import conjugate_of_activation, log_density_ratio
 from divergan.objectives.penalties import gradient_penalty
+from divergan.params import number, take
 
 #: the RBF bandwidths MMD-GAN uses on critic features (Li et al. 2017, their code's sigma_list)
 MMD_GAN_BANDWIDTHS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 # --- parameter parsing ----------------------------------------------------------------------------------
-def _take(objective: str, given: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
-    """Merge given params over defaults; reject params the objective does not take."""
-    given = {k: v for k, v in given.items() if v is not None}
-    extra = sorted(set(given) - set(defaults))
-    if extra:
-        takes = ", ".join(defaults) if defaults else "no parameters"
-        raise UserError(f"objective {objective!r} takes no parameter {', '.join(extra)} (it takes: {takes})")
-    return {**defaults, **given}
-
-
-def _float(
-    objective: str, key: str, value: Any, lo: float = -math.inf, hi: float = math.inf, open_: bool = False
-) -> float:
-    """A finite float in [lo, hi] ((lo, hi) if ``open_``), from a number or a string."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"objective {objective!r}: {key} must be a number, got {value!r}") from None
-    inside = (lo < x < hi) if open_ else (lo <= x <= hi)
-    if not math.isfinite(x) or not inside:
-        lb, rb = ("(", ")") if open_ else ("[", "]")
-        raise UserError(f"objective {objective!r}: {key} must lie in {lb}{lo:g}, {hi:g}{rb}, got {value!r}")
-    return x
+_take = partial(take, "objective")
+_float = partial(number, "objective")
 
 
 def _choice(objective: str, key: str, value: Any, choices: Sequence[str]) -> str:
