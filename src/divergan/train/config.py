@@ -1,0 +1,263 @@
+"""The training configuration: one typed dataclass, named presets, and validated ``--set key=value``.
+
+>>> cfg = apply_overrides(preset("default"), ["steps=10", "objective.pi=0.2", "objective=js-pi"])
+>>> cfg.steps, cfg.objective, cfg.objective_params
+(10, 'js-pi', {'pi': 0.2})
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from divergan.errors import UserError
+
+SAMPLERS = ("direct", "drs", "mh")
+OPTIMIZERS = ("auto", "adam", "rmsprop")
+SCHEDULES = ("constant", "linear")
+
+
+@dataclass
+class Config:
+    """Everything a run needs; written to ``config.json`` in the run folder.
+
+    Groups: data and objective (with their keyword parameters), networks, the alternating updates
+    (k critic steps, k′ generator steps, seed 001), optimisation, EMA, the final sampler, and intervals.
+    """
+
+    # what is learnt, against what
+    data: str = "grid25"
+    data_params: dict[str, Any] = field(default_factory=dict)
+    objective: str = "non-saturating"
+    objective_params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    # networks
+    z_dim: int = 2
+    g_width: int = 256
+    g_depth: int = 3
+    d_width: int = 256
+    d_depth: int = 3
+    d_fourier: int = 0
+    d_fourier_scale: float = 3.0
+    # alternating updates
+    steps: int = 3000
+    batch: int = 256
+    critic_steps: int = 1
+    generator_steps: int = 1
+    # optimisation
+    optimizer: str = "auto"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    lr_schedule: str = "constant"
+    ema_half_life: float = 0.0
+    # sampling after training: direct G(z), or a density-ratio sampler with a calibrated critic
+    sampler: str = "direct"
+    ratio_steps: int = 1500
+    ratio_batch: int = 1024
+    ratio_lr: float = 1e-3
+    ratio_fourier: int = 128
+    ratio_fourier_scale: float = 3.0
+    ratio_width: int = 256
+    mh_steps: int = 200
+    # bookkeeping
+    eval_samples: int = 2500
+    eval_every: int = 500
+    log_every: int = 50
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 3
+    plot: bool = True
+
+    def validate(self) -> Config:
+        """Check ranges and choices; returns self. Raises UserError."""
+        positive = [
+            "z_dim",
+            "g_width",
+            "g_depth",
+            "d_width",
+            "d_depth",
+            "batch",
+            "critic_steps",
+            "generator_steps",
+            "ratio_batch",
+            "ratio_width",
+            "eval_samples",
+            "eval_every",
+            "log_every",
+            "checkpoint_every",
+            "keep_checkpoints",
+        ]
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ["steps", "d_fourier", "ratio_steps", "ratio_fourier", "mh_steps", "seed"]:
+            if getattr(self, name) < 0:
+                raise UserError(f"{name} must not be negative, got {getattr(self, name)}")
+        for name in ["lr_g", "lr_d", "ratio_lr", "d_fourier_scale", "ratio_fourier_scale"]:
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise UserError(f"{name} must be a positive number, got {value}")
+        for name in ["beta1", "beta2"]:
+            if not 0 <= getattr(self, name) < 1:
+                raise UserError(f"{name} must lie in [0, 1), got {getattr(self, name)}")
+        if not (math.isfinite(self.ema_half_life) and self.ema_half_life >= 0):
+            raise UserError(f"ema_half_life must be >= 0 (0 turns EMA off), got {self.ema_half_life}")
+        for name, choices in [("sampler", SAMPLERS), ("optimizer", OPTIMIZERS), ("lr_schedule", SCHEDULES)]:
+            if getattr(self, name) not in choices:
+                raise UserError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Config:
+        """Rebuild from ``to_json`` output; unknown keys are an error (a foreign or newer file)."""
+        if not isinstance(data, dict):
+            raise UserError("config.json must hold a JSON object")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UserError(f"config.json has unknown keys: {', '.join(unknown)}")
+        cfg = cls()
+        for key, value in data.items():
+            setattr(cfg, key, _coerce(key, value, _field_types()[key]))
+        return cfg.validate()
+
+
+#: named starting points; ``default`` is the main job of ``divergan train``
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {
+        "sampler": "mh",
+    },
+    "wgan-gp-toy": {  # Gulrajani et al. 2017, gan_toy.py: ANCHORS.md
+        "data": "wgan-gp-25gaussians",
+        "objective": "wgan-gp",
+        "objective_params": {"weight": 0.1},
+        "z_dim": 2,
+        "g_width": 512,
+        "g_depth": 3,
+        "d_width": 512,
+        "d_depth": 3,
+        "batch": 256,
+        "critic_steps": 5,
+        "optimizer": "adam",
+        "lr_g": 1e-4,
+        "lr_d": 1e-4,
+        "beta1": 0.5,
+        "beta2": 0.9,
+        "steps": 2000,
+    },
+    "ring8": {"data": "ring8", "steps": 2000},
+    "quick": {
+        "steps": 200,
+        "g_width": 64,
+        "d_width": 64,
+        "g_depth": 2,
+        "d_depth": 2,
+        "batch": 128,
+        "eval_every": 100,
+        "log_every": 20,
+        "checkpoint_every": 100,
+        "eval_samples": 500,
+        "ratio_steps": 100,
+        "ratio_fourier": 16,
+        "mh_steps": 20,
+        "plot": False,
+    },
+}
+
+
+def preset(name: str) -> Config:
+    """A fresh Config from a named preset."""
+    if name not in PRESETS:
+        raise UserError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+    cfg = Config()
+    for key, value in PRESETS[name].items():
+        setattr(cfg, key, value if not isinstance(value, dict) else dict(value))
+    return cfg.validate()
+
+
+def _field_types() -> dict[str, Any]:
+    return typing.get_type_hints(Config)
+
+
+def _coerce(key: str, value: Any, kind: Any) -> Any:
+    """Turn a JSON value or a command-line string into the field's type, or raise UserError."""
+    origin = typing.get_origin(kind)
+    if origin in (dict, typing.Union, types.UnionType) or kind is dict:
+        if not isinstance(value, dict):
+            raise UserError(f"{key} must be a mapping, got {value!r}")
+        return dict(value)
+    text = value if isinstance(value, str) else None
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if text is not None and text.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+            return text.lower() in ("true", "1", "yes", "on")
+        raise UserError(f"{key} must be true or false, got {value!r}")
+    if kind is int:
+        if isinstance(value, bool):
+            raise UserError(f"{key} must be a whole number, got {value!r}")
+        if isinstance(value, int):
+            return value
+        try:
+            return int(text if text is not None else value)
+        except (TypeError, ValueError):
+            raise UserError(f"{key} must be a whole number, got {value!r}") from None
+    if kind is float:
+        if isinstance(value, bool):
+            raise UserError(f"{key} must be a number, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise UserError(f"{key} must be a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise UserError(f"{key} must be a finite number, got {value!r}")
+        return number
+    if kind is str:
+        if not isinstance(value, str):
+            raise UserError(f"{key} must be a string, got {value!r}")
+        return value
+    raise UserError(f"{key} cannot be set")  # pragma: no cover - every field has one of the kinds above
+
+
+def _param_value(text: str) -> Any:
+    """A parameter given as ``objective.pi=0.2``: a JSON number/bool when it parses, else the string."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, int | float | bool) else text
+
+
+def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
+    """Apply ``key=value`` strings; ``objective.K=V`` / ``data.K=V`` set the objective's / data's params.
+
+    Raises:
+        UserError: malformed item, unknown key, or a value of the wrong type or out of range.
+    """
+    types_ = _field_types()
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError(f"--set takes key=value, got {item!r}")
+        if key.startswith(("objective.", "data.")):
+            group, _, param = key.partition(".")
+            if not param:
+                raise UserError(f"--set {key}: name the parameter, e.g. {group}.pi=0.2")
+            getattr(cfg, f"{group}_params")[param] = _param_value(value)
+            continue
+        if key not in types_ or key.endswith("_params"):
+            raise UserError(
+                f"unknown config key {key!r}; keys are: {', '.join(k for k in types_ if not k.endswith('_params'))}"
+            )
+        setattr(cfg, key, _coerce(key, value, types_[key]))
+    return cfg.validate()

@@ -1,0 +1,327 @@
+"""The training loop: alternating critic and generator updates (seed 001, §1), one readable function.
+
+Phases of every step, in order: k critic updates (penalty and weight clipping as the objective says),
+k′ generator updates, the EMA of the generator, then — at their intervals — logging to
+``metrics.jsonl``, mode metrics, checkpoints. After the last step: the ratio critic for a density-ratio
+sampler (:mod:`divergan.train.sampling`), final metrics for the direct and the chosen sampler, plots.
+The loop never branches on the objective's name: it uses only the :class:`Objective`'s fields.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+from tqdm import tqdm
+
+from divergan.data import get_dataset
+from divergan.data.base import Dataset
+from divergan.errors import UserError
+from divergan.metrics import mode_metrics
+from divergan.metrics.distances import mmd, w1
+from divergan.nn import MLP
+from divergan.objectives import Objective, get_objective
+from divergan.train import checkpoint as ckpt
+from divergan.train.config import Config
+from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
+
+
+class TrainingDiverged(UserError):
+    """A loss or gradient became NaN/Inf; the last good checkpoint is left as it was."""
+
+
+@dataclass
+class Parts:
+    """Everything a run builds from its config."""
+
+    dataset: Dataset
+    objective: Objective
+    generator: MLP
+    critic: MLP | None
+    ema: MLP
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer | None
+    ratio: MLP | None
+    rng: torch.Generator  # data and noise
+
+
+def build(cfg: Config) -> Parts:
+    """Networks, optimizers and RNG for ``cfg`` (seeded, so two builds are identical)."""
+    torch.manual_seed(cfg.seed)
+    dataset = get_dataset(cfg.data, **cfg.data_params)
+    objective = get_objective(cfg.objective, **cfg.objective_params)
+    g = MLP(cfg.z_dim, dataset.dim, cfg.g_width, cfg.g_depth, "relu")
+    d = None
+    if objective.needs_critic:
+        outputs = getattr(objective, "critic_outputs", 1)
+        d = MLP(
+            dataset.dim,
+            outputs,
+            cfg.d_width,
+            cfg.d_depth,
+            "leaky_relu",
+            cfg.d_fourier,
+            cfg.d_fourier_scale,
+            squeeze=True,
+        )
+    kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
+
+    def optimizer(params, lr: float) -> torch.optim.Optimizer:
+        if kind == "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
+
+    ratio = None
+    if cfg.sampler != "direct":
+        ratio = ratio_critic(dataset.dim, cfg.ratio_width, cfg.ratio_fourier, cfg.ratio_fourier_scale)
+    return Parts(
+        dataset=dataset,
+        objective=objective,
+        generator=g,
+        critic=d,
+        ema=copy.deepcopy(g).requires_grad_(False),
+        opt_g=optimizer(g.parameters(), cfg.lr_g),
+        opt_d=optimizer(d.parameters(), cfg.lr_d) if d is not None else None,
+        ratio=ratio,
+        rng=torch.Generator().manual_seed(cfg.seed),
+    )
+
+
+def _grad_norm(module: nn.Module) -> float:
+    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
+    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
+
+
+def _check(step: int, **values: float) -> None:
+    for name, value in values.items():
+        if not math.isfinite(value):
+            raise TrainingDiverged(f"{name} became {value} at step {step}; earlier checkpoints are intact")
+
+
+def _lr_factor(cfg: Config, step: int) -> float:
+    """constant, or linear decay to 0 over the second half of training."""
+    if cfg.lr_schedule == "linear" and cfg.steps:
+        return min(1.0, 2.0 * (1.0 - step / cfg.steps))
+    return 1.0
+
+
+def save_checkpoint(run: Path, parts: Parts, cfg: Config, step: int, final: bool = False) -> Path:
+    tensors = {**ckpt.module_tensors("G", parts.generator), **ckpt.module_tensors("EMA", parts.ema)}
+    optim_meta = {}
+    for name, module, opt in (("D", parts.critic, parts.opt_d), ("G", None, parts.opt_g)):
+        if module is not None:
+            tensors.update(ckpt.module_tensors(name, module))
+        if opt is not None:
+            opt_tensors, optim_meta[name] = ckpt.optimizer_tensors(f"opt_{name}", opt)
+            tensors.update(opt_tensors)
+    if final and parts.ratio is not None:
+        tensors.update(ckpt.module_tensors("R", parts.ratio))
+    tensors["rng.torch"] = torch.get_rng_state()
+    tensors["rng.data"] = parts.rng.get_state()
+    meta = {"step": step, "final": final, "optimizers": optim_meta, "config": cfg.to_json()}
+    path = ckpt.checkpoint_path(run, step)
+    ckpt.save(path, tensors, meta)
+    ckpt.prune(run, cfg.keep_checkpoints)
+    return path
+
+
+def restore(parts: Parts, tensors: dict[str, Tensor], meta: dict) -> int:
+    """Load a checkpoint into ``parts``; returns the step to continue from."""
+    ckpt.restore_module("G", parts.generator, tensors)
+    ckpt.restore_module("EMA", parts.ema, tensors)
+    if parts.critic is not None:
+        ckpt.restore_module("D", parts.critic, tensors)
+        ckpt.restore_optimizer("opt_D", parts.opt_d, tensors, meta["optimizers"]["D"])
+    ckpt.restore_optimizer("opt_G", parts.opt_g, tensors, meta["optimizers"]["G"])
+    if parts.ratio is not None and any(k.startswith("R.") for k in tensors):
+        ckpt.restore_module("R", parts.ratio, tensors)
+    torch.set_rng_state(tensors["rng.torch"])
+    parts.rng.set_state(tensors["rng.data"])
+    return int(meta["step"])
+
+
+def _append(path: Path, row: dict) -> None:
+    with open(path, "a") as fh:
+        fh.write(json.dumps(row) + "\n")
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """On resume, drop log lines written after the checkpoint (they will be written again)."""
+    if path.exists():
+        rows = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+        path.write_text("".join(r + "\n" for r in rows))
+
+
+def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True) -> dict:
+    """Train per ``cfg`` into the run folder ``run``; returns the final metrics (also in final_metrics.json)."""
+    cfg.validate()
+    run.mkdir(parents=True, exist_ok=True)
+    parts = build(cfg)
+    G, D, obj, data, rng = parts.generator, parts.critic, parts.objective, parts.dataset, parts.rng
+    log_path = run / "metrics.jsonl"
+    start = 0
+    if resume:
+        tensors, meta = ckpt.load(ckpt.latest(run))
+        start = restore(parts, tensors, meta)
+        _truncate_metrics(log_path, start)
+    else:
+        (run / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
+        log_path.write_text("")
+    ema_beta = 0.5 ** (1.0 / cfg.ema_half_life) if cfg.ema_half_life > 0 else 0.0
+    noise = lambda n: torch.randn(n, cfg.z_dim, generator=rng)  # noqa: E731
+    t0 = time.perf_counter()
+    bar = tqdm(
+        range(start, cfg.steps),
+        initial=start,
+        total=cfg.steps,
+        disable=not progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        desc=f"{cfg.objective} on {cfg.data}",
+    )
+    loss_d = grad_d = 0.0
+    last_eval: dict = {}
+    for step in bar:
+        for opt, base in ((parts.opt_g, cfg.lr_g), (parts.opt_d, cfg.lr_d)):
+            if opt is not None:
+                for group in opt.param_groups:
+                    group["lr"] = base * _lr_factor(cfg, step)
+        # -- critic phase: k updates of max_D V(D, G) -----------------------------------------------
+        if D is not None:
+            for _ in range(cfg.critic_steps):
+                real = data.sample(cfg.batch, rng)  # (B, d)
+                with torch.no_grad():
+                    fake = G(noise(cfg.batch))  # (B, d)
+                t = D(torch.cat([real, fake]))  # (2B,) or (2B, K): one pass over both
+                loss = obj.critic_loss(t[: cfg.batch], t[cfg.batch :])
+                if obj.penalty is not None:
+                    loss = loss + obj.penalty(D, real, fake)
+                parts.opt_d.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_d = _grad_norm(D)
+                parts.opt_d.step()
+                if obj.clip is not None:
+                    with torch.no_grad():
+                        for p in D.parameters():
+                            p.clamp_(-obj.clip, obj.clip)
+                loss_d = float(loss.detach())
+                _check(step, loss_d=loss_d, grad_norm_d=grad_d)
+        # -- generator phase: k' updates of min_G ----------------------------------------------------
+        for _ in range(cfg.generator_steps):
+            real = data.sample(cfg.batch, rng)
+            fake = G(noise(cfg.batch))
+            if obj.sample_loss is not None:
+                loss = obj.sample_loss(real, fake)
+            else:
+                with torch.no_grad():
+                    t_real = D(real)
+                loss = obj.generator_loss(t_real, D(fake))
+            parts.opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_g = _grad_norm(G)
+            parts.opt_g.step()
+            loss_g = float(loss.detach())
+            _check(step, loss_g=loss_g, grad_norm_g=grad_g)
+        # -- EMA of the generator ----------------------------------------------------------------------
+        with torch.no_grad():
+            for p_ema, p in zip(parts.ema.parameters(), G.parameters(), strict=True):
+                p_ema.lerp_(p, 1.0 - ema_beta)
+        # -- intervals: log, evaluate, checkpoint ----------------------------------------------------
+        done = step + 1
+        if done % cfg.log_every == 0 or done == cfg.steps:
+            row = {
+                "step": done,
+                "loss_d": loss_d,
+                "loss_g": loss_g,
+                "divergence_estimate": -loss_d,
+                "grad_norm_g": grad_g,
+                "grad_norm_d": grad_d,
+                "seconds": time.perf_counter() - t0,
+            }
+            if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
+                with torch.no_grad():
+                    m = mode_metrics(parts.ema(noise(cfg.eval_samples)), data.modes, data.std)
+                last_eval = {
+                    "modes": m["modes"],
+                    "high_quality": m["high_quality"],
+                    "reverse_kl": m["reverse_kl"],
+                }
+                row.update(last_eval)
+            _append(log_path, row)
+            bar.set_postfix(
+                {"D": f"{loss_d:.3f}", "G": f"{loss_g:.3f}", **{k: f"{v:.3g}" for k, v in last_eval.items()}}
+            )
+        if done % cfg.checkpoint_every == 0 and done < cfg.steps:
+            save_checkpoint(run, parts, cfg, done)
+    bar.close()
+    train_seconds = time.perf_counter() - t0
+    final = finish(cfg, run, parts, train_seconds)
+    save_checkpoint(run, parts, cfg, cfg.steps, final=True)
+    return final
+
+
+def evaluate(cfg: Config, parts: Parts, log_ratio=None) -> tuple[dict, dict[str, Tensor]]:
+    """Metrics of the direct sampler and of ``cfg.sampler`` on ``cfg.eval_samples`` fresh samples."""
+    data, rng = parts.dataset, parts.rng
+    sample_fake = lambda n: parts.ema(torch.randn(n, cfg.z_dim, generator=rng))  # noqa: E731
+    held_out = data.sample(2000, rng)
+    results: dict = {}
+    samples: dict[str, Tensor] = {}
+    for method in dict.fromkeys(["direct", cfg.sampler]):
+        x, info = draw(method, sample_fake, cfg.eval_samples, log_ratio, cfg.mh_steps)
+        samples[method] = x
+        metrics: dict = dict(info)
+        if data.modes is not None:
+            m = mode_metrics(x, data.modes, data.std)
+            metrics.update(modes=m["modes"], high_quality=m["high_quality"], reverse_kl=m["reverse_kl"])
+        metrics["w1"] = w1(x[:2000], held_out)
+        metrics["mmd"] = mmd(x[:2000], held_out)
+        results[method] = metrics
+    return results, samples
+
+
+def finish(cfg: Config, run: Path, parts: Parts, train_seconds: float) -> dict:
+    """Calibrate the ratio critic (if a density-ratio sampler is used), evaluate, plot."""
+    from divergan.report.plots import plot_run
+
+    t0 = time.perf_counter()
+    if parts.ratio is not None:
+        sample_fake = lambda n: parts.ema(torch.randn(n, cfg.z_dim, generator=parts.rng))  # noqa: E731
+        fit_ratio_critic(
+            parts.ratio,
+            sample_fake,
+            parts.dataset,
+            steps=cfg.ratio_steps,
+            batch=cfg.ratio_batch,
+            lr=cfg.ratio_lr,
+            generator=parts.rng,
+        )
+    metrics, samples = evaluate(cfg, parts, parts.ratio)
+    results = {"steps": cfg.steps, "sampler": cfg.sampler, "train_seconds": train_seconds, **metrics}
+    results["seconds"] = train_seconds + time.perf_counter() - t0
+    (run / "final_metrics.json").write_text(json.dumps(results, indent=2) + "\n")
+    if cfg.plot:
+        title = f"{cfg.objective} on {cfg.data}, sampler {cfg.sampler}"
+        plot_run(run, parts.dataset, samples[cfg.sampler], parts.critic, title=title)
+    return results
+
+
+def load_run(run: Path) -> tuple[Config, Parts, dict]:
+    """Rebuild a run from its folder: config.json and the latest checkpoint."""
+    if not (run / "config.json").is_file():
+        raise UserError(f"{run} is not a divergan run folder (no config.json)")
+    try:
+        cfg = Config.from_json(json.loads((run / "config.json").read_text()))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{run / 'config.json'} is not valid JSON: {exc}") from None
+    parts = build(cfg)
+    tensors, meta = ckpt.load(ckpt.latest(run))
+    restore(parts, tensors, meta)
+    return cfg, parts, meta
