@@ -112,7 +112,15 @@ def _lr_factor(cfg: Config, step: int) -> float:
     return 1.0
 
 
-def save_checkpoint(run: Path, parts: Parts, cfg: Config, step: int, final: bool = False) -> Path:
+def save_checkpoint(
+    run: Path,
+    parts: Parts,
+    cfg: Config,
+    step: int,
+    final: bool = False,
+    rng: tuple[Tensor, Tensor] | None = None,
+) -> Path:
+    """Write the state at ``step``; ``rng`` (torch, data) overrides the current RNG states."""
     tensors = {**ckpt.module_tensors("G", parts.generator), **ckpt.module_tensors("EMA", parts.ema)}
     optim_meta = {}
     for name, module, opt in (("D", parts.critic, parts.opt_d), ("G", None, parts.opt_g)):
@@ -123,8 +131,7 @@ def save_checkpoint(run: Path, parts: Parts, cfg: Config, step: int, final: bool
             tensors.update(opt_tensors)
     if final and parts.ratio is not None:
         tensors.update(ckpt.module_tensors("R", parts.ratio))
-    tensors["rng.torch"] = torch.get_rng_state()
-    tensors["rng.data"] = parts.rng.get_state()
+    tensors["rng.torch"], tensors["rng.data"] = rng or (torch.get_rng_state(), parts.rng.get_state())
     meta = {"step": step, "final": final, "optimizers": optim_meta, "config": cfg.to_json()}
     path = ckpt.checkpoint_path(run, step)
     ckpt.save(path, tensors, meta)
@@ -132,15 +139,18 @@ def save_checkpoint(run: Path, parts: Parts, cfg: Config, step: int, final: bool
     return path
 
 
-def restore(parts: Parts, tensors: dict[str, Tensor], meta: dict) -> int:
-    """Load a checkpoint into ``parts``; returns the step to continue from."""
+def restore(parts: Parts, tensors: dict[str, Tensor], meta: dict, with_ratio: bool = False) -> int:
+    """Load a checkpoint into ``parts``; returns the step to continue from.
+
+    The ratio critic is loaded only for sampling (``with_ratio``): a resumed run fits a fresh one.
+    """
     ckpt.restore_module("G", parts.generator, tensors)
     ckpt.restore_module("EMA", parts.ema, tensors)
     if parts.critic is not None:
         ckpt.restore_module("D", parts.critic, tensors)
         ckpt.restore_optimizer("opt_D", parts.opt_d, tensors, meta["optimizers"]["D"])
     ckpt.restore_optimizer("opt_G", parts.opt_g, tensors, meta["optimizers"]["G"])
-    if parts.ratio is not None and any(k.startswith("R.") for k in tensors):
+    if with_ratio and parts.ratio is not None and any(k.startswith("R.") for k in tensors):
         ckpt.restore_module("R", parts.ratio, tensors)
     torch.set_rng_state(tensors["rng.torch"])
     parts.rng.set_state(tensors["rng.data"])
@@ -246,8 +256,11 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
                 "seconds": time.perf_counter() - t0,
             }
             if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
+                # a generator of its own, so evaluating never shifts the training's random stream
+                eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
                 with torch.no_grad():
-                    m = mode_metrics(parts.ema(noise(cfg.eval_samples)), data.modes, data.std)
+                    z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng)
+                    m = mode_metrics(parts.ema(z), data.modes, data.std)
                 last_eval = {
                     "modes": m["modes"],
                     "high_quality": m["high_quality"],
@@ -262,8 +275,11 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
             save_checkpoint(run, parts, cfg, done)
     bar.close()
     train_seconds = time.perf_counter() - t0
+    # evaluation draws random numbers: keep the states of the end of training, so that a later
+    # --resume with more steps continues exactly as an uninterrupted run would
+    rng_at_end = (torch.get_rng_state(), parts.rng.get_state())
     final = finish(cfg, run, parts, train_seconds)
-    save_checkpoint(run, parts, cfg, cfg.steps, final=True)
+    save_checkpoint(run, parts, cfg, cfg.steps, final=True, rng=rng_at_end)
     return final
 
 
@@ -271,7 +287,8 @@ def evaluate(cfg: Config, parts: Parts, log_ratio=None) -> tuple[dict, dict[str,
     """Metrics of the direct sampler and of ``cfg.sampler`` on ``cfg.eval_samples`` fresh samples."""
     data, rng = parts.dataset, parts.rng
     sample_fake = lambda n: parts.ema(torch.randn(n, cfg.z_dim, generator=rng))  # noqa: E731
-    held_out = data.sample(2000, rng)
+    n_w1 = min(2000, cfg.eval_samples)  # exact OT is cubic: W1 and MMD on at most 2,000 points
+    held_out = data.sample(n_w1, rng)
     results: dict = {}
     samples: dict[str, Tensor] = {}
     for method in dict.fromkeys(["direct", cfg.sampler]):
@@ -281,8 +298,8 @@ def evaluate(cfg: Config, parts: Parts, log_ratio=None) -> tuple[dict, dict[str,
         if data.modes is not None:
             m = mode_metrics(x, data.modes, data.std)
             metrics.update(modes=m["modes"], high_quality=m["high_quality"], reverse_kl=m["reverse_kl"])
-        metrics["w1"] = w1(x[:2000], held_out)
-        metrics["mmd"] = mmd(x[:2000], held_out)
+        metrics["w1"] = w1(x[:n_w1], held_out)
+        metrics["mmd"] = mmd(x[:n_w1], held_out)
         results[method] = metrics
     return results, samples
 
@@ -323,5 +340,5 @@ def load_run(run: Path) -> tuple[Config, Parts, dict]:
         raise UserError(f"{run / 'config.json'} is not valid JSON: {exc}") from None
     parts = build(cfg)
     tensors, meta = ckpt.load(ckpt.latest(run))
-    restore(parts, tensors, meta)
+    restore(parts, tensors, meta, with_ratio=True)
     return cfg, parts, meta

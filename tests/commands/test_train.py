@@ -1,0 +1,125 @@
+"""``divergan train / sample / eval / objectives`` as a user runs them, bad input included."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from divergan.cli import main
+from divergan.objectives import names as objective_names
+
+QUICK = ["--preset", "quick", "--quiet", "--set", "steps=30"]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("runs") / "r"
+    assert main(["train", *QUICK, "--set", "sampler=mh", "--out", str(folder)]) == 0
+    return folder
+
+
+def test_train_prints_a_summary_and_sampler(trained, capsys):
+    final = json.loads((trained / "final_metrics.json").read_text())
+    assert final["sampler"] == "mh" and "acceptance" in final["mh"]
+
+
+def test_sample_writes_n_samples_in_data_units(trained, tmp_path, capsys):
+    out = tmp_path / "s.npy"
+    code, text, err = run(capsys, "sample", str(trained), "--n", "37", "--out", str(out), "--seed", "3")
+    assert code == 0, err
+    x = np.load(out)
+    assert x.shape == (37, 2) and np.isfinite(x).all()
+    assert "sampler mh" in text
+    again = tmp_path / "t.npy"
+    assert main(["sample", str(trained), "--n", "37", "--out", str(again), "--seed", "3"]) == 0
+    assert np.array_equal(np.load(again), x)
+
+
+def test_eval_json(trained, capsys):
+    code, out, err = run(capsys, "eval", str(trained), "--json")
+    assert code == 0, err
+    obj = json.loads(out)
+    assert obj["step"] == 30 and {"modes", "high_quality", "reverse_kl", "w1", "mmd"} <= set(obj["direct"])
+
+
+def test_objectives_lists_every_objective_with_a_formula(capsys):
+    code, out, _ = run(capsys, "objectives", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["name"] for r in rows] == objective_names()
+    assert all(r["formula"] and r["divergence"] for r in rows)
+
+
+def test_user_data_file(tmp_path, capsys):
+    data = tmp_path / "pts.csv"
+    np.savetxt(data, np.random.default_rng(0).normal(size=(300, 3)), delimiter=",")
+    code, out, err = run(capsys, "train", *QUICK, "--data", str(data), "--out", str(tmp_path / "u"))
+    assert code == 0, err
+    assert "modes" not in out.splitlines()[2]  # no known modes for user data: W1 and MMD only
+
+
+def test_resume_refuses_to_change_the_run(trained, capsys):
+    code, _, err = run(capsys, "train", "--resume", str(trained), "--objective", "wgan")
+    assert code == 2 and "cannot change --objective" in err
+
+
+BAD = [
+    (["train", "--objective", "nope"], "unknown objective"),
+    (["train", "--preset", "nope"], "unknown preset"),
+    (["train", "--set", "nope=1"], "unknown config key"),
+    (["train", "--set", "steps=abc"], "whole number"),
+    (["train", "--steps", "-5"], "must not be negative"),
+    (["train", "--steps", "x"], "invalid int"),
+    (["train", "--data", "/nonexistent/data.npy"], "data.npy"),
+    (["train", "--data", "nope"], "unknown dataset"),
+    (["train", "--set", "objective.pi=2", "--objective", "js-pi"], "pi"),
+    (["train", "--resume", "/nonexistent/run"], "not a divergan run folder"),
+    (["sample", "/nonexistent/run", "--n", "3", "--out", "x.npy"], "not a divergan run folder"),
+    (["sample", "/nonexistent/run", "--n", "0", "--out", "x.npy"], "at least 1"),
+    (["eval", "/nonexistent/run"], "not a divergan run folder"),
+]
+
+
+@pytest.mark.parametrize("argv,match", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_is_one_line_exit_2(capsys, tmp_path, monkeypatch, argv, match):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *argv)
+    assert code == 2, err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and match in err
+    assert not (tmp_path / "runs").exists()  # nothing was created for a refused run
+
+
+@pytest.mark.parametrize("content", [b"", b"a,b\nc,d\n", b"1,2\nnan,3\n", b"1,2\n3\n"])
+def test_bad_data_files(tmp_path, capsys, content):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    code, _, err = run(capsys, "train", *QUICK, "--data", str(path), "--out", str(tmp_path / "r"))
+    assert code == 2 and err.startswith("error: ") and "bad.csv" in err
+
+
+def test_existing_folder_is_never_overwritten(trained, capsys):
+    before = sorted(p.name for p in trained.rglob("*"))
+    code, _, err = run(capsys, "train", *QUICK, "--out", str(trained))
+    assert code == 2 and "already exists" in err
+    assert sorted(p.name for p in trained.rglob("*")) == before
+
+
+def test_truncated_checkpoint_is_a_clean_error(tmp_path, capsys):
+    folder = tmp_path / "r"
+    assert main(["train", *QUICK, "--out", str(folder)]) == 0
+    capsys.readouterr()
+    latest = sorted((folder / "checkpoints").iterdir())[-1]
+    latest.write_bytes(latest.read_bytes()[:100])
+    code, _, err = run(capsys, "eval", str(folder))
+    assert code == 2 and "cannot read checkpoint" in err
+    latest.write_bytes(b"\x80\x04\x95 a pickle, not a checkpoint")
+    code, _, err = run(capsys, "sample", str(folder), "--n", "2", "--out", str(tmp_path / "x.npy"))
+    assert code == 2 and err.startswith("error: ")
