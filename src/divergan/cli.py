@@ -18,7 +18,7 @@ from divergan import __version__
 from divergan.errors import UserError
 
 #: command modules under divergan.commands, in the order ``divergan --help`` lists them
-COMMANDS: tuple[str, ...] = ("train", "sample", "evaluate", "objectives", "divergences")
+COMMANDS: tuple[str, ...] = ("train", "sample", "evaluate", "objectives", "divergences", "lab")
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -1,0 +1,29 @@
+"""The lab's experiments by name, in the order of issue 5."""
+
+from __future__ import annotations
+
+import importlib
+
+from divergan.errors import UserError
+from divergan.lab.base import Experiment
+
+#: experiment name -> module under divergan.lab defining ``EXPERIMENT``
+MODULES: dict[str, str] = {
+    "optimal-discriminator": "optimal_discriminator",
+}
+
+
+def names() -> list[str]:
+    """Every experiment name, in the issue's order."""
+    return list(MODULES)
+
+
+def get_experiment(name: str) -> Experiment:
+    """The experiment called ``name``.
+
+    Raises:
+        UserError: for an unknown name (the CLI prints one line and exits 2).
+    """
+    if name not in MODULES:
+        raise UserError(f"unknown experiment {name!r}; choose from {', '.join(MODULES)}")
+    return importlib.import_module(f"divergan.lab.{MODULES[name]}").EXPERIMENT
