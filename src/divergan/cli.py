@@ -15,7 +15,7 @@ import tempfile
 import traceback
 
 from divergan import __version__
-from divergan.errors import UserError
+from divergan.errors import Interrupted, UserError
 
 #: command modules under divergan.commands, in the order ``divergan --help`` lists them
 COMMANDS: tuple[str, ...] = ("train", "sample", "evaluate", "objectives", "divergences", "lab")
@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as exc:  # SIGINT/SIGTERM during training: a checkpoint was saved
+        print(f"divergan: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

@@ -70,10 +70,13 @@ def save(path: Path, tensors: dict[str, Tensor], meta: dict[str, Any]) -> None:
     """Write atomically: temp file in the same folder, fsync, rename, fsync the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    save_file(tensors, str(tmp), metadata={"format": FORMAT, "json": json.dumps(meta)})
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        save_file(tensors, str(tmp), metadata={"format": FORMAT, "json": json.dumps(meta)})
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -122,3 +125,11 @@ def prune(run: Path, keep: int) -> None:
     """Delete all but the newest ``keep`` checkpoints."""
     for old in list_checkpoints(run)[:-keep]:
         old.unlink(missing_ok=True)
+
+
+def remove_partial(run: Path) -> None:
+    """Delete temporary files a killed writer left behind (never a finished checkpoint)."""
+    folder = run / "checkpoints"
+    if folder.is_dir():
+        for leftover in folder.glob(".step-*.tmp-*"):
+            leftover.unlink(missing_ok=True)

@@ -56,7 +56,7 @@ class Config:
     beta1: float = 0.5
     beta2: float = 0.999
     lr_schedule: str = "constant"
-    ema_half_life: float = 0.0
+    ema_half_life: float = 200.0
     # sampling after training: direct G(z), or a density-ratio sampler with a calibrated critic
     sampler: str = "direct"
     ratio_steps: int = 1500
@@ -65,7 +65,7 @@ class Config:
     ratio_fourier: int = 128
     ratio_fourier_scale: float = 3.0
     ratio_width: int = 256
-    mh_steps: int = 200
+    mh_steps: int = 400
     # bookkeeping
     eval_samples: int = 2500
     eval_every: int = 500

@@ -12,8 +12,11 @@ from __future__ import annotations
 import copy
 import json
 import math
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from tqdm import tqdm
 
 from divergan.data import get_dataset
 from divergan.data.base import Dataset
-from divergan.errors import UserError
+from divergan.errors import Interrupted, UserError
 from divergan.metrics import mode_metrics
 from divergan.metrics.distances import mmd, w1
 from divergan.nn import MLP
@@ -157,6 +160,24 @@ def restore(parts: Parts, tensors: dict[str, Tensor], meta: dict, with_ratio: bo
     return int(meta["step"])
 
 
+@contextmanager
+def _stop_on_signals():
+    """SIGINT/SIGTERM set a flag the loop checks after each step (main thread only); restored after."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = {
+        s: signal.signal(s, lambda signum, frame: received.append(signum))
+        for s in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _append(path: Path, row: dict) -> None:
     with open(path, "a") as fh:
         fh.write(json.dumps(row) + "\n")
@@ -165,7 +186,13 @@ def _append(path: Path, row: dict) -> None:
 def _truncate_metrics(path: Path, step: int) -> None:
     """On resume, drop log lines written after the checkpoint (they will be written again)."""
     if path.exists():
-        rows = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+        rows = []
+        for line in path.read_text().splitlines():
+            try:
+                if json.loads(line)["step"] <= step:
+                    rows.append(line)
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short by a kill
         path.write_text("".join(r + "\n" for r in rows))
 
 
@@ -177,10 +204,14 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
     G, D, obj, data, rng = parts.generator, parts.critic, parts.objective, parts.dataset, parts.rng
     log_path = run / "metrics.jsonl"
     start = 0
-    if resume:
+    if resume and ckpt.list_checkpoints(run):
+        ckpt.remove_partial(run)
         tensors, meta = ckpt.load(ckpt.latest(run))
         start = restore(parts, tensors, meta)
         _truncate_metrics(log_path, start)
+    elif resume:  # killed before its first checkpoint: start over, from the same seed
+        ckpt.remove_partial(run)
+        log_path.write_text("")
     else:
         (run / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
         log_path.write_text("")
@@ -198,81 +229,94 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
     )
     loss_d = grad_d = 0.0
     last_eval: dict = {}
-    for step in bar:
-        for opt, base in ((parts.opt_g, cfg.lr_g), (parts.opt_d, cfg.lr_d)):
-            if opt is not None:
-                for group in opt.param_groups:
-                    group["lr"] = base * _lr_factor(cfg, step)
-        # -- critic phase: k updates of max_D V(D, G) -----------------------------------------------
-        if D is not None:
-            for _ in range(cfg.critic_steps):
-                real = data.sample(cfg.batch, rng)  # (B, d)
-                with torch.no_grad():
-                    fake = G(noise(cfg.batch))  # (B, d)
-                t = D(torch.cat([real, fake]))  # (2B,) or (2B, K): one pass over both
-                loss = obj.critic_loss(t[: cfg.batch], t[cfg.batch :])
-                if obj.penalty is not None:
-                    loss = loss + obj.penalty(D, real, fake)
-                parts.opt_d.zero_grad(set_to_none=True)
-                loss.backward()
-                grad_d = _grad_norm(D)
-                parts.opt_d.step()
-                if obj.clip is not None:
+    with _stop_on_signals() as received:
+        for step in bar:
+            for opt, base in ((parts.opt_g, cfg.lr_g), (parts.opt_d, cfg.lr_d)):
+                if opt is not None:
+                    for group in opt.param_groups:
+                        group["lr"] = base * _lr_factor(cfg, step)
+            # -- critic phase: k updates of max_D V(D, G) -----------------------------------------------
+            if D is not None:
+                for _ in range(cfg.critic_steps):
+                    real = data.sample(cfg.batch, rng)  # (B, d)
                     with torch.no_grad():
-                        for p in D.parameters():
-                            p.clamp_(-obj.clip, obj.clip)
-                loss_d = float(loss.detach())
-                _check(step, loss_d=loss_d, grad_norm_d=grad_d)
-        # -- generator phase: k' updates of min_G ----------------------------------------------------
-        for _ in range(cfg.generator_steps):
-            real = data.sample(cfg.batch, rng)
-            fake = G(noise(cfg.batch))
-            if obj.sample_loss is not None:
-                loss = obj.sample_loss(real, fake)
-            else:
-                with torch.no_grad():
-                    t_real = D(real)
-                loss = obj.generator_loss(t_real, D(fake))
-            parts.opt_g.zero_grad(set_to_none=True)
-            loss.backward()
-            grad_g = _grad_norm(G)
-            parts.opt_g.step()
-            loss_g = float(loss.detach())
-            _check(step, loss_g=loss_g, grad_norm_g=grad_g)
-        # -- EMA of the generator ----------------------------------------------------------------------
-        with torch.no_grad():
-            for p_ema, p in zip(parts.ema.parameters(), G.parameters(), strict=True):
-                p_ema.lerp_(p, 1.0 - ema_beta)
-        # -- intervals: log, evaluate, checkpoint ----------------------------------------------------
-        done = step + 1
-        if done % cfg.log_every == 0 or done == cfg.steps:
-            row = {
-                "step": done,
-                "loss_d": loss_d,
-                "loss_g": loss_g,
-                "divergence_estimate": -loss_d,
-                "grad_norm_g": grad_g,
-                "grad_norm_d": grad_d,
-                "seconds": time.perf_counter() - t0,
-            }
-            if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
-                # a generator of its own, so evaluating never shifts the training's random stream
-                eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
-                with torch.no_grad():
-                    z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng)
-                    m = mode_metrics(parts.ema(z), data.modes, data.std)
-                last_eval = {
-                    "modes": m["modes"],
-                    "high_quality": m["high_quality"],
-                    "reverse_kl": m["reverse_kl"],
+                        fake = G(noise(cfg.batch))  # (B, d)
+                    t = D(torch.cat([real, fake]))  # (2B,) or (2B, K): one pass over both
+                    loss = obj.critic_loss(t[: cfg.batch], t[cfg.batch :])
+                    if obj.penalty is not None:
+                        loss = loss + obj.penalty(D, real, fake)
+                    parts.opt_d.zero_grad(set_to_none=True)
+                    loss.backward()
+                    grad_d = _grad_norm(D)
+                    parts.opt_d.step()
+                    if obj.clip is not None:
+                        with torch.no_grad():
+                            for p in D.parameters():
+                                p.clamp_(-obj.clip, obj.clip)
+                    loss_d = float(loss.detach())
+                    _check(step, loss_d=loss_d, grad_norm_d=grad_d)
+            # -- generator phase: k' updates of min_G ----------------------------------------------------
+            for _ in range(cfg.generator_steps):
+                real = data.sample(cfg.batch, rng)
+                fake = G(noise(cfg.batch))
+                if obj.sample_loss is not None:
+                    loss = obj.sample_loss(real, fake)
+                else:
+                    with torch.no_grad():
+                        t_real = D(real)
+                    loss = obj.generator_loss(t_real, D(fake))
+                parts.opt_g.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_g = _grad_norm(G)
+                parts.opt_g.step()
+                loss_g = float(loss.detach())
+                _check(step, loss_g=loss_g, grad_norm_g=grad_g)
+            # -- EMA of the generator ----------------------------------------------------------------------
+            with torch.no_grad():
+                for p_ema, p in zip(parts.ema.parameters(), G.parameters(), strict=True):
+                    p_ema.lerp_(p, 1.0 - ema_beta)
+            # -- intervals: log, evaluate, checkpoint ----------------------------------------------------
+            done = step + 1
+            if done % cfg.log_every == 0 or done == cfg.steps:
+                row = {
+                    "step": done,
+                    "loss_d": loss_d,
+                    "loss_g": loss_g,
+                    "divergence_estimate": -loss_d,
+                    "grad_norm_g": grad_g,
+                    "grad_norm_d": grad_d,
+                    "seconds": time.perf_counter() - t0,
                 }
-                row.update(last_eval)
-            _append(log_path, row)
-            bar.set_postfix(
-                {"D": f"{loss_d:.3f}", "G": f"{loss_g:.3f}", **{k: f"{v:.3g}" for k, v in last_eval.items()}}
-            )
-        if done % cfg.checkpoint_every == 0 and done < cfg.steps:
-            save_checkpoint(run, parts, cfg, done)
+                if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
+                    # a generator of its own, so evaluating never shifts the training's random stream
+                    eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
+                    with torch.no_grad():
+                        z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng)
+                        m = mode_metrics(parts.ema(z), data.modes, data.std)
+                    last_eval = {
+                        "modes": m["modes"],
+                        "high_quality": m["high_quality"],
+                        "reverse_kl": m["reverse_kl"],
+                    }
+                    row.update(last_eval)
+                _append(log_path, row)
+                bar.set_postfix(
+                    {
+                        "D": f"{loss_d:.3f}",
+                        "G": f"{loss_g:.3f}",
+                        **{k: f"{v:.3g}" for k, v in last_eval.items()},
+                    }
+                )
+            if done % cfg.checkpoint_every == 0 and done < cfg.steps:
+                save_checkpoint(run, parts, cfg, done)
+            if received:  # SIGINT/SIGTERM: save where we are and stop cleanly
+                bar.close()
+                path = save_checkpoint(run, parts, cfg, done)
+                name = signal.Signals(received[0]).name
+                raise Interrupted(
+                    f"{name}: stopped after step {done}; saved {path}; continue with --resume {run}",
+                    received[0],
+                )
     bar.close()
     train_seconds = time.perf_counter() - t0
     # evaluation draws random numbers: keep the states of the end of training, so that a later
