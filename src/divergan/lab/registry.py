@@ -10,6 +10,7 @@ from divergan.lab.base import Experiment
 #: experiment name -> module under divergan.lab defining ``EXPERIMENT``
 MODULES: dict[str, str] = {
     "optimal-discriminator": "optimal_discriminator",
+    "jsd-saturation": "jsd_saturation",
 }
 
 
