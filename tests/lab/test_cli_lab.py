@@ -50,7 +50,7 @@ def test_unknown_experiment_is_one_line_and_exit_2(capsys):
 
 
 def test_json_output_is_the_written_result(tmp_path, capsys):
-    assert cli.main(["lab", "optimal-discriminator", "--quick", "--json", "--out", str(tmp_path)]) == 0
+    assert cli.main(["lab", "topology", "--quick", "--json", "--out", str(tmp_path)]) == 0
     printed = json.loads(capsys.readouterr().out)
     written = json.loads((tmp_path / "result.json").read_text())
     assert printed == written
@@ -58,3 +58,17 @@ def test_json_output_is_the_written_result(tmp_path, capsys):
         assert key in printed
     assert printed["quick"] is True and printed["seed"] == 0
     assert all((tmp_path / f).is_file() for f in printed["figures"])
+
+
+def test_same_seed_same_result(tmp_path):
+    from divergan.lab import run_experiment
+
+    first = run_experiment(get_experiment("topology"), quick=True, seed=3, out=tmp_path / "a")
+    second = run_experiment(get_experiment("topology"), quick=True, seed=3, out=tmp_path / "b")
+    assert first["measured"] == second["measured"]
+
+
+def test_human_summary(tmp_path, capsys):
+    assert cli.main(["lab", "topology", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("topology: HOLDS") and "result.json" in out
