@@ -12,6 +12,7 @@ MODULES: dict[str, str] = {
     "optimal-discriminator": "optimal_discriminator",
     "jsd-saturation": "jsd_saturation",
     "topology": "topology",
+    "non-generalization": "non_generalization",
 }
 
 
