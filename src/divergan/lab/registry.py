@@ -13,6 +13,7 @@ MODULES: dict[str, str] = {
     "jsd-saturation": "jsd_saturation",
     "topology": "topology",
     "non-generalization": "non_generalization",
+    "mutual-information": "mutual_information",
 }
 
 
