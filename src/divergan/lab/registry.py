@@ -11,6 +11,7 @@ from divergan.lab.base import Experiment
 MODULES: dict[str, str] = {
     "optimal-discriminator": "optimal_discriminator",
     "jsd-saturation": "jsd_saturation",
+    "fdiv-fits": "fdiv_fits",
     "topology": "topology",
     "non-generalization": "non_generalization",
     "mutual-information": "mutual_information",
