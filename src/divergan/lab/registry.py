@@ -15,6 +15,7 @@ MODULES: dict[str, str] = {
     "topology": "topology",
     "non-generalization": "non_generalization",
     "mutual-information": "mutual_information",
+    "ipm-family": "ipm_family",
 }
 
 
