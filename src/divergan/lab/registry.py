@@ -16,6 +16,7 @@ MODULES: dict[str, str] = {
     "non-generalization": "non_generalization",
     "mutual-information": "mutual_information",
     "ipm-family": "ipm_family",
+    "moment-matching": "moment_matching",
 }
 
 
