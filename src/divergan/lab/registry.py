@@ -11,6 +11,7 @@ from divergan.lab.base import Experiment
 MODULES: dict[str, str] = {
     "optimal-discriminator": "optimal_discriminator",
     "jsd-saturation": "jsd_saturation",
+    "perfect-discriminator": "perfect_discriminator",
     "fdiv-fits": "fdiv_fits",
     "topology": "topology",
     "non-generalization": "non_generalization",
