@@ -15,6 +15,7 @@ MODULES: dict[str, str] = {
     "fdiv-fits": "fdiv_fits",
     "topology": "topology",
     "non-generalization": "non_generalization",
+    "nn-divergence-generalization": "nn_divergence_generalization",
     "mutual-information": "mutual_information",
     "ipm-family": "ipm_family",
     "moment-matching": "moment_matching",
