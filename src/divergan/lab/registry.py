@@ -16,6 +16,7 @@ MODULES: dict[str, str] = {
     "topology": "topology",
     "non-generalization": "non_generalization",
     "nn-divergence-generalization": "nn_divergence_generalization",
+    "memorization": "memorization",
     "mutual-information": "mutual_information",
     "ipm-family": "ipm_family",
     "moment-matching": "moment_matching",
