@@ -17,6 +17,7 @@ MODULES: dict[str, str] = {
     "non-generalization": "non_generalization",
     "nn-divergence-generalization": "nn_divergence_generalization",
     "memorization": "memorization",
+    "mixed-equilibrium": "mixed_equilibrium",
     "mutual-information": "mutual_information",
     "ipm-family": "ipm_family",
     "moment-matching": "moment_matching",
