@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from divergan.divergences import Discrete, Normal, f_divergence
-from divergan.lab._nets import critic
+from divergan.lab._nets import train_gaussian_classifier
 from divergan.lab.base import Context, Experiment
 from divergan.objectives.losses import js_pi_discriminator_loss
 
@@ -74,19 +74,11 @@ def mi_discrete(p: np.ndarray, q: np.ndarray, pi: float) -> float:
 
 def train_classifier(real, fake, pi: float, steps: int, batch: int, seed: int) -> torch.nn.Module:
     """σ(V) maximising π E_r log σ(V) + (1 − π) E_g log(1 − σ(V)) (fresh batches, Adam)."""
-    net = critic(1, width=64, depth=2, seed=seed)
-    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        x_r = real[0] + real[1] * torch.randn(batch, 1, generator=gen, dtype=torch.float64)
-        x_g = fake[0] + fake[1] * torch.randn(batch, 1, generator=gen, dtype=torch.float64)
-        loss = js_pi_discriminator_loss(net(x_r), net(x_g), pi=pi)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-    return net
+
+    def loss(t_real: torch.Tensor, t_fake: torch.Tensor) -> torch.Tensor:
+        return js_pi_discriminator_loss(t_real, t_fake, pi=pi)
+
+    return train_gaussian_classifier(real, fake, loss, steps, batch, seed)
 
 
 def measure(ctx: Context) -> dict:

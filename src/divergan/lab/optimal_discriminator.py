@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from divergan.divergences import Normal, f_divergence
-from divergan.lab._nets import critic
+from divergan.lab._nets import train_gaussian_classifier
 from divergan.lab.base import Context, Experiment
 from divergan.objectives.losses import minimax_discriminator_loss
 
@@ -48,19 +48,7 @@ def train_discriminator(
     real: tuple[float, float], fake: tuple[float, float], steps: int, batch: int, seed: int
 ) -> torch.nn.Module:
     """Fit V so that σ(V) maximises V(G, D) between N(real) and N(fake) (Adam, fresh batches)."""
-    net = critic(1, width=64, depth=2, seed=seed)
-    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        x_r = real[0] + real[1] * torch.randn(batch, 1, generator=gen, dtype=torch.float64)
-        x_g = fake[0] + fake[1] * torch.randn(batch, 1, generator=gen, dtype=torch.float64)
-        loss = minimax_discriminator_loss(net(x_r), net(x_g))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-    return net
+    return train_gaussian_classifier(real, fake, minimax_discriminator_loss, steps, batch, seed)
 
 
 def measure(ctx: Context) -> dict:
