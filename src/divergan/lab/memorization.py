@@ -105,6 +105,9 @@ def measure(ctx: Context) -> dict:
     ax2.set_xlabel("m")
     ax2.set_ylabel("modes captured")
     ax2.legend(fontsize=7)
+    for ax in (ax1, ax2):
+        ax.set_xticks(ms, [str(m) for m in ms])
+        ax.minorticks_off()
     memory = data.sample(M_CLAIM, ctx.generator(2)).numpy()
     real = data.sample(3000, ctx.generator(3)).numpy()
     ax3.scatter(real[:, 0], real[:, 1], s=1, alpha=0.3, label=f"P_r ({SIDE**2} modes)")
