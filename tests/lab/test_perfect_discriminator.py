@@ -25,3 +25,19 @@ def test_confused_and_perfect_discriminators_stop_the_generator(quick_result):
     lo, hi = m["informative_L_range"]
     assert hi - lo > 10 * tol["L"]
     assert (r["_out"] / "perfect_discriminator.png").stat().st_size > 0
+
+
+def test_loss_at_constant_critics():
+    import torch
+
+    from divergan.lab.perfect_discriminator import loss_l
+
+    x, fake = torch.randn(8, 2, dtype=torch.float64), torch.randn(8, 2, dtype=torch.float64)
+    # D ≡ ½ (V ≡ 0): L = 0 exactly (Lemma 2.1)
+    assert abs(float(loss_l(x, fake, lambda t: torch.zeros(len(t), dtype=t.dtype)))) < 1e-15
+
+    # D = 1 on x, 0 on fake (V = ±40): L = 2 log 2 up to e^−40 (Lemma 2.2)
+    def perfect(t):
+        return torch.full((len(t),), 40.0 if t is x else -40.0, dtype=t.dtype)
+
+    assert abs(float(loss_l(x, fake, perfect)) - 2 * math.log(2)) < 1e-15
