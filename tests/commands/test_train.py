@@ -123,3 +123,16 @@ def test_truncated_checkpoint_is_a_clean_error(tmp_path, capsys):
     latest.write_bytes(b"\x80\x04\x95 a pickle, not a checkpoint")
     code, _, err = run(capsys, "sample", str(folder), "--n", "2", "--out", str(tmp_path / "x.npy"))
     assert code == 2 and err.startswith("error: ")
+
+
+def test_foreign_safetensors_file_is_refused(tmp_path, capsys):
+    import torch
+    from safetensors.torch import save_file
+
+    folder = tmp_path / "r"
+    assert main(["train", *QUICK, "--out", str(folder)]) == 0
+    capsys.readouterr()
+    latest = sorted((folder / "checkpoints").iterdir())[-1]
+    save_file({"weight": torch.zeros(2)}, str(latest), metadata={"format": "someone-else"})
+    code, _, err = run(capsys, "eval", str(folder))
+    assert code == 2 and "not a divergan checkpoint" in err

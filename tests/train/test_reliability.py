@@ -90,7 +90,7 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path, reference, checkpoints_b
             lambda: len(ckpt.list_checkpoints(run)) >= checkpoints_before_kill or proc.poll() is not None
         )
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.communicate(timeout=60)  # reap it and close its pipes (an open pipe is a ResourceWarning)
     code, _, err = finish(divergan("train", "--resume", str(run), "--quiet"))
     assert code == 0, err
     assert_same(run, reference)

@@ -97,6 +97,10 @@ def build(cfg: Config) -> Parts:
     )
 
 
+def _param_norm(module: nn.Module) -> float:
+    return float(torch.linalg.vector_norm(torch.stack([p.detach().norm() for p in module.parameters()])))
+
+
 def _grad_norm(module: nn.Module) -> float:
     norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
     return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
@@ -254,7 +258,7 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
                             for p in D.parameters():
                                 p.clamp_(-obj.clip, obj.clip)
                     loss_d = float(loss.detach())
-                    _check(step, loss_d=loss_d, grad_norm_d=grad_d)
+                    _check(step, loss_d=loss_d, grad_norm_d=grad_d, critic_parameters=_param_norm(D))
             # -- generator phase: k' updates of min_G ----------------------------------------------------
             for _ in range(cfg.generator_steps):
                 real = data.sample(cfg.batch, rng)
@@ -270,7 +274,7 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
                 grad_g = _grad_norm(G)
                 parts.opt_g.step()
                 loss_g = float(loss.detach())
-                _check(step, loss_g=loss_g, grad_norm_g=grad_g)
+                _check(step, loss_g=loss_g, grad_norm_g=grad_g, generator_parameters=_param_norm(G))
             # -- EMA of the generator ----------------------------------------------------------------------
             with torch.no_grad():
                 for p_ema, p in zip(parts.ema.parameters(), G.parameters(), strict=True):
