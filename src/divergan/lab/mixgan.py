@@ -28,12 +28,7 @@ from torch import Tensor, nn
 
 from divergan.nn import MLP
 from divergan.objectives.losses import minimax_discriminator_loss, non_saturating_generator_loss
-
-
-def entropy(logits: Tensor) -> Tensor:
-    """H(softmax(logits)) in nats."""
-    logp = torch.log_softmax(logits, dim=0)
-    return -(logp.exp() * logp).sum()
+from divergan.train.mixture import entropy
 
 
 class MixGAN(nn.Module):
