@@ -18,7 +18,15 @@ from divergan import __version__
 from divergan.errors import Interrupted, UserError
 
 #: command modules under divergan.commands, in the order ``divergan --help`` lists them
-COMMANDS: tuple[str, ...] = ("train", "sample", "evaluate", "objectives", "divergences", "lab")
+COMMANDS: tuple[str, ...] = (
+    "train",
+    "sample",
+    "evaluate",
+    "measure_images",
+    "objectives",
+    "divergences",
+    "lab",
+)
 
 
 class ArgumentParser(argparse.ArgumentParser):

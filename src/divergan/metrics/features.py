@@ -125,10 +125,6 @@ def frechet_distance_from_features(real: Tensor, fake: Tensor) -> float:
     return frechet_distance_from_stats(*mean_and_covariance(r), *mean_and_covariance(f))
 
 
-def _polynomial_kernel(a: Tensor, b: Tensor) -> Tensor:
-    return (a @ b.T / a.shape[1] + 1.0) ** 3
-
-
 def kid_from_features(
     real: Tensor,
     fake: Tensor,
@@ -169,13 +165,20 @@ def kid_from_features(
     if m < 2:
         raise UserError(f"KID needs a subset size of at least 2, got {m}")
     rng = generator if generator is not None else torch.Generator().manual_seed(0)
+    d = r.shape[1]
+    group = max(1, (1 << 23) // (4 * m * m))  # subsets per batched block of kernel matrices
     values = []
-    for _ in range(num_subsets):
-        x = r[torch.randperm(r.shape[0], generator=rng)[:m]]  # (m, D)
-        y = f[torch.randperm(f.shape[0], generator=rng)[:m]]  # (m, D)
-        kxx, kyy, kxy = _polynomial_kernel(x, x), _polynomial_kernel(y, y), _polynomial_kernel(x, y)
-        within = (kxx.sum() - kxx.diagonal().sum() + kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
-        values.append(float(within - 2.0 * kxy.sum() / (m * m)))
+    for first in range(0, num_subsets, group):
+        count = min(group, num_subsets - first)
+        x = torch.stack([r[torch.randperm(r.shape[0], generator=rng)[:m]] for _ in range(count)])  # (G, m, D)
+        y = torch.stack([f[torch.randperm(f.shape[0], generator=rng)[:m]] for _ in range(count)])  # (G, m, D)
+        z = torch.cat([x, y], 1)  # (G, 2m, D)
+        k = (z @ z.transpose(1, 2) / d + 1.0) ** 3  # (G, 2m, 2m): blocks k(x, x), k(x, y); k(y, x), k(y, y)
+        diag = k.diagonal(dim1=1, dim2=2)  # (G, 2m)
+        kxx = k[:, :m, :m].sum((1, 2)) - diag[:, :m].sum(1)
+        kyy = k[:, m:, m:].sum((1, 2)) - diag[:, m:].sum(1)
+        kxy = k[:, :m, m:].sum((1, 2))
+        values.extend(((kxx + kyy) / (m * (m - 1)) - 2.0 * kxy / (m * m)).tolist())
     t = torch.tensor(values, dtype=torch.float64)
     return float(t.mean()), float(t.std(unbiased=False)) if len(values) > 1 else 0.0
 
