@@ -18,7 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Train a generator. With no arguments: the main job (grid25, preset 'default').",
     )
     p.add_argument(
-        "--preset", default="default", help="named configuration (default, wgan-gp-toy, ring8, quick)"
+        "--preset",
+        default="default",
+        help="named configuration (default, wgan-gp-toy, ring8, quick; applications: glyphs, glyphs-64, "
+        "glyphs-quick, style-digits, style-quick)",
     )
     p.add_argument("--objective", help="objective name ('divergan objectives' lists them)")
     p.add_argument("--data", help="dataset name (grid25, ring8, ...) or a .npy/.csv file of shape (n, d)")
@@ -53,7 +56,12 @@ def next_run_folder(root: Path, desc: str) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from divergan.train import Config, apply_overrides, preset, train
+    from divergan.train.apps import APP_PRESETS
 
+    if args.preset in APP_PRESETS:  # glyph translation and the style generator: their own trainers
+        from divergan.commands import app_presets
+
+        return app_presets.run(args)
     if args.steps is not None and args.steps < 0:
         raise UserError(f"--steps must not be negative, got {args.steps}")
     if args.resume:

@@ -27,7 +27,7 @@ from divergan.objectives.losses import (
     wasserstein_discriminator_loss,
     wasserstein_generator_loss,
 )
-from divergan.objectives.penalties import gradient_norms, gradient_penalty, interpolate
+from divergan.objectives.penalties import gradient_norms, gradient_penalty, interpolate, r1_penalty
 from divergan.objectives.registry import OBJECTIVES, get_objective, names
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "mmd_sample_loss",
     "names",
     "non_saturating_generator_loss",
+    "r1_penalty",
     "wasserstein_discriminator_loss",
     "wasserstein_generator_loss",
 ]

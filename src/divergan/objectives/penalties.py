@@ -77,3 +77,21 @@ def gradient_penalty(
     x_hat = interpolate(real, fake, epsilon=epsilon, generator=generator)
     norms = gradient_norms(critic, x_hat, create_graph=True)  # (B,)
     return weight * ((norms - 1) ** 2).mean()
+
+
+def r1_penalty(critic: nn.Module, real: Tensor, gamma: float = 1.0) -> Tensor:
+    r"""R1 penalty (γ/2)·E_{P_r}‖∇_x V(x)‖₂² on real data only (Mescheder et al. 2018, eq. 9).
+
+    Penalising the critic's gradient on the data makes the GAN game locally convergent at the
+    equilibrium (their Thm 4.1); StyleGAN and StyleGAN2 train with it.
+
+    Args:
+        critic: V, mapping (B, ...) to (B,) (or (B, K), summed per sample).
+        real: (B, ...) a real batch.
+        gamma: γ.
+
+    Returns:
+        A scalar tensor with a graph back to the critic's parameters.
+    """
+    norms = gradient_norms(critic, real, create_graph=True)  # (B,)
+    return 0.5 * gamma * norms.square().mean()

@@ -1,0 +1,234 @@
+"""Glyph pairs for zi2zi-style font translation (seed 003 §5.4), rendered with Pillow.
+
+The same character is drawn in a *source* font and in one or more *target* fonts; a conditional
+image-to-image GAN learns source → target for each target (its category). The characters are split
+once, by a seeded permutation, into a training set and a **held-out** set that the model never sees,
+so that what is measured is generalisation to new characters in a known style.
+
+Fonts come from Debian packages; a font is named by a key of :data:`FONTS` or given as a path:
+
+==================  ==========================================  =======================
+name                file                                        Debian package
+==================  ==========================================  =======================
+dejavu-sans         dejavu/DejaVuSans.ttf                       fonts-dejavu-core
+dejavu-serif        dejavu/DejaVuSerif.ttf                      fonts-dejavu-core
+dejavu-sans-mono    dejavu/DejaVuSansMono.ttf                   fonts-dejavu-core
+dejavu-sans-bold    dejavu/DejaVuSans-Bold.ttf                  fonts-dejavu-core
+dejavu-serif-bold   dejavu/DejaVuSerif-Bold.ttf                 fonts-dejavu-core
+dejavu-serif-italic dejavu/DejaVuSerif-Italic.ttf               fonts-dejavu-extra
+liberation-serif    liberation/LiberationSerif-Regular.ttf      fonts-liberation
+wqy-microhei        wqy/wqy-microhei.ttc                        fonts-wqy-microhei
+wqy-zenhei          wqy/wqy-zenhei.ttc                          fonts-wqy-zenhei
+arphic-ukai         arphic/ukai.ttc                             fonts-arphic-ukai
+arphic-uming        arphic/uming.ttc                            fonts-arphic-uming
+noto-sans-cjk       (opentype) noto/NotoSansCJK-Regular.ttc     fonts-noto-cjk
+noto-serif-cjk      (opentype) noto/NotoSerifCJK-Regular.ttc    fonts-noto-cjk
+==================  ==========================================  =======================
+
+A missing font raises :class:`~divergan.errors.UserError` naming the package to install.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+from torch import Tensor
+
+from divergan.errors import UserError
+
+TRUETYPE = Path("/usr/share/fonts/truetype")
+OPENTYPE = Path("/usr/share/fonts/opentype")
+
+#: font name -> (path, Debian package that installs it)
+FONTS: dict[str, tuple[Path, str]] = {
+    "dejavu-sans": (TRUETYPE / "dejavu/DejaVuSans.ttf", "fonts-dejavu-core"),
+    "dejavu-serif": (TRUETYPE / "dejavu/DejaVuSerif.ttf", "fonts-dejavu-core"),
+    "dejavu-sans-mono": (TRUETYPE / "dejavu/DejaVuSansMono.ttf", "fonts-dejavu-core"),
+    "dejavu-sans-bold": (TRUETYPE / "dejavu/DejaVuSans-Bold.ttf", "fonts-dejavu-core"),
+    "dejavu-serif-bold": (TRUETYPE / "dejavu/DejaVuSerif-Bold.ttf", "fonts-dejavu-core"),
+    "dejavu-serif-italic": (TRUETYPE / "dejavu/DejaVuSerif-Italic.ttf", "fonts-dejavu-extra"),
+    "liberation-serif": (TRUETYPE / "liberation/LiberationSerif-Regular.ttf", "fonts-liberation"),
+    "wqy-microhei": (TRUETYPE / "wqy/wqy-microhei.ttc", "fonts-wqy-microhei"),
+    "wqy-zenhei": (TRUETYPE / "wqy/wqy-zenhei.ttc", "fonts-wqy-zenhei"),
+    "arphic-ukai": (TRUETYPE / "arphic/ukai.ttc", "fonts-arphic-ukai"),
+    "arphic-uming": (TRUETYPE / "arphic/uming.ttc", "fonts-arphic-uming"),
+    "noto-sans-cjk": (OPENTYPE / "noto/NotoSansCJK-Regular.ttc", "fonts-noto-cjk"),
+    "noto-serif-cjk": (OPENTYPE / "noto/NotoSerifCJK-Regular.ttc", "fonts-noto-cjk"),
+}
+
+#: Latin letters, digits and a few punctuation marks (the default when no CJK font is installed)
+LATIN = string.ascii_uppercase + string.ascii_lowercase + string.digits + "&?!@#%$"
+#: frequent simplified Chinese characters, most frequent first (the default when CJK fonts are installed)
+CJK = "".join(
+    dict.fromkeys(
+        "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后"
+        "小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长"
+        "知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最"
+        "间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代军产入先山五太水万市"
+        "眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安表原车白应路期叫死常提感金何更反合放做系计"
+        "或司利受光王果亲界及今京务制解各任至清物台象记边共风战干接它许八特觉望直服毛林题建南度统色字请交爱让"
+        "认算论百吃义科怎元社术结六功指思非流每青管夫连远资队跟带花快条院变联言权往展该领传近留红治决周保达办"
+        "运武半候七必城父强步完革深区即求品士转量空甚众技轻程告江语英基派满式李息写呢识极令黄德收脸钱党倒未持"
+    )
+)
+
+#: defaults: (source, targets, character set), CJK first when its fonts are installed
+DEFAULTS = [
+    ("noto-sans-cjk", ("noto-serif-cjk",), "cjk"),
+    ("wqy-microhei", ("arphic-ukai",), "cjk"),
+    ("dejavu-sans", ("dejavu-serif", "dejavu-sans-mono"), "latin"),
+]
+
+
+def font_path(font: str) -> Path:
+    """The file of a font given by name (a key of :data:`FONTS`) or path.
+
+    Raises:
+        UserError: unknown name, or the font is not installed (the message names the Debian package).
+    """
+    if font in FONTS:
+        path, package = FONTS[font]
+        if not path.is_file():
+            raise UserError(
+                f"font {font!r} is not installed ({path} missing); install it: apt-get install {package}"
+            )
+        return path
+    path = Path(font)
+    if path.suffix.lower() in (".ttf", ".otf", ".ttc"):
+        if not path.is_file():
+            raise UserError(f"font file {font} does not exist")
+        return path
+    raise UserError(f"unknown font {font!r}; choose from {', '.join(FONTS)} or give a .ttf/.otf/.ttc file")
+
+
+def installed(font: str) -> bool:
+    """Whether a named font's file is present."""
+    return font in FONTS and FONTS[font][0].is_file()
+
+
+def default_fonts() -> tuple[str, tuple[str, ...], str]:
+    """(source, targets, charset): CJK fonts if installed, else DejaVu Sans → Serif, Sans Mono."""
+    for source, targets, charset in DEFAULTS:
+        if installed(source) and all(installed(t) for t in targets):
+            return source, targets, charset
+    return DEFAULTS[-1]
+
+
+def _resolve(font: str | Path) -> Path:
+    return font if isinstance(font, Path) else font_path(font)
+
+
+@lru_cache(maxsize=32)
+def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size)
+
+
+def has_glyph(font: str | Path, char: str) -> bool:
+    """Whether the font draws ``char`` as something other than its "missing glyph" box (or nothing)."""
+    f = _font(str(_resolve(font)), 32)
+    mask = np.asarray(f.getmask(char))
+    if mask.size == 0 or mask.max() == 0:
+        return False
+    missing = np.asarray(f.getmask("\uffff"))  # a noncharacter: always the .notdef glyph
+    return not (mask.shape == missing.shape and np.array_equal(mask, missing))
+
+
+def render_glyph(char: str, font: str | Path, size: int = 32, fill: float = 0.8) -> Tensor:
+    """One character as a (size, size) float tensor in [-1, 1], ink = +1 on a −1 background.
+
+    The font is drawn at ``fill · size`` pixels and the glyph's ink box is centred in the square (as
+    zi2zi does), so every font puts the character at the same place; a glyph larger than the square
+    is scaled down to fit.
+    """
+    path = _resolve(font)
+    canvas = 2 * size
+    f = _font(str(path), max(1, round(fill * size)))
+    img = Image.new("L", (canvas, canvas), 0)
+    draw = ImageDraw.Draw(img)
+    left, top, right, bottom = draw.textbbox((0, 0), char, font=f)
+    draw.text(
+        ((canvas - (right - left)) / 2 - left, (canvas - (bottom - top)) / 2 - top), char, fill=255, font=f
+    )
+    box = img.getbbox()
+    if box is None:
+        raise UserError(f"font {font} draws nothing for {char!r}")
+    glyph = img.crop(box)
+    scale = min(1.0, (size - 2) / max(glyph.width, glyph.height))
+    if scale < 1.0:
+        glyph = glyph.resize(
+            (max(1, round(glyph.width * scale)), max(1, round(glyph.height * scale))), Image.LANCZOS
+        )
+    out = Image.new("L", (size, size), 0)
+    out.paste(glyph, ((size - glyph.width) // 2, (size - glyph.height) // 2))
+    return torch.from_numpy(np.asarray(out, dtype=np.float32) / 127.5 - 1.0)
+
+
+def split_characters(chars: str, held_out: float, seed: int = 0) -> tuple[str, str]:
+    """(train, held_out): a seeded permutation of the distinct characters, the last ⌈held_out·n⌉ held out."""
+    chars = "".join(dict.fromkeys(chars))
+    if not 0 < held_out < 1:
+        raise UserError(f"held_out must lie in (0, 1), got {held_out}")
+    n_out = max(1, int(np.ceil(held_out * len(chars))))
+    if n_out >= len(chars):
+        raise UserError(f"need at least 2 characters to hold some out, got {len(chars)}")
+    order = torch.randperm(len(chars), generator=torch.Generator().manual_seed(seed)).tolist()
+    perm = "".join(chars[i] for i in order)
+    return perm[:-n_out], perm[-n_out:]
+
+
+@dataclass(frozen=True)
+class GlyphPairs:
+    """Rendered pairs: ``source[i]`` → ``target[i]`` in style ``category[i]``.
+
+    Attributes:
+        chars: the character of each pair, length N.
+        source: (N, 1, size, size) the character in the source font, in [-1, 1].
+        target: (N, 1, size, size) the character in target font ``targets[category[i]]``.
+        category: (N,) long, index into ``targets``.
+        targets: the target fonts' names, one per category.
+    """
+
+    chars: str
+    source: Tensor
+    target: Tensor
+    category: Tensor
+    targets: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+
+def glyph_pairs(chars: str, source: str, targets: tuple[str, ...] | list[str], size: int = 32) -> GlyphPairs:
+    """Render every character of ``chars`` that *all* fonts draw, in ``source`` and each target."""
+    if size < 8:
+        raise UserError(f"glyph size must be at least 8, got {size}")
+    fonts = [source, *targets]
+    paths = [font_path(f) for f in fonts]
+    kept = "".join(c for c in dict.fromkeys(chars) if not c.isspace() and all(has_glyph(p, c) for p in paths))
+    if not kept:
+        raise UserError(f"none of the characters are drawn by all of {', '.join(fonts)}")
+    src, tgt, cat, pair_chars = [], [], [], []
+    for k, path in enumerate(paths[1:]):
+        for c in kept:
+            src.append(render_glyph(c, paths[0], size))
+            tgt.append(render_glyph(c, path, size))
+            cat.append(k)
+            pair_chars.append(c)
+    return GlyphPairs(
+        chars="".join(pair_chars),
+        source=torch.stack(src)[:, None],
+        target=torch.stack(tgt)[:, None],
+        category=torch.tensor(cat, dtype=torch.long),
+        targets=tuple(targets),
+    )
+
+
+def charset(name: str) -> str:
+    """``latin``, ``cjk``, or the characters themselves."""
+    return {"latin": LATIN, "cjk": CJK}.get(name, name)

@@ -1,0 +1,70 @@
+r"""Classifier-free similarity of paired images (for glyph translation, seed 003 §5.4).
+
+All three take images in [-1, 1] of shape (B, C, H, W) and return one number per pair, shape (B,);
+none needs a trained network, so they are comparable across runs and machines.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+
+def l1_distance(x: Tensor, y: Tensor) -> Tensor:
+    r"""Mean absolute difference in [0, 1] intensity units.
+
+    .. math::
+
+        L_1(x, y) = \frac{1}{CHW} \sum_{c,h,w} \Big|\tfrac{x_{chw} + 1}{2} - \tfrac{y_{chw} + 1}{2}\Big|
+
+    0 for identical images, 1 for a white image against a black one. Shapes (B, ...) -> (B,).
+    """
+    return ((x - y).abs() / 2).flatten(1).mean(dim=1)
+
+
+def binary_iou(x: Tensor, y: Tensor, threshold: float = 0.0) -> Tensor:
+    r"""Intersection over union of the ink masks {x > threshold}, {y > threshold}.
+
+    .. math::
+
+        \mathrm{IoU}(x, y) = \frac{|\{x > t\} \cap \{y > t\}|}{|\{x > t\} \cup \{y > t\}|}
+
+    with IoU = 1 when both masks are empty. Shapes (B, ...) -> (B,).
+    """
+    a, b = (x > threshold).flatten(1), (y > threshold).flatten(1)
+    inter = (a & b).sum(dim=1).to(x.dtype)
+    union = (a | b).sum(dim=1).to(x.dtype)
+    return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
+
+
+def ssim(x: Tensor, y: Tensor, window: int = 7, sigma: float = 1.5) -> Tensor:
+    r"""Structural similarity (Wang et al. 2004), Gaussian window, on intensities u = (x + 1)/2 ∈ [0, 1].
+
+    .. math::
+
+        \mathrm{SSIM}(u, v) = \operatorname{mean}_{p}\;
+            \frac{(2\mu_u\mu_v + C_1)(2\sigma_{uv} + C_2)}{(\mu_u^2 + \mu_v^2 + C_1)(\sigma_u^2 + \sigma_v^2 + C_2)},
+        \qquad C_1 = 0.01^2,\; C_2 = 0.03^2
+
+    where μ, σ², σ_uv are local means, variances and covariance under a normalised Gaussian window
+    (``window`` × ``window``, std ``sigma``) at each pixel p whose window fits inside the image ("valid"
+    positions, as in the reference implementation). 1 iff u = v on every window; averaged over
+    channels. Shapes (B, C, H, W) -> (B,), needs H, W ≥ ``window``.
+    """
+    u, v = (x + 1) / 2, (y + 1) / 2
+    C = u.shape[1]
+    g = torch.exp(-((torch.arange(window, dtype=u.dtype) - (window - 1) / 2) ** 2) / (2 * sigma**2))
+    g = g / g.sum()
+    kernel = (g[:, None] * g[None, :]).expand(C, 1, window, window)  # (C, 1, k, k)
+
+    def blur(t: Tensor) -> Tensor:
+        return F.conv2d(t, kernel, groups=C)
+
+    mu_u, mu_v = blur(u), blur(v)
+    var_u = blur(u * u) - mu_u**2
+    var_v = blur(v * v) - mu_v**2
+    cov = blur(u * v) - mu_u * mu_v
+    c1, c2 = 0.01**2, 0.03**2
+    s = ((2 * mu_u * mu_v + c1) * (2 * cov + c2)) / ((mu_u**2 + mu_v**2 + c1) * (var_u + var_v + c2))
+    return s.flatten(1).mean(dim=1)

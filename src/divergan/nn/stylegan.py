@@ -1,0 +1,272 @@
+r"""A style-based generator (Karras et al. 2019, 2020; seed 003 §5.3) small enough for CPU.
+
+The generator is two networks. A **mapping network** f: z ↦ w sends the latent z ∈ R^{z_dim} (normalised
+to the sphere of radius √z_dim) through an MLP into an intermediate latent space W. A **synthesis
+network** starts from a learned constant 4×4 tensor and doubles the resolution block by block; every
+convolution is *modulated* by a style s = A(w) (a learned affine map of w, one per layer):
+
+.. math::
+
+    w'_{oikl} = s_i\, w_{oikl}, \qquad
+    w''_{oikl} = w'_{oikl} \Big/ \sqrt{\textstyle\sum_{i,k,l} w'^2_{oikl} + \varepsilon}
+
+(modulation and demodulation, StyleGAN2 eqs. 1 and 3): demodulation rescales each output channel to
+unit expected variance, which replaces AdaIN's instance normalisation without its "droplet" artefacts.
+After each convolution, per-pixel Gaussian noise scaled by a learned per-layer strength is added, then a
+bias and a leaky ReLU. Each block also has a modulated 1×1 "toRGB" (no demodulation) whose outputs are
+upsampled and summed over resolutions (the StyleGAN2 "skip" generator).
+
+Every modulated layer reads its own row of ``ws`` of shape (B, num_ws, w_dim), so **style mixing** is a
+choice of rows: rows < crossover from w₁, the rest from w₂ (coarse layers take w₁'s pose and shape,
+fine layers w₂'s details). The **truncation trick** pulls w toward the running mean w̄ of the mapping
+network's outputs (an EMA tracked during training):
+
+.. math::
+
+    w_\psi = \bar w + \psi\,(w - \bar w), \qquad \psi \in [0, 1]
+
+so ψ = 0 gives the "average image" for every z and ψ = 1 the untruncated generator.
+
+Shapes: z (B, z_dim), w (B, w_dim), ws (B, num_ws, w_dim), images (B, channels, size, size) in [-1, 1]
+(no final tanh: the skip sum is left linear, as in StyleGAN2).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+
+class MappingNetwork(nn.Module):
+    """z ↦ w: pixel norm of z, then ``depth`` linear layers with leaky ReLU; tracks ``w_avg``."""
+
+    def __init__(self, z_dim: int, w_dim: int, depth: int = 4, w_avg_beta: float = 0.995) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        for i in range(depth):
+            layers += [nn.Linear(z_dim if i == 0 else w_dim, w_dim), nn.LeakyReLU(0.2)]
+        self.net = nn.Sequential(*layers)
+        self.w_avg_beta = w_avg_beta
+        self.register_buffer("w_avg", torch.zeros(w_dim))  # (w_dim,) the running mean of w
+
+    def forward(self, z: Tensor, update_w_avg: bool = False) -> Tensor:
+        z = z * torch.rsqrt(z.square().mean(dim=1, keepdim=True) + 1e-8)  # (B, z_dim), on the √z_dim sphere
+        w = self.net(z)  # (B, w_dim)
+        if update_w_avg:
+            with torch.no_grad():
+                self.w_avg.lerp_(w.mean(dim=0), 1.0 - self.w_avg_beta)
+        return w
+
+
+def truncate(w: Tensor, w_avg: Tensor, psi: float) -> Tensor:
+    """The truncation trick w̄ + ψ (w − w̄); ψ = 1 leaves w unchanged, ψ = 0 returns w̄ for every row."""
+    return w_avg.lerp(w, psi) if psi != 1.0 else w
+
+
+class ModulatedConv2d(nn.Module):
+    """A k×k convolution whose weights are scaled per sample by the style s = A(w) (+ demodulation).
+
+    Implemented as one grouped convolution over the batch: the per-sample weights (B, O, I, k, k) are
+    reshaped to (B·O, I, k, k) and the input to (1, B·I, H, W) with ``groups=B``.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, w_dim: int, kernel: int = 3, demodulate: bool = True) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_ch, in_ch, kernel, kernel) / math.sqrt(in_ch * kernel**2))
+        self.affine = nn.Linear(w_dim, in_ch)  # A: w -> s, bias initialised to 1 (s ≈ 1 at the start)
+        nn.init.ones_(self.affine.bias)
+        self.demodulate = demodulate
+        self.padding = kernel // 2
+
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        B, I, H, W_ = x.shape
+        s = self.affine(w)  # (B, I)
+        weight = self.weight[None] * s[:, None, :, None, None]  # (B, O, I, k, k)
+        if self.demodulate:
+            weight = weight * torch.rsqrt(weight.square().sum(dim=(2, 3, 4), keepdim=True) + 1e-8)
+        O = weight.shape[1]
+        out = F.conv2d(
+            x.reshape(1, B * I, H, W_),
+            weight.reshape(B * O, I, *weight.shape[3:]),
+            padding=self.padding,
+            groups=B,
+        )
+        return out.reshape(B, O, H, W_)
+
+
+class StyleLayer(nn.Module):
+    """Modulated 3×3 conv (optionally after ×2 upsampling), + noise · strength, + bias, leaky ReLU."""
+
+    def __init__(self, in_ch: int, out_ch: int, w_dim: int, size: int, upsample: bool = False) -> None:
+        super().__init__()
+        self.conv = ModulatedConv2d(in_ch, out_ch, w_dim)
+        self.upsample = upsample
+        self.noise_strength = nn.Parameter(torch.zeros(()))  # learned, starts at 0 as in StyleGAN2
+        self.register_buffer("noise_const", torch.randn(1, 1, size, size))  # the "const" noise mode
+        self.bias = nn.Parameter(torch.zeros(out_ch))
+
+    def forward(self, x: Tensor, w: Tensor, noise_mode: str = "random") -> Tensor:
+        if self.upsample:
+            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        x = self.conv(x, w)  # (B, O, H, W)
+        if noise_mode == "random":
+            x = x + self.noise_strength * torch.randn(
+                x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype
+            )
+        elif noise_mode == "const":
+            x = x + self.noise_strength * self.noise_const
+        elif noise_mode != "none":
+            raise ValueError(f"noise_mode must be random, const or none, got {noise_mode!r}")
+        return F.leaky_relu(x + self.bias[None, :, None, None], 0.2)
+
+
+class ToRGB(nn.Module):
+    """Modulated 1×1 conv to image channels, no demodulation (StyleGAN2)."""
+
+    def __init__(self, in_ch: int, channels: int, w_dim: int) -> None:
+        super().__init__()
+        self.conv = ModulatedConv2d(in_ch, channels, w_dim, kernel=1, demodulate=False)
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        return self.conv(x, w) + self.bias[None, :, None, None]
+
+
+class SynthesisNetwork(nn.Module):
+    """const 4×4 → blocks at 4, 8, …, ``size``; every modulated layer reads one row of ``ws``.
+
+    Layer order (and row of ``ws``): at 4×4 one conv and its toRGB; at each larger resolution an
+    upsampling conv, a conv, and a toRGB. So num_ws = 2 + 3·log2(size/4).
+    """
+
+    def __init__(self, w_dim: int, size: int, channels: int = 1, width: int | dict[int, int] = 64) -> None:
+        super().__init__()
+        if size < 4 or size & (size - 1):
+            raise ValueError(f"size must be a power of two >= 4, got {size}")
+        res = [4 * 2**i for i in range(int(math.log2(size // 4)) + 1)]  # 4, 8, ..., size
+        ch = {r: (width if isinstance(width, int) else width[r]) for r in res}
+        self.resolutions = res
+        self.const = nn.Parameter(torch.randn(1, ch[4], 4, 4))
+        self.convs = nn.ModuleList()
+        self.torgbs = nn.ModuleList()
+        self.block_layers: list[list[int]] = []  # rows of ws used by each block
+        row = 0
+        for i, r in enumerate(res):
+            if i == 0:
+                layers = [StyleLayer(ch[r], ch[r], w_dim, r)]
+            else:
+                layers = [
+                    StyleLayer(ch[res[i - 1]], ch[r], w_dim, r, upsample=True),
+                    StyleLayer(ch[r], ch[r], w_dim, r),
+                ]
+            self.convs.append(nn.ModuleList(layers))
+            self.torgbs.append(ToRGB(ch[r], channels, w_dim))
+            self.block_layers.append(list(range(row, row + len(layers) + 1)))
+            row += len(layers) + 1
+        self.num_ws = row
+
+    def forward(self, ws: Tensor, noise_mode: str = "random", return_features: bool = False):
+        """ws (B, num_ws, w_dim) -> images (B, channels, size, size); with ``return_features`` also
+        the list of per-block feature maps [(B, C_r, r, r) for r in resolutions]."""
+        if ws.dim() != 3 or ws.shape[1] != self.num_ws:
+            raise ValueError(f"ws must have shape (B, {self.num_ws}, w_dim), got {tuple(ws.shape)}")
+        x = self.const.expand(ws.shape[0], -1, -1, -1)  # (B, C_4, 4, 4)
+        img = None
+        features = []
+        for layers, torgb, rows in zip(self.convs, self.torgbs, self.block_layers, strict=True):
+            for layer, r in zip(layers, rows[:-1], strict=True):
+                x = layer(x, ws[:, r], noise_mode)
+            features.append(x)
+            y = torgb(x, ws[:, rows[-1]])  # (B, channels, r, r)
+            img = (
+                y
+                if img is None
+                else F.interpolate(img, scale_factor=2, mode="bilinear", align_corners=False) + y
+            )
+        return (img, features) if return_features else img
+
+
+class StyleGenerator(nn.Module):
+    """Mapping network + synthesis network, with style mixing and truncation.
+
+    >>> g = StyleGenerator(z_dim=16, w_dim=16, size=8, width=8)
+    >>> g.num_ws, tuple(g(torch.randn(3, 16)).shape)
+    (5, (3, 1, 8, 8))
+    """
+
+    def __init__(
+        self,
+        z_dim: int = 64,
+        w_dim: int = 64,
+        size: int = 16,
+        channels: int = 1,
+        width: int | dict[int, int] = 64,
+        mapping_depth: int = 4,
+        w_avg_beta: float = 0.995,
+    ) -> None:
+        super().__init__()
+        self.z_dim, self.w_dim, self.size, self.channels = z_dim, w_dim, size, channels
+        self.mapping = MappingNetwork(z_dim, w_dim, mapping_depth, w_avg_beta)
+        self.synthesis = SynthesisNetwork(w_dim, size, channels, width)
+        self.num_ws = self.synthesis.num_ws
+
+    def crossover_row(self, resolution: int) -> int:
+        """The first row of ``ws`` used by the block at ``resolution`` (a crossover point for mixing)."""
+        return self.synthesis.block_layers[self.synthesis.resolutions.index(resolution)][0]
+
+    def styles(
+        self,
+        z: Tensor,
+        psi: float = 1.0,
+        z2: Tensor | None = None,
+        crossover: int | None = None,
+        update_w_avg: bool = False,
+    ) -> Tensor:
+        """ws (B, num_ws, w_dim): w(z) in every row, or w(z) in rows < crossover and w(z2) after.
+
+        Truncation (ψ) is applied to both w's before they are broadcast over the rows.
+        """
+        w = truncate(self.mapping(z, update_w_avg), self.mapping.w_avg, psi)  # (B, w_dim)
+        ws = w[:, None].repeat(1, self.num_ws, 1)  # (B, num_ws, w_dim)
+        if z2 is not None:
+            if crossover is None or not 0 <= crossover <= self.num_ws:
+                raise ValueError(f"style mixing needs a crossover in [0, {self.num_ws}], got {crossover}")
+            w2 = truncate(self.mapping(z2, update_w_avg), self.mapping.w_avg, psi)
+            ws[:, crossover:] = w2[:, None]
+        return ws
+
+    def forward(
+        self,
+        z: Tensor,
+        psi: float = 1.0,
+        z2: Tensor | None = None,
+        crossover: int | None = None,
+        noise_mode: str = "random",
+        update_w_avg: bool = False,
+    ) -> Tensor:
+        """z (B, z_dim) -> images (B, channels, size, size)."""
+        return self.synthesis(self.styles(z, psi, z2, crossover, update_w_avg), noise_mode)
+
+
+class StyleCritic(nn.Module):
+    """A plain convolutional critic for the style generator: size → 4 by stride-2 convs, then linear.
+
+    No normalisation layers, so per-sample gradients (R1) are well defined. Output (B,) raw logits.
+    """
+
+    def __init__(self, size: int = 16, channels: int = 1, width: int = 64) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, padding=1), nn.LeakyReLU(0.2)]
+        r, ch = size, width
+        while r > 4:
+            out = min(2 * ch, 256)
+            layers += [nn.Conv2d(ch, out, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            r, ch = r // 2, out
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(ch * 16, ch), nn.LeakyReLU(0.2), nn.Linear(ch, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.features(x)).squeeze(1)  # (B,)

@@ -1,0 +1,67 @@
+"""What the application trainers (glyph translation, style generator) share: presets of their own
+dataclass configs, ``--set key=value`` overrides, run-folder files and the final checkpoint.
+
+Their presets are reachable from ``divergan train --preset NAME`` like the main trainer's
+(:data:`APP_PRESETS` maps each name to the module that trains it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from divergan.errors import UserError
+from divergan.train import checkpoint as ckpt
+from divergan.train.config import _coerce
+
+#: preset name -> module under divergan.train with ``preset(name)``, ``train(cfg, run)``, ``summary``
+APP_PRESETS: dict[str, str] = {
+    "glyphs": "translate",
+    "glyphs-64": "translate",
+    "glyphs-quick": "translate",
+    "style-digits": "style",
+    "style-quick": "style",
+}
+
+
+def apply_overrides(cfg: Any, items: list[str]) -> Any:
+    """Set ``key=value`` fields of a dataclass config, each coerced to the field's type; returns cfg."""
+    hints = typing.get_type_hints(type(cfg))
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError(f"--set takes key=value, got {item!r}")
+        if key not in hints:
+            raise UserError(f"unknown config key {key!r}; keys are: {', '.join(hints)}")
+        setattr(cfg, key, _coerce(key, value, hints[key]))
+    return cfg.validate()
+
+
+def start_run(run: Path, cfg: Any) -> Path:
+    """Make the run folder, write config.json and an empty metrics.jsonl; returns the log path."""
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
+    log = run / "metrics.jsonl"
+    log.write_text("")
+    return log
+
+
+def append(path: Path, row: dict) -> None:
+    with open(path, "a") as fh:
+        fh.write(json.dumps(row) + "\n")
+
+
+def save_final(run: Path, cfg: Any, step: int, **modules: nn.Module) -> Path:
+    """The final networks as one safetensors file (``checkpoints/step-XXXXXXXX.safetensors``)."""
+    tensors = {}
+    for name, module in modules.items():
+        tensors.update(ckpt.module_tensors(name, module))
+    path = ckpt.checkpoint_path(run, step)
+    ckpt.save(path, tensors, {"step": step, "final": True, "config": dataclasses.asdict(cfg)})
+    return path

@@ -1,0 +1,143 @@
+"""The style-based generator: shapes, modulation identities, style mixing, truncation, w̄ as an EMA."""
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from divergan.nn.stylegan import ModulatedConv2d, StyleCritic, StyleGenerator, truncate
+from divergan.train.style import mixed_styles
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny convolutions run fastest on one thread (and do not fight other processes for cores)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def small(size: int = 16) -> StyleGenerator:
+    torch.manual_seed(0)
+    g = StyleGenerator(z_dim=8, w_dim=8, size=size, width=8, mapping_depth=2)
+    with torch.no_grad():  # non-zero noise strengths and a non-trivial w̄, as after training
+        for name, p in g.named_parameters():
+            if name.endswith("noise_strength"):
+                p.fill_(0.3)
+        g.mapping.w_avg.normal_()
+    return g
+
+
+@pytest.mark.parametrize("size, num_ws", [(4, 2), (8, 5), (16, 8), (32, 11)])
+def test_shapes_and_rows(size, num_ws):
+    g = StyleGenerator(z_dim=8, w_dim=8, size=size, width=4, mapping_depth=1)
+    assert g.num_ws == num_ws == 2 + 3 * (size.bit_length() - 3)
+    z = torch.randn(3, 8)
+    assert g.styles(z).shape == (3, num_ws, 8)
+    assert g(z).shape == (3, 1, size, size)
+    assert g.crossover_row(4) == 0
+    if size >= 8:
+        assert g.crossover_row(8) == 2
+    assert StyleCritic(size if size >= 4 else 4, 1, 4)(torch.randn(3, 1, size, size)).shape == (3,)
+
+
+def test_bad_size_and_crossover():
+    with pytest.raises(ValueError, match="power of two"):
+        StyleGenerator(size=12)
+    g = small(8)
+    with pytest.raises(ValueError, match="crossover"):
+        g(torch.randn(2, 8), z2=torch.randn(2, 8))
+
+
+def test_modulated_conv_is_a_per_sample_convolution():
+    torch.manual_seed(1)
+    conv = ModulatedConv2d(3, 5, w_dim=4, demodulate=True)
+    x, w = torch.randn(2, 3, 6, 6), torch.randn(2, 4)
+    out = conv(x, w)
+    s = conv.affine(w)
+    for b in range(2):
+        weight = conv.weight * s[b][None, :, None, None]
+        weight = weight / (weight.square().sum(dim=(1, 2, 3), keepdim=True) + 1e-8).sqrt()
+        torch.testing.assert_close(out[b : b + 1], F.conv2d(x[b : b + 1], weight, padding=1))
+
+
+def test_demodulation_makes_the_output_invariant_to_the_style_scale():
+    torch.manual_seed(2)
+    conv = ModulatedConv2d(3, 4, w_dim=4)
+    x, w = torch.randn(2, 3, 5, 5), torch.randn(2, 4)
+    before = conv(x, w)
+    with torch.no_grad():
+        conv.affine.weight.mul_(3.0)
+        conv.affine.bias.mul_(3.0)
+    torch.testing.assert_close(conv(x, w), before, atol=1e-5, rtol=1e-5)
+
+
+def test_style_mixing_changes_only_the_layers_after_the_crossover():
+    g = small(16)
+    z1, z2, z2b = torch.randn(3, 8), torch.randn(3, 8), torch.randn(3, 8)
+    cut = g.crossover_row(16)  # the 4x4 and 8x8 blocks read w(z1), the 16x16 block w(z2)
+    img_a, feats_a = g.synthesis(g.styles(z1, z2=z2, crossover=cut), "const", return_features=True)
+    img_b, feats_b = g.synthesis(g.styles(z1, z2=z2b, crossover=cut), "const", return_features=True)
+    torch.testing.assert_close(feats_a[0], feats_b[0])  # 4x4: coarse styles from z1 in both
+    torch.testing.assert_close(feats_a[1], feats_b[1])  # 8x8
+    assert (feats_a[2] - feats_b[2]).abs().max() > 1e-3  # 16x16: the second w differs
+    assert (img_a - img_b).abs().max() > 1e-3
+    # and the second w is really used: crossover at the end is z1 alone, at 0 is z2 alone
+    torch.testing.assert_close(
+        g(z1, z2=z2, crossover=g.num_ws, noise_mode="const"), g(z1, noise_mode="const")
+    )
+    torch.testing.assert_close(g(z1, z2=z2, crossover=0, noise_mode="const"), g(z2, noise_mode="const"))
+
+
+def test_truncation_psi_zero_gives_the_average_image_for_every_z():
+    g = small(8)
+    z = torch.randn(5, 8)
+    images = g(z, psi=0.0, noise_mode="const")
+    mean_ws = g.mapping.w_avg.expand(1, g.num_ws, -1)
+    expected = g.synthesis(mean_ws, "const")  # (1, 1, 8, 8): the w̄ image
+    torch.testing.assert_close(images, expected.expand_as(images))
+    torch.testing.assert_close(g(z, psi=1.0, noise_mode="const"), g.synthesis(g.styles(z), "const"))
+    assert (g(z, psi=0.5, noise_mode="const") - images).abs().max() > 1e-4
+
+
+def test_truncate_is_the_affine_interpolation():
+    w, w_avg = torch.randn(4, 3), torch.randn(3)
+    torch.testing.assert_close(truncate(w, w_avg, 0.25), w_avg + 0.25 * (w - w_avg))
+    assert truncate(w, w_avg, 1.0) is w
+
+
+def test_w_avg_is_an_exponential_moving_average():
+    g = small(8)
+    beta = g.mapping.w_avg_beta
+    start = g.mapping.w_avg.clone()
+    z1, z2 = torch.randn(6, 8), torch.randn(6, 8)
+    w1, w2 = g.mapping(z1), g.mapping(z2)
+    g.mapping(z1, update_w_avg=True)
+    g.mapping(z2, update_w_avg=True)
+    expected = beta**2 * start + beta * (1 - beta) * w1.mean(0) + (1 - beta) * w2.mean(0)
+    torch.testing.assert_close(g.mapping.w_avg, expected)
+    torch.testing.assert_close(g.mapping(z1), w1)  # no update without the flag
+
+
+def test_noise_modes():
+    g = small(8)
+    z = torch.randn(2, 8)
+    torch.testing.assert_close(g(z, noise_mode="const"), g(z, noise_mode="const"))
+    assert (g(z, noise_mode="random") - g(z, noise_mode="random")).abs().max() > 0
+    with pytest.raises(ValueError, match="noise_mode"):
+        g(z, noise_mode="loud")
+
+
+def test_training_mixing_takes_rows_from_two_latents():
+    g = small(16)
+    z = torch.randn(64, 8)
+    rng = torch.Generator().manual_seed(0)
+    ws = mixed_styles(g, z, mixing=1.0, rng=rng)
+    w1 = g.mapping(z)
+    assert torch.allclose(ws[:, 0], w1)  # row 0 is never crossed (crossover >= 1)
+    changed = ~torch.isclose(ws, w1[:, None]).all(dim=2)  # (B, num_ws)
+    # every sample switches once, and stays switched: a monotone 0...0 1...1 row pattern
+    assert changed.any(dim=1).all()
+    assert (changed.int().diff(dim=1) >= 0).all()
+    unmixed = mixed_styles(g, z, mixing=0.0, rng=rng)
+    torch.testing.assert_close(unmixed, w1[:, None].expand_as(unmixed))
