@@ -149,7 +149,11 @@ def evaluate(G: UNetGenerator, pairs: GlyphPairs, batch: int = 256) -> tuple[dic
     per_font = {}
     for k, name in enumerate(pairs.targets):
         idx = pairs.category == k
-        per_font[name] = {"model": similarity(out[idx], pairs.target[idx]), "n": int(idx.sum())}
+        per_font[name] = {
+            "model": similarity(out[idx], pairs.target[idx]),
+            "baseline_source": similarity(pairs.source[idx], pairs.target[idx]),
+            "n": int(idx.sum()),
+        }
     metrics["per_target"] = per_font
     return metrics, out
 
