@@ -28,10 +28,10 @@ def test_digits_are_images_in_range():
 def test_tiny_run_end_to_end(tmp_path):
     cfg = apply_overrides(preset("style-quick"), ["steps=3", "log_every=1", "eval_every=3", "size=8"])
     final = train_style(cfg, tmp_path, progress=False)
-    assert set(final["mmd_by_psi"]) == {"0", "0.5", "0.7", "1"} and final["num_ws"] == 5
+    assert set(final["by_psi"]) == {"0", "0.5", "0.7", "1"} and final["num_ws"] == 5
     assert final["crossover_rows"] == {"4": 0, "8": 2}
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in rows] == [1, 2, 3] and "mmd" in rows[-1]
+    assert [r["step"] for r in rows] == [1, 2, 3] and "w1" in rows[-1]
     for name in ("mixing-8.png", "truncation.png", "samples.png", "final_metrics.json", "config.json"):
         assert (tmp_path / name).is_file()
 
@@ -53,7 +53,7 @@ def test_cli_preset_and_errors(tmp_path, capsys):
     assert (
         main(["train", "--preset", "style-quick", "--steps", "2", "--set", "size=8", "--out", str(out)]) == 0
     )
-    assert "MMD to held-out digits" in capsys.readouterr().out
+    assert "held-out digits" in capsys.readouterr().out
     assert main(["train", "--preset", "style-quick", "--set", "size=12", "--out", str(tmp_path / "b")]) == 2
     assert main(["train", "--preset", "style-quick", "--sampler", "mh", "--out", str(tmp_path / "c")]) == 2
     assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()

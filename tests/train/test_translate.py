@@ -100,6 +100,7 @@ def test_tiny_run_end_to_end(tmp_path):
     assert not set(final["heldout_characters"]) & set(final["train_characters"])
     assert len(final["heldout_characters"]) == 2 and len(final["train_characters"]) == 8
     # the baseline is exactly the source glyph scored against the target
+    assert set(final["heldout"]) >= {"model", "baseline_source", "baseline_mean_target"}
     held = glyph_pairs(final["heldout_characters"], "dejavu-sans", ["dejavu-serif", "dejavu-sans-mono"], 16)
     assert final["heldout"]["baseline_source"]["l1"] == pytest.approx(
         float(l1_distance(held.source, held.target).mean()), rel=1e-6
@@ -129,3 +130,12 @@ def test_cli_preset(tmp_path, capsys):
     assert "held-out characters" in capsys.readouterr().out
     assert json.loads((out / "config.json").read_text())["steps"] == 2
     assert main([*args[:-2], "--set", "nonsense=1"]) == 2
+
+
+def test_mean_target_baseline_is_the_per_category_average():
+    from divergan.data.glyphs import GlyphPairs
+    from divergan.train.translate import mean_targets
+
+    target = torch.arange(4, dtype=torch.float32).reshape(4, 1, 1, 1).expand(4, 1, 2, 2)
+    pairs = GlyphPairs("abab", target, target, torch.tensor([0, 1, 0, 1]), ("x", "y"))
+    torch.testing.assert_close(mean_targets(pairs)[:, 0, 0, 0], torch.tensor([1.0, 2.0]))

@@ -14,7 +14,8 @@ convolution is *modulated* by a style s = A(w) (a learned affine map of w, one p
 unit expected variance, which replaces AdaIN's instance normalisation without its "droplet" artefacts.
 After each convolution, per-pixel Gaussian noise scaled by a learned per-layer strength is added, then a
 bias and a leaky ReLU. Each block also has a modulated 1×1 "toRGB" (no demodulation) whose outputs are
-upsampled and summed over resolutions (the StyleGAN2 "skip" generator).
+upsampled and summed over resolutions (the StyleGAN2 "skip" generator). ``noise_from`` leaves the
+noise out of the blocks below that resolution (4 = everywhere, as in StyleGAN).
 
 Every modulated layer reads its own row of ``ws`` of shape (B, num_ws, w_dim), so **style mixing** is a
 choice of rows: rows < crossover from w₁, the rest from w₂ (coarse layers take w₁'s pose and shape,
@@ -100,10 +101,13 @@ class ModulatedConv2d(nn.Module):
 class StyleLayer(nn.Module):
     """Modulated 3×3 conv (optionally after ×2 upsampling), + noise · strength, + bias, leaky ReLU."""
 
-    def __init__(self, in_ch: int, out_ch: int, w_dim: int, size: int, upsample: bool = False) -> None:
+    def __init__(
+        self, in_ch: int, out_ch: int, w_dim: int, size: int, upsample: bool = False, noise: bool = True
+    ) -> None:
         super().__init__()
         self.conv = ModulatedConv2d(in_ch, out_ch, w_dim)
         self.upsample = upsample
+        self.use_noise = noise
         self.noise_strength = nn.Parameter(torch.zeros(()))  # learned, starts at 0 as in StyleGAN2
         self.register_buffer("noise_const", torch.randn(1, 1, size, size))  # the "const" noise mode
         self.bias = nn.Parameter(torch.zeros(out_ch))
@@ -112,14 +116,16 @@ class StyleLayer(nn.Module):
         if self.upsample:
             x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
         x = self.conv(x, w)  # (B, O, H, W)
-        if noise_mode == "random":
+        if noise_mode not in ("random", "const", "none"):
+            raise ValueError(f"noise_mode must be random, const or none, got {noise_mode!r}")
+        if not self.use_noise or noise_mode == "none":
+            pass
+        elif noise_mode == "random":
             x = x + self.noise_strength * torch.randn(
                 x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype
             )
         elif noise_mode == "const":
             x = x + self.noise_strength * self.noise_const
-        elif noise_mode != "none":
-            raise ValueError(f"noise_mode must be random, const or none, got {noise_mode!r}")
         return F.leaky_relu(x + self.bias[None, :, None, None], 0.2)
 
 
@@ -142,7 +148,9 @@ class SynthesisNetwork(nn.Module):
     upsampling conv, a conv, and a toRGB. So num_ws = 2 + 3·log2(size/4).
     """
 
-    def __init__(self, w_dim: int, size: int, channels: int = 1, width: int | dict[int, int] = 64) -> None:
+    def __init__(
+        self, w_dim: int, size: int, channels: int = 1, width: int | dict[int, int] = 64, noise_from: int = 4
+    ) -> None:
         super().__init__()
         if size < 4 or size & (size - 1):
             raise ValueError(f"size must be a power of two >= 4, got {size}")
@@ -156,11 +164,11 @@ class SynthesisNetwork(nn.Module):
         row = 0
         for i, r in enumerate(res):
             if i == 0:
-                layers = [StyleLayer(ch[r], ch[r], w_dim, r)]
+                layers = [StyleLayer(ch[r], ch[r], w_dim, r, noise=r >= noise_from)]
             else:
                 layers = [
-                    StyleLayer(ch[res[i - 1]], ch[r], w_dim, r, upsample=True),
-                    StyleLayer(ch[r], ch[r], w_dim, r),
+                    StyleLayer(ch[res[i - 1]], ch[r], w_dim, r, upsample=True, noise=r >= noise_from),
+                    StyleLayer(ch[r], ch[r], w_dim, r, noise=r >= noise_from),
                 ]
             self.convs.append(nn.ModuleList(layers))
             self.torgbs.append(ToRGB(ch[r], channels, w_dim))
@@ -206,11 +214,12 @@ class StyleGenerator(nn.Module):
         width: int | dict[int, int] = 64,
         mapping_depth: int = 4,
         w_avg_beta: float = 0.995,
+        noise_from: int = 4,
     ) -> None:
         super().__init__()
         self.z_dim, self.w_dim, self.size, self.channels = z_dim, w_dim, size, channels
         self.mapping = MappingNetwork(z_dim, w_dim, mapping_depth, w_avg_beta)
-        self.synthesis = SynthesisNetwork(w_dim, size, channels, width)
+        self.synthesis = SynthesisNetwork(w_dim, size, channels, width, noise_from)
         self.num_ws = self.synthesis.num_ws
 
     def crossover_row(self, resolution: int) -> int:

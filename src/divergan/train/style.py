@@ -11,8 +11,9 @@ with Adam (β₁ = 0, β₂ = 0.99, as StyleGAN2), an EMA copy of the generator 
 running mean w̄ of the mapping network's outputs for the truncation trick. After training it writes
 ``mixing-8.png`` and ``mixing-16.png`` (style-mixing grids: coarse styles from the row's source, the
 rest from the column's), ``truncation.png`` (rows of one z each at ψ = 0, 0.125, …, 1), ``samples.png``,
-and ``final_metrics.json`` with the pixel-space MMD to held-out digits at several ψ, beside the MMD
-between two halves of the real digits (the floor).
+and ``final_metrics.json`` with pixel-space distances to 500 held-out digits at several ψ (exact W1
+by optimal transport, MMD with the median bandwidth, and the spread — mean distance between two
+samples — which truncation shrinks), beside the same numbers for 500 real training digits.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from divergan.errors import UserError
-from divergan.metrics.distances import mmd
+from divergan.metrics.distances import mmd, w1
 from divergan.nn.stylegan import StyleCritic, StyleGenerator
 from divergan.objectives import get_objective, r1_penalty
 from divergan.train.apps import append, save_final, start_run
@@ -46,6 +47,7 @@ class StyleConfig:
     z_dim: int = 32
     w_dim: int = 32
     mapping_depth: int = 3
+    noise_from: int = 4  # per-pixel noise in the blocks at this resolution and above (4: all)
     width: int = 16  # channels of every synthesis block and of the critic's first layer
     objective: str = "non-saturating"
     r1_gamma: float = 0.5
@@ -69,6 +71,8 @@ class StyleConfig:
             raise UserError(f"the style trainer knows data 'digits' only, got {self.data!r}")
         if self.size not in (8, 16, 32):
             raise UserError(f"size must be 8, 16 or 32, got {self.size}")
+        if self.noise_from not in (4, 8, 16, 32, 64):
+            raise UserError(f"noise_from must be a resolution 4, 8, ..., 64, got {self.noise_from}")
         for name in (
             "z_dim",
             "w_dim",
@@ -165,6 +169,12 @@ def truncation_strip(G: StyleGenerator, z: Tensor, psis: list[float]) -> Tensor:
         return torch.stack([G(z, psi=p, noise_mode="const") for p in psis], dim=1).flatten(0, 1)
 
 
+def _spread(x: Tensor) -> float:
+    """Mean pixel-space distance between two different samples of x (N, ...): diversity."""
+    d = torch.cdist(x.flatten(1), x.flatten(1))
+    return float(d.sum() / (len(x) * (len(x) - 1)))
+
+
 def train_style(cfg: StyleConfig, run: Path, *, progress: bool = True) -> dict:
     """Train per ``cfg`` into ``run``; returns (and writes) the final metrics."""
     from divergan.report.grids import save_grid
@@ -180,7 +190,9 @@ def train_style(cfg: StyleConfig, run: Path, *, progress: bool = True) -> dict:
     objective = get_objective(cfg.objective)
     if not objective.needs_critic:
         raise UserError(f"objective {cfg.objective!r} has no critic; the style trainer needs one")
-    G = StyleGenerator(cfg.z_dim, cfg.w_dim, cfg.size, 1, cfg.width, cfg.mapping_depth)
+    G = StyleGenerator(
+        cfg.z_dim, cfg.w_dim, cfg.size, 1, cfg.width, cfg.mapping_depth, noise_from=cfg.noise_from
+    )
     D = StyleCritic(cfg.size, 1, cfg.width)
     ema = copy.deepcopy(G).requires_grad_(False)
     opt_g = torch.optim.Adam(
@@ -233,9 +245,9 @@ def train_style(cfg: StyleConfig, run: Path, *, progress: bool = True) -> dict:
             if done % cfg.eval_every == 0 or done == cfg.steps:
                 with torch.no_grad():
                     z = torch.randn(len(held_out), cfg.z_dim, generator=torch.Generator().manual_seed(done))
-                    row["mmd"] = mmd(ema(z, noise_mode="random"), held_out)
+                    row["w1"] = w1(ema(z), held_out)
             append(log, row)
-            bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k in ("loss_d", "loss_g", "mmd")})
+            bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k in ("loss_d", "loss_g", "w1")})
     bar.close()
     train_seconds = time.perf_counter() - t0
     # -- figures and final metrics (fixed latents, const noise) ----------------------------------------------
@@ -254,12 +266,20 @@ def train_style(cfg: StyleConfig, run: Path, *, progress: bool = True) -> dict:
     with torch.no_grad():
         save_grid(ema(torch.randn(64, cfg.z_dim, generator=fixed)), run / "samples.png", nrow=8, scale=4)
         z = torch.randn(len(held_out), cfg.z_dim, generator=fixed)
-        by_psi = {f"{p:g}": mmd(ema(z, psi=p), held_out) for p in (0.0, 0.5, 0.7, 1.0)}
+        by_psi = {}
+        for p in (0.0, 0.5, 0.7, 1.0):
+            x = ema(z, psi=p)
+            by_psi[f"{p:g}"] = {
+                "w1": w1(x, held_out),
+                "mmd": mmd(x, held_out, "median"),
+                "spread": _spread(x),
+            }
+    floor = train[: len(held_out)]
     results = {
         "steps": cfg.steps,
         "train_seconds": train_seconds,
-        "mmd_by_psi": by_psi,
-        "mmd_real_floor": mmd(train[: len(held_out)], held_out),
+        "by_psi": by_psi,
+        "real": {"w1": w1(floor, held_out), "mmd": mmd(floor, held_out, "median"), "spread": _spread(floor)},
         "num_ws": ema.num_ws,
         "crossover_rows": {str(r): ema.crossover_row(r) for r in resolutions},
     }
@@ -274,12 +294,14 @@ def train(cfg: StyleConfig, run: Path, *, progress: bool = True) -> dict:
 
 
 def summary(run: Path, final: dict) -> str:
-    by_psi = "  ".join(f"ψ={p}: {v:.4f}" for p, v in final["mmd_by_psi"].items())
-    return "\n".join(
-        [
-            f"run: {run}",
-            f"style generator on digits: {final['steps']} steps, {final['train_seconds']:.1f} s training",
-            f"MMD to held-out digits  {by_psi}   (real vs real: {final['mmd_real_floor']:.4f})",
-            f"files: {run / 'mixing-16.png'}, mixing-8.png, truncation.png, samples.png, final_metrics.json",
-        ]
+    lines = [
+        f"run: {run}",
+        f"style generator on digits: {final['steps']} steps, {final['train_seconds']:.1f} s training",
+        "vs 500 held-out digits:  W1 (exact OT)   MMD (median σ)   spread (mean pairwise distance)",
+    ]
+    for name, m in [*((f"ψ = {p}", v) for p, v in final["by_psi"].items()), ("real digits", final["real"])]:
+        lines.append(f"  {name:<12} {m['w1']:14.3f} {m['mmd']:16.4f} {m['spread']:17.3f}")
+    lines.append(
+        f"files: {run / 'mixing-16.png'}, mixing-8.png, truncation.png, samples.png, final_metrics.json"
     )
+    return "\n".join(lines)

@@ -135,9 +135,20 @@ def similarity(pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
     }
 
 
+def mean_targets(pairs: GlyphPairs) -> torch.Tensor:
+    """(K, 1, S, S): the average target glyph of each category (a prediction that ignores the source)."""
+    return torch.stack([pairs.target[pairs.category == k].mean(dim=0) for k in range(len(pairs.targets))])
+
+
 @torch.no_grad()
-def evaluate(G: UNetGenerator, pairs: GlyphPairs, batch: int = 256) -> tuple[dict, torch.Tensor]:
-    """Metrics of G (in eval mode) and of the source-as-prediction baseline; returns (metrics, outputs)."""
+def evaluate(
+    G: UNetGenerator, pairs: GlyphPairs, mean_target: torch.Tensor | None = None, batch: int = 256
+) -> tuple[dict, torch.Tensor]:
+    """Metrics of G (in eval mode) and of the baselines; returns (metrics, outputs).
+
+    Baselines: the source glyph itself as the prediction, and (given ``mean_target``, (K, 1, S, S),
+    e.g. from the training pairs) the average target glyph of the category.
+    """
     was_training = G.training
     G.eval()
     out = torch.cat([G(s, c) for s, c in zip(pairs.source.split(batch), pairs.category.split(batch))])
@@ -146,6 +157,8 @@ def evaluate(G: UNetGenerator, pairs: GlyphPairs, batch: int = 256) -> tuple[dic
         "model": similarity(out, pairs.target),
         "baseline_source": similarity(pairs.source, pairs.target),
     }
+    if mean_target is not None:
+        metrics["baseline_mean_target"] = similarity(mean_target[pairs.category], pairs.target)
     per_font = {}
     for k, name in enumerate(pairs.targets):
         idx = pairs.category == k
@@ -250,8 +263,8 @@ def train_translation(cfg: TranslateConfig, run: Path, *, progress: bool = True)
             bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k in ("loss_d", "heldout_l1")})
     bar.close()
     train_seconds = time.perf_counter() - t0
-    held, out_held = evaluate(G, data.held_out)
-    seen, out_train = evaluate(G, data.train)
+    held, out_held = evaluate(G, data.held_out, mean_targets(train))
+    seen, out_train = evaluate(G, data.train, mean_targets(train))
     results = {
         "steps": cfg.steps,
         "source": data.source,
@@ -276,7 +289,7 @@ def train(cfg: TranslateConfig, run: Path, *, progress: bool = True) -> dict:
 
 def summary(run: Path, final: dict) -> str:
     h = final["heldout"]
-    m, b = h["model"], h["baseline_source"]
+    m, b, a = h["model"], h["baseline_source"], h["baseline_mean_target"]
     return "\n".join(
         [
             f"run: {run}",
@@ -284,6 +297,7 @@ def summary(run: Path, final: dict) -> str:
             f"held-out characters ({len(final['heldout_characters'])}): {final['heldout_characters']}",
             f"  model     L1 {m['l1']:.4f}  SSIM {m['ssim']:.3f}  IoU {m['iou']:.3f}",
             f"  baseline  L1 {b['l1']:.4f}  SSIM {b['ssim']:.3f}  IoU {b['iou']:.3f}   (source glyph as prediction)",
+            f"  baseline  L1 {a['l1']:.4f}  SSIM {a['ssim']:.3f}  IoU {a['iou']:.3f}   (mean training target glyph)",
             f"files: {run / 'heldout.png'}, train.png, final_metrics.json, metrics.jsonl, checkpoints/",
         ]
     )
