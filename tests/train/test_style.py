@@ -57,3 +57,13 @@ def test_cli_preset_and_errors(tmp_path, capsys):
     assert main(["train", "--preset", "style-quick", "--set", "size=12", "--out", str(tmp_path / "b")]) == 2
     assert main(["train", "--preset", "style-quick", "--sampler", "mh", "--out", str(tmp_path / "c")]) == 2
     assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
+
+
+def test_variation_sources_see_a_generator_without_noise_or_without_w():
+    from divergan.nn.stylegan import StyleGenerator
+    from divergan.train.style import variation_sources
+
+    torch.manual_seed(0)
+    g = StyleGenerator(8, 8, 8, 1, 4, 1, noise_from=64)  # no noise layers at all
+    v = variation_sources(g, n=20)
+    assert v["from_noise"] == 0.0 and v["from_w"] > 0

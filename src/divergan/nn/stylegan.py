@@ -50,6 +50,9 @@ class MappingNetwork(nn.Module):
         for i in range(depth):
             layers += [nn.Linear(z_dim if i == 0 else w_dim, w_dim), nn.LeakyReLU(0.2)]
         self.net = nn.Sequential(*layers)
+        for layer in self.net[::2]:  # He init for leaky ReLU: w keeps O(1) spread across z through depth
+            nn.init.kaiming_normal_(layer.weight, a=0.2, nonlinearity="leaky_relu")
+            nn.init.zeros_(layer.bias)
         self.w_avg_beta = w_avg_beta
         self.register_buffer("w_avg", torch.zeros(w_dim))  # (w_dim,) the running mean of w
 
