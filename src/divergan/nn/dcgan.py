@@ -1,0 +1,202 @@
+r"""DCGAN generator and critic (Radford et al. 2016) for 16, 28, 32 and 64 px images, 1 or 3 channels.
+
+The five guidelines of seed 003 §5.2, as built here:
+
+1. no pooling: the critic halves the resolution with stride-2 convolutions, the generator doubles it
+   with stride-2 transposed convolutions;
+2. batch normalisation in the generator (every layer but the output) and, by default, in the critic
+   (every layer but the input) — see "the critic and batch norm" below;
+3. no fully connected hidden layers: z enters as a (z_dim, 1, 1) map and the critic ends in a
+   convolution whose kernel covers its last map, so both are convolutional end to end;
+4. ReLU in the generator, Tanh on its output (images in [−1, 1]);
+5. LeakyReLU(0.2) in every layer of the critic.
+
+Resolutions: the generator starts from a s₀×s₀ map (s₀ = 7 for 28 px, 4 otherwise) and doubles it
+until the image size; the critic mirrors it. ``width`` is the channel count at the finest hidden
+resolution; it doubles at every coarser one (DCGAN's 64-128-256-512 for ``width=64`` at 64 px).
+
+The critic and batch norm. A batch-normalised critic's output for one image depends on the rest of its
+batch. Two consequences, both handled:
+
+* the trainer's single pass ``D(cat([real, fake]))`` would normalise real and fake images with shared
+  statistics, while the generator step sees a batch of fakes alone. A critic with
+  ``batch_dependent = True`` is therefore called on real and fake batches *separately* by the loop
+  (:func:`divergan.train.loop.critic_outputs`), the convention of the DCGAN reference code;
+* gradient penalties (WGAN-GP, seed 003) penalise ‖∇ₓ D(x)‖ per sample, which is meaningless when
+  D(x) depends on the other samples of the batch (Gulrajani et al. 2017, §4: "we use layer
+  normalization instead"). ``norm="layer"`` normalises each sample on its own (GroupNorm with one
+  group = layer norm over C, H, W); the trainer picks it whenever the objective has a penalty
+  (``d_norm = "auto"``).
+
+Conditional variant: the generator embeds the class y and concatenates it to z; the critic is a
+projection discriminator (Miyato & Koyama 2018): D(x, y) = ψ(φ(x)) + ⟨embed(y), Σ_{hw} φ(x)⟩ with φ the
+last feature map.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+#: image sizes the networks are built for
+SIZES: tuple[int, ...] = (16, 28, 32, 64)
+NORMS: tuple[str, ...] = ("batch", "layer", "none")
+
+
+def _plan(size: int) -> tuple[int, int]:
+    """(s₀, number of stride-2 stages) with s₀·2^stages = size."""
+    if size not in SIZES:
+        raise ValueError(f"DCGAN image size must be one of {SIZES}, got {size}")
+    start = 7 if size == 28 else 4
+    return start, round(math.log2(size // start))
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)  # per sample, over (C, H, W)
+    return nn.Identity()
+
+
+class DCGANGenerator(nn.Module):
+    """z (B, z_dim) [, y (B,)] -> images (B, channels, size, size) in [−1, 1].
+
+    Args:
+        z_dim: latent size.
+        size: image side, one of :data:`SIZES`.
+        channels: 1 (grayscale) or 3 (RGB).
+        width: channels at the finest hidden resolution (doubling at each coarser one).
+        num_classes: if given, a conditional generator: y is embedded in ``embed_dim`` values and
+            concatenated to z.
+    """
+
+    def __init__(
+        self,
+        z_dim: int,
+        size: int = 32,
+        channels: int = 1,
+        width: int = 64,
+        num_classes: int | None = None,
+        embed_dim: int = 16,
+    ) -> None:
+        super().__init__()
+        start, stages = _plan(size)
+        self.z_dim, self.size, self.channels = z_dim, size, channels
+        self.embed = nn.Embedding(num_classes, embed_dim) if num_classes else None
+        c = width * 2 ** (stages - 1)  # channels of the s₀×s₀ map
+        in_dim = z_dim + (embed_dim if num_classes else 0)
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(in_dim, c, start, 1, 0, bias=False),  # (B, c, s₀, s₀)
+            nn.BatchNorm2d(c),
+            nn.ReLU(),
+        ]
+        for _ in range(stages - 1):  # (B, c, s, s) -> (B, c/2, 2s, 2s)
+            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU()]
+            c //= 2
+        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]  # (B, channels, size, size)
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        if self.embed is not None:
+            if y is None:
+                raise ValueError("a conditional generator needs class labels y")
+            z = torch.cat([z, self.embed(y)], dim=1)  # (B, z_dim + embed_dim)
+        return self.net(z[:, :, None, None])  # (B, C, H, W)
+
+
+class DCGANCritic(nn.Module):
+    """images (B, channels, size, size) [, y (B,)] -> critic values (B,) (or (B, outputs)).
+
+    Args:
+        size, channels: the images'.
+        width: channels of the first (finest) feature map, doubling at each stride-2 stage.
+        norm: "batch" (DCGAN), "layer" (per-sample, safe with gradient penalties) or "none"; never
+            on the input layer.
+        outputs: values per image (1: the usual scalar critic, returned as shape (B,)).
+        num_classes: if given, a projection critic (adds ⟨embed(y), Σ_hw φ(x)⟩).
+
+    Attributes:
+        batch_dependent: True with batch norm: D(x)ᵢ depends on the other images of the batch, so the
+            trainer calls it on real and fake batches separately.
+    """
+
+    def __init__(
+        self,
+        size: int = 32,
+        channels: int = 1,
+        width: int = 64,
+        norm: str = "batch",
+        outputs: int = 1,
+        num_classes: int | None = None,
+    ) -> None:
+        super().__init__()
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+        start, stages = _plan(size)
+        self.batch_dependent = norm == "batch"
+        self.outputs = outputs
+        layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]  # (B, w, s/2, s/2)
+        c = width
+        for _ in range(stages - 1):  # (B, c, s, s) -> (B, 2c, s/2, s/2)
+            layers += [
+                nn.Conv2d(c, 2 * c, 4, 2, 1, bias=norm != "batch"),
+                _norm(norm, 2 * c),
+                nn.LeakyReLU(0.2),
+            ]
+            c *= 2
+        self.features = nn.Sequential(*layers)  # φ(x): (B, c, s₀, s₀)
+        self.head = nn.Conv2d(c, outputs, start, 1, 0)  # ψ: (B, outputs, 1, 1)
+        self.embed = nn.Embedding(num_classes, c) if num_classes else None
+        if self.embed is not None:
+            nn.init.normal_(self.embed.weight, std=0.02)
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        h = self.features(x)  # (B, c, s₀, s₀)
+        out = self.head(h).flatten(1)  # (B, outputs)
+        if self.embed is not None:
+            if y is None:
+                raise ValueError("a conditional critic needs class labels y")
+            out = out + (self.embed(y) * h.sum(dim=(2, 3))).sum(dim=1, keepdim=True)  # projection
+        return out[:, 0] if self.outputs == 1 else out
+
+
+def init_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:
+    """DCGAN initialisation: convolutions N(0, 0.02²), batch-norm scales N(1, 0.02²), biases 0."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
+            with torch.no_grad():
+                m.weight.normal_(0.0, 0.02, generator=generator)
+                if m.bias is not None:
+                    m.bias.zero_()
+        elif isinstance(m, nn.BatchNorm2d):
+            with torch.no_grad():
+                m.weight.normal_(1.0, 0.02, generator=generator)
+                m.bias.zero_()
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(generator: nn.Module, make_inputs, batches: int = 8) -> None:
+    """Set every BatchNorm's running statistics to the average over ``batches`` forward passes.
+
+    An EMA of the generator's weights has no batch statistics of its own ("standing statistics",
+    Brock et al. 2019): this recomputes them, so that ``generator.eval()`` samples one image at a time
+    exactly as in a batch. ``make_inputs()`` returns the positional arguments of one forward pass.
+    A network without batch norm is left untouched. The module is left in eval mode.
+    """
+    norms = [m for m in generator.modules() if isinstance(m, nn.BatchNorm2d)]
+    if not norms:
+        generator.eval()
+        return
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+    generator.train()
+    for _ in range(batches):
+        generator(*make_inputs())
+    for m, momentum in zip(norms, saved):
+        m.momentum = momentum
+    generator.eval()
