@@ -169,7 +169,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "steps": 2000,
     },
     "ring8": {"data": "ring8", "steps": 2000},
-    "mnist": {  # DCGAN on the MNIST 5k at 28 px, <= 15 min on 2 CPU cores (docs/benchmarks.md)
+    "mnist": {  # DCGAN on the MNIST 5k at 28 px; timings and quality in docs/benchmarks.md
         "data": "mnist",
         "objective": "non-saturating",
         "z_dim": 64,

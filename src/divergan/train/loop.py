@@ -302,10 +302,21 @@ def _truncate_metrics(path: Path, step: int) -> None:
 
 
 def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True) -> dict:
-    """Train per ``cfg`` into the run folder ``run``; returns the final metrics (also in final_metrics.json)."""
+    """Train per ``cfg`` into the run folder ``run``; returns the final metrics (also in final_metrics.json).
+
+    ``cfg.threads`` (if not 0) sets torch's CPU threads for the run; the previous number is restored.
+    """
     cfg.validate()
+    before = torch.get_num_threads()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    try:
+        return _train(cfg, run, resume=resume, progress=progress)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
     run.mkdir(parents=True, exist_ok=True)
     parts = build(cfg)
     G, D, obj, data, rng = parts.generator, parts.critic, parts.objective, parts.dataset, parts.rng
