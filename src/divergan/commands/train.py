@@ -120,12 +120,22 @@ def summary(folder: Path, final: dict) -> str:
     for method in dict.fromkeys(["direct", final["sampler"]]):
         m = final[method]
         parts = [f"sampler {method:<6}"]
-        if "modes" in m:
+        if "high_quality" in m:
             parts.append(
                 f"modes {m['modes']}  high-quality {100 * m['high_quality']:.1f}%  reverse KL {m['reverse_kl']:.3f}"
             )
         if "w1" in m:
             parts.append(f"W1 {m['w1']:.4f}  MMD {m['mmd']:.4f}")
+        if "fd" in m:
+            parts.append(
+                f"FD {m['fd']:.3g}  KID {m['kid_mean']:.3g}  precision {m['precision']:.3f}  "
+                f"recall {m['recall']:.3f}"
+                + (
+                    f"  classes {m['modes']}  KL(classes||uniform) {m['kl_uniform']:.3f}"
+                    if "modes" in m
+                    else ""
+                )
+            )
         if "memorisation_ratio" in m:
             parts.append(
                 f"nearest-training-image distance: samples {m['nn_fake_median']:.3f}, held-out "
