@@ -116,7 +116,8 @@ def test_sampling_is_deterministic_and_fast(name):
     b = d.sample(1000, _gen(3))
     c = d.sample(1000, _gen(4))
     assert torch.equal(a, b) and not torch.equal(a, c)
-    assert a.shape == (1000, d.dim) and a.dtype == torch.float32 and torch.isfinite(a).all()
+    assert a.shape == (1000, *(d.shape or (d.dim,))) and a.dtype == torch.float32 and torch.isfinite(a).all()
+    assert a[0].numel() == d.dim
 
 
 @pytest.mark.parametrize(
