@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "sample",
     "evaluate",
     "measure_images",
+    "report",
     "objectives",
     "divergences",
     "lab",

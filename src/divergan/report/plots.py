@@ -10,15 +10,28 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from divergan.data.base import Dataset
 
 
-def plot_samples(path: Path, real: Tensor, fake: Tensor, critic: nn.Module | None, title: str) -> None:
-    """2-D: scatter of real (grey) and generated (red) points over the critic's output contours.
-    1-D: histograms. Higher dimensions: the first two coordinates, no contours."""
-    fig, ax = plt.subplots(figsize=(6, 6), dpi=110)
+def samples_figure(
+    real: Tensor,
+    fake: Tensor,
+    critic: nn.Module | None,
+    title: str,
+    *,
+    size: float = 6.0,
+    dpi: int = 110,
+    resolution: int = 200,
+    compact: bool = False,
+) -> Figure:
+    """2-D: scatter of real (grey) and generated (red) points over the critic's output contours, evaluated
+    on a ``resolution`` × ``resolution`` grid. 1-D: histograms. Higher dimensions: the first two
+    coordinates, no contours. ``compact``: no colour bar and fixed margins (cheaper to draw, for
+    pictures taken during training). The caller closes the figure."""
+    fig, ax = plt.subplots(figsize=(size, size), dpi=dpi)
     real, fake = real.detach().cpu(), fake.detach().cpu()
     if real.shape[1] == 1:
         ax.hist(real[:, 0].numpy(), bins=120, density=True, alpha=0.5, color="0.4", label="data")
@@ -29,26 +42,70 @@ def plot_samples(path: Path, real: Tensor, fake: Tensor, critic: nn.Module | Non
         pad = 0.1 * (hi - lo) + 1e-3
         lo, hi = lo - pad, hi + pad
         if critic is not None and real.shape[1] == 2:
-            xs = torch.linspace(float(lo[0]), float(hi[0]), 200)
-            ys = torch.linspace(float(lo[1]), float(hi[1]), 200)
+            xs = torch.linspace(float(lo[0]), float(hi[0]), resolution)
+            ys = torch.linspace(float(lo[1]), float(hi[1]), resolution)
             gx, gy = torch.meshgrid(xs, ys, indexing="xy")
             with torch.no_grad():
                 v = critic(torch.stack([gx.reshape(-1), gy.reshape(-1)], 1))
             v = v if v.dim() == 1 else v.norm(dim=1)
             cs = ax.contourf(
-                gx.numpy(), gy.numpy(), v.reshape(200, 200).numpy(), levels=30, cmap="Blues", alpha=0.6
+                gx.numpy(),
+                gy.numpy(),
+                v.reshape(resolution, resolution).numpy(),
+                levels=30,
+                cmap="Blues",
+                alpha=0.6,
             )
-            fig.colorbar(cs, ax=ax, fraction=0.046, pad=0.04, label="critic V(x)")
+            if not compact:
+                fig.colorbar(cs, ax=ax, fraction=0.046, pad=0.04, label="critic V(x)")
         ax.scatter(real[:, 0], real[:, 1], s=2, c="0.3", alpha=0.5, label="data")
         ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:red", alpha=0.6, label="samples")
         ax.set_xlim(float(lo[0]), float(hi[0]))
         ax.set_ylim(float(lo[1]), float(hi[1]))
         ax.set_aspect("equal")
     ax.legend(loc="upper right", markerscale=4)
-    ax.set_title(title)
-    fig.tight_layout()
+    ax.set_title(title.replace("$", r"\$"))  # a '$' in a file name is not mathtext
+    if compact:
+        fig.subplots_adjust(left=0.1, right=0.97, bottom=0.07, top=0.93)
+    else:
+        fig.tight_layout()
+    return fig
+
+
+def plot_samples(path: Path, real: Tensor, fake: Tensor, critic: nn.Module | None, title: str) -> None:
+    """:func:`samples_figure` saved as a PNG at ``path``."""
+    fig = samples_figure(real, fake, critic, title)
     fig.savefig(path)
     plt.close(fig)
+
+
+def image_grid(images: Tensor, columns: int = 8, pad: int = 2) -> Tensor:
+    """Tile images (N, C, H, W) or (N, H, W) into one (C, rows·(H+pad)+pad, columns·(W+pad)+pad) picture.
+
+    Values are mapped to [0, 1]: images with a negative value are taken to lie in [-1, 1] (a tanh
+    generator), others in [0, 1]; anything outside is clipped. Padding is white. C is 1 or 3.
+    """
+    x = images.detach().float().cpu()
+    if x.dim() == 3:
+        x = x[:, None]  # (N, 1, H, W)
+    if x.dim() != 4 or len(x) == 0:
+        raise ValueError(
+            f"image_grid takes (N, C, H, W) or (N, H, W) images, got shape {tuple(images.shape)}"
+        )
+    if x.min() < 0:
+        x = (x + 1) / 2
+    x = x.clamp(0, 1)
+    if x.shape[1] not in (1, 3):
+        x = x[:, :1]
+    n, c, h, w = x.shape
+    columns = min(columns, n)
+    rows = -(-n // columns)
+    grid = torch.ones(c, rows * (h + pad) + pad, columns * (w + pad) + pad)
+    for i in range(n):
+        r, col = divmod(i, columns)
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        grid[:, top : top + h, left : left + w] = x[i]
+    return grid
 
 
 def plot_curves(path: Path, rows: list[dict]) -> None:

@@ -80,6 +80,7 @@ class Config:
     checkpoint_every: int = 1000
     keep_checkpoints: int = 3
     plot: bool = True
+    tensorboard: bool = True  # event files under RUN/tb/ (divergan.report.tensorboard)
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""

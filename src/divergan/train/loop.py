@@ -40,6 +40,7 @@ from divergan.metrics.memorisation import memorisation
 from divergan.nn import MLP
 from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, recalibrate_batchnorm
 from divergan.objectives import Objective, get_objective
+from divergan.report.tensorboard import run_writer
 from divergan.train import checkpoint as ckpt
 from divergan.train.config import Config
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
@@ -352,7 +353,7 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
     )
     loss_d = grad_d = 0.0
     last_eval: dict = {}
-    with _stop_on_signals() as received:
+    with _stop_on_signals() as received, run_writer(run, cfg, start) as tb:
         for step in bar:
             for opt, base in ((parts.opt_g, cfg.lr_g), (parts.opt_d, cfg.lr_d)):
                 if opt is not None:
@@ -424,6 +425,8 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
                     }
                     row.update(last_eval)
                 _append(log_path, row)
+                if tb is not None:  # TensorBoard: the same scalars; pictures at the evaluation interval
+                    tb.log(row, parts if done % cfg.eval_every == 0 or done == cfg.steps else None)
                 bar.set_postfix(
                     {
                         "D": f"{loss_d:.3f}",
