@@ -85,3 +85,30 @@ def test_image_grid_tiles_and_maps_tanh_range_to_unit_interval():
     gray = image_grid(x)
     assert gray.shape == (1, 7 + 4, 5 * 9 + 2)
     assert torch.equal(gray[0, 2:9, 2:9], x[0]) and torch.equal(gray[0, 2:9, 38:45], x[4])
+
+
+def test_image_samples_are_logged_as_a_grid(tmp_path):
+    """Any generator whose samples are (N, C, H, W) gets an image grid, and the critic's histograms."""
+    from types import SimpleNamespace
+
+    from divergan.report.tensorboard import IMAGES, RunWriter
+
+    def images(n, generator):
+        return torch.rand(n, 3, 8, 8, generator=generator) * 2 - 1  # (n, C, H, W) in [-1, 1]
+
+    generator = lambda z: torch.tanh(z[:, :192].reshape(-1, 3, 8, 8))  # noqa: E731
+    parts = SimpleNamespace(
+        dataset=SimpleNamespace(dim=192, sample=images),
+        ema=generator,
+        generator=generator,
+        critic=lambda x: x.mean(dim=(1, 2, 3)),  # (n,)
+    )
+    writer = RunWriter(tmp_path / "tb", 0, seed=0, z_dim=200)
+    writer.log({"step": 7, "loss_d": 0.5}, parts)
+    writer.close()
+    acc = EventAccumulator(str(tmp_path / "tb"), size_guidance={"images": 0, "histograms": 0})
+    acc.Reload()
+    (picture,) = acc.Images("samples")
+    assert (picture.step, picture.width, picture.height) == (7, 8 * 10 + 2, 8 * 10 + 2)  # 64 = 8 x 8 tiles
+    assert [h.histogram_value.num for h in acc.Histograms("critic/real")] == [IMAGES]
+    assert [(e.step, e.value) for e in acc.Scalars("loss_d")] == [(7, 0.5)]
