@@ -13,6 +13,12 @@ def short_config(*overrides: str):
     return apply_overrides(preset("quick"), [*SHORT, *overrides])
 
 
+@pytest.fixture(scope="session", name="short_config")
+def short_config_fixture():
+    """The short run's configuration with more overrides: ``short_config("steps=20", ...)``."""
+    return short_config
+
+
 @pytest.fixture(scope="session")
 def finished_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("report") / "run"

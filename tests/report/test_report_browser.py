@@ -85,6 +85,7 @@ def test_the_probe_sees_broken_images_and_console_errors(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_the_report_renders_in_chromium(finished_run, tmp_path):
     page = report(finished_run[0])
     n_images = page.count("<img ")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from conftest import short_config
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from divergan.report.plots import image_grid
@@ -46,7 +45,7 @@ def test_scalars_are_the_log_and_pictures_come_at_the_evaluation_interval(finish
         assert all(h.histogram_value.num == 500 for h in hist)  # POINTS critic outputs each
 
 
-def test_tensorboard_does_not_change_the_run(tmp_path, finished_run):
+def test_tensorboard_does_not_change_the_run(tmp_path, finished_run, short_config):
     run, final = finished_run
     off = train(short_config("tensorboard=false", "plot=false"), tmp_path / "off", progress=False)
     assert not (tmp_path / "off" / "tb").exists()
@@ -58,7 +57,7 @@ def test_tensorboard_does_not_change_the_run(tmp_path, finished_run):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_resume_appends_and_tolerates_a_torn_event_file(tmp_path):
+def test_resume_appends_and_tolerates_a_torn_event_file(tmp_path, short_config):
     run = tmp_path / "run"
     cfg = short_config("steps=20", "log_every=5", "eval_every=10", "checkpoint_every=10", "plot=false")
     train(cfg, run, progress=False)
