@@ -34,7 +34,14 @@ HERE = Path(__file__).parent
 def configs(steps: int):
     base = apply_overrides(
         preset("quick"),
-        ["data=ring8", "sampler=direct", f"steps={steps}", "eval_every=100000", "log_every=100000"],
+        [
+            "data=ring8",
+            "sampler=direct",
+            f"steps={steps}",
+            "eval_every=100000",
+            "log_every=100000",
+            "eval_samples=100",
+        ],
     )
     axes = {"seed": ["0", "1", "2", "3"], "lr_d": ["1e-4", "2e-4", "3e-4", "4e-4"]}
     return [cfg for _, cfg in expand(base, axes)]
