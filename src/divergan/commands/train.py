@@ -94,6 +94,9 @@ def _run(args: argparse.Namespace) -> int:
         if args.device is not None:
             cfg.device = args.device
         cfg = apply_overrides(cfg, args.set)
+        from divergan.train.devices import check_amp, resolve
+
+        check_amp(cfg.amp, resolve(cfg.device))  # before config.json is rewritten
         dist.setup(cfg.device)
         dist.barrier()  # every rank has read config.json before rank 0 rewrites it
         if dist.is_main():
