@@ -127,3 +127,17 @@ def test_sweep_command_writes_the_folder_and_rejects_bad_grids(tmp_path, capsys)
         assert err.startswith("error: ") and err.count("\n") == 1, err
         assert not (tmp_path / "bad").exists()
     assert main([*args, "--out", str(out)]) == 2  # an existing folder is never overwritten
+
+
+@pytest.mark.slow
+def test_every_objective_sweeps_and_a_pair_equals_its_singles():
+    from divergan.objectives import names
+
+    tiny = apply_overrides(preset("quick"), [*SMALL, "steps=2", "g_width=8", "d_width=8", "batch=16"])
+    for objective in names():
+        cfgs = [c for _, c in expand(tiny, {"objective": [objective], "seed": ["0", "1"]})]
+        pair = trained(cfgs)
+        alone = trained(cfgs[1:])
+        for name, value in alone.generator_params(0, ema=False).items():
+            torch.testing.assert_close(pair.generator_params(1, ema=False)[name], value, rtol=1e-4, atol=1e-5)
+        assert pair.diverged == [None, None], objective

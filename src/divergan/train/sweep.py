@@ -293,6 +293,19 @@ class Group:
         self.opt_d = optimizer([c.lr_d for c in cfgs]) if self.D is not None else None
         self.ema_beta = [0.5 ** (1.0 / c.ema_half_life) if c.ema_half_life > 0 else 0.0 for c in cfgs]
         self.diverged: list[str | None] = [None] * len(cfgs)
+        self._vmap_losses = True
+
+    def _losses(self, fn: Callable[[Tensor, Tensor], Tensor], a: Tensor, b: Tensor) -> Tensor:
+        """(M,) per-model losses fn(a[i], b[i]): one vmap, or a loop over the models for a loss with
+        data-dependent Python control flow, which vmap cannot trace (the MMD losses, fgan-jeffrey)."""
+        if self._vmap_losses:
+            try:
+                return vmap(fn)(a, b)
+            except RuntimeError as exc:
+                if "vmap" not in str(exc):
+                    raise
+                self._vmap_losses = False
+        return torch.stack([fn(x, y) for x, y in zip(a, b, strict=True)])
 
     @property
     def m(self) -> int:
@@ -332,7 +345,7 @@ class Group:
                 with torch.no_grad():
                     fake = self.G(z)
                 t = self.D(torch.cat([real, fake], dim=1))  # (M, 2B) or (M, 2B, K)
-                loss = vmap(obj.critic_loss)(t[:, :b], t[:, b:])  # (M,)
+                loss = self._losses(obj.critic_loss, t[:, :b], t[:, b:])  # (M,)
                 total = loss.sum()
                 if obj.penalty is not None:
                     total = total + self._penalty(real, fake)
@@ -349,11 +362,11 @@ class Group:
             real, z = self._draw()
             fake = self.G(z)
             if obj.sample_loss is not None:
-                loss = vmap(obj.sample_loss)(real, fake)
+                loss = self._losses(obj.sample_loss, real, fake)
             else:
                 with torch.no_grad():
                     t_real = self.D(real)
-                loss = vmap(obj.generator_loss)(t_real, self.D(fake))
+                loss = self._losses(obj.generator_loss, t_real, self.D(fake))
             grads = dict(
                 zip(self.G.params, torch.autograd.grad(loss.sum(), list(self.G.params.values())), strict=True)
             )
