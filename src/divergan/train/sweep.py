@@ -15,7 +15,9 @@ Each model is the ordinary trainer's run of its configuration, vectorised:
   trainer's order (critic phase: real, noise; generator phase: real, noise), on the CPU;
 * the penalty's random ε (the trainer draws them from the global RNG after ``build``) come from a copy of
   that global stream per model; the sweep forms the interpolates x̂ = ε x + (1 − ε) G(z) itself and hands
-  x̂ to the objective's penalty as both batches, so the penalty's own interpolation is the identity;
+  x̂ to the objective's penalty as both batches, so the penalty's own interpolation is the identity
+  (this assumes an interpolation penalty such as WGAN-GP's, the only penalty an objective uses today;
+  a penalty on the real batch alone, like R1, would need the real batch passed instead);
 * per-model losses are ``vmap`` of the objective's pure loss functions; the gradient of their sum with
   respect to the stacked parameters is, slice by slice, each model's own gradient (the models share no
   parameter), and the penalty is a batch mean so it is multiplied by M to become the sum of the models'.
