@@ -20,6 +20,7 @@ from divergan.errors import Interrupted, UserError
 #: command modules under divergan.commands, in the order ``divergan --help`` lists them
 COMMANDS: tuple[str, ...] = (
     "train",
+    "sweep",
     "sample",
     "evaluate",
     "measure_images",

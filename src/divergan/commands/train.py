@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, help="generator iterations")
     p.add_argument("--seed", type=int, help="random seed (runs are exactly reproducible on CPU)")
     p.add_argument("--sampler", choices=["direct", "drs", "mh"], help="how final samples are drawn")
+    p.add_argument("--device", help="auto (default: cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
     p.add_argument("--out", help="run folder (default: runs/NNNNN-DATA-OBJECTIVE)")
     p.add_argument(
         "--resume", metavar="RUN", help="continue the run in this folder from its latest checkpoint"
@@ -59,7 +60,16 @@ def next_run_folder(root: Path, desc: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from divergan.train import Config, apply_overrides, preset, train
+    from divergan.train import dist
+
+    try:
+        return _run(args)
+    finally:
+        dist.teardown()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from divergan.train import Config, apply_overrides, dist, preset, train
     from divergan.train.apps import APP_PRESETS
 
     if args.preset in APP_PRESETS:  # glyph translation and the style generator: their own trainers
@@ -85,29 +95,49 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"{folder / 'config.json'} is unreadable: {str(exc).splitlines()[0]}") from None
         if args.steps is not None:
             cfg.steps = args.steps
+        if args.device is not None:
+            cfg.device = args.device
         cfg = apply_overrides(cfg, args.set)
-        (folder / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
+        from divergan.train.devices import check_amp, resolve
+
+        check_amp(cfg.amp, resolve(cfg.device))  # before config.json is rewritten
+        dist.setup(cfg.device)
+        dist.barrier()  # every rank has read config.json before rank 0 rewrites it
+        if dist.is_main():
+            (folder / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
     else:
         cfg = preset(args.preset)
         if args.objective is not None and args.objective != cfg.objective:
             cfg.objective, cfg.objective_params = args.objective, {}
         if args.data is not None and args.data != cfg.data:
             cfg.data, cfg.data_params = args.data, {}
-        for key in ("steps", "seed", "sampler"):
+        for key in ("steps", "seed", "sampler", "device"):
             if getattr(args, key) is not None:
                 setattr(cfg, key, getattr(args, key))
         cfg = apply_overrides(cfg, args.set)
         from divergan.train import build
 
         build(cfg)  # fail on a bad objective/data/parameter before any folder is made
-        desc = f"{Path(cfg.data).stem}-{cfg.objective}"
-        folder = Path(args.out) if args.out else next_run_folder(Path("runs"), desc)
-        if folder.exists() and any(folder.iterdir()):
-            raise UserError(
-                f"{folder} already exists and is not empty; use --resume {folder} or another --out"
-            )
+        from divergan.train.devices import check_amp, resolve
+
+        check_amp(cfg.amp, resolve(cfg.device))  # an unavailable device is an error before any folder
+        dist.setup(cfg.device)
+
+        def choose() -> str:  # on rank 0 only: the others must not see the folder it creates
+            desc = f"{Path(cfg.data).stem}-{cfg.objective}"
+            folder = Path(args.out) if args.out else next_run_folder(Path("runs"), desc)
+            if folder.exists() and any(folder.iterdir()):
+                raise UserError(
+                    f"{folder} already exists and is not empty; use --resume {folder} or another --out"
+                )
+            return str(folder)
+
+        folder = Path(dist.on_main(choose))
     progress = not args.quiet and sys.stderr.isatty()
+    main = dist.is_main()
     final = train(cfg, folder, resume=bool(args.resume), progress=progress)
+    if not main:  # under torchrun only rank 0 reports
+        return 0
     if args.json:
         print(json.dumps({"run": str(folder), **final}, indent=2))
     else:

@@ -25,8 +25,8 @@ NAME = re.compile(r"^step-(\d{8})\.safetensors$")
 
 
 def module_tensors(prefix: str, module: nn.Module) -> dict[str, Tensor]:
-    """Parameters and buffers of ``module`` under ``prefix.``, contiguous copies."""
-    return {f"{prefix}.{k}": v.detach().contiguous().clone() for k, v in module.state_dict().items()}
+    """Parameters and buffers of ``module`` under ``prefix.``, contiguous CPU copies (any device)."""
+    return {f"{prefix}.{k}": v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()}
 
 
 def optimizer_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict[str, Tensor], dict[str, Any]]:
@@ -37,7 +37,7 @@ def optimizer_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict[str
     for idx, entries in state["state"].items():
         for key, value in entries.items():
             if isinstance(value, Tensor):
-                tensors[f"{prefix}.{idx}.{key}"] = value.detach().contiguous().clone()
+                tensors[f"{prefix}.{idx}.{key}"] = value.detach().cpu().contiguous().clone()
             else:
                 plain["scalars"][f"{idx}.{key}"] = value
     return tensors, plain

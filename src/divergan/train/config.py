@@ -81,6 +81,9 @@ class Config:
     keep_checkpoints: int = 3
     plot: bool = True
     tensorboard: bool = True  # event files under RUN/tb/ (divergan.report.tensorboard)
+    # where: auto | cpu | cuda | cuda:N | mps; amp = off | bf16 (autocast, CUDA only)
+    device: str = "auto"
+    amp: str = "off"
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -125,6 +128,11 @@ class Config:
         ]:
             if getattr(self, name) not in choices:
                 raise UserError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
+        from divergan.train.devices import AMP, check_name
+
+        check_name(self.device)
+        if self.amp not in AMP:
+            raise UserError(f"amp must be one of {', '.join(AMP)}, got {self.amp!r}")
         return self
 
     def to_json(self) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, 
 from divergan.objectives import Objective, get_objective
 from divergan.report.tensorboard import run_writer
 from divergan.train import checkpoint as ckpt
+from divergan.train import devices, dist
 from divergan.train.config import Config
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
 
@@ -318,42 +319,63 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
 
 
 def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
-    run.mkdir(parents=True, exist_ok=True)
+    dist.setup(cfg.device)
+    device = dist.device_for(devices.resolve(cfg.device))
+    devices.check_amp(cfg.amp, device)
+    dist.check_batch(cfg.batch)
+    main = dist.is_main()  # only rank 0 writes the run folder
+    if main:
+        run.mkdir(parents=True, exist_ok=True)
     parts = build(cfg)
-    G, D, obj, data, rng = parts.generator, parts.critic, parts.objective, parts.dataset, parts.rng
+    _move(parts, device)
+    obj, data, rng = parts.objective, parts.dataset, parts.rng
+    G, D = dist.wrap(parts.generator, device), dist.wrap(parts.critic, device)
     log_path = run / "metrics.jsonl"
     start = 0
     if resume and ckpt.list_checkpoints(run):
-        ckpt.remove_partial(run)
+        dist.barrier()
         tensors, meta = ckpt.load(ckpt.latest(run))
         start = restore(parts, tensors, meta)
-        _truncate_metrics(log_path, start)
-    elif resume:  # killed before its first checkpoint: start over, from the same seed
+        dist.barrier()
+        if main:
+            ckpt.remove_partial(run)
+            _truncate_metrics(log_path, start)
+    elif resume and main:  # killed before its first checkpoint: start over, from the same seed
         ckpt.remove_partial(run)
         log_path.write_text("")
-    else:
+    elif main:
         (run / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
         log_path.write_text("")
     ema_beta = 0.5 ** (1.0 / cfg.ema_half_life) if cfg.ema_half_life > 0 else 0.0
-    noise = lambda n: torch.randn(n, cfg.z_dim, generator=rng)  # noqa: E731
+    # the global batch is drawn on the CPU on every rank; each keeps its slice (dist.local), on its device
+    noise_all = lambda n: torch.randn(n, cfg.z_dim, generator=rng).to(device)  # noqa: E731
+    noise = lambda n: dist.local(noise_all(n))  # noqa: E731
 
     def real_batch() -> tuple[Tensor, Tensor | None]:
-        x, y = data.sample_labeled(cfg.batch, rng)  # (B, *shape), (B,) or None
-        return x, (y if cfg.conditional else None)
+        """The global real batch (B, *shape) and its classes (conditional runs; else None), on device."""
+        x, y = data.sample_labeled(cfg.batch, rng)
+        return x.to(device), (y.to(device) if cfg.conditional and y is not None else None)
+
+    def local(y: Tensor | None) -> Tensor | None:
+        return None if y is None else dist.local(y)
 
     t0 = time.perf_counter()
     bar = tqdm(
         range(start, cfg.steps),
         initial=start,
         total=cfg.steps,
-        disable=not progress,
+        disable=not (progress and main),
         file=sys.stderr,
         dynamic_ncols=True,
         desc=f"{cfg.objective} on {cfg.data}",
     )
     loss_d = grad_d = 0.0
     last_eval: dict = {}
-    with _stop_on_signals() as received, run_writer(run, cfg, start) as tb:
+    with (
+        _stop_on_signals() as received,
+        run_writer(run, cfg, start) as tb,
+        devices.autocast(cfg.amp, device),
+    ):
         for step in bar:
             for opt, base in ((parts.opt_g, cfg.lr_g), (parts.opt_d, cfg.lr_d)):
                 if opt is not None:
@@ -362,14 +384,16 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
             # -- critic phase: k updates of max_D V(D, G) -----------------------------------------------
             if D is not None:
                 for _ in range(cfg.critic_steps):
-                    real, y = real_batch()  # (B, *shape); y: the classes of a conditional run
+                    real_all, y_all = real_batch()  # the global batch (B, *shape); y: classes or None
                     with torch.no_grad():
-                        fake = _call(G, noise(cfg.batch), y)  # (B, *shape), same classes as real
-                    t_real, t_fake = critic_outputs(D, real, fake, y)  # (B,) or (B, K) each
+                        fake_all = _call(dist.unwrap(G), noise_all(cfg.batch), y_all)  # same classes
+                    real, fake, y = dist.local(real_all), dist.local(fake_all), local(y_all)  # rank's slice
+                    t_real, t_fake = critic_outputs(D, real, fake, y)  # (B/W,) or (B/W, K) each
                     loss = obj.critic_loss(t_real, t_fake)
-                    if obj.penalty is not None:
-                        critic = D if y is None else (lambda x, y=y: D(x, y))
-                        loss = loss + obj.penalty(critic, real, fake)
+                    if obj.penalty is not None:  # on the global batch, by every rank (dist docstring)
+                        plain = dist.unwrap(D)
+                        critic = plain if y_all is None else (lambda x, y=y_all: plain(x, y))
+                        loss = loss + obj.penalty(critic, real_all, fake_all)
                     parts.opt_d.zero_grad(set_to_none=True)
                     loss.backward()
                     grad_d = _grad_norm(D)
@@ -378,11 +402,12 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
                         with torch.no_grad():
                             for p in D.parameters():
                                 p.clamp_(-obj.clip, obj.clip)
-                    loss_d = float(loss.detach())
+                    loss_d = dist.mean(float(loss.detach()))
                     _check(step, loss_d=loss_d, grad_norm_d=grad_d, critic_parameters=_param_norm(D))
             # -- generator phase: k' updates of min_G ----------------------------------------------------
             for _ in range(cfg.generator_steps):
-                real, y = real_batch()
+                real_all, y_all = real_batch()
+                real, y = dist.local(real_all), local(y_all)
                 fake = _call(G, noise(cfg.batch), y)
                 if obj.sample_loss is not None:
                     loss = obj.sample_loss(real.flatten(1), fake.flatten(1))
@@ -394,7 +419,7 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
                 loss.backward()
                 grad_g = _grad_norm(G)
                 parts.opt_g.step()
-                loss_g = float(loss.detach())
+                loss_g = dist.mean(float(loss.detach()))
                 _check(step, loss_g=loss_g, grad_norm_g=grad_g, generator_parameters=_param_norm(G))
             # -- EMA of the generator ----------------------------------------------------------------------
             with torch.no_grad():
@@ -402,7 +427,7 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
                     p_ema.lerp_(p, 1.0 - ema_beta)
             # -- intervals: log, evaluate, checkpoint ----------------------------------------------------
             done = step + 1
-            if done % cfg.log_every == 0 or done == cfg.steps:
+            if main and (done % cfg.log_every == 0 or done == cfg.steps):
                 row = {
                     "step": done,
                     "loss_d": loss_d,
@@ -416,8 +441,8 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
                     # a generator of its own, so evaluating never shifts the training's random stream
                     eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
                     with torch.no_grad():
-                        z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng)
-                        m = mode_metrics(parts.ema(z), data.modes, data.std)
+                        z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng).to(device)
+                        m = mode_metrics(parts.ema(z).float().cpu(), data.modes, data.std)
                     last_eval = {
                         "modes": m["modes"],
                         "high_quality": m["high_quality"],
@@ -434,13 +459,14 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
                         **{k: f"{v:.3g}" for k, v in last_eval.items()},
                     }
                 )
-            if done % cfg.checkpoint_every == 0 and done < cfg.steps:
+            if main and done % cfg.checkpoint_every == 0 and done < cfg.steps:
                 save_checkpoint(run, parts, cfg, done)
                 if data.is_image and cfg.plot:
                     _sample_grid(cfg, parts, run / "samples" / f"step-{done:08d}.png", done)
             if received:  # SIGINT/SIGTERM: save where we are and stop cleanly
                 bar.close()
-                path = save_checkpoint(run, parts, cfg, done)
+                path = save_checkpoint(run, parts, cfg, done) if main else run
+                dist.teardown()
                 name = signal.Signals(received[0]).name
                 raise Interrupted(
                     f"{name}: stopped after step {done}; saved {path}; continue with --resume {run}",
@@ -451,6 +477,10 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
     # evaluation draws random numbers: keep the states of the end of training, so that a later
     # --resume with more steps continues exactly as an uninterrupted run would
     rng_at_end = (torch.get_rng_state(), parts.rng.get_state())
+    dist.teardown()
+    if not main:
+        return {}
+    _move(parts, torch.device("cpu"))  # the ratio critic, sampling and evaluation run on the CPU
     final = finish(cfg, run, parts, train_seconds)
     save_checkpoint(run, parts, cfg, cfg.steps, final=True, rng=rng_at_end)
     return final
@@ -482,6 +512,18 @@ def evaluate_images(cfg: Config, parts: Parts) -> tuple[dict, dict[str, Tensor]]
     real = data.points[torch.randperm(len(data.points), generator=parts.rng)[:n_real]]
     metrics.update(image_metrics_if_available(real, x, data))
     return {"direct": metrics}, {"direct": x}
+
+
+def _move(parts: Parts, device: torch.device) -> None:
+    """Networks (and so the optimizers' parameters) to ``device``; the optimizers' state follows."""
+    for module in (parts.generator, parts.critic, parts.ema, parts.ratio):
+        if module is not None:
+            module.to(device)
+    for opt in (parts.opt_g, parts.opt_d):
+        for state in opt.state.values() if opt is not None else ():
+            for key, value in state.items():
+                if isinstance(value, Tensor) and key != "step":
+                    state[key] = value.to(device)
 
 
 def evaluate(cfg: Config, parts: Parts, log_ratio=None) -> tuple[dict, dict[str, Tensor]]:
