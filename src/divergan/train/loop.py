@@ -392,7 +392,7 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
                     loss = obj.critic_loss(t_real, t_fake)
                     if obj.penalty is not None:  # on the global batch, by every rank (dist docstring)
                         plain = dist.unwrap(D)
-                        critic = plain if y_all is None else (lambda x, y=y_all: plain(x, y))
+                        critic = plain if y_all is None else (lambda x, y=y_all, net=plain: net(x, y))
                         loss = loss + obj.penalty(critic, real_all, fake_all)
                     parts.opt_d.zero_grad(set_to_none=True)
                     loss.backward()
