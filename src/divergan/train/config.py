@@ -73,6 +73,9 @@ class Config:
     checkpoint_every: int = 1000
     keep_checkpoints: int = 3
     plot: bool = True
+    # speed (results are deterministic for a given value of each)
+    threads: int = 0  # torch.set_num_threads during training; 0 leaves PyTorch's default
+    compile: bool = False  # torch.compile the generator (and a penalty-free critic); eager if it fails
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -96,7 +99,7 @@ class Config:
         for name in positive:
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ["steps", "d_fourier", "ratio_steps", "ratio_fourier", "mh_steps", "seed"]:
+        for name in ["steps", "d_fourier", "ratio_steps", "ratio_fourier", "mh_steps", "seed", "threads"]:
             if getattr(self, name) < 0:
                 raise UserError(f"{name} must not be negative, got {getattr(self, name)}")
         for name in ["lr_g", "lr_d", "ratio_lr", "d_fourier_scale", "ratio_fourier_scale"]:

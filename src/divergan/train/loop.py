@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from tqdm import tqdm
 
 from divergan.data import get_dataset
@@ -33,6 +33,7 @@ from divergan.nn import MLP
 from divergan.objectives import Objective, get_objective
 from divergan.train import checkpoint as ckpt
 from divergan.train.config import Config
+from divergan.train.perf import PhaseTimer, compiled
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
 
 
@@ -97,19 +98,18 @@ def build(cfg: Config) -> Parts:
     )
 
 
-def _param_norm(module: nn.Module) -> float:
-    return float(torch.linalg.vector_norm(torch.stack([p.detach().norm() for p in module.parameters()])))
+def _total_norm(tensors: list[Tensor]) -> Tensor:
+    """‖(t₁, …, t_n)‖₂ of all entries together, a 0-dim tensor (0 for an empty list); one fused kernel."""
+    if not tensors:
+        return torch.zeros(())
+    return torch.nn.utils.get_total_norm(tensors)
 
 
-def _grad_norm(module: nn.Module) -> float:
-    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
-    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
-
-
-def _check(step: int, **values: float) -> None:
-    for name, value in values.items():
-        if not math.isfinite(value):
-            raise TrainingDiverged(f"{name} became {value} at step {step}; earlier checkpoints are intact")
+def _check(step: int, values: list[tuple[str, Tensor]]) -> None:
+    """One finiteness test for all of a step's losses and norms; names the first that is not finite."""
+    if values and not bool(torch.isfinite(torch.stack([v.float() for _, v in values])).all()):
+        name, value = next((n, float(v)) for n, v in values if not math.isfinite(float(v)))
+        raise TrainingDiverged(f"{name} became {value} at step {step}; earlier checkpoints are intact")
 
 
 def _lr_factor(cfg: Config, step: int) -> float:
@@ -200,9 +200,25 @@ def _truncate_metrics(path: Path, step: int) -> None:
         path.write_text("".join(r + "\n" for r in rows))
 
 
-def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True) -> dict:
-    """Train per ``cfg`` into the run folder ``run``; returns the final metrics (also in final_metrics.json)."""
+def train(
+    cfg: Config, run: Path, *, resume: bool = False, progress: bool = True, timer: PhaseTimer | None = None
+) -> dict:
+    """Train per ``cfg`` into the run folder ``run``; returns the final metrics (also in final_metrics.json).
+
+    ``timer`` (``--profile``) collects wall seconds per phase; it does not change any result.
+    """
     cfg.validate()
+    timer = timer or PhaseTimer(enabled=False)
+    threads = torch.get_num_threads()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    try:
+        return _train(cfg, run, resume, progress, timer)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(cfg: Config, run: Path, resume: bool, progress: bool, timer: PhaseTimer) -> dict:
     run.mkdir(parents=True, exist_ok=True)
     parts = build(cfg)
     G, D, obj, data, rng = parts.generator, parts.critic, parts.objective, parts.dataset, parts.rng
@@ -231,7 +247,12 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
         dynamic_ncols=True,
         desc=f"{cfg.objective} on {cfg.data}",
     )
-    loss_d = grad_d = 0.0
+    B = cfg.batch
+    # forwards through torch.compile if asked (eager where it fails); never where a double backward is needed
+    g_forward = compiled(G, cfg.compile)
+    d_forward = compiled(D, cfg.compile and obj.penalty is None) if D is not None else None
+    loss_d = grad_d = torch.zeros(())
+    health: list[tuple[str, Tensor]] = []  # this step's losses and norms, checked once at its end
     last_eval: dict = {}
     with _stop_on_signals() as received:
         for step in bar:
@@ -241,54 +262,72 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
                         group["lr"] = base * _lr_factor(cfg, step)
             # -- critic phase: k updates of max_D V(D, G) -----------------------------------------------
             if D is not None:
-                for _ in range(cfg.critic_steps):
-                    real = data.sample(cfg.batch, rng)  # (B, d)
-                    with torch.no_grad():
-                        fake = G(noise(cfg.batch))  # (B, d)
-                    t = D(torch.cat([real, fake]))  # (2B,) or (2B, K): one pass over both
-                    loss = obj.critic_loss(t[: cfg.batch], t[cfg.batch :])
+                with timer("data and noise"):  # in the order of one draw per critic step
+                    draws = [(data.sample(B, rng), noise(B)) for _ in range(cfg.critic_steps)]
+                with timer("generator forward (critic phase)"), torch.no_grad():
+                    fakes = g_forward(torch.cat([z for _, z in draws])).split(B)  # k × (B, d), G is fixed
+                for (real, _), fake in zip(draws, fakes, strict=True):
+                    with timer("critic forward"):
+                        t = d_forward(torch.cat([real, fake]))  # (2B,) or (2B, K): one pass over both
+                        loss = obj.critic_loss(t[:B], t[B:])
                     if obj.penalty is not None:
-                        loss = loss + obj.penalty(D, real, fake)
-                    parts.opt_d.zero_grad(set_to_none=True)
-                    loss.backward()
-                    grad_d = _grad_norm(D)
-                    parts.opt_d.step()
-                    if obj.clip is not None:
-                        with torch.no_grad():
-                            for p in D.parameters():
-                                p.clamp_(-obj.clip, obj.clip)
-                    loss_d = float(loss.detach())
-                    _check(step, loss_d=loss_d, grad_norm_d=grad_d, critic_parameters=_param_norm(D))
+                        with timer("gradient penalty (forward, input gradient)"):
+                            loss = loss + obj.penalty(D, real, fake)
+                    with timer("critic backward"):
+                        parts.opt_d.zero_grad(set_to_none=True)
+                        loss.backward()
+                    with timer("critic optimizer step"):
+                        grad_d = _total_norm([p.grad for p in D.parameters() if p.grad is not None])
+                        parts.opt_d.step()
+                        if obj.clip is not None:
+                            with torch.no_grad():
+                                for p in D.parameters():
+                                    p.clamp_(-obj.clip, obj.clip)
+                    loss_d = loss.detach()
+                    health += [("loss_d", loss_d), ("grad_norm_d", grad_d)]
+                health.append(("critic_parameters", _total_norm(list(D.parameters()))))
             # -- generator phase: k' updates of min_G ----------------------------------------------------
             for _ in range(cfg.generator_steps):
-                real = data.sample(cfg.batch, rng)
-                fake = G(noise(cfg.batch))
-                if obj.sample_loss is not None:
-                    loss = obj.sample_loss(real, fake)
-                else:
-                    with torch.no_grad():
-                        t_real = D(real)
-                    loss = obj.generator_loss(t_real, D(fake))
-                parts.opt_g.zero_grad(set_to_none=True)
-                loss.backward()
-                grad_g = _grad_norm(G)
-                parts.opt_g.step()
-                loss_g = float(loss.detach())
-                _check(step, loss_g=loss_g, grad_norm_g=grad_g, generator_parameters=_param_norm(G))
+                with timer("data and noise"):
+                    real = data.sample(B, rng)  # drawn even when unused: the random stream stays the same
+                    z = noise(B)
+                with timer("generator step"):
+                    fake = g_forward(z)
+                    if obj.sample_loss is not None:
+                        loss = obj.sample_loss(real, fake)
+                    else:
+                        D.requires_grad_(False)  # only ∂/∂G is needed: no critic weight gradients
+                        t_real = None
+                        if obj.generator_uses_real:
+                            with torch.no_grad():
+                                t_real = d_forward(real)
+                        loss = obj.generator_loss(t_real, d_forward(fake))
+                    parts.opt_g.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if D is not None:
+                        D.requires_grad_(True)
+                    grad_g = _total_norm([p.grad for p in G.parameters() if p.grad is not None])
+                    parts.opt_g.step()
+                loss_g = loss.detach()
+                health += [("loss_g", loss_g), ("grad_norm_g", grad_g)]
+            health.append(("generator_parameters", _total_norm(list(G.parameters()))))
+            _check(step, health)
+            health.clear()
             # -- EMA of the generator ----------------------------------------------------------------------
-            with torch.no_grad():
+            with timer("EMA"), torch.no_grad():
                 for p_ema, p in zip(parts.ema.parameters(), G.parameters(), strict=True):
                     p_ema.lerp_(p, 1.0 - ema_beta)
             # -- intervals: log, evaluate, checkpoint ----------------------------------------------------
             done = step + 1
+            tic = time.perf_counter()
             if done % cfg.log_every == 0 or done == cfg.steps:
                 row = {
                     "step": done,
-                    "loss_d": loss_d,
-                    "loss_g": loss_g,
-                    "divergence_estimate": -loss_d,
-                    "grad_norm_g": grad_g,
-                    "grad_norm_d": grad_d,
+                    "loss_d": float(loss_d),
+                    "loss_g": float(loss_g),
+                    "divergence_estimate": -float(loss_d),
+                    "grad_norm_g": float(grad_g),
+                    "grad_norm_d": float(grad_d),
                     "seconds": time.perf_counter() - t0,
                 }
                 if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
@@ -306,13 +345,15 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
                 _append(log_path, row)
                 bar.set_postfix(
                     {
-                        "D": f"{loss_d:.3f}",
-                        "G": f"{loss_g:.3f}",
+                        "D": f"{float(loss_d):.3f}",
+                        "G": f"{float(loss_g):.3f}",
                         **{k: f"{v:.3g}" for k, v in last_eval.items()},
                     }
                 )
+                timer.add("logging and evaluation", time.perf_counter() - tic)
             if done % cfg.checkpoint_every == 0 and done < cfg.steps:
-                save_checkpoint(run, parts, cfg, done)
+                with timer("checkpoint"):
+                    save_checkpoint(run, parts, cfg, done)
             if received:  # SIGINT/SIGTERM: save where we are and stop cleanly
                 bar.close()
                 path = save_checkpoint(run, parts, cfg, done)
@@ -326,8 +367,9 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
     # evaluation draws random numbers: keep the states of the end of training, so that a later
     # --resume with more steps continues exactly as an uninterrupted run would
     rng_at_end = (torch.get_rng_state(), parts.rng.get_state())
-    final = finish(cfg, run, parts, train_seconds)
-    save_checkpoint(run, parts, cfg, cfg.steps, final=True, rng=rng_at_end)
+    final = finish(cfg, run, parts, train_seconds, timer)
+    with timer("checkpoint"):
+        save_checkpoint(run, parts, cfg, cfg.steps, final=True, rng=rng_at_end)
     return final
 
 
@@ -352,12 +394,16 @@ def evaluate(cfg: Config, parts: Parts, log_ratio=None) -> tuple[dict, dict[str,
     return results, samples
 
 
-def finish(cfg: Config, run: Path, parts: Parts, train_seconds: float) -> dict:
+def finish(
+    cfg: Config, run: Path, parts: Parts, train_seconds: float, timer: PhaseTimer | None = None
+) -> dict:
     """Calibrate the ratio critic (if a density-ratio sampler is used), evaluate, plot."""
     from divergan.report.plots import plot_run
 
+    timer = timer or PhaseTimer(enabled=False)
     t0 = time.perf_counter()
     if parts.ratio is not None:
+        tic = time.perf_counter()
         sample_fake = lambda n: parts.ema(torch.randn(n, cfg.z_dim, generator=parts.rng))  # noqa: E731
         fit_ratio_critic(
             parts.ratio,
@@ -368,13 +414,16 @@ def finish(cfg: Config, run: Path, parts: Parts, train_seconds: float) -> dict:
             lr=cfg.ratio_lr,
             generator=parts.rng,
         )
-    metrics, samples = evaluate(cfg, parts, parts.ratio)
+        timer.add("final: ratio critic", time.perf_counter() - tic)
+    with timer("final: sampling and metrics"):
+        metrics, samples = evaluate(cfg, parts, parts.ratio)
     results = {"steps": cfg.steps, "sampler": cfg.sampler, "train_seconds": train_seconds, **metrics}
     results["seconds"] = train_seconds + time.perf_counter() - t0
     (run / "final_metrics.json").write_text(json.dumps(results, indent=2) + "\n")
     if cfg.plot:
-        title = f"{cfg.objective} on {cfg.data}, sampler {cfg.sampler}"
-        plot_run(run, parts.dataset, samples[cfg.sampler], parts.critic, title=title)
+        with timer("final: plots"):
+            title = f"{cfg.objective} on {cfg.data}, sampler {cfg.sampler}"
+            plot_run(run, parts.dataset, samples[cfg.sampler], parts.critic, title=title)
     return results
 
 
