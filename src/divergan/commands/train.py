@@ -6,6 +6,7 @@ import argparse
 import json
 import re
 import sys
+import time
 from pathlib import Path
 
 from divergan.errors import UserError
@@ -37,6 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="override a config field (repeatable); objective.K=V and data.K=V set their parameters",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="print where the time went (seconds per phase) on stderr at the end; results are unchanged",
+    )
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     p.set_defaults(func=run)
 
@@ -53,6 +59,7 @@ def next_run_folder(root: Path, desc: str) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from divergan.train import Config, apply_overrides, preset, train
+    from divergan.train.perf import PhaseTimer
 
     if args.steps is not None and args.steps < 0:
         raise UserError(f"--steps must not be negative, got {args.steps}")
@@ -95,7 +102,12 @@ def run(args: argparse.Namespace) -> int:
                 f"{folder} already exists and is not empty; use --resume {folder} or another --out"
             )
     progress = not args.quiet and sys.stderr.isatty()
-    final = train(cfg, folder, resume=bool(args.resume), progress=progress)
+    timer = PhaseTimer(enabled=args.profile)
+    t0 = time.perf_counter()
+    final = train(cfg, folder, resume=bool(args.resume), progress=progress, timer=timer)
+    if args.profile:
+        print(f"where the time went ({folder}):", file=sys.stderr)
+        print(timer.table(time.perf_counter() - t0), file=sys.stderr)
     if args.json:
         print(json.dumps({"run": str(folder), **final}, indent=2))
     else:

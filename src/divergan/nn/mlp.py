@@ -27,7 +27,7 @@ class LeakyReLU(nn.Module):
         self.slope = slope
 
     def forward(self, x: Tensor) -> Tensor:
-        return x * torch.where(x > 0, 1.0, self.slope).to(x.dtype)
+        return x * torch.where(x > 0, x.new_ones(()), x.new_full((), self.slope))  # s(x) in x's dtype
 
     def extra_repr(self) -> str:
         return f"slope={self.slope}"
