@@ -203,7 +203,6 @@ def matmul_block(cfg, seconds: float) -> dict[str, float]:
 
 def bench_step(args) -> None:
     cfg = preset("wgan-gp-toy")
-    flops = step_flops(cfg)
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         for threads in args.threads:
@@ -222,19 +221,26 @@ def bench_step(args) -> None:
                 row = {"threads": threads, "repeat": rep, "divergan": t_ours, "textbook": t_text, "mm": rates}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+                write_step(cfg, rows, {}, args.block)  # so far (the run may be cut short)
         square = {t: (torch.set_num_threads(t), mm_rate(2048, 2048, 2048, 3))[1] for t in args.threads}
+    write_step(cfg, rows, square, args.block)
+
+
+def write_step(cfg, rows: list[dict], square: dict[int, float], block: int) -> None:
+    """The table of docs/benchmarks.md's train-step section from the per-repeat rows (also saved as JSON)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "train_step.json").write_text(json.dumps({"rows": rows, "square": square}, indent=1) + "\n")
+    flops = step_flops(cfg)
     lines = [
         f"`wgan-gp-toy` (MLP 2-512-512-512, batch 256, 5 critic steps, λ = 0.1, Adam(1e-4, (0.5, 0.9))); "
-        f"{args.repeats} repeats of {args.block}-iteration blocks, alternating in one process. "
-        f"Median [min, max]. {step_flops(cfg) / 1e9:.2f} GFLOP of matmuls per generator iteration "
-        f"(counted analytically, `step_flops`). Machine: {machine()}.",
+        f"blocks of {block} iterations, alternating in one process. Median [min, max] over repeats. "
+        f"{flops / 1e9:.2f} GFLOP of matmuls per generator iteration (counted analytically, `step_flops`). "
+        f"Machine: {machine()}.",
         "",
-        "| threads | divergan s/iter | textbook s/iter | speed-up | divergan GFLOP/s | mm GFLOP/s (B..kB rows, width 512) | divergan / mm | 2048² mm GFLOP/s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| threads | repeats | divergan s/iter | textbook s/iter | speed-up | divergan GFLOP/s | mm GFLOP/s (width 512, step's rows) | divergan / mm | 2048² mm GFLOP/s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for threads in args.threads:
+    for threads in sorted({r["threads"] for r in rows}):
         rs = [r for r in rows if r["threads"] == threads]
         ours = [r["divergan"] for r in rs]
         text = [r["textbook"] for r in rs]
@@ -242,9 +248,10 @@ def bench_step(args) -> None:
         gf = [flops / r["divergan"] / 1e9 for r in rs]
         mm = [statistics.median(r["mm"].values()) for r in rs]
         frac = [g / m for g, m in zip(gf, mm, strict=True)]
+        sq = f"{square[threads]:.3g}" if threads in square else "not measured"
         lines.append(
-            f"| {threads} | {med(ours)} | {med(text)} | {med(speed)}× | {med(gf)} | {med(mm)} | "
-            f"{100 * statistics.median(frac):.0f}% | {square[threads]:.3g} |"
+            f"| {threads} | {len(rs)} | {med(ours)} | {med(text)} | {med(speed)}× | {med(gf)} | {med(mm)} | "
+            f"{100 * statistics.median(frac):.0f}% [{100 * min(frac):.0f}%, {100 * max(frac):.0f}%] | {sq} |"
         )
     write_section("train-step", "\n".join(lines))
 
@@ -261,10 +268,10 @@ METRIC_CODE = {
         "x, y = torch.randn(10000, 2, generator=g), torch.randn(10000, 2, generator=g) + 0.5",
         "mmd(x, y)",
     ),
-    "MMD, 20,000 vs 20,000 (2-D, 7 bandwidths)": (
+    "MMD, 10,000 vs 10,000 (2-D, 7 bandwidths, chunk 100 rows)": (
         "from divergan.metrics.distances import mmd",
-        "x, y = torch.randn(20000, 2, generator=g), torch.randn(20000, 2, generator=g) + 0.5",
-        "mmd(x, y)",
+        "x, y = torch.randn(10000, 2, generator=g), torch.randn(10000, 2, generator=g) + 0.5",
+        "mmd(x, y, chunk=100)",
     ),
     "Fréchet distance, 10,000 vs 10,000 64-D features (scipy sqrtm)": (
         "import numpy as np, scipy.linalg",
