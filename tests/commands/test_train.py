@@ -150,4 +150,4 @@ def test_profile_prints_the_phase_table_and_changes_no_result(tmp_path, capsys):
     code, _, err = run(capsys, "train", *QUICK, *sets, "--out", str(tmp_path / "b"))
     assert code == 0 and "where the time went" not in err
     a, b = (json.loads((tmp_path / r / "final_metrics.json").read_text()) for r in "ab")
-    assert a["direct"] == b["direct"] and a["mh"] == b["mh"]
+    assert a["direct"] == b["direct"] and a[a["sampler"]] == b[b["sampler"]]
