@@ -136,3 +136,18 @@ def test_foreign_safetensors_file_is_refused(tmp_path, capsys):
     save_file({"weight": torch.zeros(2)}, str(latest), metadata={"format": "someone-else"})
     code, _, err = run(capsys, "eval", str(folder))
     assert code == 2 and "not a divergan checkpoint" in err
+
+
+def test_profile_prints_the_phase_table_and_changes_no_result(tmp_path, capsys):
+    sets = ["--set", "plot=false", "--set", "eval_samples=300"]
+    code, _, err = run(capsys, "train", *QUICK, *sets, "--out", str(tmp_path / "a"), "--profile")
+    assert code == 0, err
+    table = err[err.index("where the time went") :].splitlines()
+    assert table[1].split() == ["phase", "seconds", "share", "calls", "ms/call"]
+    phases = {line.split("  ")[0].strip() for line in table[2:]}
+    assert {"critic forward", "critic backward", "generator step", "EMA", "logging and evaluation"} <= phases
+    assert table[-1].startswith("total")
+    code, _, err = run(capsys, "train", *QUICK, *sets, "--out", str(tmp_path / "b"))
+    assert code == 0 and "where the time went" not in err
+    a, b = (json.loads((tmp_path / r / "final_metrics.json").read_text()) for r in "ab")
+    assert a["direct"] == b["direct"] and a[a["sampler"]] == b[b["sampler"]]

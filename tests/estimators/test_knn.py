@@ -51,3 +51,16 @@ def test_near_zero_for_equal_laws():
 def test_bad_input_is_a_user_error(x, y, k):
     with pytest.raises(UserError):
         kl_knn(x, y, k=k)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1000])
+def test_chunked_queries_equal_one_query(chunk):
+    g = np.random.default_rng(1)
+    x, y = g.normal(size=(300, 2)), g.normal(size=(250, 2)) + 0.3
+    assert kl_knn(x, y, k=2, chunk=chunk) == kl_knn(x, y, k=2)
+
+
+@pytest.mark.parametrize("chunk", [0, -3, 2.5, True])
+def test_bad_chunk_is_a_user_error(chunk):
+    with pytest.raises(UserError, match="chunk"):
+        kl_knn([0.0, 1.0, 2.0], [0.5, 1.5], chunk=chunk)

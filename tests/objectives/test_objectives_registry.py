@@ -74,3 +74,18 @@ def test_bad_names_and_params_raise_one_line_user_errors(name, params):
     with pytest.raises(UserError) as info:
         get_objective(name, **params)
     assert "\n" not in str(info.value) and str(info.value)
+
+
+@pytest.mark.parametrize("name", [n for n in names() if get_objective(n).needs_critic])
+def test_generator_uses_real_is_true_exactly_when_the_loss_reads_t_real(name):
+    import torch
+
+    obj = get_objective(name)
+    shape = (64, obj.critic_outputs) if obj.critic_outputs > 1 else (64,)
+    g = torch.Generator().manual_seed(0)
+    t_fake = torch.randn(shape, generator=g) * 0.5
+    a, b = torch.randn(shape, generator=g), torch.randn(shape, generator=g) + 1.0
+    depends = not torch.equal(obj.generator_loss(a, t_fake), obj.generator_loss(b, t_fake))
+    assert obj.generator_uses_real == depends
+    if not obj.generator_uses_real:  # what the trainer passes then
+        assert torch.equal(obj.generator_loss(None, t_fake), obj.generator_loss(a, t_fake))

@@ -6,6 +6,7 @@ import argparse
 import json
 import re
 import sys
+import time
 from pathlib import Path
 
 from divergan.errors import UserError
@@ -45,6 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="override a config field (repeatable); objective.K=V and data.K=V set their parameters",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="print where the time went (seconds per phase) on stderr at the end; results are unchanged",
+    )
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     p.set_defaults(func=run)
 
@@ -71,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from divergan.train import Config, apply_overrides, dist, preset, train
     from divergan.train.apps import APP_PRESETS
+    from divergan.train.perf import PhaseTimer
 
     if args.preset in APP_PRESETS:  # glyph translation and the style generator: their own trainers
         from divergan.commands import app_presets
@@ -135,9 +142,14 @@ def _run(args: argparse.Namespace) -> int:
         folder = Path(dist.on_main(choose))
     progress = not args.quiet and sys.stderr.isatty()
     main = dist.is_main()
-    final = train(cfg, folder, resume=bool(args.resume), progress=progress)
+    timer = PhaseTimer(enabled=args.profile)
+    t0 = time.perf_counter()
+    final = train(cfg, folder, resume=bool(args.resume), progress=progress, timer=timer)
     if not main:  # under torchrun only rank 0 reports
         return 0
+    if args.profile:
+        print(f"where the time went ({folder}):", file=sys.stderr)
+        print(timer.table(time.perf_counter() - t0), file=sys.stderr)
     if args.json:
         print(json.dumps({"run": str(folder), **final}, indent=2))
     else:

@@ -50,6 +50,11 @@ def rbf_kernel(sq_dist: Tensor, bandwidths: Sequence[float]) -> Tensor:
     >>> float(rbf_kernel(torch.tensor(0.0), [1.0, 2.0]))
     1.0
     """
+    if not (torch.is_grad_enabled() and sq_dist.requires_grad):  # metrics: two buffers, in place
+        out, term = torch.zeros_like(sq_dist), torch.empty_like(sq_dist)
+        for s in bandwidths:
+            out.add_(torch.mul(sq_dist, -0.5 / (s * s), out=term).exp_())
+        return out.div_(len(bandwidths))
     out = torch.zeros_like(sq_dist)
     for s in bandwidths:
         out = out + torch.exp(sq_dist * (-0.5 / (s * s)))

@@ -9,8 +9,47 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
-ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "silu": nn.SiLU, "tanh": nn.Tanh}
+
+class _LeakyReLUFunction(torch.autograd.Function):
+    """leaky_relu whose backward reads the input's sign from a detached copy (see :class:`LeakyReLU`)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, slope: float) -> Tensor:
+        ctx.sign_source = x.detach()  # no graph: the slope pattern is a constant of the backward pass
+        ctx.slope = slope
+        return F.leaky_relu(x, slope)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
+        # differentiable in ``grad`` only, so a double backward never reaches the forward pass
+        return torch.ops.aten.leaky_relu_backward(grad, ctx.sign_source, ctx.slope, False), None
+
+
+class LeakyReLU(nn.Module):
+    r"""max(x, 0) + slope·min(x, 0) whose derivative s(x) ∈ {1, slope} is treated as a constant.
+
+    Values and first derivatives are ``nn.LeakyReLU``'s, computed by the same kernels. The difference
+    is in double backward: the map is piecewise linear, so its second derivative is 0 almost everywhere,
+    but autograd differentiates ``leaky_relu_backward`` with respect to its input anyway and pushes
+    those zeros back through the whole forward pass (two matmuls per layer for nothing). Holding s(x)
+    constant leaves the gradient ∇ₓV(x) = W₀ᵀ S₀ W₁ᵀ S₁ ⋯ w a function of the weights alone, so the
+    gradient penalty's backward (WGAN-GP) skips the forward pass entirely.
+    """
+
+    def __init__(self, slope: float = 0.2) -> None:
+        super().__init__()
+        self.slope = slope
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _LeakyReLUFunction.apply(x, self.slope)
+
+    def extra_repr(self) -> str:
+        return f"slope={self.slope}"
+
+
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: LeakyReLU(0.2), "silu": nn.SiLU, "tanh": nn.Tanh}
 
 
 class FourierFeatures(nn.Module):

@@ -39,6 +39,8 @@ class Objective:
         params: the parameters this objective was built with.
         critic_outputs: how many numbers the critic returns per sample: 1 for every objective on a
             scalar critic V(x), shape (B,); K > 1 for feature critics (``mmd-gan``), shape (B, K).
+        generator_uses_real: whether ``generator_loss`` reads ``t_real``. When False the trainer does
+            not run the critic on a real batch in the generator phase and passes ``t_real=None``.
     """
 
     name: str
@@ -53,6 +55,7 @@ class Objective:
     density_ratio: Callable[[Tensor], Tensor] | None = None
     params: dict[str, float | str] = field(default_factory=dict)
     critic_outputs: int = 1
+    generator_uses_real: bool = True
 
     @property
     def needs_critic(self) -> bool:

@@ -103,6 +103,7 @@ def _minimax(**params: Any) -> Objective:
         name="minimax",
         critic_loss=L.minimax_discriminator_loss,
         generator_loss=L.minimax_generator_loss,
+        generator_uses_real=False,
         formula=("critic: max_V E_r log σ(V) + E_g log(1 − σ(V));  generator: min E_z log(1 − σ(V(G(z))))"),
         divergence="2·JS(P_r‖P_g) − log 4 at the optimal critic D* = p_r/(p_r + p_g) (seed 000, eq. 2)",
         # D* = σ(V*) = p_r/(p_r + p_g)  ⇒  log p_r/p_g = log D*/(1 − D*) = V*
@@ -116,6 +117,7 @@ def _non_saturating(**params: Any) -> Objective:
         name="non-saturating",
         critic_loss=L.minimax_discriminator_loss,
         generator_loss=L.non_saturating_generator_loss,
+        generator_uses_real=False,
         formula="critic: max_V E_r log σ(V) + E_g log(1 − σ(V));  generator: min −E_z log σ(V(G(z)))",
         divergence=(
             "generator gradient at the optimal critic = ∇[KL(P_g‖P_r) − 2·JS(P_r‖P_g)] "
@@ -148,6 +150,7 @@ def _fgan_builder(div_name: str) -> Callable[..., Objective]:
             name=name,
             critic_loss=critic,
             generator_loss=generator,
+            generator_uses_real=False,
             formula=(
                 f"T = g_f(V), g_f(v) = {g}, f*(t) = {fs};  critic: max_V E_r T − E_g f*(T);  generator: {gen_text}"
             ),
@@ -176,6 +179,7 @@ def _lsgan(**params: Any) -> Objective:
         name="lsgan",
         critic_loss=lambda tr, tf: L.lsgan_discriminator_loss(tr, tf, a=a, b=b),
         generator_loss=lambda tr, tf: L.lsgan_generator_loss(tr, tf, c=c),
+        generator_uses_real=False,
         formula=f"critic: min ½E_r (V − {b:g})² + ½E_g (V − {a:g})²;  generator: min ½E_z (V(G(z)) − {c:g})²",
         divergence=(
             "½·Pearson χ²(P_r + P_g ‖ 2P_g) when b − c = 1 and b − a = 2 (Mao et al. 2017, Thm 1); "
@@ -193,6 +197,7 @@ def _wgan(**params: Any) -> Objective:
         name="wgan",
         critic_loss=L.wasserstein_discriminator_loss,
         generator_loss=L.wasserstein_generator_loss,
+        generator_uses_real=False,
         formula=f"critic: max_V E_r V − E_g V, weights clipped to [−{clip:g}, {clip:g}];  generator: min −E_z V(G(z))",
         divergence="K·W_1(P_r, P_g) for a K-Lipschitz critic (seed 000, eqs. 8-10)",
         clip=clip,
@@ -212,6 +217,7 @@ def _wgan_gp(**params: Any) -> Objective:
         name="wgan-gp",
         critic_loss=L.wasserstein_discriminator_loss,
         generator_loss=L.wasserstein_generator_loss,
+        generator_uses_real=False,
         formula=(
             f"critic: max_V E_r V − E_g V − {weight:g}·E (‖∇V(x̂)‖₂ − 1)², x̂ = εx + (1 − ε)G(z), ε ~ U[0,1] per sample;"
             "  generator: min −E_z V(G(z))"
@@ -229,6 +235,7 @@ def _hinge(**params: Any) -> Objective:
         name="hinge",
         critic_loss=L.hinge_discriminator_loss,
         generator_loss=L.hinge_generator_loss,
+        generator_uses_real=False,
         formula="critic: min E_r max(0, 1 − V) + E_g max(0, 1 + V);  generator: min −E_z V(G(z))",
         divergence="the optimal critic loss is 2 − 2·TV(P_r, P_g) (V* = sign(p_r − p_g); Lim & Ye 2017)",
     )
@@ -278,6 +285,7 @@ def _js_pi(**params: Any) -> Objective:
         name="js-pi",
         critic_loss=lambda tr, tf: L.js_pi_discriminator_loss(tr, tf, pi=pi),
         generator_loss=lambda tr, tf: L.js_pi_generator_loss(tr, tf, pi=pi),
+        generator_uses_real=False,
         formula=(
             f"critic: max_V {pi:g}·E_r log σ(V) + {1 - pi:g}·E_g log(1 − σ(V));"
             f"  generator: min {1 - pi:g}·E_z log(1 − σ(V(G(z))))"

@@ -84,6 +84,7 @@ class Config:
     # where: auto | cpu | cuda | cuda:N | mps; amp = off | bf16 (autocast, CUDA only)
     device: str = "auto"
     amp: str = "off"
+    compile: bool = False  # torch.compile the generator (and a penalty-free critic); eager if it fails
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""

@@ -44,6 +44,7 @@ from divergan.report.tensorboard import run_writer
 from divergan.train import checkpoint as ckpt
 from divergan.train import devices, dist
 from divergan.train.config import Config
+from divergan.train.perf import PhaseTimer, compiled
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
 
 
@@ -199,19 +200,18 @@ def ready_ema(cfg: Config, parts: Parts, step: int) -> None:
     recalibrate_batchnorm(parts.ema, inputs)
 
 
-def _param_norm(module: nn.Module) -> float:
-    return float(torch.linalg.vector_norm(torch.stack([p.detach().norm() for p in module.parameters()])))
+def _total_norm(tensors: list[Tensor]) -> Tensor:
+    """‖(t₁, …, t_n)‖₂ of all entries together, a 0-dim tensor (0 for an empty list); one fused kernel."""
+    if not tensors:
+        return torch.zeros(())
+    return torch.nn.utils.get_total_norm(tensors)
 
 
-def _grad_norm(module: nn.Module) -> float:
-    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
-    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
-
-
-def _check(step: int, **values: float) -> None:
-    for name, value in values.items():
-        if not math.isfinite(value):
-            raise TrainingDiverged(f"{name} became {value} at step {step}; earlier checkpoints are intact")
+def _check(step: int, values: list[tuple[str, Tensor]]) -> None:
+    """One finiteness test for all of a step's losses and norms; names the first that is not finite."""
+    if values and not bool(torch.isfinite(torch.stack([v.detach().float().cpu() for _, v in values])).all()):
+        name, value = next((n, float(v)) for n, v in values if not math.isfinite(float(v)))
+        raise TrainingDiverged(f"{name} became {value} at step {step}; earlier checkpoints are intact")
 
 
 def _lr_factor(cfg: Config, step: int) -> float:
@@ -303,8 +303,12 @@ def _truncate_metrics(path: Path, step: int) -> None:
         path.write_text("".join(r + "\n" for r in rows))
 
 
-def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True) -> dict:
+def train(
+    cfg: Config, run: Path, *, resume: bool = False, progress: bool = True, timer: PhaseTimer | None = None
+) -> dict:
     """Train per ``cfg`` into the run folder ``run``; returns the final metrics (also in final_metrics.json).
+
+    ``timer`` (``--profile``) collects wall seconds per phase; it does not change any result.
 
     ``cfg.threads`` (if not 0) sets torch's CPU threads for the run; the previous number is restored.
     """
@@ -313,12 +317,12 @@ def train(cfg: Config, run: Path, *, resume: bool = False, progress: bool = True
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     try:
-        return _train(cfg, run, resume=resume, progress=progress)
+        return _train(cfg, run, resume=resume, progress=progress, timer=timer or PhaseTimer(enabled=False))
     finally:
         torch.set_num_threads(before)
 
 
-def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
+def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: PhaseTimer) -> dict:
     dist.setup(cfg.device)
     device = dist.device_for(devices.resolve(cfg.device))
     devices.check_amp(cfg.amp, device)
@@ -369,7 +373,15 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
         dynamic_ncols=True,
         desc=f"{cfg.objective} on {cfg.data}",
     )
-    loss_d = grad_d = 0.0
+    B = cfg.batch
+    # torch.compile (eager where it fails) for unconditional forwards that need no double backward
+    g_forward = compiled(G, cfg.compile and not cfg.conditional)
+    plain_d = D is not None and not (cfg.conditional or getattr(D, "batch_dependent", False))
+    d_forward = compiled(D, cfg.compile and obj.penalty is None) if plain_d else D
+    # the generator phase needs no critic weight gradients; DDP expects every parameter to get one
+    freeze_d = D is not None and dist.world_size() == 1
+    loss_d = grad_d = loss_g = grad_g = torch.zeros(())
+    health: list[tuple[str, Tensor]] = []  # this step's losses and norms, checked once at its end
     last_eval: dict = {}
     with (
         _stop_on_signals() as received,
@@ -384,57 +396,80 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
             # -- critic phase: k updates of max_D V(D, G) -----------------------------------------------
             if D is not None:
                 for _ in range(cfg.critic_steps):
-                    real_all, y_all = real_batch()  # the global batch (B, *shape); y: classes or None
-                    with torch.no_grad():
-                        fake_all = _call(dist.unwrap(G), noise_all(cfg.batch), y_all)  # same classes
+                    with timer("data and noise"):
+                        real_all, y_all = real_batch()  # the global batch (B, *shape); y: classes or None
+                        z_all = noise_all(B)
+                    with timer("generator forward (critic phase)"), torch.no_grad():
+                        fake_all = _call(dist.unwrap(G), z_all, y_all)  # same classes as real
                     real, fake, y = dist.local(real_all), dist.local(fake_all), local(y_all)  # rank's slice
-                    t_real, t_fake = critic_outputs(D, real, fake, y)  # (B/W,) or (B/W, K) each
-                    loss = obj.critic_loss(t_real, t_fake)
+                    with timer("critic forward"):
+                        t_real, t_fake = critic_outputs(D, real, fake, y)  # (B/W,) or (B/W, K) each
+                        loss = obj.critic_loss(t_real, t_fake)
                     if obj.penalty is not None:  # on the global batch, by every rank (dist docstring)
-                        plain = dist.unwrap(D)
-                        critic = plain if y_all is None else (lambda x, y=y_all, net=plain: net(x, y))
-                        loss = loss + obj.penalty(critic, real_all, fake_all)
-                    parts.opt_d.zero_grad(set_to_none=True)
-                    loss.backward()
-                    grad_d = _grad_norm(D)
-                    parts.opt_d.step()
-                    if obj.clip is not None:
-                        with torch.no_grad():
-                            for p in D.parameters():
-                                p.clamp_(-obj.clip, obj.clip)
-                    loss_d = dist.mean(float(loss.detach()))
-                    _check(step, loss_d=loss_d, grad_norm_d=grad_d, critic_parameters=_param_norm(D))
+                        with timer("gradient penalty (forward, input gradient)"):
+                            net = dist.unwrap(D)
+                            critic = net if y_all is None else (lambda x, y=y_all, net=net: net(x, y))
+                            loss = loss + obj.penalty(critic, real_all, fake_all)
+                    with timer("critic backward"):
+                        parts.opt_d.zero_grad(set_to_none=True)
+                        loss.backward()
+                    with timer("critic optimizer step"):
+                        grad_d = _total_norm([p.grad for p in D.parameters() if p.grad is not None])
+                        parts.opt_d.step()
+                        if obj.clip is not None:
+                            with torch.no_grad():
+                                for p in D.parameters():
+                                    p.clamp_(-obj.clip, obj.clip)
+                    loss_d = loss.detach()
+                    health += [("loss_d", loss_d), ("grad_norm_d", grad_d)]
+                health.append(("critic_parameters", _total_norm(list(D.parameters()))))
             # -- generator phase: k' updates of min_G ----------------------------------------------------
             for _ in range(cfg.generator_steps):
-                real_all, y_all = real_batch()
-                real, y = dist.local(real_all), local(y_all)
-                fake = _call(G, noise(cfg.batch), y)
-                if obj.sample_loss is not None:
-                    loss = obj.sample_loss(real.flatten(1), fake.flatten(1))
-                else:
-                    with torch.no_grad():
-                        t_real = _call(D, real, y)
-                    loss = obj.generator_loss(t_real, _call(D, fake, y))
-                parts.opt_g.zero_grad(set_to_none=True)
-                loss.backward()
-                grad_g = _grad_norm(G)
-                parts.opt_g.step()
-                loss_g = dist.mean(float(loss.detach()))
-                _check(step, loss_g=loss_g, grad_norm_g=grad_g, generator_parameters=_param_norm(G))
+                with timer("data and noise"):
+                    real_all, y_all = real_batch()  # drawn even when unused: the random stream stays the same
+                    real, y = dist.local(real_all), local(y_all)
+                    z = noise(B)
+                with timer("generator step"):
+                    fake = _call(g_forward, z, y)
+                    if obj.sample_loss is not None:
+                        loss = obj.sample_loss(real.flatten(1), fake.flatten(1))
+                    else:
+                        if freeze_d:
+                            D.requires_grad_(False)  # only ∂/∂G is needed: no critic weight gradients
+                        t_real = None
+                        if obj.generator_uses_real:
+                            with torch.no_grad():
+                                t_real = _call(d_forward, real, y)
+                        loss = obj.generator_loss(t_real, _call(d_forward, fake, y))
+                    parts.opt_g.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if freeze_d:
+                        D.requires_grad_(True)
+                    grad_g = _total_norm([p.grad for p in G.parameters() if p.grad is not None])
+                    parts.opt_g.step()
+                loss_g = loss.detach()
+                health += [("loss_g", loss_g), ("grad_norm_g", grad_g)]
+            health.append(("generator_parameters", _total_norm(list(G.parameters()))))
+            _check(step, health)
+            health.clear()
             # -- EMA of the generator ----------------------------------------------------------------------
-            with torch.no_grad():
+            with timer("EMA"), torch.no_grad():
                 for p_ema, p in zip(parts.ema.parameters(), G.parameters(), strict=True):
                     p_ema.lerp_(p, 1.0 - ema_beta)
             # -- intervals: log, evaluate, checkpoint ----------------------------------------------------
             done = step + 1
-            if main and (done % cfg.log_every == 0 or done == cfg.steps):
+            tic = time.perf_counter()
+            logging = done % cfg.log_every == 0 or done == cfg.steps
+            if logging:  # the losses averaged over the ranks: a collective, so on every rank
+                loss_d_mean, loss_g_mean = dist.mean(float(loss_d)), dist.mean(float(loss_g))
+            if main and logging:
                 row = {
                     "step": done,
-                    "loss_d": loss_d,
-                    "loss_g": loss_g,
-                    "divergence_estimate": -loss_d,
-                    "grad_norm_g": grad_g,
-                    "grad_norm_d": grad_d,
+                    "loss_d": loss_d_mean,
+                    "loss_g": loss_g_mean,
+                    "divergence_estimate": -loss_d_mean,
+                    "grad_norm_g": float(grad_g),
+                    "grad_norm_d": float(grad_d),
                     "seconds": time.perf_counter() - t0,
                 }
                 if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
@@ -454,13 +489,15 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
                     tb.log(row, parts if done % cfg.eval_every == 0 or done == cfg.steps else None)
                 bar.set_postfix(
                     {
-                        "D": f"{loss_d:.3f}",
-                        "G": f"{loss_g:.3f}",
+                        "D": f"{loss_d_mean:.3f}",
+                        "G": f"{loss_g_mean:.3f}",
                         **{k: f"{v:.3g}" for k, v in last_eval.items()},
                     }
                 )
+                timer.add("logging and evaluation", time.perf_counter() - tic)
             if main and done % cfg.checkpoint_every == 0 and done < cfg.steps:
-                save_checkpoint(run, parts, cfg, done)
+                with timer("checkpoint"):
+                    save_checkpoint(run, parts, cfg, done)
                 if data.is_image and cfg.plot:
                     _sample_grid(cfg, parts, run / "samples" / f"step-{done:08d}.png", done)
             if received:  # SIGINT/SIGTERM: save where we are and stop cleanly
@@ -481,8 +518,9 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool) -> dict:
     if not main:
         return {}
     _move(parts, torch.device("cpu"))  # the ratio critic, sampling and evaluation run on the CPU
-    final = finish(cfg, run, parts, train_seconds)
-    save_checkpoint(run, parts, cfg, cfg.steps, final=True, rng=rng_at_end)
+    final = finish(cfg, run, parts, train_seconds, timer)
+    with timer("checkpoint"):
+        save_checkpoint(run, parts, cfg, cfg.steps, final=True, rng=rng_at_end)
     return final
 
 
@@ -549,12 +587,16 @@ def evaluate(cfg: Config, parts: Parts, log_ratio=None) -> tuple[dict, dict[str,
     return results, samples
 
 
-def finish(cfg: Config, run: Path, parts: Parts, train_seconds: float) -> dict:
+def finish(
+    cfg: Config, run: Path, parts: Parts, train_seconds: float, timer: PhaseTimer | None = None
+) -> dict:
     """Calibrate the ratio critic (if a density-ratio sampler is used), evaluate, plot."""
     from divergan.report.plots import plot_run
 
+    timer = timer or PhaseTimer(enabled=False)
     t0 = time.perf_counter()
     if parts.ratio is not None:
+        tic = time.perf_counter()
         sample_fake = lambda n: parts.ema(torch.randn(n, cfg.z_dim, generator=parts.rng))  # noqa: E731
         fit_ratio_critic(
             parts.ratio,
@@ -565,8 +607,10 @@ def finish(cfg: Config, run: Path, parts: Parts, train_seconds: float) -> dict:
             lr=cfg.ratio_lr,
             generator=parts.rng,
         )
+        timer.add("final: ratio critic", time.perf_counter() - tic)
     ready_ema(cfg, parts, cfg.steps)
-    metrics, samples = evaluate(cfg, parts, parts.ratio)
+    with timer("final: sampling and metrics"):
+        metrics, samples = evaluate(cfg, parts, parts.ratio)
     results = {"steps": cfg.steps, "sampler": cfg.sampler, "train_seconds": train_seconds, **metrics}
     if parts.dataset.is_image and cfg.plot:
         results["latent_arithmetic"] = image_figures(cfg, parts, run)
@@ -579,8 +623,9 @@ def finish(cfg: Config, run: Path, parts: Parts, train_seconds: float) -> dict:
         if rows:
             plot_curves(run / "curves.png", rows)
     elif cfg.plot:
-        title = f"{cfg.objective} on {cfg.data}, sampler {cfg.sampler}"
-        plot_run(run, parts.dataset, samples[cfg.sampler], parts.critic, title=title)
+        with timer("final: plots"):
+            title = f"{cfg.objective} on {cfg.data}, sampler {cfg.sampler}"
+            plot_run(run, parts.dataset, samples[cfg.sampler], parts.critic, title=title)
     return results
 
 

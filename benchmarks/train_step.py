@@ -1,0 +1,373 @@
+"""Speed of the training step and of the metrics; writes sections of docs/benchmarks.md.
+
+Three parts, each rewriting its own section between markers in docs/benchmarks.md:
+
+* ``step``: seconds per generator iteration of the ``wgan-gp-toy`` preset through divergan's trainer
+  (``train`` resumed block after block; the time is read from the ``seconds`` of metrics.jsonl, so it
+  excludes set-up and the final evaluation) against a plain textbook PyTorch loop written here the way
+  the WGAN-GP authors' ``gan_toy.py`` is (separate real, fake and penalty passes and backward calls,
+  per-step sampling, critic frozen by ``requires_grad`` in the generator step). Blocks of iterations
+  alternate (trainer, textbook, matmul reference) in ONE process, several repeats; medians and ranges.
+  Achieved GFLOP/s counts the matmul FLOPs of the step analytically (:func:`step_flops`); the
+  reference is torch.mm of 512-wide float32 matrices at the step's batch sizes, measured in the
+  same alternation, and a large square matmul.
+* ``metrics``: time and peak memory (RSS high-water mark of a fresh process) of each metric.
+* ``train``: wall time, peak RSS and the ``--profile`` table of ``divergan train`` (the main job).
+
+    python benchmarks/train_step.py step --threads 1 --repeats 5 --block 4
+    python benchmarks/train_step.py metrics
+    python benchmarks/train_step.py train
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from divergan.data import get_dataset
+from divergan.train import apply_overrides, preset, train
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+# --- docs ---------------------------------------------------------------------------------------------
+def write_section(name: str, body: str) -> None:
+    """Replace the text between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` (appended if absent)."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if begin not in text:
+        text = text.rstrip("\n") + f"\n\n{begin}\n{end}\n"
+    head, _, rest = text.partition(begin)
+    _, _, tail = rest.partition(end)
+    DOC.write_text(f"{head}{begin}\n{body}\n{end}{tail}")
+
+
+def machine() -> str:
+    load = os.getloadavg()
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+        f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) when it finished"
+    )
+
+
+def med(values: list[float]) -> str:
+    return f"{statistics.median(values):.3g} [{min(values):.3g}, {max(values):.3g}]"
+
+
+# --- (a) the step -------------------------------------------------------------------------------------
+def mlp_layers(in_dim: int, width: int, depth: int, out_dim: int) -> list[tuple[int, int]]:
+    return [(in_dim, width)] + [(width, width)] * (depth - 1) + [(width, out_dim)]
+
+
+def step_flops(cfg) -> float:
+    """Matmul FLOPs of one generator iteration of WGAN-GP with MLPs (the algorithm's work, counted once).
+
+    A linear layer (i → o) on M rows costs 2·M·i·o forward; backward costs the same for the input
+    gradient and again for the weight gradient. Per critic step: G forward on B rows; D forward on 2B
+    rows (real and fake) and its backward (weights; inputs but the first layer's); the penalty's D
+    forward on B interpolates, its input-gradient pass (every layer) and the backward of that pass
+    (weight and output gradients, but no output gradient for the last layer, whose incoming gradient is
+    the constant 1). Per generator step: G and D forward, D input gradients (every layer), G weight and input gradients
+    (but the first layer's).
+    """
+    B, d = cfg.batch, get_dataset(cfg.data, **cfg.data_params).dim
+    g = mlp_layers(cfg.z_dim, cfg.g_width, cfg.g_depth, d)
+    dl = mlp_layers(d, cfg.d_width, cfg.d_depth, 1)
+
+    def fwd(layers, m):
+        return sum(2 * m * i * o for i, o in layers)
+
+    def bwd(layers, m, weights=True, first_input=False):
+        total = 0
+        for n, (i, o) in enumerate(layers):
+            total += 2 * m * i * o if weights else 0
+            total += 2 * m * i * o if (n > 0 or first_input) else 0
+        return total
+
+    gp = fwd(dl, B) + bwd(dl, B, weights=False, first_input=True)  # forward, ∇x pass
+    gp += fwd(dl, B) + fwd(dl[:-1], B)  # its backward: weight gradients of every layer, output gradients
+    critic = fwd(g, B) + fwd(dl, 2 * B) + bwd(dl, 2 * B) + gp
+    generator = fwd(g, B) + fwd(dl, B) + bwd(dl, B, weights=False, first_input=True) + bwd(g, B)
+    return cfg.critic_steps * critic + cfg.generator_steps * generator
+
+
+class TextbookLoop:
+    """WGAN-GP as in the authors' gan_toy.py, in plain PyTorch, with the preset's sizes and optimizer."""
+
+    def __init__(self, cfg, seed: int = 0) -> None:
+        torch.manual_seed(seed)
+        self.cfg = cfg
+        self.data = get_dataset(cfg.data, **cfg.data_params)
+        self.rng = torch.Generator().manual_seed(seed)
+
+        def mlp(i, o, width, depth, act):
+            layers = []
+            for _ in range(depth):
+                layers += [nn.Linear(i, width), act()]
+                i = width
+            return nn.Sequential(*layers, nn.Linear(i, o))
+
+        self.G = mlp(cfg.z_dim, self.data.dim, cfg.g_width, cfg.g_depth, nn.ReLU)
+        self.D = mlp(self.data.dim, 1, cfg.d_width, cfg.d_depth, lambda: nn.LeakyReLU(0.2))
+        betas = (cfg.beta1, cfg.beta2)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
+        self.weight = float(cfg.objective_params.get("weight", 10.0))
+
+    def penalty(self, real, fake):
+        eps = torch.rand(real.shape[0], 1)
+        x = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        out = self.D(x)
+        (grad,) = torch.autograd.grad(out, x, grad_outputs=torch.ones_like(out), create_graph=True)
+        return self.weight * ((grad.norm(2, dim=1) - 1) ** 2).mean()
+
+    def iteration(self) -> float:
+        B, z = self.cfg.batch, self.cfg.z_dim
+        for p in self.D.parameters():
+            p.requires_grad = True
+        for _ in range(self.cfg.critic_steps):
+            real = self.data.sample(B, self.rng)
+            self.D.zero_grad()
+            d_real = self.D(real).mean()
+            d_real.backward(torch.tensor(-1.0))
+            with torch.no_grad():
+                fake = self.G(torch.randn(B, z, generator=self.rng))
+            d_fake = self.D(fake).mean()
+            d_fake.backward(torch.tensor(1.0))
+            gp = self.penalty(real, fake)
+            gp.backward()
+            self.opt_d.step()
+        for p in self.D.parameters():
+            p.requires_grad = False
+        self.G.zero_grad()
+        g_cost = -self.D(self.G(torch.randn(B, z, generator=self.rng))).mean()
+        g_cost.backward()
+        self.opt_g.step()
+        return float((d_fake - d_real + gp).detach())
+
+
+class TrainerBlocks:
+    """divergan's ``train`` on the preset, continued block after block with ``resume``."""
+
+    def __init__(self, cfg, folder: Path) -> None:
+        self.cfg = apply_overrides(
+            cfg, ["plot=false", "eval_samples=100", "checkpoint_every=1000000", "keep_checkpoints=1"]
+        )
+        self.run = folder / "run"
+        self.steps = 0
+
+    def block(self, n: int) -> float:
+        """Seconds of n more generator iterations (the trainer's own clock, set-up excluded)."""
+        self.cfg.steps, self.cfg.log_every = self.steps + n, n
+        train(self.cfg, self.run, resume=self.steps > 0, progress=False)
+        rows = [json.loads(line) for line in (self.run / "metrics.jsonl").read_text().splitlines()]
+        self.steps += n
+        return rows[-1]["seconds"]
+
+
+def mm_rate(m: int, k: int, n: int, reps: int) -> float:
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    torch.mm(a, b)
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        torch.mm(a, b)
+    return 2 * m * k * n * reps / (time.perf_counter() - t0) / 1e9
+
+
+def matmul_block(cfg, seconds: float) -> dict[str, float]:
+    """GFLOP/s of the step's matmul shapes (rows B, 2B, kB at width w; forward and weight-gradient forms)."""
+    w, B = cfg.d_width, cfg.batch
+    shapes = {f"{m}x{w} @ {w}x{w}": (m, w, w) for m in (B, 2 * B, cfg.critic_steps * B)} | {
+        f"{w}x{m} @ {m}x{w}": (w, m, w) for m in (B, 2 * B)
+    }
+    out = {}
+    for name, (m, k, n) in shapes.items():
+        reps = max(2, int(seconds * 20e9 / (2 * m * k * n) / len(shapes)))
+        out[name] = mm_rate(m, k, n, reps)
+    return out
+
+
+def bench_step(args) -> None:
+    cfg = preset("wgan-gp-toy")
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            ours = TrainerBlocks(cfg, Path(tmp) / f"t{threads}")
+            textbook = TextbookLoop(cfg)
+            ours.block(1)  # warm-up (allocations, first checkpoint)
+            textbook.iteration()
+            for rep in range(args.repeats):
+                t_ours = ours.block(args.block) / args.block
+                t0 = time.perf_counter()
+                for _ in range(args.block):
+                    textbook.iteration()
+                t_text = (time.perf_counter() - t0) / args.block
+                rates = matmul_block(cfg, t_ours)
+                row = {"threads": threads, "repeat": rep, "divergan": t_ours, "textbook": t_text, "mm": rates}
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+                write_step(cfg, rows, {}, args.block)  # so far (the run may be cut short)
+        square = {t: (torch.set_num_threads(t), mm_rate(2048, 2048, 2048, 3))[1] for t in args.threads}
+    write_step(cfg, rows, square, args.block)
+
+
+def write_step(cfg, rows: list[dict], square: dict[int, float], block: int) -> None:
+    """The table of docs/benchmarks.md's train-step section from the per-repeat rows (also saved as JSON)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "train_step.json").write_text(json.dumps({"rows": rows, "square": square}, indent=1) + "\n")
+    flops = step_flops(cfg)
+    lines = [
+        f"`wgan-gp-toy` (MLP 2-512-512-512, batch 256, 5 critic steps, λ = 0.1, Adam(1e-4, (0.5, 0.9))); "
+        f"blocks of {block} iterations, alternating in one process. Median [min, max] over repeats. "
+        f"{flops / 1e9:.2f} GFLOP of matmuls per generator iteration (counted analytically, `step_flops`). "
+        f"Machine: {machine()}.",
+        "",
+        "| threads | repeats | divergan s/iter | textbook s/iter | speed-up | divergan GFLOP/s | mm GFLOP/s (width 512, step's rows) | divergan / mm | 2048² mm GFLOP/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for threads in sorted({r["threads"] for r in rows}):
+        rs = [r for r in rows if r["threads"] == threads]
+        ours = [r["divergan"] for r in rs]
+        text = [r["textbook"] for r in rs]
+        speed = [r["textbook"] / r["divergan"] for r in rs]
+        gf = [flops / r["divergan"] / 1e9 for r in rs]
+        mm = [statistics.median(r["mm"].values()) for r in rs]
+        frac = [g / m for g, m in zip(gf, mm, strict=True)]
+        sq = f"{square[threads]:.3g}" if threads in square else "not measured"
+        lines.append(
+            f"| {threads} | {len(rs)} | {med(ours)} | {med(text)} | {med(speed)}× | {med(gf)} | {med(mm)} | "
+            f"{100 * statistics.median(frac):.0f}% [{100 * min(frac):.0f}%, {100 * max(frac):.0f}%] | {sq} |"
+        )
+    write_section("train-step", "\n".join(lines))
+
+
+# --- (b) metrics --------------------------------------------------------------------------------------
+METRIC_CODE = {
+    "W1 exact, 2,000 vs 2,000 (2-D)": (
+        "from divergan.metrics.distances import w1",
+        "x, y = torch.randn(2000, 2, generator=g), torch.randn(2000, 2, generator=g) + 0.5",
+        "w1(x, y)",
+    ),
+    "MMD, 10,000 vs 10,000 (2-D, 7 bandwidths)": (
+        "from divergan.metrics.distances import mmd",
+        "x, y = torch.randn(10000, 2, generator=g), torch.randn(10000, 2, generator=g) + 0.5",
+        "mmd(x, y)",
+    ),
+    "MMD, 10,000 vs 10,000 (2-D, 7 bandwidths, chunk 100 rows)": (
+        "from divergan.metrics.distances import mmd",
+        "x, y = torch.randn(10000, 2, generator=g), torch.randn(10000, 2, generator=g) + 0.5",
+        "mmd(x, y, chunk=100)",
+    ),
+    "Fréchet distance, 10,000 vs 10,000 64-D features (scipy sqrtm)": (
+        "import numpy as np, scipy.linalg",
+        "x, y = torch.randn(10000, 64, generator=g).double().numpy(), (torch.randn(10000, 64, generator=g) * 1.1).double().numpy()\n"
+        "def fd(x, y):\n"
+        "    cx, cy = np.cov(x, rowvar=False), np.cov(y, rowvar=False)\n"
+        "    s = scipy.linalg.sqrtm(cx @ cy).real\n"
+        "    return ((x.mean(0) - y.mean(0)) ** 2).sum() + np.trace(cx + cy - 2 * s)",
+        "fd(x, y)",
+    ),
+    "kNN KL (k = 1), 100,000 vs 100,000 (2-D)": (
+        "from divergan.estimators.knn import kl_knn",
+        "x, y = torch.randn(100000, 2, generator=g).numpy(), (torch.randn(100000, 2, generator=g) + 0.5).numpy()",
+        "kl_knn(x, y)",
+    ),
+    "kNN KL (k = 1), 100,000 vs 100,000 (2-D, chunk 10,000)": (
+        "from divergan.estimators.knn import kl_knn",
+        "x, y = torch.randn(100000, 2, generator=g).numpy(), (torch.randn(100000, 2, generator=g) + 0.5).numpy()",
+        "kl_knn(x, y, chunk=10000)",
+    ),
+}
+
+
+def measure_metric(imports: str, setup: str, call: str, threads: int) -> dict:
+    """Time and peak-RSS increase of ``call`` in a fresh process (the inputs exist before it starts)."""
+    code = (
+        f"import resource, time, torch\ntorch.set_num_threads({threads})\n{imports}\n"
+        f"g = torch.Generator().manual_seed(0)\n{setup}\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"t0 = time.perf_counter()\nvalue = {call}\nt = time.perf_counter() - t0\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(t, (after - before) / 1024, after / 1024, float(value))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    t, extra, peak, value = (float(v) for v in out.split())
+    return {"seconds": t, "extra_mib": extra, "peak_mib": peak, "value": value}
+
+
+def bench_metrics(args) -> None:
+    lines = [
+        f"Each metric in a fresh process, {args.threads[0]} thread(s); time of the call alone; peak RSS "
+        "of the process and how much the call raised it (inputs already allocated). "
+        f"Machine: {machine()}.",
+        "",
+        "| metric | seconds | peak RSS MiB | raised by the call MiB | value |",
+        "|---|---|---|---|---|",
+    ]
+    cache = RESULTS / "metrics_speed.json"
+    done = json.loads(cache.read_text()) if cache.exists() else {}
+    for name, (imports, setup, call) in METRIC_CODE.items():
+        if name not in done:  # delete benchmarks/results/metrics_speed.json to measure everything again
+            done[name] = measure_metric(imports, setup, call, args.threads[0])
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps(done, indent=1) + "\n")
+        r = done[name]
+        print(name, r, flush=True)
+        lines.append(
+            f"| {name} | {r['seconds']:.2f} | {r['peak_mib']:.0f} | {r['extra_mib']:.0f} | {r['value']:.4g} |"
+        )
+    write_section("metrics-speed", "\n".join(lines))
+
+
+# --- (c) divergan train -------------------------------------------------------------------------------
+def bench_train(args) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [str(Path(sys.executable).with_name("divergan")), "train", "--out", f"{tmp}/run", "--quiet"]
+        cmd += ["--profile", *(f"--set={s}" for s in args.set)]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(proc.stdout, proc.stderr)
+    extra = " ".join(f"--set {s}" for s in args.set)
+    body = (
+        f"`divergan train {extra}`".replace(" `", "`")
+        + f": wall {wall:.0f} s, peak RSS {peak:.0f} MiB. Machine: {machine()}.\n\n"
+        + "```\n"
+        + proc.stderr.strip()
+        + "\n```"
+    )
+    write_section("train-default", body)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("part", choices=["step", "metrics", "train"])
+    ap.add_argument(
+        "--threads", default="1", help="comma-separated thread counts (step); first one (metrics)"
+    )
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--block", type=int, default=4, help="generator iterations per block")
+    ap.add_argument("--set", action="append", default=[], help="config override for 'train'")
+    args = ap.parse_args()
+    args.threads = [int(t) for t in args.threads.split(",")]
+    {"step": bench_step, "metrics": bench_metrics, "train": bench_train}[args.part](args)
+
+
+if __name__ == "__main__":
+    main()
