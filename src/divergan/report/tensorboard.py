@@ -19,6 +19,7 @@ A file cut short by a kill is left as it is: TensorBoard reads up to the torn re
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,11 +68,14 @@ class RunWriter:
         from divergan.report.plots import image_grid, samples_figure
 
         rng = torch.Generator().manual_seed(self.seed * 1_000_003 + step + 17)
-        data, ema, critic = parts.dataset, parts.ema, parts.critic
+        data, ema = parts.dataset, parts.ema
+        # a copy of the critic: a batch-norm critic would otherwise update its running statistics
+        critic = copy.deepcopy(parts.critic) if parts.critic is not None else None
         n = IMAGES if data.dim > 64 else POINTS
-        z_dim = self.z_dim
-        real = data.sample(n, rng)
-        fake = ema(torch.randn(n, z_dim, generator=rng))
+        conditional = getattr(ema, "embed", None) is not None  # class-conditional networks take (x, y)
+        real, y = data.sample_labeled(n, rng) if conditional else (data.sample(n, rng), None)
+        call = lambda net, x: net(x) if y is None else net(x, y)  # noqa: E731
+        fake = call(ema, torch.randn(n, self.z_dim, generator=rng))
         if fake.dim() >= 3:  # (N, C, H, W) or (N, H, W): images
             self.writer.add_image("samples", image_grid(fake[:IMAGES]), step)
         else:
@@ -79,10 +83,9 @@ class RunWriter:
                 real, fake, critic, f"{self.title} step {step}", size=5.0, dpi=80, resolution=64, compact=True
             )
             self.writer.add_figure("samples", fig, step, close=True)
-        if critic is not None:
-            generated = parts.generator(torch.randn(n, z_dim, generator=rng))
-            self.writer.add_histogram("critic/real", critic(real).float().flatten(), step)
-            self.writer.add_histogram("critic/fake", critic(generated).float().flatten(), step)
+        if critic is not None:  # T on real data and on the (EMA) generator's samples
+            self.writer.add_histogram("critic/real", call(critic, real).float().flatten(), step)
+            self.writer.add_histogram("critic/fake", call(critic, fake).float().flatten(), step)
 
     def close(self) -> None:
         self.writer.close()
