@@ -3,6 +3,7 @@ and sampling by the extra latent coordinate with the mixture weights' frequencie
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -90,3 +91,41 @@ def test_components_are_drawn_with_the_mixture_weights():
 def test_entropy_of_uniform_weights_is_log_k():
     assert float(entropy(torch.zeros(4))) == pytest.approx(math.log(4))
     assert float(entropy(torch.zeros(1))) == 0.0
+
+
+def test_mix_gan_is_a_trainer_option_that_resumes_exactly(tmp_path):
+    from divergan.train import apply_overrides, preset, train
+    from divergan.train import checkpoint as ckpt
+
+    sets = ["data=ring8", "mix_components=3", "z_dim=3", "checkpoint_every=20", "keep_checkpoints=5"]
+    full = train(apply_overrides(preset("quick"), [*sets, "steps=40"]), tmp_path / "full", progress=False)
+    train(apply_overrides(preset("quick"), [*sets, "steps=20"]), tmp_path / "part", progress=False)
+    resumed = train(
+        apply_overrides(preset("quick"), [*sets, "steps=40"]), tmp_path / "part", resume=True, progress=False
+    )
+    assert resumed["direct"] == full["direct"]
+    tensors, _ = ckpt.load(ckpt.latest(tmp_path / "full"))
+    assert {"G.logits", "D.logits", "G.components.2.net.0.weight"} <= set(tensors)
+    rows = [json.loads(x) for x in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
+    assert all(0.0 <= r["mixture_entropy"] <= 1.0 for r in rows)
+
+
+@pytest.mark.parametrize("sets", [["z_dim=1"], ["data=digits"], ["mix_components=0"]])
+def test_mix_gan_refuses_what_it_cannot_train(tmp_path, capsys, sets):
+    from divergan.cli import main
+
+    argv = [
+        "train",
+        "--preset",
+        "quick",
+        "--quiet",
+        "--out",
+        str(tmp_path / "r"),
+        "--set",
+        "mix_components=2",
+    ]
+    for item in sets:
+        argv += ["--set", item]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1

@@ -50,6 +50,9 @@ class Config:
     d_depth: int = 3
     d_fourier: int = 0
     d_fourier_scale: float = 3.0
+    # MIX+GAN (seed 002): K generators and K critics with mixture weights and an entropy bonus λ
+    mix_components: int = 1
+    mix_entropy: float = 0.1
     # alternating updates
     steps: int = 3000
     batch: int = 256
@@ -104,6 +107,7 @@ class Config:
             "log_every",
             "checkpoint_every",
             "keep_checkpoints",
+            "mix_components",
         ]
         for name in positive:
             if getattr(self, name) < 1:
@@ -118,6 +122,8 @@ class Config:
         for name in ["beta1", "beta2"]:
             if not 0 <= getattr(self, name) < 1:
                 raise UserError(f"{name} must lie in [0, 1), got {getattr(self, name)}")
+        if not (math.isfinite(self.mix_entropy) and self.mix_entropy >= 0):
+            raise UserError(f"mix_entropy must be a number >= 0, got {self.mix_entropy}")
         if not (math.isfinite(self.ema_half_life) and self.ema_half_life >= 0):
             raise UserError(f"ema_half_life must be >= 0 (0 turns EMA off), got {self.ema_half_life}")
         for name, choices in [

@@ -44,6 +44,9 @@ from divergan.report.tensorboard import run_writer
 from divergan.train import checkpoint as ckpt
 from divergan.train import devices, dist
 from divergan.train.config import Config
+from divergan.train.mixture import MixtureCritic, MixtureGenerator, entropy
+from divergan.train.mixture import critic_loss as mixture_critic_loss
+from divergan.train.mixture import generator_loss as mixture_generator_loss
 from divergan.train.perf import PhaseTimer, compiled
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
 
@@ -100,10 +103,16 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
             d = DCGANCritic(height, channels, cfg.d_width, norm, outputs, num_classes=classes)
             init_weights(d)
         return g, d
-    g = MLP(cfg.z_dim, dataset.dim, cfg.g_width, cfg.g_depth, "relu")
-    d = None
-    if objective.needs_critic:
-        d = MLP(
+    k = cfg.mix_components
+    if k > 1 and (dataset.is_image or dist.world_size() > 1 or cfg.z_dim < 2):
+        raise UserError(
+            "mix_components > 1 (MIX+GAN) takes MLPs on flat data in one process, with z_dim >= 2 "
+            "(one latent coordinate picks the component)"
+        )
+    z_dim = cfg.z_dim - 1 if k > 1 else cfg.z_dim
+    gs = [MLP(z_dim, dataset.dim, cfg.g_width, cfg.g_depth, "relu") for _ in range(k)]
+    ds = [
+        MLP(
             dataset.dim,
             outputs,
             cfg.d_width,
@@ -113,6 +122,11 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
             cfg.d_fourier_scale,
             squeeze=True,
         )
+        for _ in range(k if objective.needs_critic else 0)
+    ]
+    if k > 1:  # MIX+GAN (seed 002): K generators against K critics, train/mixture.py
+        return MixtureGenerator(gs, z_dim), MixtureCritic(ds) if ds else None
+    g, d = gs[0], (ds[0] if ds else None)
     if dataset.is_image:  # pixels as flat vectors
         g = nn.Sequential(g, nn.Unflatten(1, dataset.shape))
         d = nn.Sequential(nn.Flatten(1), d) if d is not None else None
@@ -380,6 +394,8 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
     d_forward = compiled(D, cfg.compile and obj.penalty is None) if plain_d else D
     # the generator phase needs no critic weight gradients; DDP expects every parameter to get one
     freeze_d = D is not None and dist.world_size() == 1
+    mixture = isinstance(G, MixtureGenerator)  # MIX+GAN: the mixed payoff of train/mixture.py
+    clipped = [p for name, p in D.named_parameters() if name != "logits"] if D is not None else []
     loss_d = grad_d = loss_g = grad_g = torch.zeros(())
     health: list[tuple[str, Tensor]] = []  # this step's losses and norms, checked once at its end
     last_eval: dict = {}
@@ -400,12 +416,17 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
                         real_all, y_all = real_batch()  # the global batch (B, *shape); y: classes or None
                         z_all = noise_all(B)
                     with timer("generator forward (critic phase)"), torch.no_grad():
-                        fake_all = _call(dist.unwrap(G), z_all, y_all)  # same classes as real
+                        # same classes as real; a mixture's every component: (K, B, d)
+                        fake_all = G.every(z_all) if mixture else _call(dist.unwrap(G), z_all, y_all)
                     real, fake, y = dist.local(real_all), dist.local(fake_all), local(y_all)  # rank's slice
                     with timer("critic forward"):
-                        t_real, t_fake = critic_outputs(D, real, fake, y)  # (B/W,) or (B/W, K) each
-                        loss = obj.critic_loss(t_real, t_fake)
-                    if obj.penalty is not None:  # on the global batch, by every rank (dist docstring)
+                        if mixture:  # Σ_ij w_i u_j L_D(D_j, G_i) + penalties − λ H(u)
+                            w = G.weights.detach()
+                            loss = mixture_critic_loss(obj, D, w, real, fake_all, cfg.mix_entropy)
+                        else:
+                            t_real, t_fake = critic_outputs(D, real, fake, y)  # (B/W,) or (B/W, K) each
+                            loss = obj.critic_loss(t_real, t_fake)
+                    if obj.penalty is not None and not mixture:  # global batch, by every rank (dist doc)
                         with timer("gradient penalty (forward, input gradient)"):
                             net = dist.unwrap(D)
                             critic = net if y_all is None else (lambda x, y=y_all, net=net: net(x, y))
@@ -418,7 +439,7 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
                         parts.opt_d.step()
                         if obj.clip is not None:
                             with torch.no_grad():
-                                for p in D.parameters():
+                                for p in clipped:  # not a mixture's weights
                                     p.clamp_(-obj.clip, obj.clip)
                     loss_d = loss.detach()
                     health += [("loss_d", loss_d), ("grad_norm_d", grad_d)]
@@ -430,8 +451,10 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
                     real, y = dist.local(real_all), local(y_all)
                     z = noise(B)
                 with timer("generator step"):
-                    fake = _call(g_forward, z, y)
-                    if obj.sample_loss is not None:
+                    fake = G.every(z) if mixture else _call(g_forward, z, y)
+                    if mixture:  # Σ_ij w_i u_j L_G(D_j, G_i) − λ H(w)
+                        loss = mixture_generator_loss(obj, G, D, real, fake, cfg.mix_entropy)
+                    elif obj.sample_loss is not None:
                         loss = obj.sample_loss(real.flatten(1), fake.flatten(1))
                     else:
                         if freeze_d:
@@ -472,6 +495,8 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
                     "grad_norm_d": float(grad_d),
                     "seconds": time.perf_counter() - t0,
                 }
+                if mixture:  # H(w) / log K: 1 for uniform weights over the generators, 0 for one
+                    row["mixture_entropy"] = float(entropy(G.logits.detach())) / math.log(len(G.components))
                 if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
                     # a generator of its own, so evaluating never shifts the training's random stream
                     eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
