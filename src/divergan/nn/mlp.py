@@ -13,18 +13,29 @@ from torch.nn import functional as F
 
 
 class _LeakyReLUFunction(torch.autograd.Function):
-    """leaky_relu whose backward reads the input's sign from a detached copy (see :class:`LeakyReLU`)."""
+    """leaky_relu whose backward reads the input's sign from a detached copy (see :class:`LeakyReLU`).
+
+    Written in the functorch style (``setup_context``, a generated vmap rule) so that the stacked
+    networks of ``divergan sweep`` can ``vmap`` over it.
+    """
+
+    generate_vmap_rule = True
 
     @staticmethod
-    def forward(ctx, x: Tensor, slope: float) -> Tensor:
-        ctx.sign_source = x.detach()  # no graph: the slope pattern is a constant of the backward pass
-        ctx.slope = slope
+    def forward(x: Tensor, slope: float) -> Tensor:
         return F.leaky_relu(x, slope)
 
     @staticmethod
+    def setup_context(ctx, inputs: tuple[Tensor, float], output: Tensor) -> None:
+        x, slope = inputs
+        ctx.save_for_backward(x.detach())  # no graph: the slope pattern is a constant of the backward pass
+        ctx.slope = slope
+
+    @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
+        (sign_source,) = ctx.saved_tensors
         # differentiable in ``grad`` only, so a double backward never reaches the forward pass
-        return torch.ops.aten.leaky_relu_backward(grad, ctx.sign_source, ctx.slope, False), None
+        return torch.ops.aten.leaky_relu_backward(grad, sign_source, ctx.slope, False), None
 
 
 class LeakyReLU(nn.Module):
