@@ -123,6 +123,10 @@ def on_main(fn: Callable[[], T]) -> T:
     return value
 
 
-def teardown() -> None:
+def teardown(sync: bool = False) -> None:
+    """Leave the process group. ``sync`` (the normal end of training, reached by every rank): a barrier
+    first, so no rank destroys the group while another still uses it; error and signal paths skip it."""
     if td.is_available() and td.is_initialized():
+        if sync:
+            td.barrier()
         td.destroy_process_group()

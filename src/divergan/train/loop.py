@@ -539,7 +539,7 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
     # evaluation draws random numbers: keep the states of the end of training, so that a later
     # --resume with more steps continues exactly as an uninterrupted run would
     rng_at_end = (torch.get_rng_state(), parts.rng.get_state())
-    dist.teardown()
+    dist.teardown(sync=True)
     if not main:
         return {}
     _move(parts, torch.device("cpu"))  # the ratio critic, sampling and evaluation run on the CPU
