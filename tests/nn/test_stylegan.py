@@ -8,15 +8,6 @@ from divergan.nn.stylegan import ModulatedConv2d, StyleCritic, StyleGenerator, t
 from divergan.train.style import mixed_styles
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny convolutions run fastest on one thread (and do not fight other processes for cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def small(size: int = 16) -> StyleGenerator:
     torch.manual_seed(0)
     g = StyleGenerator(z_dim=8, w_dim=8, size=size, width=8, mapping_depth=2)

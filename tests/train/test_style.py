@@ -9,13 +9,7 @@ from divergan.cli import main
 from divergan.train.apps import apply_overrides
 from divergan.train.style import load_digits, mixing_grid, preset, train_style, truncation_strip
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_digits_are_images_in_range():

@@ -68,10 +68,10 @@ def check_batch(batch: int) -> None:
         raise UserError(f"batch {batch} must be divisible by the number of processes ({world_size()})")
 
 
-def local(x: Tensor) -> Tensor:
-    """This rank's contiguous slice (B/W, ...) of a global batch (B, ...)."""
+def local(x: Tensor | None) -> Tensor | None:
+    """This rank's contiguous slice (B/W, ...) of a global batch (B, ...); None stays None (no labels)."""
     w = world_size()
-    if w == 1:
+    if w == 1 or x is None:
         return x
     b = x.shape[0] // w
     return x[rank() * b : (rank() + 1) * b]

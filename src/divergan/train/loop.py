@@ -374,9 +374,6 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
         x, y = data.sample_labeled(cfg.batch, rng)
         return x.to(device), (y.to(device) if cfg.conditional and y is not None else None)
 
-    def local(y: Tensor | None) -> Tensor | None:
-        return None if y is None else dist.local(y)
-
     t0 = time.perf_counter()
     bar = tqdm(
         range(start, cfg.steps),
@@ -418,7 +415,11 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
                     with timer("generator forward (critic phase)"), torch.no_grad():
                         # same classes as real; a mixture's every component: (K, B, d)
                         fake_all = G.every(z_all) if mixture else _call(dist.unwrap(G), z_all, y_all)
-                    real, fake, y = dist.local(real_all), dist.local(fake_all), local(y_all)  # rank's slice
+                    real, fake, y = (
+                        dist.local(real_all),
+                        dist.local(fake_all),
+                        dist.local(y_all),
+                    )  # rank's slice
                     with timer("critic forward"):
                         if mixture:  # Σ_ij w_i u_j L_D(D_j, G_i) + penalties − λ H(u)
                             w = G.weights.detach()
@@ -448,7 +449,7 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
             for _ in range(cfg.generator_steps):
                 with timer("data and noise"):
                     real_all, y_all = real_batch()  # drawn even when unused: the random stream stays the same
-                    real, y = dist.local(real_all), local(y_all)
+                    real, y = dist.local(real_all), dist.local(y_all)
                     z = noise(B)
                 with timer("generator step"):
                     fake = G.every(z) if mixture else _call(g_forward, z, y)
