@@ -205,13 +205,14 @@ def knn_radii(x: Tensor, ks: Sequence[int], *, chunk: int | None = None) -> dict
     if min(ks) < 1 or n <= kmax:
         raise UserError(f"k-NN radii need 1 <= k < N, got k = {kmax} for N = {n}")
     rows = rows_per_chunk(chunk, n, n)
-    out = []
+    # written in place: a list of small per-block results kept alive between the blocks' large
+    # temporaries fragments the heap, and the process then grew by about one block per block
+    smallest = torch.empty(n, kmax, dtype=torch.float64)
     for start in range(0, n, rows):
         block = squared_distances(x[start : start + rows], x)  # (b, N)
         idx = torch.arange(start, start + block.shape[0])
         block[idx - start, idx] = math.inf
-        out.append(block.topk(kmax, dim=1, largest=False).values)  # (b, kmax), ascending
-    smallest = torch.cat(out)
+        smallest[start : start + block.shape[0]] = block.topk(kmax, dim=1, largest=False).values  # ascending
     return {k: smallest[:, k - 1] for k in ks}
 
 
