@@ -60,7 +60,9 @@ def test_image_runs_are_deterministic_and_conditional_and_penalised_runs_train(t
     parts = build(cond)
     assert isinstance(parts.generator, DCGANGenerator) and parts.generator.embed.num_embeddings == 10
     assert parts.critic.embed is not None
-    train(cond, tmp_path / "c", progress=False)
+    out = train(cond, tmp_path / "c", progress=False)["direct"]
+    assert 0.0 <= out["label_accuracy"] <= 1.0  # the classifier against the classes asked for
+    assert "label_accuracy" not in a["direct"]
     gp = apply_overrides(preset("digits-quick"), base)
     gp.objective = "wgan-gp"
     parts = build(gp)
@@ -122,3 +124,23 @@ def test_image_run_resumed_ends_bit_identical(tmp_path):
     for key in a:
         if key.startswith(("G.", "D.", "EMA.")):
             assert torch.equal(a[key], b[key]), key
+
+
+def test_mnist_presets_train_and_report_their_class_balance(tmp_path, capsys):
+    """The conditional `mnist` preset and its unconditional twin, a few steps each through the CLI."""
+    assert preset("mnist").conditional and not preset("mnist-unconditional").conditional
+    short = ["--steps", "3", "--set", "eval_samples=60", "--set", "plot=false", "--quiet", "--json"]
+    assert main(["train", "--preset", "mnist", "--out", str(tmp_path / "c"), *short]) == 0
+    cond = json.loads(capsys.readouterr().out)["direct"]
+    assert sum(cond["class_histogram"]) == 60 and 0.0 <= cond["label_accuracy"] <= 1.0
+    assert main(["train", "--preset", "mnist-unconditional", "--out", str(tmp_path / "u"), *short]) == 0
+    plain = json.loads(capsys.readouterr().out)["direct"]
+    assert "label_accuracy" not in plain and sum(plain["class_histogram"]) == 60
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(np.full((28, 28), 60 * i, dtype=np.uint8)).save(folder / f"{i}.png")
+    assert (
+        main(["train", "--preset", "mnist", "--data", str(folder), "--out", str(tmp_path / "f"), *short]) == 2
+    )
+    assert "conditional=false" in capsys.readouterr().err  # an unlabelled folder: says what to do

@@ -66,6 +66,17 @@ def test_collapse_onto_one_digit(mnist):
     assert bad["precision"] == 0.0 and bad["fd"] > 3 * out["fd"]
 
 
+def test_label_accuracy_of_a_conditional_generator(mnist):
+    """Real digits 'asked for' with their true class score the classifier's accuracy; shifted classes ~0."""
+    x, y = mnist
+    right = image_metrics(x, x, fake_labels=y, **FAST)
+    wrong = image_metrics(x, x, fake_labels=(y + 1) % 10, **FAST)
+    assert right["label_accuracy"] > 0.95 and wrong["label_accuracy"] < 0.05
+    assert "label_accuracy" not in image_metrics(x, x, **FAST)
+    with pytest.raises(UserError, match="fake_labels must be"):
+        image_metrics(x, x, fake_labels=y[:10], **FAST)
+
+
 def test_other_sizes_are_resized(mnist, digits_net):
     x, y = mnist
     big = torch.nn.functional.interpolate(x, size=(32, 32), mode="bilinear", align_corners=False)

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--preset",
         default="default",
-        help="named configuration (default, wgan-gp-toy, ring8, mnist, digits-quick, quick; applications: "
+        help="named configuration (default, wgan-gp-toy, ring8, mnist, mnist-unconditional, digits-quick, quick; applications: "
         "glyphs, glyphs-64, glyphs-quick, style-digits, style-quick)",
     )
     p.add_argument("--objective", help="objective name ('divergan objectives' lists them)")
@@ -175,6 +175,11 @@ def summary(folder: Path, final: dict) -> str:
                 + (
                     f"  classes {m['modes']}  KL(classes||uniform) {m['kl_uniform']:.3f}"
                     if "modes" in m
+                    else ""
+                )
+                + (
+                    f"  requested class recognised {100 * m['label_accuracy']:.1f}%"
+                    if "label_accuracy" in m
                     else ""
                 )
             )

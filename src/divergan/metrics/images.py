@@ -125,6 +125,7 @@ def metrics_from_features(
     fake_logits: Tensor | None = None,
     real_logits: Tensor | None = None,
     *,
+    fake_labels: Tensor | None = None,
     stacked: bool = False,
     k_pr: int = 3,
     k_dc: int = 5,
@@ -156,6 +157,13 @@ def metrics_from_features(
         labels = fake_logits.argmax(-1)  # (M, C')
         num_classes = fake_logits.shape[-1]
         out.update(class_histogram_metrics(labels.reshape(-1), num_classes))
+        if fake_labels is not None:  # a conditional generator: does the classifier see the class asked for?
+            if labels.shape[1] != 1 or fake_labels.shape != (labels.shape[0],):
+                raise UserError(
+                    f"fake_labels must be ({labels.shape[0]},) for one-channel class logits, "
+                    f"got {tuple(fake_labels.shape)}"
+                )
+            out["label_accuracy"] = float((labels[:, 0] == fake_labels.to(labels.device)).double().mean())
         if real_logits is not None:
             real_hist = class_histogram_metrics(real_logits.argmax(-1).reshape(-1), num_classes)
             out["real_class_histogram"] = real_hist["class_histogram"]
@@ -176,6 +184,7 @@ def image_metrics(
     fake: Tensor,
     *,
     features: str | Path | FeatureNet = "digits",
+    fake_labels: Tensor | None = None,
     stacked: bool = False,
     k_pr: int = 3,
     k_dc: int = 5,
@@ -191,6 +200,8 @@ def image_metrics(
         fake: (M, C, H, W) generated images in [0, 1] (C must match; sizes may differ, both are resized
             by the digit network).
         features: ``"digits"``, a ``digit-cnn`` ``.safetensors`` path, or a callable (module docstring).
+        fake_labels: (M,) classes a conditional generator was asked for; adds ``label_accuracy``, the
+            fraction of fakes the classifier assigns to their requested class.
         stacked: also report the stacked-MNIST 1,000-mode count and KL (C = 3).
         k_pr, k_dc: neighbour orders of precision/recall (3) and density/coverage (5).
         kid_subsets, kid_subset_size: KID's subsets (100 of 1,000, clipped to the sample counts).
@@ -231,6 +242,7 @@ def image_metrics(
         fake_features,
         fake_logits,
         real_logits,
+        fake_labels=fake_labels,
         stacked=stacked,
         k_pr=k_pr,
         k_dc=k_dc,
@@ -296,6 +308,10 @@ def format_image_metrics(out: dict) -> list[str]:
         lines.append(
             f"modes {out['modes']}/{k}  KL to uniform {out['kl_uniform']:.4f} (max {math.log(k):.3f})  "
             f"histogram {out['class_histogram']}"
+        )
+    if "label_accuracy" in out:
+        lines.append(
+            f"classifier agrees with the requested class on {100 * out['label_accuracy']:.1f}% of samples"
         )
     if "stacked_modes" in out:
         lines.append(

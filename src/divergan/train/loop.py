@@ -82,7 +82,10 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
     classes = None
     if cfg.conditional:
         if dataset.num_classes is None:
-            raise UserError(f"conditional=true needs labelled data; {dataset.name} has no labels")
+            raise UserError(
+                f"conditional=true needs labelled data (a folder's sub-folders are its classes); {dataset.name} "
+                "has no labels: add --set conditional=false (or use --preset mnist-unconditional)"
+            )
         if arch != "dcgan":
             raise UserError("conditional=true needs arch=dcgan (image data)")
         classes = dataset.num_classes
@@ -550,8 +553,13 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
     return final
 
 
-def image_metrics_if_available(real: Tensor, fake: Tensor, dataset: Dataset) -> dict:
-    """:func:`divergan.metrics.images.image_metrics` on [0, 1] images when that module is installed, else {}."""
+def image_metrics_if_available(
+    real: Tensor, fake: Tensor, dataset: Dataset, fake_labels: Tensor | None = None
+) -> dict:
+    """:func:`divergan.metrics.images.image_metrics` on [0, 1] images when that module is installed, else {}.
+
+    ``fake_labels``: the classes a conditional generator was asked for (adds ``label_accuracy``).
+    """
     import importlib.util
 
     if importlib.util.find_spec("divergan.metrics.images") is None:
@@ -559,22 +567,29 @@ def image_metrics_if_available(real: Tensor, fake: Tensor, dataset: Dataset) -> 
     from divergan.metrics.images import image_metrics  # type: ignore[import-not-found]
 
     stacked = dataset.shape is not None and dataset.shape[0] == 3 and dataset.num_classes == 1000
-    return image_metrics((real + 1) / 2, (fake + 1) / 2, stacked=stacked)
+    if dataset.name not in ("mnist", "digits"):
+        fake_labels = None  # the digit classifier's classes are those of the digit datasets only
+    return image_metrics((real + 1) / 2, (fake + 1) / 2, stacked=stacked, fake_labels=fake_labels)
 
 
 def evaluate_images(cfg: Config, parts: Parts) -> tuple[dict, dict[str, Tensor]]:
     """Image runs: the memorisation check (held-out data) and the image metrics (if available)."""
     data = parts.dataset
+    xs, ys = [], []
     with torch.no_grad():
-        x = torch.cat(
-            [sample_fake(cfg, parts, len(c), parts.rng) for c in torch.arange(cfg.eval_samples).split(500)]
-        )
+        for c in torch.arange(cfg.eval_samples).split(500):  # as sample_fake: noise, then classes
+            z = torch.randn(len(c), cfg.z_dim, generator=parts.rng)
+            y = sample_labels(cfg, parts, len(c), parts.rng)
+            xs.append(_call(parts.ema, z, y))
+            ys.append(y)
+    x = torch.cat(xs)
+    labels = torch.cat(ys) if cfg.conditional else None
     metrics: dict = {"sampler": "direct"}
     if data.held_out is not None:
         metrics.update(memorisation((x + 1) / 2, (data.points + 1) / 2, (data.held_out + 1) / 2))
     n_real = min(cfg.eval_samples, len(data.points))
     real = data.points[torch.randperm(len(data.points), generator=parts.rng)[:n_real]]
-    metrics.update(image_metrics_if_available(real, x, data))
+    metrics.update(image_metrics_if_available(real, x, data, labels))
     return {"direct": metrics}, {"direct": x}
 
 
@@ -655,11 +670,12 @@ def finish(
     return results
 
 
-def _generate(cfg: Config, parts: Parts) -> Callable[[Tensor], Tensor]:
-    """z (n, z_dim) -> EMA images; a conditional run draws class i mod K for row i."""
+def _generate(cfg: Config, parts: Parts, per: int = 1) -> Callable[[Tensor], Tensor]:
+    """z (n, z_dim) -> EMA images; a conditional run draws class (i // per) mod K for row i."""
 
     def generate(z: Tensor) -> Tensor:
-        y = torch.arange(len(z)) % parts.dataset.num_classes if cfg.conditional else None  # type: ignore[operator]
+        k = parts.dataset.num_classes
+        y = torch.arange(len(z)) // per % k if cfg.conditional else None  # type: ignore[operator]
         return _call(parts.ema, z, y)
 
     return generate
@@ -683,9 +699,9 @@ def image_figures(cfg: Config, parts: Parts, run: Path) -> dict[str, float]:
     _sample_grid(cfg, parts, run / "samples.png", cfg.steps)
     _sample_grid(cfg, parts, run / "samples" / f"step-{cfg.steps:08d}.png", cfg.steps)
     rng = torch.Generator().manual_seed(cfg.seed + 54321)
-    generate = _generate(cfg, parts)
-    interpolation(run / "interpolation.png", generate, cfg.z_dim, rng)
-    return latent_arithmetic(run / "arithmetic.png", generate, cfg.z_dim, rng)
+    steps = 10  # a conditional run keeps one class along each interpolation strip
+    interpolation(run / "interpolation.png", _generate(cfg, parts, per=steps), cfg.z_dim, rng, steps=steps)
+    return latent_arithmetic(run / "arithmetic.png", _generate(cfg, parts), cfg.z_dim, rng)
 
 
 def load_run(run: Path) -> tuple[Config, Parts, dict]:
