@@ -16,16 +16,13 @@ import argparse
 import json
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
+from _doc import ROOT, write_section
 from divergan.metrics.features import prdc_from_features
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "prdc_reference.json"
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- prdc-reference:begin -->", "<!-- prdc-reference:end -->"
 REFERENCE = {"precision": 0.477, "recall": 0.471, "density": 1.056, "coverage": 0.974}
 KEYS = ("precision", "recall", "density", "coverage")
 
@@ -56,16 +53,8 @@ def table(runs: list[dict], n: int, dim: int, k: int) -> str:
 
 
 def write_doc(text_table: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN not in text:
-        text += (
-            "\n## Precision, recall, density, coverage against the authors' reference "
-            "(`benchmarks/prdc_reference.py`)\n\n"
-            f"{BEGIN}\n{END}\n"
-        )
-    head, _, rest = text.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    DOC.write_text(f"{head}{BEGIN}\n{text_table}\n{END}{tail}")
+    heading = "## Precision, recall, density, coverage against the authors' reference (`benchmarks/prdc_reference.py`)"
+    write_section("prdc-reference", text_table, heading)
 
 
 def main() -> None:

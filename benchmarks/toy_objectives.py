@@ -20,12 +20,10 @@ from pathlib import Path
 
 import torch
 
+from _doc import ROOT, write_section
 from divergan.train import apply_overrides, preset, train
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "toy_objectives.jsonl"
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- toy-objectives:begin -->", "<!-- toy-objectives:end -->"
 PACGAN4 = {"modes": 24.8, "high_quality": 0.936, "reverse_kl": 0.04}
 
 
@@ -88,12 +86,7 @@ def table(rows: list[dict]) -> str:
 
 
 def write_doc(rows: list[dict]) -> None:
-    text = DOC.read_text() if DOC.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN not in text:
-        text += f"\n{BEGIN}\n{END}\n"
-    head, _, rest = text.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    DOC.write_text(f"{head}{BEGIN}\n{table(rows)}\n{END}{tail}")
+    write_section("toy-objectives", table(rows))
 
 
 def main() -> None:

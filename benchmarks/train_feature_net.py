@@ -25,13 +25,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from _doc import ROOT, write_section
 from divergan.metrics.feature_net import DEFAULT_ASSET, DigitClassifier, resize, save_feature_net
 
-ROOT = Path(__file__).resolve().parents[1]
 ASSET = ROOT / "src" / "divergan" / "assets" / DEFAULT_ASSET
 RESULTS = ROOT / "benchmarks" / "results" / "feature_net.json"
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- feature-net:begin -->", "<!-- feature-net:end -->"
 
 
 def load_data(seed: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
@@ -95,15 +93,8 @@ def write_doc(result: dict) -> None:
         f"{result['params']:,} parameters, {result['feature_dim']} features, {result['epochs']} epochs, "
         f"seed {result['seed']}, {result['wall_s']:.0f} s on the shared 2-core CPU.",
     ]
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN not in text:
-        text += (
-            "\n## The digit classifier behind the image metrics (`benchmarks/train_feature_net.py`)\n\n"
-            f"{BEGIN}\n{END}\n"
-        )
-    head, _, rest = text.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    DOC.write_text(f"{head}{BEGIN}\n" + "\n".join(rows) + f"\n{END}{tail}")
+    heading = "## The digit classifier behind the image metrics (`benchmarks/train_feature_net.py`)"
+    write_section("feature-net", "\n".join(rows), heading)
 
 
 def main() -> None:

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -36,34 +34,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from _doc import ROOT, machine, write_section
 from divergan.data import get_dataset
 from divergan.train import apply_overrides, preset, train
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "benchmarks" / "results"
 
 
 # --- docs ---------------------------------------------------------------------------------------------
-def write_section(name: str, body: str) -> None:
-    """Replace the text between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` (appended if absent)."""
-    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if begin not in text:
-        text = text.rstrip("\n") + f"\n\n{begin}\n{end}\n"
-    head, _, rest = text.partition(begin)
-    _, _, tail = rest.partition(end)
-    DOC.write_text(f"{head}{begin}\n{body}\n{end}{tail}")
-
-
-def machine() -> str:
-    load = os.getloadavg()
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-        f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) when it finished"
-    )
-
-
 def med(values: list[float]) -> str:
     return f"{statistics.median(values):.3g} [{min(values):.3g}, {max(values):.3g}]"
 
@@ -273,14 +251,35 @@ METRIC_CODE = {
         "x, y = torch.randn(10000, 2, generator=g), torch.randn(10000, 2, generator=g) + 0.5",
         "mmd(x, y, chunk=100)",
     ),
-    "Fréchet distance, 10,000 vs 10,000 64-D features (scipy sqrtm)": (
-        "import numpy as np, scipy.linalg",
-        "x, y = torch.randn(10000, 64, generator=g).double().numpy(), (torch.randn(10000, 64, generator=g) * 1.1).double().numpy()\n"
-        "def fd(x, y):\n"
-        "    cx, cy = np.cov(x, rowvar=False), np.cov(y, rowvar=False)\n"
-        "    s = scipy.linalg.sqrtm(cx @ cy).real\n"
-        "    return ((x.mean(0) - y.mean(0)) ** 2).sum() + np.trace(cx + cy - 2 * s)",
+    "MMD, 30,000 vs 30,000 (2-D, 7 bandwidths)": (
+        "from divergan.metrics.distances import mmd",
+        "x, y = torch.randn(30000, 2, generator=g), torch.randn(30000, 2, generator=g) + 0.5",
+        "mmd(x, y)",
+    ),
+    "Fréchet distance, 10,000 vs 10,000 (64-D features)": (
+        "from divergan.metrics.features import frechet_distance_from_features as fd",
+        "x, y = torch.randn(10000, 64, generator=g), torch.randn(10000, 64, generator=g) * 1.1",
         "fd(x, y)",
+    ),
+    "Fréchet distance, 10,000 vs 10,000 (2,048-D features, Inception's width)": (
+        "from divergan.metrics.features import frechet_distance_from_features as fd",
+        "x, y = torch.randn(10000, 2048, generator=g), torch.randn(10000, 2048, generator=g) * 1.1",
+        "fd(x, y)",
+    ),
+    "KID, 10,000 vs 10,000 (64-D, 100 subsets of 1,000)": (
+        "from divergan.metrics.features import kid_from_features",
+        "x, y = torch.randn(10000, 64, generator=g), torch.randn(10000, 64, generator=g) * 1.1",
+        "kid_from_features(x, y, generator=g)[0]",
+    ),
+    "precision/recall/density/coverage, 10,000 vs 10,000 (64-D)": (
+        "from divergan.metrics.features import precision_recall_density_coverage as prdc",
+        "x, y = torch.randn(10000, 64, generator=g), torch.randn(10000, 64, generator=g) * 1.1",
+        "prdc(x, y)['precision']",
+    ),
+    "precision/recall/density/coverage, 100,000 vs 100,000 (64-D)": (
+        "from divergan.metrics.features import precision_recall_density_coverage as prdc",
+        "x, y = torch.randn(100000, 64, generator=g), torch.randn(100000, 64, generator=g) * 1.1",
+        "prdc(x, y)['precision']",
     ),
     "kNN KL (k = 1), 100,000 vs 100,000 (2-D)": (
         "from divergan.estimators.knn import kl_knn",

@@ -1,0 +1,35 @@
+"""What every benchmark script shares: writing its section of docs/benchmarks.md, and the machine line."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+def write_section(name: str, body: str, heading: str | None = None) -> None:
+    """Replace the text between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` of docs/benchmarks.md.
+
+    An absent section is appended, under ``heading`` if given.
+    """
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if begin not in text:
+        text = text.rstrip("\n") + (f"\n\n{heading}" if heading else "") + f"\n\n{begin}\n{end}\n"
+    head, _, rest = text.partition(begin)
+    _, _, tail = rest.partition(end)
+    DOC.write_text(f"{head}{begin}\n{body}\n{end}{tail}")
+
+
+def machine() -> str:
+    """One line: processor, CPUs, torch version and the load average when the measurement finished."""
+    load = os.getloadavg()
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+        f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) when it finished"
+    )
