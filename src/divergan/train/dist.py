@@ -90,6 +90,26 @@ def unwrap(module: Any) -> Any:
     return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
 
 
+# Collectives' Work objects (with the tensors they hold), kept until the process group is gone.
+# Why: a gloo worker thread drops its reference to a finished Work a moment after ``wait()`` returns;
+# if that is the last reference to a tensor made in Python, freeing it needs the GIL. Were the main
+# thread by then destroying the process group (it joins the worker threads while holding the GIL),
+# the two would wait for each other for ever. This was seen: 2 hangs in ~80 two-process runs on a
+# loaded machine, main thread in ~ProcessGroupGloo, worker in ~AsyncWork waiting for the GIL. Held
+# here, the worker's reference is never the last, and the main thread frees them in :func:`release`.
+_works: list[Any] = []
+
+
+def _wait(work: Any, *tensors: Tensor) -> None:
+    work.wait()
+    _works.append((work, tensors))
+
+
+def release() -> None:
+    """Forget the kept collectives (after the process group and the DDP wrappers are gone)."""
+    _works.clear()
+
+
 def mean(value: float) -> float:
     """The mean of a number over the ranks (for logging the global loss)."""
     if world_size() == 1:
@@ -97,13 +117,13 @@ def mean(value: float) -> float:
     t = torch.tensor([value], dtype=torch.float64)
     if td.get_backend() == "nccl":
         t = t.cuda()
-    td.all_reduce(t)
+    _wait(td.all_reduce(t, async_op=True), t)
     return float(t) / world_size()
 
 
 def barrier() -> None:
     if world_size() > 1:
-        td.barrier()
+        _wait(td.barrier(async_op=True))
 
 
 def on_main(fn: Callable[[], T]) -> T:
@@ -128,5 +148,5 @@ def teardown(sync: bool = False) -> None:
     first, so no rank destroys the group while another still uses it; error and signal paths skip it."""
     if td.is_available() and td.is_initialized():
         if sync:
-            td.barrier()
+            _wait(td.barrier(async_op=True))
         td.destroy_process_group()

@@ -336,6 +336,7 @@ def train(
     try:
         return _train(cfg, run, resume=resume, progress=progress, timer=timer or PhaseTimer(enabled=False))
     finally:
+        dist.release()  # _train's DDP wrappers, and with them the process group, are gone by now
         torch.set_num_threads(before)
 
 
