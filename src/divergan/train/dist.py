@@ -148,5 +148,5 @@ def teardown(sync: bool = False) -> None:
     first, so no rank destroys the group while another still uses it; error and signal paths skip it."""
     if td.is_available() and td.is_initialized():
         if sync:
-            _wait(td.barrier(async_op=True))
+            barrier()
         td.destroy_process_group()

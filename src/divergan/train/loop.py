@@ -195,10 +195,19 @@ def sample_labels(cfg: Config, parts: Parts, n: int, generator: torch.Generator)
     return torch.randint(parts.dataset.num_classes, (n,), generator=generator)  # type: ignore[arg-type]
 
 
+def sample_fake_labeled(
+    cfg: Config, parts: Parts, n: int, generator: torch.Generator
+) -> tuple[Tensor, Tensor | None]:
+    """n samples (n, *shape) of the EMA generator and the classes asked for (None if unconditional);
+    noise, then classes, from ``generator``."""
+    z = torch.randn(n, cfg.z_dim, generator=generator)
+    y = sample_labels(cfg, parts, n, generator)
+    return _call(parts.ema, z, y), y
+
+
 def sample_fake(cfg: Config, parts: Parts, n: int, generator: torch.Generator) -> Tensor:
     """n samples (n, *shape) of the EMA generator, noise (and classes) from ``generator``."""
-    z = torch.randn(n, cfg.z_dim, generator=generator)
-    return _call(parts.ema, z, sample_labels(cfg, parts, n, generator))
+    return sample_fake_labeled(cfg, parts, n, generator)[0]
 
 
 def ready_ema(cfg: Config, parts: Parts, step: int) -> None:
@@ -576,15 +585,11 @@ def image_metrics_if_available(
 def evaluate_images(cfg: Config, parts: Parts) -> tuple[dict, dict[str, Tensor]]:
     """Image runs: the memorisation check (held-out data) and the image metrics (if available)."""
     data = parts.dataset
-    xs, ys = [], []
     with torch.no_grad():
-        for c in torch.arange(cfg.eval_samples).split(500):  # as sample_fake: noise, then classes
-            z = torch.randn(len(c), cfg.z_dim, generator=parts.rng)
-            y = sample_labels(cfg, parts, len(c), parts.rng)
-            xs.append(_call(parts.ema, z, y))
-            ys.append(y)
-    x = torch.cat(xs)
-    labels = torch.cat(ys) if cfg.conditional else None
+        chunks = torch.arange(cfg.eval_samples).split(500)
+        drawn = [sample_fake_labeled(cfg, parts, len(c), parts.rng) for c in chunks]
+    x = torch.cat([images for images, _ in drawn])
+    labels = torch.cat([y for _, y in drawn]) if cfg.conditional else None
     metrics: dict = {"sampler": "direct"}
     if data.held_out is not None:
         metrics.update(memorisation((x + 1) / 2, (data.points + 1) / 2, (data.held_out + 1) / 2))
