@@ -223,7 +223,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lr_d": 1e-3,
         "lr_schedule": "linear",
         "ema_half_life": 100.0,
-        "steps": 3000,
+        "steps": 4000,
     },
     "mnist": {  # conditional DCGAN on the MNIST 5k at 28 px, ~6 min on 2 idle cores; docs/benchmarks.md
         "data": "mnist",
