@@ -21,6 +21,7 @@ from divergan.errors import Interrupted, UserError
 COMMANDS: tuple[str, ...] = (
     "train",
     "sweep",
+    "tune",
     "sample",
     "evaluate",
     "measure_images",

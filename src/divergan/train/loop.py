@@ -330,11 +330,21 @@ def _truncate_metrics(path: Path, step: int) -> None:
 
 
 def train(
-    cfg: Config, run: Path, *, resume: bool = False, progress: bool = True, timer: PhaseTimer | None = None
+    cfg: Config,
+    run: Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    timer: PhaseTimer | None = None,
+    on_eval: Callable[[int, dict], None] | None = None,
 ) -> dict:
     """Train per ``cfg`` into the run folder ``run``; returns the final metrics (also in final_metrics.json).
 
     ``timer`` (``--profile``) collects wall seconds per phase; it does not change any result.
+
+    ``on_eval(step, row)`` (rank 0) is called at each evaluation interval with that step's logged row
+    (the mode metrics, where the data has modes). An exception it raises (a pruned search trial) stops
+    the run after a checkpoint of that step is saved; the exception propagates.
 
     ``cfg.threads`` (if not 0) sets torch's CPU threads for the run; the previous number is restored.
     """
@@ -343,13 +353,22 @@ def train(
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     try:
-        return _train(cfg, run, resume=resume, progress=progress, timer=timer or PhaseTimer(enabled=False))
+        timer = timer or PhaseTimer(enabled=False)
+        return _train(cfg, run, resume=resume, progress=progress, timer=timer, on_eval=on_eval)
     finally:
         dist.release()  # _train's DDP wrappers, and with them the process group, are gone by now
         torch.set_num_threads(before)
 
 
-def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: PhaseTimer) -> dict:
+def _train(
+    cfg: Config,
+    run: Path,
+    *,
+    resume: bool,
+    progress: bool,
+    timer: PhaseTimer,
+    on_eval: Callable[[int, dict], None] | None = None,
+) -> dict:
     dist.setup(cfg.device)
     device = dist.device_for(devices.resolve(cfg.device))
     devices.check_amp(cfg.amp, device)
@@ -534,6 +553,13 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
                     }
                 )
                 timer.add("logging and evaluation", time.perf_counter() - tic)
+                if on_eval is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
+                    try:
+                        on_eval(done, dict(row))
+                    except BaseException:  # e.g. a pruned trial: leave a resumable run folder
+                        bar.close()
+                        save_checkpoint(run, parts, cfg, done)
+                        raise
             if main and done % cfg.checkpoint_every == 0 and done < cfg.steps:
                 with timer("checkpoint"):
                     save_checkpoint(run, parts, cfg, done)
