@@ -11,6 +11,7 @@ no search options. After this worker's trials: ``best_config.json``, ``trials.cs
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from divergan.errors import UserError
 from divergan.train.config import Config
 from divergan.tune import metrics as M
 from divergan.tune.space import Param, assign, parse_item, suggest
-from divergan.tune.storage import open_storage
+from divergan.tune.storage import fail_stale, open_storage
 
 DEFINITION_KEY = "divergan"
 #: per-worker settings: they may differ between the machines of one study
@@ -100,6 +101,11 @@ def prepare(s: Search, storage: Any, resume: bool) -> optuna.Study:
     else:
         study = existing
     stored = study.user_attrs.get(DEFINITION_KEY)
+    for _ in range(50):  # a worker that has just created the study writes its definition next
+        if stored is not None:
+            break
+        time.sleep(0.2)
+        stored = study.user_attrs.get(DEFINITION_KEY)
     if stored is None:
         raise UserError(f"study {s.study!r} was not made by divergan tune; choose another --study")
     if stored != mine:
@@ -124,6 +130,7 @@ def run(s: Search, resume: bool = False) -> optuna.Study:
     storage = open_storage(s.storage, s.out, s.heartbeat)
     study = prepare(s, storage, resume)
     study.pruner = _pruner(s.pruner)
+    fail_stale(study)  # before this worker's first trial, even with --trials 0
     sampler_name, name = M.parse(s.metric)
     prune_on = name if name in M.LOGGED else None
 

@@ -17,6 +17,7 @@ import os
 import socket
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ import optuna
 from optuna.storages import JournalStorage
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.storages.journal import JournalFileBackend
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from divergan.errors import UserError
 
@@ -77,8 +78,21 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
     def get_heartbeat_interval(self) -> int | None:
         return self._heartbeat
 
-    def get_heartbeat_stale_trial_callback(self) -> None:
-        return None
+    def get_heartbeat_stale_trial_callback(self) -> Callable[[optuna.Study, FrozenTrial], None]:
+        return announce_stale
+
+
+def announce_stale(study: optuna.Study, trial: FrozenTrial) -> None:
+    """Say which trial a worker marked failed because its worker stopped beating."""
+    print(f"trial {trial.number}: failed (its worker stopped)", flush=True)
+
+
+def fail_stale(study: optuna.Study) -> None:
+    """Mark FAIL the running trials of dead workers (Optuna's ``fail_stale_trials``, also run before
+    each trial of ``study.optimize``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
 
 
 def open_storage(url: str | None, out: Path, heartbeat: int) -> optuna.storages.BaseStorage:
@@ -99,7 +113,13 @@ def open_storage(url: str | None, out: Path, heartbeat: int) -> optuna.storages.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat, grace_period=grace, **kwargs)
+            return optuna.storages.RDBStorage(
+                url,
+                heartbeat_interval=heartbeat,
+                grace_period=grace,
+                heartbeat_stale_trial_callback=announce_stale,
+                **kwargs,
+            )
     except ModuleNotFoundError as exc:
         raise UserError(f"--storage {url}: needs the database driver {exc.name!r} (pip install it)") from None
     except Exception as exc:  # SQLAlchemy's many errors: a bad URL, a server that does not answer
