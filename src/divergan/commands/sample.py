@@ -20,7 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, required=True, help="number of samples")
     p.add_argument("--out", required=True, help="output .npy file")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise")
-    p.add_argument("--sampler", choices=["direct", "drs", "mh"], help="default: the run's sampler")
+    p.add_argument(
+        "--sampler",
+        choices=["direct", "drs", "mh"],
+        default="direct",
+        help="direct: the generator G(z) (default); drs/mh: post-hoc filters with the run's ratio critic",
+    )
     p.set_defaults(func=run)
 
 
@@ -36,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.out.endswith(".npy"):
         raise UserError(f"--out must name a .npy file, got {args.out!r}")
     cfg, parts, meta = load_run(Path(args.run))
-    method = args.sampler or cfg.sampler
+    method = args.sampler
     if method != "direct" and not meta.get("final"):
         raise UserError(
             f"sampler {method!r} needs the run's final checkpoint (with its ratio critic); use --sampler direct"

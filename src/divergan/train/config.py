@@ -162,9 +162,8 @@ class Config:
 
 #: named starting points; ``default`` is the main job of ``divergan train``
 PRESETS: dict[str, dict[str, Any]] = {
-    "default": {  # the main job: tuned on grid25 (docs/benchmarks.md)
+    "default": {  # the main job: tuned on grid25 (docs/benchmarks.md); judged on G(z) alone
         "z_dim": 4,
-        "sampler": "mh",
     },
     "wgan-gp-toy": {  # Gulrajani et al. 2017, gan_toy.py: ANCHORS.md
         "data": "wgan-gp-25gaussians",

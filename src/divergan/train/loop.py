@@ -697,8 +697,8 @@ def finish(
             plot_curves(run / "curves.png", rows)
     elif cfg.plot:
         with timer("final: plots"):
-            title = f"{cfg.objective} on {cfg.data}, sampler {cfg.sampler}"
-            plot_run(run, parts.dataset, samples[cfg.sampler], parts.critic, title=title)
+            title = f"{cfg.objective} on {cfg.data}, the generator's own samples G(z)"
+            plot_run(run, parts.dataset, samples["direct"], parts.critic, title=title)
     return results
 
 
