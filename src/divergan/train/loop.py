@@ -39,6 +39,7 @@ from divergan.metrics.distances import mmd, w1
 from divergan.metrics.memorisation import memorisation
 from divergan.nn import MLP
 from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, recalibrate_batchnorm
+from divergan.nn.remedies import remedy_options, toy_networks
 from divergan.objectives import Objective, get_objective
 from divergan.report.tensorboard import run_writer
 from divergan.train import checkpoint as ckpt
@@ -113,20 +114,9 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
             "(one latent coordinate picks the component)"
         )
     z_dim = cfg.z_dim - 1 if k > 1 else cfg.z_dim
-    gs = [MLP(z_dim, dataset.dim, cfg.g_width, cfg.g_depth, "relu") for _ in range(k)]
-    ds = [
-        MLP(
-            dataset.dim,
-            outputs,
-            cfg.d_width,
-            cfg.d_depth,
-            "leaky_relu",
-            cfg.d_fourier,
-            cfg.d_fourier_scale,
-            squeeze=True,
-        )
-        for _ in range(k if objective.needs_critic else 0)
-    ]
+    gs, ds = toy_networks(
+        k, z_dim, dataset.dim, outputs, critic=objective.needs_critic, **remedy_options(cfg)
+    )
     if k > 1:  # MIX+GAN (seed 002): K generators against K critics, train/mixture.py
         return MixtureGenerator(gs, z_dim), MixtureCritic(ds) if ds else None
     g, d = gs[0], (ds[0] if ds else None)
@@ -533,6 +523,7 @@ def _train(
                 if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
                     # a generator of its own, so evaluating never shifts the training's random stream
                     eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
+                    ready_ema(cfg, parts, done)  # batch norm in G: standing statistics for the EMA
                     with torch.no_grad():
                         z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng).to(device)
                         m = mode_metrics(parts.ema(z).float().cpu(), data.modes, data.std)
