@@ -146,12 +146,9 @@ def png_uri(data: bytes) -> str:
 
 
 def figure_uri(fig) -> str:
-    """A matplotlib figure as a PNG data URI (the figure is closed)."""
-    import matplotlib.pyplot as plt
-
+    """A matplotlib figure as a PNG data URI."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    plt.close(fig)
     return png_uri(buffer.getvalue())
 
 
@@ -195,17 +192,15 @@ def series(rows: list[dict], key: str) -> tuple[list[float], list[float]]:
 
 def curves_figure(rows: list[dict], panels: list[tuple[str, tuple[str, ...], bool]]) -> str | None:
     """One row of panels (title, keys, log-scale) of values against the step; None if nothing to draw."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     panels = [p for p in panels if any(series(rows, k)[0] for k in p[1])]
     if not panels:
         return None
     columns = min(3, len(panels))
     lines = -(-len(panels) // columns)
-    fig, axes = plt.subplots(lines, columns, figsize=(4.0 * columns, 3.0 * lines), dpi=90, squeeze=False)
+    fig = Figure(figsize=(4.0 * columns, 3.0 * lines), dpi=90)
+    axes = fig.subplots(lines, columns, squeeze=False)
     for ax in axes.flat[len(panels) :]:
         ax.axis("off")
     for ax, (title, keys, log) in zip(axes.flat, panels):
@@ -386,10 +381,7 @@ def _parameter_names(grid: Any) -> set[str]:
 
 def sweep_page(folder: Path) -> str:
     """The report of a sweep folder: the grid, the results table, each metric per configuration."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     grid = read_json(folder / "sweep.json") if (folder / "sweep.json").is_file() else None
     results, skipped = read_jsonl(folder / "results.jsonl")
@@ -428,9 +420,8 @@ def sweep_page(folder: Path) -> str:
     if metrics:
         columns_ = min(3, len(metrics))
         lines = -(-len(metrics) // columns_)
-        fig, axes = plt.subplots(
-            lines, columns_, figsize=(4.0 * columns_, 3.0 * lines), dpi=90, squeeze=False
-        )
+        fig = Figure(figsize=(4.0 * columns_, 3.0 * lines), dpi=90)
+        axes = fig.subplots(lines, columns_, squeeze=False)
         for ax in axes.flat[len(metrics) :]:
             ax.axis("off")
         for ax, key in zip(axes.flat, metrics):
