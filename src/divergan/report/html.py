@@ -4,11 +4,13 @@ The page holds everything it shows: pictures are PNGs inlined as base64 ``data:`
 is inline, there is no script and no external URL, so the file can be mailed or archived alone. Every
 string that comes from a config, a metrics file or a file name is HTML-escaped.
 
-A **run folder** (it has ``config.json``) gives: the configuration; the curves of ``metrics.jsonl``
-(losses, the divergence estimate −loss_d, gradient norms, then every other logged number — mode
-coverage, image metrics, whatever the run logs); samples over time (for 2-D data a scatter of EMA
-samples over the critic's contours for every kept checkpoint, and every PNG the run folder holds, such
-as ``samples.png`` or image grids); the final metrics. A run still in progress (no
+A **run folder** (it has ``config.json``) gives, headline first: the final metrics (one row per sampler,
+the generator's own ``direct`` samples first); the latest samples of the generator itself (for 1-D and
+2-D data a scatter of EMA samples over the critic's contours at the newest checkpoint, for images the
+run's ``samples.png`` grid); the curves of ``metrics.jsonl`` (losses, the divergence estimate −loss_d,
+gradient norms, then every other logged number — mode coverage, image metrics, whatever the run logs);
+earlier samples (one scatter per older kept checkpoint, and every other PNG the run folder holds); and
+last the configuration, folded in a ``<details>`` element. A run still in progress (no
 ``final_metrics.json``, a last line of ``metrics.jsonl`` cut short) is reported as far as it got.
 
 A **sweep folder** (it has ``sweep.json`` or ``results.jsonl``) gives the grid, one table row per
@@ -261,14 +263,19 @@ def checkpoint_pictures(run: Path, config: dict) -> tuple[list[str], list[str]]:
 
 
 def folder_pictures(
-    folder: Path, exclude: tuple[str, ...] = ("tb", "checkpoints")
+    folder: Path, exclude: tuple[str, ...] = ("tb", "checkpoints"), include: tuple[str, ...] | None = None
 ) -> tuple[list[str], list[str]]:
-    """Every PNG under ``folder`` (sorted by path, not under ``exclude``), inlined; a file that is not
-    a complete PNG (still being written, say) is a note."""
+    """Every PNG under ``folder`` (sorted by path, not under ``exclude``; only the relative paths in
+    ``include`` if given), inlined; a file that is not a complete PNG (still being written, say) is a
+    note."""
     from PIL import Image
 
     paths = sorted(
-        p for p in folder.rglob("*.png") if p.is_file() and p.relative_to(folder).parts[0] not in exclude
+        p
+        for p in folder.rglob("*.png")
+        if p.is_file()
+        and p.relative_to(folder).parts[0] not in exclude
+        and (include is None or str(p.relative_to(folder)) in include)
     )
     notes = []
     if len(paths) > RUN_PICTURES:
@@ -321,7 +328,31 @@ def run_page(run: Path) -> str:
     if skipped:
         sections.append(_notes([f"metrics.jsonl: {skipped} incomplete or malformed line(s) skipped"]))
 
-    sections.append("<h2>Configuration</h2>" + table(["key", "value"], [[k, v] for k, v in config.items()]))
+    # the headline first: final metrics and the generator's latest samples; the configuration last, folded
+    sections.append("<h2>Final metrics</h2>")
+    if final is None:
+        sections.append(_notes(["the run has not finished: no final_metrics.json yet"]))
+    else:
+        plain = [[k, v] for k, v in final.items() if not isinstance(v, dict)]
+        groups = {k: v for k, v in final.items() if isinstance(v, dict)}
+        if groups:
+            columns = list(dict.fromkeys(c for g in groups.values() for c in flatten(g)))
+            body = [[name, *(flatten(g).get(c) for c in columns)] for name, g in groups.items()]
+            sections.append(table(["", *columns], body))
+        if plain:
+            sections.append(table(["key", "value"], plain))
+
+    figures, notes = checkpoint_pictures(run, config)
+    shown: tuple[str, ...] = ()  # the run's own PNG shown as the headline (not repeated below)
+    sections.append("<h2>Latest samples</h2>")
+    if figures:  # 1-D and 2-D runs: the EMA generator's own samples at the newest checkpoint
+        sections.append(figures.pop())
+    elif not notes and (run / "samples.png").is_file():  # image runs: the EMA generator's grid
+        shown = ("samples.png",)
+        latest, more = folder_pictures(run, include=shown)
+        sections.append("".join(latest) + _notes(more))
+    else:
+        sections.append(_notes(notes or ["no samples to show yet"]))
 
     sections.append("<h2>Training curves</h2>")
     training = curves_figure(
@@ -348,26 +379,19 @@ def run_page(run: Path) -> str:
         sections.append(table(["metric", "latest value"], [[k, latest.get(k)] for k in others]))
 
     sections.append("<h2>Samples over time</h2>")
-    figures, notes = checkpoint_pictures(run, config)
-    pictures, more = folder_pictures(run)
+    pictures, more = folder_pictures(run, exclude=("tb", "checkpoints", *shown))
     sections.append("".join(figures) + _notes(notes))
     if pictures or more:
         sections.append("<h3>Pictures saved by the run</h3>" + "".join(pictures) + _notes(more))
     if not figures and not pictures:
-        sections.append(_notes(["no samples to show yet"]))
+        sections.append(_notes(["no earlier samples to show"]))
 
-    sections.append("<h2>Final metrics</h2>")
-    if final is None:
-        sections.append(_notes(["the run has not finished: no final_metrics.json yet"]))
-    else:
-        plain = [[k, v] for k, v in final.items() if not isinstance(v, dict)]
-        groups = {k: v for k, v in final.items() if isinstance(v, dict)}
-        if plain:
-            sections.append(table(["key", "value"], plain))
-        if groups:
-            columns = list(dict.fromkeys(c for g in groups.values() for c in flatten(g)))
-            body = [[name, *(flatten(g).get(c) for c in columns)] for name, g in groups.items()]
-            sections.append(table(["", *columns], body))
+    sections.append(
+        "<h2>Configuration</h2>"
+        f"<details><summary>{len(config)} settings (config.json)</summary>"
+        + table(["key", "value"], [[k, v] for k, v in config.items()])
+        + "</details>"
+    )
     return page(f"divergan report: {run.resolve().name}", sections)
 
 
