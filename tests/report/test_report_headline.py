@@ -15,7 +15,7 @@ def order(page: str, *titles: str) -> list[int]:
 
 
 def test_final_metrics_and_latest_samples_come_first_and_the_config_is_folded(finished_run):
-    run, final = finished_run
+    run, _ = finished_run
     page = html.report(run)
     places = order(
         page, "Final metrics", "Latest samples", "Training curves", "Samples over time", "Configuration"
