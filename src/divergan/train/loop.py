@@ -41,7 +41,7 @@ from divergan.nn import MLP
 from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, recalibrate_batchnorm
 from divergan.nn.remedies import remedy_options, toy_networks
 from divergan.objectives import Objective, get_objective
-from divergan.report.tensorboard import run_writer
+from divergan.report.tensorboard import run_writer, write_hparams
 from divergan.train import checkpoint as ckpt
 from divergan.train import devices, dist
 from divergan.train.config import Config
@@ -680,6 +680,8 @@ def finish(
         results["latent_arithmetic"] = image_figures(cfg, parts, run)
     results["seconds"] = train_seconds + time.perf_counter() - t0
     (run / "final_metrics.json").write_text(json.dumps(results, indent=2) + "\n")
+    if cfg.tensorboard:  # the config as hparams, the final metrics as their metrics
+        write_hparams(run, cfg.to_json(), results)
     if cfg.plot and parts.dataset.is_image:
         from divergan.report.plots import plot_curves
 
