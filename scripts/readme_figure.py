@@ -27,7 +27,7 @@ def main(argv: list[str]) -> None:
     real = parts.dataset.sample(n, torch.Generator().manual_seed(0))
     with torch.no_grad():
         fake = parts.ema(torch.randn(n, cfg.z_dim, generator=torch.Generator().manual_seed(1)))
-    title = f"G(z), {n} direct samples: {cfg.objective} on {cfg.data}, step {meta['step']}"
+    title = f"G(z) direct: {cfg.objective}, {cfg.data}, step {meta['step']}"
     fig = samples_figure(real, fake, parts.critic, title, size=5.0, dpi=100)
     fig.savefig(out)
     print(f"wrote {out}")
