@@ -228,18 +228,18 @@ def _square(im, size: int, crop: str):
     return im.resize((size, size), Image.Resampling.BILINEAR)
 
 
-def load_folder(
+def read_folder(
     path: str | Path,
     size: int | None = None,
     crop: str = "center",
     mode: str = "auto",
-    holdout: float = 0.1,
-    seed: int = 0,
-) -> Dataset:
-    """Every PNG/JPEG under ``path`` as an image dataset (see the module docstring).
+    resize_hint: str = "pass data.size=N to resize",
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every PNG/JPEG under ``path`` (recursively, sorted by path) as ((N, C, H, W) float32 in [0, 1],
+    labels or None); labels are the sub-folder names' indices when every image sits in a sub-folder.
 
     With ``mode="auto"`` the folder is grayscale if every image is, else RGB. Without ``size`` all
-    images must have the same height and width.
+    images must have the same height and width (else a UserError ending in ``resize_hint``).
     """
     root = Path(path)
     if not root.is_dir():
@@ -263,7 +263,7 @@ def load_folder(
             if im.size != first:
                 raise UserError(
                     f"{p}: size {im.size[0]}x{im.size[1]} differs from {files[0].name}'s "
-                    f"{first[0]}x{first[1]}; pass data.size=N to resize"
+                    f"{first[0]}x{first[1]}; {resize_hint}"
                 )
     arrays = [np.asarray(im, dtype=np.float32) / 255.0 for im in images]
     x = np.stack([a[None] if a.ndim == 2 else a.transpose(2, 0, 1) for a in arrays])  # (N, C, H, W)
@@ -272,7 +272,40 @@ def load_folder(
     if all(par != root for par in parents):
         classes = sorted({par.relative_to(root).parts[0] for par in parents})
         labels = np.array([classes.index(p.relative_to(root).parts[0]) for p in files])
-    return make_image_dataset(str(root), x, labels, holdout=holdout, seed=seed)
+    return x, labels
+
+
+def load_folder(
+    path: str | Path,
+    size: int | None = None,
+    crop: str = "center",
+    mode: str = "auto",
+    holdout: float = 0.1,
+    seed: int = 0,
+) -> Dataset:
+    """Every PNG/JPEG under ``path`` as an image dataset (see the module docstring and :func:`read_folder`)."""
+    x, labels = read_folder(path, size, crop, mode)
+    return make_image_dataset(str(Path(path)), x, labels, holdout=holdout, seed=seed)
+
+
+def save_png_folder(folder: str | Path, images: np.ndarray) -> list[Path]:
+    """Write (N, C, H, W) images in [0, 1] (C = 1: grayscale, C = 3: RGB) as ``folder/000000.png``, ...,
+    8-bit (round(255·x)); the folder is created. Returns the paths. What tools such as torch-fidelity
+    or clean-fid read, and what :func:`read_folder` reads back exactly."""
+    from PIL import Image
+
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise UserError(f"PNG images need (N, 1 or 3, H, W) arrays, got shape {images.shape}")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    pixels = np.rint(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
+    width = max(6, len(str(len(pixels) - 1)))
+    paths = []
+    for i, img in enumerate(pixels):
+        path = out / f"{i:0{width}d}.png"
+        Image.fromarray(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)).save(path)
+        paths.append(path)
+    return paths
 
 
 # -- user data: arrays --------------------------------------------------------------------------------
