@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from divergan.errors import UserError
 
 
@@ -51,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         x = ((x + 1) / 2).clamp(0, 1)  # (N, C, H, W) in [0, 1]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    import numpy as np  # here, not at the top: `divergan --help` stays free of numpy
+
     np.save(out, x.numpy().astype(np.float32))
     print(f"wrote {args.n} samples of shape {tuple(x.shape[1:])} to {out} (sampler {info['sampler']})")
     return 0

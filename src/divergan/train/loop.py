@@ -41,13 +41,14 @@ from divergan.nn import MLP
 from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, recalibrate_batchnorm
 from divergan.objectives import Objective, get_objective
 from divergan.report.tensorboard import run_writer
+from divergan.threads import threads_for
 from divergan.train import checkpoint as ckpt
 from divergan.train import devices, dist
 from divergan.train.config import Config
 from divergan.train.mixture import MixtureCritic, MixtureGenerator, entropy
 from divergan.train.mixture import critic_loss as mixture_critic_loss
 from divergan.train.mixture import generator_loss as mixture_generator_loss
-from divergan.train.perf import PhaseTimer, compiled
+from divergan.train.perf import PhaseTimer, compiled, step_flops
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
 
 
@@ -336,12 +337,13 @@ def train(
 
     ``timer`` (``--profile``) collects wall seconds per phase; it does not change any result.
 
-    ``cfg.threads`` (if not 0) sets torch's CPU threads for the run; the previous number is restored.
+    ``cfg.threads`` (if not 0) sets torch's CPU threads for the run, else :mod:`divergan.threads` picks
+    them; the previous number is restored.
     """
     cfg.validate()
     before = torch.get_num_threads()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    if threads := threads_for(cfg.threads, lambda: step_flops(cfg, build_networks)):  # divergan/threads.py
+        torch.set_num_threads(threads)
     try:
         return _train(cfg, run, resume=resume, progress=progress, timer=timer or PhaseTimer(enabled=False))
     finally:
