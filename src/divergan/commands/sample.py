@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from divergan.errors import UserError
 
 
@@ -49,6 +47,7 @@ def _check_out(out: Path, fmt: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
     import torch
 
     from divergan.data.images import save_png_folder

@@ -43,6 +43,7 @@ from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, 
 from divergan.nn.remedies import remedy_options, toy_networks
 from divergan.objectives import Objective, get_objective
 from divergan.report.tensorboard import run_writer, write_hparams
+from divergan.threads import threads_for
 from divergan.train import checkpoint as ckpt
 from divergan.train import devices, dist
 from divergan.train.config import Config
@@ -50,7 +51,7 @@ from divergan.train.ema import ema_beta, ema_update
 from divergan.train.mixture import MixtureCritic, MixtureGenerator, entropy
 from divergan.train.mixture import critic_loss as mixture_critic_loss
 from divergan.train.mixture import generator_loss as mixture_generator_loss
-from divergan.train.perf import PhaseTimer, compiled
+from divergan.train.perf import PhaseTimer, compiled, step_flops
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
 
 #: in a run folder trained with the user's own networks: their class names (the code is never saved)
@@ -418,12 +419,13 @@ def train(
     (the mode metrics, where the data has modes). An exception it raises (a pruned search trial) stops
     the run after a checkpoint of that step is saved; the exception propagates.
 
-    ``cfg.threads`` (if not 0) sets torch's CPU threads for the run; the previous number is restored.
+    ``cfg.threads`` (if not 0) sets torch's CPU threads for the run, else :mod:`divergan.threads` picks
+    them; the previous number is restored.
     """
     cfg.validate()
     before = torch.get_num_threads()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    if threads := threads_for(cfg.threads, lambda: step_flops(cfg, build_networks)):  # divergan/threads.py
+        torch.set_num_threads(threads)
     try:
         return _train(
             cfg,
