@@ -98,6 +98,11 @@ def _no_critic(t_real: Tensor, t_fake: Tensor) -> Tensor:
     raise RuntimeError("this objective is critic-free: use Objective.sample_loss")
 
 
+def _js_from_minimax_loss(loss_d: Tensor) -> Tensor:
+    """JS = (log 4 − L_D)/2: the critic loss is log 4 − 2·JS at D* (Goodfellow et al. 2014, Thm 1)."""
+    return (math.log(4.0) - loss_d) / 2
+
+
 # --- builders -------------------------------------------------------------------------------------------
 def _minimax(**params: Any) -> Objective:
     _take("minimax", params, {})
@@ -110,6 +115,7 @@ def _minimax(**params: Any) -> Objective:
         divergence="2·JS(P_r‖P_g) − log 4 at the optimal critic D* = p_r/(p_r + p_g) (seed 000, eq. 2)",
         # D* = σ(V*) = p_r/(p_r + p_g)  ⇒  log p_r/p_g = log D*/(1 − D*) = V*
         density_ratio=lambda v: v,
+        divergence_estimate=_js_from_minimax_loss,
     )
 
 
@@ -126,6 +132,7 @@ def _non_saturating(**params: Any) -> Objective:
             "(seed 003 §4 example 4; Arjovsky & Bottou 2017, Thm 2.5)"
         ),
         density_ratio=lambda v: v,
+        divergence_estimate=_js_from_minimax_loss,
     )
 
 
@@ -159,6 +166,7 @@ def _fgan_builder(div_name: str) -> Callable[..., Objective]:
             divergence=f"D_f(P_r‖P_g) for f = {fdiv.formulas['f']}: {fdiv.description} (seed 000, eqs. 5-7)",
             density_ratio=log_density_ratio(fdiv),
             params=_record(p),
+            divergence_estimate=lambda loss_d: -loss_d,  # E_r T − E_g f*(T) ≤ D_f, = at T* (eq. 5)
         )
 
     build.__doc__ = f"f-GAN on the {div_name!r} entry of the f-divergence table."
@@ -240,6 +248,7 @@ def _hinge(**params: Any) -> Objective:
         generator_uses_real=False,
         formula="critic: min E_r max(0, 1 − V) + E_g max(0, 1 + V);  generator: min −E_z V(G(z))",
         divergence="the optimal critic loss is 2 − 2·TV(P_r, P_g) (V* = sign(p_r − p_g); Lim & Ye 2017)",
+        divergence_estimate=lambda loss_d: 1 - loss_d / 2,  # TV ≥ 1 − L_D/2, = at V*
     )
 
 
@@ -296,6 +305,7 @@ def _js_pi(**params: Any) -> Objective:
         # σ(V*) = π p_r/(π p_r + (1−π) p_g)  ⇒  V* = log(π/(1−π)) + log p_r/p_g
         density_ratio=lambda v: v - math.log(pi / (1 - pi)),
         params=_record({"pi": pi}),
+        divergence_estimate=lambda loss_d: h - loss_d,  # JS_π ≥ H(π) − L_D, = at the optimal classifier
     )
 
 
