@@ -65,7 +65,7 @@ VARIANTS = {
     "no Fourier features": ["d_fourier=0"],
     "constant learning rate": ["lr_schedule=constant"],
     "no EMA": ["ema_half_life=0"],
-    "MIX+GAN K=4": ["mix_components=4", "pack=1"],
+    "MIX+GAN K=4": ["mix_components=4", "pack=1", "d_mbstd=0"],
 }
 #: published rows, generators alone (ring modes, ring HQ %, ring rKL, grid modes, grid HQ %, grid rKL)
 PUBLISHED = [
