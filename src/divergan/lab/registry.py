@@ -21,6 +21,7 @@ MODULES: dict[str, str] = {
     "mutual-information": "mutual_information",
     "ipm-family": "ipm_family",
     "moment-matching": "moment_matching",
+    "garcia-lemmas": "garcia_lemmas",
 }
 
 
