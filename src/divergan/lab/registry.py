@@ -22,6 +22,7 @@ MODULES: dict[str, str] = {
     "ipm-family": "ipm_family",
     "moment-matching": "moment_matching",
     "garcia-lemmas": "garcia_lemmas",
+    "weight-clipping": "weight_clipping",
 }
 
 
