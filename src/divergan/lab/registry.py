@@ -23,6 +23,8 @@ MODULES: dict[str, str] = {
     "moment-matching": "moment_matching",
     "garcia-lemmas": "garcia_lemmas",
     "weight-clipping": "weight_clipping",
+    "manifold-discriminator": "manifold_discriminator",
+    "birthday-paradox": "birthday_paradox",
 }
 
 

@@ -1,6 +1,6 @@
 r"""Experiment ``weight-clipping``: a clipped WGAN critic piles its weights at ±c and underestimates W.
 
-Claims (overview notes, WGAN section: "all parameters of f are around t and −t", and weight clipping
+Claims (GAN analysis slides, WGAN section: "all parameters of f are around t and −t", and weight clipping
 "greatly reduce[s] the set" of Lipschitz functions; Arjovsky et al. 2017; Gulrajani et al. 2017, Fig. 1b):
 
 1. **Piling at ±c.** A critic f (MLP 1-64-64-1, ReLU, float64) initialised uniformly in [−c, c] (so at
@@ -140,7 +140,7 @@ EXPERIMENT = Experiment(
     title="a clipped WGAN critic piles its weights at ±c; its normalised W estimate is a lower bound",
     claim=(
         "Training a WGAN critic with weights clamped to [−c, c] (c = 0.01) from a U[−c, c] start drives at least "
-        "10 % of its parameters (ten times the start's 1 %) into 0.99c ≤ |w| ≤ c (overview notes: 'all parameters of f are around t and −t'; "
+        "10 % of its parameters (ten times the start's 1 %) into 0.99c ≤ |w| ≤ c (GAN analysis slides: 'all parameters of f are around t and −t'; "
         "Gulrajani et al. 2017, Fig. 1b); its value divided by its Lipschitz constant is ≤ W₁(N(0,1), N(2,½²)) + "
         "3 SE by duality and positive — the ratio Ŵ/W₁ shows how much of W the clipped class recovers."
     ),
