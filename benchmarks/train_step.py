@@ -457,6 +457,7 @@ def main() -> None:
     ap.add_argument("--block", type=int, default=4, help="generator iterations per block")
     ap.add_argument("--set", action="append", default=[], help="config override for 'train'")
     ap.add_argument("--steps", type=int, default=150, help="generator iterations for 'process'")
+    ap.add_argument("--no-doc", action="store_true", help="'process': print, do not write docs/benchmarks.md")
     args = ap.parse_args()
     args.threads = [int(t) for t in args.threads.split(",")]
     parts = {"step": bench_step, "metrics": bench_metrics, "train": bench_train, "process": bench_process}

@@ -78,6 +78,10 @@ def test_threads_for_measures_the_machine(monkeypatch):
     monkeypatch.setattr(threads, "busy_cores", lambda: 0.0)
     assert threads.threads_for(0, lambda: BIG) == 2
     assert threads.threads_for(0, lambda: 1e3) == 1
+    assert threads.threads_for(0, lambda: BIG, current=2) == 2  # torch's default: the policy decides
+    # a caller's own torch.set_num_threads(1) is kept (0: leave it), unless the run asks for threads
+    assert threads.threads_for(0, lambda: pytest.fail("the caller chose"), current=1) == 0
+    assert threads.threads_for(2, lambda: BIG, current=1) == 2
 
 
 def test_busy_cores_reads_a_plausible_value():

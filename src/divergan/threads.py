@@ -147,20 +147,24 @@ def env_threads(environ: os._Environ[str] | dict[str, str] | None = None) -> int
         return 0
 
 
-def threads_for(requested: int, flops: Callable[[], float], log: bool = False) -> int:
-    """The thread count for a run (0: leave torch's setting alone, the policy being off).
+def threads_for(requested: int, flops: Callable[[], float], current: int = 0, log: bool = False) -> int:
+    """The thread count for a run; 0 means: leave torch's setting as it is.
 
     ``requested`` (the run's ``threads`` setting) and ``OMP_NUM_THREADS`` are used as given, without
-    measuring anything; otherwise ``flops()`` (FLOPs of one generator iteration, 0 if unknown) is called
-    and the machine is watched for :data:`WINDOW` seconds.
+    measuring anything. A ``current`` torch thread count that differs from torch's default (one per
+    core of the CPU set) was chosen by the caller (``torch.set_num_threads`` before calling the
+    library): it is kept. Otherwise ``flops()`` (FLOPs of one generator iteration, 0 if unknown) is
+    called and the machine is watched for :data:`WINDOW` seconds.
     """
     if not enabled():
         return requested
     from_env = env_threads()
     if requested or from_env:
         return choose_threads(0.0, len(affinity()), 0.0, requested, from_env)[0]
-    step = flops()
     cpus = len(affinity())
+    if current and current != cpus:
+        return 0
+    step = flops()
     busy = busy_cores() if step == 0 or step >= SMALL_STEP_FLOPS else 0.0
     n, why = choose_threads(step, cpus, busy)
     if log or os.environ.get("DIVERGAN_THREADS_VERBOSE"):
