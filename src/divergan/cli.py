@@ -22,6 +22,7 @@ from divergan.threads import configure_openmp
 COMMANDS: tuple[str, ...] = (
     "train",
     "sweep",
+    "tune",
     "sample",
     "evaluate",
     "measure_images",
