@@ -10,7 +10,9 @@ mode, whole ``divergan train`` processes are timed in three situations:
 
 Modes: ``old`` is ``DIVERGAN_THREAD_POLICY=off`` (torch's default threads, one per core, and OpenMP's
 default wait policy, which spins); ``new`` is the policy (``OMP_WAIT_POLICY=PASSIVE`` and the threads
-``divergan.threads`` chooses; the choice is printed). Neither sets ``--set threads``, and
+``divergan.threads`` chooses; the choice is printed); ``spin`` (idle only) is the policy's threads with
+OpenMP's default waiting (``GOMP_SPINCOUNT=300000``, GNU OpenMP's default), which tells what sleeping
+idle threads cost on an idle machine. Neither sets ``--set threads``, and
 ``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` are removed from the children's environment. Within every
 situation the two modes alternate, old first in even repeats and new first in odd ones; the load
 average is recorded before and after each measurement. The table goes to docs/benchmarks.md.
@@ -41,7 +43,7 @@ SPIN = [sys.executable, "-c", "while True: pass"]
 JOBS: dict[str, tuple[list[str], list[str]]] = {
     "main": (
         ["--steps", "600", "--set", "ratio_steps=300"],
-        ["--steps", "200", "--set", "ratio_steps=100"],
+        ["--steps", "200", "--set", "ratio_steps=100", "--set", "eval_samples=1000"],
     ),
     "mnist": (
         ["--preset", "mnist", "--steps", "200", "--set", "eval_samples=1000"],
@@ -63,6 +65,8 @@ def env_for(mode: str) -> dict[str, str]:
         env["DIVERGAN_THREAD_POLICY"] = "off"
     else:
         env["DIVERGAN_THREADS_VERBOSE"] = "1"
+    if mode == "spin":  # the policy's threads with OpenMP's default waiting (GNU's default spin count)
+        env["GOMP_SPINCOUNT"] = "300000"
     return env
 
 
@@ -120,7 +124,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--jobs", default=",".join(JOBS), help="comma-separated: " + ", ".join(JOBS))
     ap.add_argument("--steps", type=int, default=None, help="override --steps of every job (smoke tests)")
-    ap.add_argument("--modes", default="old,new", help="comma-separated: old, new (smoke tests: one)")
+    ap.add_argument(
+        "--modes", default="old,new,spin", help="comma-separated: old, new, spin (spin: idle only)"
+    )
     ap.add_argument("--no-doc", action="store_true", help="print the table, do not write docs/benchmarks.md")
     args = ap.parse_args()
     modes = tuple(args.modes.split(","))
@@ -135,7 +141,8 @@ def main() -> None:
                 job_args[job_args.index("--steps") + 1] = str(args.steps)
             for rep in range(args.repeats):
                 for situation in situations:
-                    for mode in modes if rep % 2 == 0 else modes[::-1]:
+                    here = [m for m in modes if situation == "idle" or m != "spin"]
+                    for mode in here if rep % 2 == 0 else here[::-1]:
                         r = measure(job_args, mode, situation, Path(tmp))
                         rows.setdefault((job, mode, situation), []).append(r)
                         print(
@@ -159,9 +166,18 @@ def render(rows, args, elapsed: float, load_start) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for job in args.jobs.split(","):
-        for mode in ("old", "new"):
+        for mode in ("old", "new", "spin"):
             idle, busy, pair = ((job, mode, s) for s in ("idle", "busy", "pair"))
             if idle not in rows:
+                continue
+            if mode == "spin":
+                ti, old = med(idle, "wall"), (job, "old", "idle")
+                ratio = f"{ti / med(old, 'wall'):.2f}" if old in rows else "—"
+                loads = [r["load"] for r in rows[idle]]
+                lines.append(
+                    f"| {job} | spin: the policy's threads, OpenMP's default waiting | {ti:.1f} | | "
+                    f"| {med(idle, 'train'):.1f} / / | {ratio} | {loads[0][0]:.1f} → {loads[0][1]:.1f} |"
+                )
                 continue
             ti, tb, tp = med(idle, "wall"), med(busy, "wall"), med(pair, "wall")
             chosen = " ; ".join(dict.fromkeys(r["threads"] for s in (idle, busy, pair) for r in rows[s]))

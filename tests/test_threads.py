@@ -91,11 +91,13 @@ def test_busy_cores_reads_a_plausible_value():
 
 def test_wait_policy_is_set_before_torch_and_respects_the_user():
     code = "from divergan.threads import configure_openmp; configure_openmp(); import os; print(os.environ.get('OMP_WAIT_POLICY'))"
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "DIVERGAN_THREAD_POLICY")}
+    drop = ("OMP_WAIT_POLICY", "DIVERGAN_THREAD_POLICY", "GOMP_SPINCOUNT")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     run = lambda e: subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True).stdout  # noqa: E731
     assert run(env).strip() == "PASSIVE"
     assert run({**env, "OMP_WAIT_POLICY": "ACTIVE"}).strip() == "ACTIVE"
     assert run({**env, "DIVERGAN_THREAD_POLICY": "off"}).strip() == "None"
+    assert run({**env, "GOMP_SPINCOUNT": "300000"}).strip() == "None"
 
 
 def test_forward_flops_counts_linear_and_convolutions_exactly():

@@ -47,12 +47,12 @@ def enabled(environ: os._Environ[str] | dict[str, str] | None = None) -> bool:
 
 
 def configure_openmp() -> None:
-    """Set ``OMP_WAIT_POLICY=PASSIVE`` unless the user chose one or the policy is off.
+    """Set ``OMP_WAIT_POLICY=PASSIVE`` unless the user chose one (or ``GOMP_SPINCOUNT``) or the policy is off.
 
     Call before torch is imported (OpenMP reads the variable once, when torch loads it); afterwards it
     only affects child processes.
     """
-    if enabled():
+    if enabled() and "GOMP_SPINCOUNT" not in os.environ:  # a spin count set by hand is a choice too
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
