@@ -84,9 +84,33 @@ def test_threads_for_measures_the_machine(monkeypatch):
     assert threads.threads_for(2, lambda: BIG, current=1) == 2
 
 
-def test_busy_cores_reads_a_plausible_value():
+def test_busy_cores_reads_a_plausible_value(monkeypatch):
+    monkeypatch.setattr(threads, "_mark", None)  # no mark: a window of its own
     busy = threads.busy_cores(window=0.05)
     assert 0.0 <= busy <= len(threads.affinity()) + 1e-6
+
+
+def test_busy_cores_counts_others_not_itself(monkeypatch):
+    """The arithmetic of the window on made-up snapshots: (busy ticks, total ticks), own CPU s, wall s."""
+    monkeypatch.setattr(threads, "affinity", lambda: [0, 1])
+    start = ((1000, 4000), 5.0, 100.0)
+    # over 2 s: 400 of 400 ticks busy (both cores), this process used 2 CPU seconds: one other core busy
+    assert threads._others(start, ((1400, 4400), 7.0, 102.0)) == pytest.approx(1.0)
+    # the same ticks but this process used nothing: two other cores busy
+    assert threads._others(start, ((1400, 4400), 5.0, 102.0)) == pytest.approx(2.0)
+    # idle machine, this process busy on one core: nobody else
+    assert threads._others(start, ((1200, 4400), 7.0, 102.0)) == pytest.approx(0.0)
+    assert threads._others(start, start) == 0.0  # no time passed
+
+
+def test_busy_cores_uses_the_mark_when_recent(monkeypatch):
+    monkeypatch.setattr(threads, "affinity", lambda: [0, 1])
+    snaps = iter([((1400, 4400), 5.0, 102.0)])
+    monkeypatch.setattr(threads, "_snapshot", lambda: next(snaps))
+    monkeypatch.setattr(threads.os, "times", lambda: type("T", (), {"elapsed": 102.0})())
+    monkeypatch.setattr(threads.time, "sleep", lambda s: pytest.fail("a recent mark needs no pause"))
+    monkeypatch.setattr(threads, "_mark", ((1000, 4000), 5.0, 100.0))
+    assert threads.busy_cores() == pytest.approx(2.0)
 
 
 def test_wait_policy_is_set_before_torch_and_respects_the_user():
