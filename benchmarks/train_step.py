@@ -13,6 +13,7 @@ Three parts, each rewriting its own section between markers in docs/benchmarks.m
   same alternation, and a large square matmul.
 * ``metrics``: time and peak memory (RSS high-water mark of a fresh process) of each metric.
 * ``train``: wall time, peak RSS and the ``--profile`` table of ``divergan train`` (the main job).
+* ``startup``: median wall seconds of ``divergan --help``, ``objectives``, ``divergences``, ``lab list``.
 * ``process``: whole processes, ``divergan train --preset wgan-gp-toy --steps N`` against the textbook
   loop as a script of its own (``benchmarks/textbook_wgan_gp.py``: imports torch only, torch's default
   threads and OpenMP wait policy), alternated (the order flips every pair), the speed-up per pair
@@ -23,6 +24,7 @@ Three parts, each rewriting its own section between markers in docs/benchmarks.m
     python benchmarks/train_step.py metrics
     python benchmarks/train_step.py train
     python benchmarks/train_step.py process --repeats 3 --steps 150
+    python benchmarks/train_step.py startup --repeats 5
 """
 
 from __future__ import annotations
@@ -447,9 +449,38 @@ def bench_process(args) -> None:
     )
 
 
+# --- (e) start-up of the listing commands ----------------------------------------------------------------
+def bench_startup(args) -> None:
+    """Median wall seconds of the commands that should answer at once (fresh processes, alternated)."""
+    exe = str(Path(sys.executable).with_name("divergan"))
+    commands = [["--help"], ["objectives"], ["divergences"], ["lab", "list"]]
+    times: dict[str, list[float]] = {" ".join(c): [] for c in commands}
+    load0 = os.getloadavg()[0]
+    bare = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - t0)
+        for c in commands:
+            t0 = time.perf_counter()
+            subprocess.run([exe, *c], check=True, capture_output=True, env=child_env())
+            times[" ".join(c)].append(time.perf_counter() - t0)
+    lines = [
+        f"Fresh processes, {args.repeats} runs each, alternated; median [min, max] seconds (target ≤ 0.5). "
+        f"`python -c pass` takes {med(bare)} s. Load average {load0:.1f} at the start. Machine: {machine()}.",
+        "",
+        "| command | seconds |",
+        "|---|---|",
+        *(f"| `divergan {name}` | {med(t)} |" for name, t in times.items()),
+    ]
+    print("\n".join(lines))
+    if not args.no_doc:
+        write_section("startup", "\n".join(lines), heading="## Start-up (`benchmarks/train_step.py startup`)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=["step", "metrics", "train", "process"])
+    ap.add_argument("part", choices=["step", "metrics", "train", "process", "startup"])
     ap.add_argument(
         "--threads", default="1", help="comma-separated thread counts (step); first one (metrics)"
     )
@@ -457,10 +488,16 @@ def main() -> None:
     ap.add_argument("--block", type=int, default=4, help="generator iterations per block")
     ap.add_argument("--set", action="append", default=[], help="config override for 'train'")
     ap.add_argument("--steps", type=int, default=150, help="generator iterations for 'process'")
-    ap.add_argument("--no-doc", action="store_true", help="'process': print, do not write docs/benchmarks.md")
+    ap.add_argument("--no-doc", action="store_true", help="'process', 'startup': print only")
     args = ap.parse_args()
     args.threads = [int(t) for t in args.threads.split(",")]
-    parts = {"step": bench_step, "metrics": bench_metrics, "train": bench_train, "process": bench_process}
+    parts = {
+        "step": bench_step,
+        "metrics": bench_metrics,
+        "train": bench_train,
+        "process": bench_process,
+        "startup": bench_startup,
+    }
     parts[args.part](args)
 
 
