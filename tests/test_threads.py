@@ -134,3 +134,32 @@ def test_forward_flops_counts_linear_and_convolutions_exactly():
     up = nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1)  # each of the 3x3 inputs scatters 4·4·4 products
     assert forward_flops(up, torch.zeros(1, 8, 3, 3))[0] == 2 * (8 * 4 * 4 * 4) * 9
     assert not mlp[0]._forward_hooks  # the hooks are gone afterwards
+
+
+def test_step_flops_of_the_wgan_gp_preset_is_the_analytic_count():
+    from divergan.train import preset
+    from divergan.train.loop import build_networks
+    from divergan.train.perf import step_flops
+
+    cfg = preset("wgan-gp-toy")  # MLPs 2-512-512-512-2 and 2-512-512-512-1, batch 256, 5 critic steps
+    fg = 2 * (2 * 512 + 2 * 512 * 512 + 512 * 2)  # forward FLOPs per sample
+    fd = 2 * (2 * 512 + 2 * 512 * 512 + 512 * 1)
+    assert step_flops(cfg, build_networks) == 3 * 256 * (5 * (fg + 2 * fd) + (fg + fd))
+    state = torch.get_rng_state()
+    step_flops(cfg, build_networks)
+    assert torch.equal(torch.get_rng_state(), state)  # counting draws no random numbers of the run
+
+
+def test_step_flops_of_a_conditional_dcgan_and_of_a_failure():
+    from divergan.train import preset
+    from divergan.train.loop import build_networks
+    from divergan.train.perf import step_flops
+
+    cfg = preset("digits-quick")
+    cfg.conditional = True  # digits are labelled: G(z, y) and D(x, y)
+    assert step_flops(cfg, build_networks) > SMALL_STEP_FLOPS  # convolutions counted per position
+
+    def broken(*args):
+        raise RuntimeError("cannot build")
+
+    assert step_flops(cfg, broken) == 0.0  # unknown: the policy treats it as large
