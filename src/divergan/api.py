@@ -75,7 +75,7 @@ def fit(
             shape, a network whose output does not match the data.
     """
     from divergan.train import dist
-    from divergan.train.config import Config, _coerce, _field_types
+    from divergan.train.config import Config, field_types, set_fields
     from divergan.train.config import preset as named_preset
     from divergan.train.loop import train
     from divergan.train.runs import new_run_folder
@@ -87,11 +87,10 @@ def fit(
     if preset is None:
         cfg.plot = False  # no figures unless asked for (plot=True)
     cfg.objective, cfg.objective_params = objective, {}
-    types = _field_types()
-    for key, value in config.items():
-        if key not in types:
-            raise UserError(f"unknown config key {key!r}; divergan train --help-config lists them")
-        setattr(cfg, key, _coerce(key, value, types[key]))
+    unknown = sorted(set(config) - set(field_types()))
+    if unknown:
+        raise UserError(f"unknown config key {unknown[0]!r}; divergan train --help-config lists them")
+    set_fields(cfg, config)
     if dist.world_size() > 1:
         raise UserError("divergan.fit runs in one process; use divergan train under torchrun")
     named = isinstance(data, str | Path)

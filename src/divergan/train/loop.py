@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import math
 import signal
 import sys
 import threading
@@ -46,18 +45,15 @@ from divergan.train import checkpoint as ckpt
 from divergan.train import devices, dist
 from divergan.train.config import Config
 from divergan.train.ema import ema_beta, ema_update
-from divergan.train.mixture import MixtureCritic, MixtureGenerator, entropy
-from divergan.train.mixture import critic_loss as mixture_critic_loss
-from divergan.train.mixture import generator_loss as mixture_generator_loss
+from divergan.train.game import batch_dependent, critic_outputs, make_game  # noqa: F401 - re-exported
+from divergan.train.game import call as _call
+from divergan.train.health import TrainingDiverged, check_finite  # noqa: F401 - TrainingDiverged re-exported
+from divergan.train.mixture import MixtureCritic, MixtureGenerator
 from divergan.train.perf import PhaseTimer, compiled
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
 
 #: in a run folder trained with the user's own networks: their class names (the code is never saved)
 USER_NETWORKS = "user_networks.json"
-
-
-class TrainingDiverged(UserError):
-    """A loss or gradient became NaN/Inf; the last good checkpoint is left as it was."""
 
 
 @dataclass
@@ -227,33 +223,6 @@ def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module 
     )
 
 
-def _call(net: nn.Module, x: Tensor, y: Tensor | None) -> Tensor:
-    """net(x), or net(x, y) for a conditional network."""
-    return net(x) if y is None else net(x, y)
-
-
-def critic_outputs(
-    D: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None = None
-) -> tuple[Tensor, Tensor]:
-    """(D(real), D(fake)): one pass over cat([real, fake]), or two when D's outputs depend on the batch.
-
-    With batch norm a joint pass would normalise real and fake images by shared statistics, unlike
-    the generator step's pass over fakes alone; separate passes keep each batch homogeneous.
-    ``y`` (conditional) labels both batches.
-    """
-    if batch_dependent(D):
-        return _call(D, real, y), _call(D, fake, y)
-    n = real.shape[0]
-    t = _call(D, torch.cat([real, fake]), None if y is None else torch.cat([y, y]))  # (2B,) or (2B, K)
-    return t[:n], t[n:]
-
-
-def batch_dependent(net: nn.Module | None) -> bool:
-    """Whether a critic's outputs depend on the whole batch (batch norm); read on the network itself,
-    not on a DistributedDataParallel wrapper (which does not forward plain attributes)."""
-    return bool(getattr(dist.unwrap(net), "batch_dependent", False))
-
-
 def device_of(net: nn.Module) -> torch.device:
     """The device of a network's parameters (CPU for a network without any)."""
     return next(iter(net.parameters()), torch.empty(0)).device
@@ -303,13 +272,6 @@ def _total_norm(tensors: list[Tensor]) -> Tensor:
     if not tensors:
         return torch.zeros(())
     return torch.nn.utils.get_total_norm(tensors)
-
-
-def _check(step: int, values: list[tuple[str, Tensor]]) -> None:
-    """One finiteness test for all of a step's losses and norms; names the first that is not finite."""
-    if values and not bool(torch.isfinite(torch.stack([v.detach().float().cpu() for _, v in values])).all()):
-        name, value = next((n, float(v)) for n, v in values if not math.isfinite(float(v)))
-        raise TrainingDiverged(f"{name} became {value} at step {step}; earlier checkpoints are intact")
 
 
 def _estimate(estimate: Callable[[Tensor], Tensor], game_d: Tensor) -> float:
@@ -500,15 +462,20 @@ def _train(
     )
     B = cfg.batch
     # torch.compile (eager where it fails) for unconditional forwards that need no double backward
-    g_forward = compiled(G, cfg.compile and not cfg.conditional)
     plain_d = D is not None and not (cfg.conditional or batch_dependent(D))
-    d_forward = compiled(D, cfg.compile and obj.penalty is None) if plain_d else D
-    # the generator phase needs no critic weight gradients; DDP expects every parameter to get one
-    freeze_d = D is not None and dist.world_size() == 1
-    mixture = isinstance(G, MixtureGenerator)  # MIX+GAN: the mixed payoff of train/mixture.py
-    clipped = [p for name, p in D.named_parameters() if name != "logits"] if D is not None else []
+    game = make_game(
+        obj,
+        G,
+        D,
+        mix_entropy=cfg.mix_entropy,
+        g_forward=compiled(G, cfg.compile and not cfg.conditional),
+        d_forward=compiled(D, cfg.compile and obj.penalty is None) if plain_d else D,
+        # the generator phase needs no critic weight gradients; DDP expects every parameter to get one
+        freeze_d=D is not None and dist.world_size() == 1,
+        timer=timer,
+    )
     loss_d = grad_d = loss_g = grad_g = game_d = torch.zeros(())
-    estimate = None if mixture else obj.divergence_estimate  # where the objective's identity holds
+    estimate = obj.divergence_estimate if game.estimates_divergence else None  # where an identity holds
     health: list[tuple[str, Tensor]] = []  # this step's losses and norms, checked once at its end
     last_eval: dict = {}
     with (
@@ -527,37 +494,14 @@ def _train(
                     with timer("data and noise"):
                         real_all, y_all = real_batch()  # the global batch (B, *shape); y: classes or None
                         z_all = noise_all(B)
-                    with timer("generator forward (critic phase)"), torch.no_grad():
-                        # same classes as real; a mixture's every component: (K, B, d)
-                        fake_all = G.every(z_all) if mixture else _call(dist.unwrap(G), z_all, y_all)
-                    real, fake, y = (
-                        dist.local(real_all),
-                        dist.local(fake_all),
-                        dist.local(y_all),
-                    )  # rank's slice
-                    with timer("critic forward"):
-                        if mixture:  # Σ_ij w_i u_j L_D(D_j, G_i) + penalties − λ H(u)
-                            w = G.weights.detach()
-                            loss = mixture_critic_loss(obj, D, w, real, fake_all, cfg.mix_entropy)
-                        else:
-                            t_real, t_fake = critic_outputs(D, real, fake, y)  # (B/W,) or (B/W, K) each
-                            loss = obj.critic_loss(t_real, t_fake)
-                            game_d = loss.detach()  # without the penalty: what divergence_estimate reads
-                    if obj.penalty is not None and not mixture:  # global batch, by every rank (dist doc)
-                        with timer("gradient penalty (forward, input gradient)"):
-                            net = dist.unwrap(D)
-                            critic = net if y_all is None else (lambda x, y=y_all, net=net: net(x, y))
-                            loss = loss + obj.penalty(critic, real_all, fake_all)
+                    loss, game_d = game.critic_loss(real_all, y_all, z_all)
                     with timer("critic backward"):
                         parts.opt_d.zero_grad(set_to_none=True)
                         loss.backward()
                     with timer("critic optimizer step"):
                         grad_d = _total_norm([p.grad for p in D.parameters() if p.grad is not None])
                         parts.opt_d.step()
-                        if obj.clip is not None:
-                            with torch.no_grad():
-                                for p in clipped:  # not a mixture's weights
-                                    p.clamp_(-obj.clip, obj.clip)
+                        game.after_critic_step()  # weight clipping, if any
                     loss_d = loss.detach()
                     health += [("loss_d", loss_d), ("grad_norm_d", grad_d)]
                 health.append(("critic_parameters", _total_norm(list(D.parameters()))))
@@ -568,29 +512,16 @@ def _train(
                     real, y = dist.local(real_all), dist.local(y_all)
                     z = noise(B)
                 with timer("generator step"):
-                    fake = G.every(z) if mixture else _call(g_forward, z, y)
-                    if mixture:  # Σ_ij w_i u_j L_G(D_j, G_i) − λ H(w)
-                        loss = mixture_generator_loss(obj, G, D, real, fake, cfg.mix_entropy)
-                    elif obj.sample_loss is not None:
-                        loss = obj.sample_loss(real.flatten(1), fake.flatten(1))
-                    else:
-                        if freeze_d:
-                            D.requires_grad_(False)  # only ∂/∂G is needed: no critic weight gradients
-                        t_real = None
-                        if obj.generator_uses_real:
-                            with torch.no_grad():
-                                t_real = _call(d_forward, real, y)
-                        loss = obj.generator_loss(t_real, _call(d_forward, fake, y))
+                    loss = game.generator_loss(real, y, z)
                     parts.opt_g.zero_grad(set_to_none=True)
                     loss.backward()
-                    if freeze_d:
-                        D.requires_grad_(True)
+                    game.after_generator_backward()
                     grad_g = _total_norm([p.grad for p in G.parameters() if p.grad is not None])
                     parts.opt_g.step()
                 loss_g = loss.detach()
                 health += [("loss_g", loss_g), ("grad_norm_g", grad_g)]
             health.append(("generator_parameters", _total_norm(list(G.parameters()))))
-            _check(step, health)
+            check_finite(step, health)
             health.clear()
             # -- EMA of the generator ----------------------------------------------------------------------
             with timer("EMA"):
@@ -613,8 +544,7 @@ def _train(
                     "grad_norm_d": float(grad_d),
                     "seconds": time.perf_counter() - t0,
                 }
-                if mixture:  # H(w) / log K: 1 for uniform weights over the generators, 0 for one
-                    row["mixture_entropy"] = float(entropy(G.logits.detach())) / math.log(len(G.components))
+                row.update(game.log_extras())  # MIX+GAN: the mixture weights' entropy
                 if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
                     # a generator of its own, so evaluating never shifts the training's random stream
                     eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
@@ -841,7 +771,7 @@ def _sample_grid(cfg: Config, parts: Parts, path: Path, step: int) -> None:
 
     rng = torch.Generator().manual_seed(cfg.seed + 12345)
     z = torch.randn(64, cfg.z_dim, generator=rng)
-    save_grid(path, _generate(cfg, parts)(z), nrow=8)
+    save_grid(_generate(cfg, parts)(z), path, nrow=8)
 
 
 @torch.no_grad()
