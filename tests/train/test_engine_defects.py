@@ -284,3 +284,27 @@ def test_one_grid_writer_with_both_gap_colours(tmp_path):
     assert a.shape == b.shape == (2 * 6 + 2, 2 * 6 + 2)
     assert a[0, 0] == 128 and b[0, 0] == 255  # the gaps: grey, white
     assert (a[2:6, 2:6] == b[2:6, 2:6]).all()  # the same pixels inside the cells
+
+
+# --- sweep: a penalty on the batches themselves (R1/R2) is not given interpolates ------------------------
+def test_sweep_of_a_zero_centred_penalty_equals_the_trainer(tmp_path):
+    from divergan.train.sweep import Group
+
+    cfg = apply_overrides(
+        preset("quick"),
+        [
+            *("objective=rpgan", "steps=4", "batch=32", "g_width=16", "d_width=16", "plot=false"),
+            *("sampler=direct", "tensorboard=false", "eval_samples=50", "threads=1"),
+            *("eval_every=1000", "log_every=1000"),
+        ],
+    )
+    assert get_objective("rpgan").penalty_on == "batches"
+    loop.train(cfg, tmp_path / "run", progress=False)
+    _, parts, _ = loop.load_run(tmp_path / "run")
+    group = Group([cfg], torch.device("cpu"))
+    for step in range(cfg.steps):
+        group.train_step(step)
+    for name, value in parts.generator.named_parameters():
+        torch.testing.assert_close(
+            group.generator_params(0, ema=False)[name], value.detach(), rtol=1e-4, atol=1e-5
+        )

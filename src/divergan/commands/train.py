@@ -178,7 +178,11 @@ def summary(folder: Path, final: dict) -> str:
     lines = [f"run: {folder}", f"time: {final['seconds']:.1f} s ({final['train_seconds']:.1f} s training)"]
     for method in dict.fromkeys(["direct", final["sampler"]]):
         m = final[method]
-        parts = [f"sampler {method:<6}"]
+        # the generator's own samples first; a density-ratio sampler is a labelled filter beside them
+        parts = [
+            f"sampler {method:<6}"
+            + (" (G(z), the generator)" if method == "direct" else " (post-hoc filter)")
+        ]
         if "high_quality" in m:
             parts.append(
                 f"modes {m['modes']}  high-quality {100 * m['high_quality']:.1f}%  reverse KL {m['reverse_kl']:.3f}"

@@ -20,6 +20,8 @@ mmd                    critic-free MMD² (seed 000 eq 13)                   band
 mmd-gan                MMD² of learned critic features (B, K)              features (16), bandwidths
                                                                            ("1,2,4,8,16"), clip (0.01)
 js-pi                  π-weighted classifier game (seed 000 eq 17)         pi (0.5)
+rpgan                  relativistic pairing loss with zero-centred R1 (on  r1 = γ₁ (1), r2 = γ₂ (1)
+                       real) and R2 (on fake) penalties (R3GAN)
 =====================  =================================================  ==============================
 
 ``fgan-<f>`` is the f-divergence's table name behind ``fgan-``: one objective per entry, generated from
@@ -45,7 +47,7 @@ from divergan.errors import UserError
 from divergan.objectives import losses as L
 from divergan.objectives.base import Objective
 from divergan.objectives.fgan import conjugate_of_activation, log_density_ratio
-from divergan.objectives.penalties import gradient_penalty
+from divergan.objectives.penalties import gradient_penalty, zero_centred_penalty
 from divergan.params import number, take
 
 #: the RBF bandwidths MMD-GAN uses on critic features (Li et al. 2017, their code's sigma_list)
@@ -307,6 +309,33 @@ def _js_pi(**params: Any) -> Objective:
     )
 
 
+def _rpgan(**params: Any) -> Objective:
+    p = _take("rpgan", params, {"r1": 1.0, "r2": 1.0})
+    r1, r2 = (_float("rpgan", k, p[k], 0.0, math.inf) for k in ("r1", "r2"))
+
+    def penalty(critic: Any, real: Tensor, fake: Tensor) -> Tensor:
+        return zero_centred_penalty(critic, real, fake, r1, r2)
+
+    return Objective(
+        name="rpgan",
+        critic_loss=L.rpgan_discriminator_loss,
+        generator_loss=L.rpgan_generator_loss,
+        generator_uses_real=True,
+        formula=(
+            "paired batches (x_r, x_f = G(z));  critic: min E softplus(V(x_f) − V(x_r))"
+            f" + {r1:g}/2·E_r ‖∇V‖² + {r2:g}/2·E_g ‖∇V‖²;  generator: min E softplus(V(x_r) − V(x_f))"
+        ),
+        divergence=(
+            "relativistic pairing GAN (Huang et al. 2024, R3GAN) with R1/R2 zero-centred penalties; "
+            "every basin of its loss landscape is a global minimum P_g = P_r (Sun et al. 2020)"
+        ),
+        penalty=penalty if (r1 or r2) else None,
+        penalty_on="batches",  # R1 on the real batch, R2 on the fake one
+        optimizer="adam",
+        params=_record({"r1": r1, "r2": r2}),
+    )
+
+
 #: name -> builder(**params) -> Objective
 OBJECTIVES: dict[str, Callable[..., Objective]] = {
     "minimax": _minimax,
@@ -319,6 +348,7 @@ OBJECTIVES: dict[str, Callable[..., Objective]] = {
     "mmd": _mmd,
     "mmd-gan": _mmd_gan,
     "js-pi": _js_pi,
+    "rpgan": _rpgan,
 }
 
 

@@ -57,3 +57,17 @@ def save_final(run: Path, cfg: Any, step: int, **modules: nn.Module) -> Path:
     path = ckpt.checkpoint_path(run, step)
     ckpt.save(path, tensors, {"step": step, "final": True, "config": dataclasses.asdict(cfg)})
     return path
+
+
+def app_of(config: dict) -> str | None:
+    """Which application wrote a run's ``config.json`` (``"style"`` or ``"translate"``), or None for the
+    trainer's own runs: an application's config holds exactly its dataclass's fields."""
+    import dataclasses
+
+    from divergan.train.style import StyleConfig
+    from divergan.train.translate import TranslateConfig
+
+    for name, kind in (("style", StyleConfig), ("translate", TranslateConfig)):
+        if set(config) == {f.name for f in dataclasses.fields(kind)}:
+            return name
+    return None

@@ -39,8 +39,10 @@ from divergan.metrics.distances import mmd, w1
 from divergan.metrics.memorisation import memorisation
 from divergan.nn import MLP
 from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, recalibrate_batchnorm
+from divergan.nn.remedies import remedy_options, toy_networks
 from divergan.objectives import Objective, get_objective
-from divergan.report.tensorboard import run_writer
+from divergan.report.tensorboard import run_writer, write_hparams
+from divergan.threads import threads_for
 from divergan.train import checkpoint as ckpt
 from divergan.train import devices, dist
 from divergan.train.config import Config
@@ -49,7 +51,7 @@ from divergan.train.game import batch_dependent, critic_outputs, make_game  # no
 from divergan.train.game import call as _call
 from divergan.train.health import TrainingDiverged, check_finite  # noqa: F401 - TrainingDiverged re-exported
 from divergan.train.mixture import MixtureCritic, MixtureGenerator
-from divergan.train.perf import PhaseTimer, compiled
+from divergan.train.perf import PhaseTimer, compiled, step_flops
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
 
 #: in a run folder trained with the user's own networks: their class names (the code is never saved)
@@ -114,20 +116,9 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
             "(one latent coordinate picks the component)"
         )
     z_dim = cfg.z_dim - 1 if k > 1 else cfg.z_dim
-    gs = [MLP(z_dim, dataset.dim, cfg.g_width, cfg.g_depth, "relu") for _ in range(k)]
-    ds = [
-        MLP(
-            dataset.dim,
-            outputs,
-            cfg.d_width,
-            cfg.d_depth,
-            "leaky_relu",
-            cfg.d_fourier,
-            cfg.d_fourier_scale,
-            squeeze=True,
-        )
-        for _ in range(k if objective.needs_critic else 0)
-    ]
+    gs, ds = toy_networks(
+        k, z_dim, dataset.dim, outputs, critic=objective.needs_critic, **remedy_options(cfg)
+    )
     if k > 1:  # MIX+GAN (seed 002): K generators against K critics, train/mixture.py
         return MixtureGenerator(gs, z_dim), MixtureCritic(ds) if ds else None
     g, d = gs[0], (ds[0] if ds else None)
@@ -375,6 +366,7 @@ def train(
     resume: bool = False,
     progress: bool = True,
     timer: PhaseTimer | None = None,
+    on_eval: Callable[[int, dict], None] | None = None,
     generator: nn.Module | None = None,
     critic: nn.Module | None = None,
 ) -> dict:
@@ -385,12 +377,17 @@ def train(
     their class names in ``user_networks.json``, and only :func:`divergan.load_generator` with a fresh
     instance reads its weights back.
 
-    ``cfg.threads`` (if not 0) sets torch's CPU threads for the run; the previous number is restored.
+    ``on_eval(step, row)`` (rank 0) is called at each evaluation interval with that step's logged row
+    (the mode metrics, where the data has modes). An exception it raises (a pruned search trial) stops
+    the run after a checkpoint of that step is saved; the exception propagates.
+
+    ``cfg.threads`` (if not 0) sets torch's CPU threads for the run, else :mod:`divergan.threads` picks
+    them; the previous number is restored.
     """
     cfg.validate()
     before = torch.get_num_threads()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    if threads := threads_for(cfg.threads, lambda: step_flops(cfg, build_networks)):  # divergan/threads.py
+        torch.set_num_threads(threads)
     try:
         return _train(
             cfg,
@@ -398,6 +395,7 @@ def train(
             resume=resume,
             progress=progress,
             timer=timer or PhaseTimer(enabled=False),
+            on_eval=on_eval,
             networks={"generator": generator, "critic": critic},
         )
     finally:
@@ -406,7 +404,14 @@ def train(
 
 
 def _train(
-    cfg: Config, run: Path, *, resume: bool, progress: bool, timer: PhaseTimer, networks: dict | None = None
+    cfg: Config,
+    run: Path,
+    *,
+    resume: bool,
+    progress: bool,
+    timer: PhaseTimer,
+    on_eval: Callable[[int, dict], None] | None = None,
+    networks: dict | None = None,
 ) -> dict:
     dist.setup(cfg.device)
     device = dist.device_for(devices.resolve(cfg.device))
@@ -548,6 +553,7 @@ def _train(
                 if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
                     # a generator of its own, so evaluating never shifts the training's random stream
                     eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
+                    ready_ema(cfg, parts, done)  # batch norm in G: standing statistics for the EMA
                     with torch.no_grad():
                         z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng).to(device)
                         m = mode_metrics(parts.ema(z).float().cpu(), data.modes, data.std)
@@ -568,6 +574,13 @@ def _train(
                     }
                 )
                 timer.add("logging and evaluation", time.perf_counter() - tic)
+                if on_eval is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
+                    try:
+                        on_eval(done, dict(row))
+                    except BaseException:  # e.g. a pruned trial: leave a resumable run folder
+                        bar.close()
+                        save_checkpoint(run, parts, cfg, done)
+                        raise
             if main and done % cfg.checkpoint_every == 0 and done < cfg.steps:
                 with timer("checkpoint"):
                     save_checkpoint(run, parts, cfg, done)
@@ -738,6 +751,8 @@ def finish(
         results["latent_arithmetic"] = image_figures(cfg, parts, run)
     results["seconds"] = train_seconds + time.perf_counter() - t0
     (run / "final_metrics.json").write_text(json.dumps(results, indent=2) + "\n")
+    if cfg.tensorboard:  # the config as hparams, the final metrics as their metrics
+        write_hparams(run, cfg.to_json(), results)
     if cfg.plot and parts.dataset.is_image:
         from divergan.report.plots import plot_curves
 
@@ -746,8 +761,8 @@ def finish(
             plot_curves(run / "curves.png", rows)
     elif cfg.plot:
         with timer("final: plots"):
-            title = f"{cfg.objective} on {cfg.data}, sampler {cfg.sampler}"
-            plot_run(run, parts.dataset, samples[cfg.sampler], parts.critic, title=title)
+            title = f"{cfg.objective} on {cfg.data}, the generator's own samples G(z)"
+            plot_run(run, parts.dataset, samples["direct"], parts.critic, title=title)
     return results
 
 
@@ -797,9 +812,18 @@ def load_run(run: Path) -> tuple[Config, Parts, dict]:
             "Python with divergan.load_generator(RUN, module=<a fresh instance>)"
         )
     try:
-        cfg = Config.from_json(json.loads((run / "config.json").read_text()))
+        raw = json.loads((run / "config.json").read_text())
     except json.JSONDecodeError as exc:
         raise UserError(f"{run / 'config.json'} is not valid JSON: {exc}") from None
+    from divergan.train.apps import app_of
+
+    if isinstance(raw, dict) and (app := app_of(raw)) is not None:
+        raise UserError(
+            f"{run} is a run of the {'style generator' if app == 'style' else 'glyph translation'} application: "
+            f"its final metrics are in {run / 'final_metrics.json'}; in Python, divergan.load_generator(RUN) "
+            "gives its generator"
+        )
+    cfg = Config.from_json(raw)
     parts = build(cfg)
     tensors, meta = ckpt.load(ckpt.latest(run))
     restore(parts, tensors, meta, with_ratio=True)
