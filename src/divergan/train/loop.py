@@ -1,10 +1,14 @@
-"""The training loop: alternating critic and generator updates (seed 001, §1), one readable function.
+"""The training loop: alternating critic and generator updates (seed 001, §1).
 
-Phases of every step, in order: k critic updates (penalty and weight clipping as the objective says),
-k′ generator updates, the EMA of the generator, then — at their intervals — logging to
-``metrics.jsonl``, mode metrics, checkpoints. After the last step: the ratio critic for a density-ratio
-sampler (:mod:`divergan.train.sampling`), final metrics for the direct and the chosen sampler, plots.
-The loop never branches on the objective's name: it uses only the :class:`Objective`'s fields.
+Phases of every step, in order: k critic updates, k′ generator updates — the losses of both come from
+the run's :mod:`Game <divergan.train.game>` (the objective's losses, penalty and clipping; MIX+GAN's
+mixed payoffs) —, one finiteness check (:mod:`divergan.train.health`), the EMA of the generator
+(:mod:`divergan.train.ema`), then the interval hooks: :func:`log_and_evaluate` (``metrics.jsonl``,
+mode metrics, TensorBoard, the caller's ``on_eval``), :func:`checkpoint_and_grids` and
+:func:`stop_on_signal`, each reading a :class:`LoopState`. After the last step: the ratio critic for a
+density-ratio sampler (:mod:`divergan.train.sampling`), final metrics for the direct and the chosen
+sampler, plots. The loop never branches on the objective's name: it uses only the
+:class:`Objective`'s fields.
 
 Networks come from the data (``arch = "auto"``): an MLP for flat vectors, a DCGAN
 (:mod:`divergan.nn.dcgan`) for images. A critic whose outputs depend on the whole batch (batch norm)
@@ -26,6 +30,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -323,6 +328,28 @@ def restore(parts: Parts, tensors: dict[str, Tensor], meta: dict, with_ratio: bo
     return int(meta["step"])
 
 
+def open_run(cfg: Config, run: Path, parts: Parts, *, resume: bool, main: bool) -> int:
+    """A new run writes config.json and an empty metrics.jsonl; a resumed one loads its latest checkpoint
+    into ``parts`` and drops log lines and temporary files written after it. Returns the first step."""
+    log_path = run / "metrics.jsonl"
+    start = 0
+    if resume and ckpt.list_checkpoints(run):
+        dist.barrier()
+        tensors, meta = ckpt.load(ckpt.latest(run))
+        start = restore(parts, tensors, meta)
+        dist.barrier()
+        if main:
+            ckpt.remove_partial(run)
+            _truncate_metrics(log_path, start)
+    elif resume and main:  # killed before its first checkpoint: start over, from the same seed
+        ckpt.remove_partial(run)
+        log_path.write_text("")
+    elif main:
+        (run / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
+        log_path.write_text("")
+    return start
+
+
 @contextmanager
 def _stop_on_signals():
     """SIGINT/SIGTERM set a flag the loop checks after each step (main thread only); restored after."""
@@ -429,22 +456,7 @@ def _train(
     _move(parts, device)
     obj, data, rng = parts.objective, parts.dataset, parts.rng
     G, D = dist.wrap(parts.generator, device), dist.wrap(parts.critic, device)
-    log_path = run / "metrics.jsonl"
-    start = 0
-    if resume and ckpt.list_checkpoints(run):
-        dist.barrier()
-        tensors, meta = ckpt.load(ckpt.latest(run))
-        start = restore(parts, tensors, meta)
-        dist.barrier()
-        if main:
-            ckpt.remove_partial(run)
-            _truncate_metrics(log_path, start)
-    elif resume and main:  # killed before its first checkpoint: start over, from the same seed
-        ckpt.remove_partial(run)
-        log_path.write_text("")
-    elif main:
-        (run / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
-        log_path.write_text("")
+    start = open_run(cfg, run, parts, resume=resume, main=main)
     beta = ema_beta(cfg.ema_half_life)
     # the global batch is drawn on the CPU on every rank; each keeps its slice (dist.local), on its device
     noise_all = lambda n: torch.randn(n, cfg.z_dim, generator=rng).to(device)  # noqa: E731
@@ -482,12 +494,15 @@ def _train(
     loss_d = grad_d = loss_g = grad_g = game_d = torch.zeros(())
     estimate = obj.divergence_estimate if game.estimates_divergence else None  # where an identity holds
     health: list[tuple[str, Tensor]] = []  # this step's losses and norms, checked once at its end
-    last_eval: dict = {}
     with (
         _stop_on_signals() as received,
         run_writer(run, cfg, start) as tb,
         devices.autocast(cfg.amp, device),
     ):
+        state = LoopState(
+            cfg, run, parts, game, device, main, timer, bar, tb, t0, estimate, received, on_eval
+        )
+        hooks = [log_and_evaluate, checkpoint_and_grids, stop_on_signal]
         for step in bar:
             for opt, base in ((parts.opt_g, cfg.lr_g), (parts.opt_d, cfg.lr_d)):
                 if opt is not None:
@@ -531,70 +546,10 @@ def _train(
             # -- EMA of the generator ----------------------------------------------------------------------
             with timer("EMA"):
                 ema_update(parts.ema, G, beta)
-            # -- intervals: log, evaluate, checkpoint ----------------------------------------------------
-            done = step + 1
-            tic = time.perf_counter()
-            logging = done % cfg.log_every == 0 or done == cfg.steps
-            if logging:  # the losses averaged over the ranks: a collective, so on every rank
-                loss_d_mean, loss_g_mean = dist.mean(float(loss_d)), dist.mean(float(loss_g))
-                # the divergence the critic's loss bounds, where the objective has such an identity
-                estimated = {} if estimate is None else {"divergence_estimate": _estimate(estimate, game_d)}
-            if main and logging:
-                row = {
-                    "step": done,
-                    "loss_d": loss_d_mean,
-                    "loss_g": loss_g_mean,
-                    **estimated,
-                    "grad_norm_g": float(grad_g),
-                    "grad_norm_d": float(grad_d),
-                    "seconds": time.perf_counter() - t0,
-                }
-                row.update(game.log_extras())  # MIX+GAN: the mixture weights' entropy
-                if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
-                    # a generator of its own, so evaluating never shifts the training's random stream
-                    eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
-                    ready_ema(cfg, parts, done)  # batch norm in G: standing statistics for the EMA
-                    with torch.no_grad():
-                        z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng).to(device)
-                        m = mode_metrics(parts.ema(z).float().cpu(), data.modes, data.std)
-                    last_eval = {
-                        "modes": m["modes"],
-                        "high_quality": m["high_quality"],
-                        "reverse_kl": m["reverse_kl"],
-                    }
-                    row.update(last_eval)
-                _append(log_path, row)
-                if tb is not None:  # TensorBoard: the same scalars; pictures at the evaluation interval
-                    tb.log(row, cpu_view(parts) if done % cfg.eval_every == 0 or done == cfg.steps else None)
-                bar.set_postfix(
-                    {
-                        "D": f"{loss_d_mean:.3f}",
-                        "G": f"{loss_g_mean:.3f}",
-                        **{k: f"{v:.3g}" for k, v in last_eval.items()},
-                    }
-                )
-                timer.add("logging and evaluation", time.perf_counter() - tic)
-                if on_eval is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
-                    try:
-                        on_eval(done, dict(row))
-                    except BaseException:  # e.g. a pruned trial: leave a resumable run folder
-                        bar.close()
-                        save_checkpoint(run, parts, cfg, done)
-                        raise
-            if main and done % cfg.checkpoint_every == 0 and done < cfg.steps:
-                with timer("checkpoint"):
-                    save_checkpoint(run, parts, cfg, done)
-                if data.is_image and cfg.plot:
-                    _sample_grid(cfg, parts, run / "samples" / f"step-{done:08d}.png", done)
-            if received:  # SIGINT/SIGTERM: save where we are and stop cleanly
-                bar.close()
-                path = save_checkpoint(run, parts, cfg, done) if main else run
-                dist.teardown()
-                name = signal.Signals(received[0]).name
-                raise Interrupted(
-                    f"{name}: stopped after step {done}; saved {path}; continue with --resume {run}",
-                    received[0],
-                )
+            # -- intervals: log and evaluate, checkpoint and grids, signals ---------------------------------
+            stats = {"loss_d": loss_d, "loss_g": loss_g, "game_d": game_d, "grad_d": grad_d, "grad_g": grad_g}
+            for hook in hooks:
+                hook(state, step + 1, stats)
     bar.close()
     train_seconds = time.perf_counter() - t0
     # evaluation draws random numbers: keep the states of the end of training, so that a later
@@ -608,6 +563,117 @@ def _train(
     with timer("checkpoint"):
         save_checkpoint(run, parts, cfg, cfg.steps, final=True, rng=rng_at_end)
     return final
+
+
+@dataclass
+class LoopState:
+    """What the interval hooks may read: the run, its parts and the loop's instruments. Hooks that draw
+    pictures use :func:`cpu_view` (the networks may be on a GPU); evaluation moves its noise to
+    ``device``."""
+
+    cfg: Config
+    run: Path
+    parts: Parts
+    game: Any
+    device: torch.device
+    main: bool  # rank 0 (only it writes the run folder)
+    timer: PhaseTimer
+    bar: Any
+    tb: Any  # the TensorBoard writer, or None
+    t0: float
+    estimate: Callable[[Tensor], Tensor] | None  # the objective's divergence_estimate, where it holds
+    received: list[int]  # signals received
+    on_eval: Callable[[int, dict], None] | None = None
+    last_eval: dict = dataclasses.field(default_factory=dict)
+
+
+def _due(done: int, every: int, steps: int) -> bool:
+    return done % every == 0 or done == steps
+
+
+def log_and_evaluate(state: LoopState, done: int, stats: dict[str, Tensor]) -> None:
+    """Every ``log_every`` steps: the ``metrics.jsonl`` row (losses averaged over ranks, the divergence
+    estimate, gradient norms), every ``eval_every`` the mode metrics of the EMA generator and the
+    TensorBoard pictures, then the caller's ``on_eval(step, row)``."""
+    cfg, parts, timer = state.cfg, state.parts, state.timer
+    tic = time.perf_counter()
+    if not _due(done, cfg.log_every, cfg.steps):
+        return
+    # the losses averaged over the ranks: a collective, so on every rank
+    loss_d_mean, loss_g_mean = dist.mean(float(stats["loss_d"])), dist.mean(float(stats["loss_g"]))
+    # the divergence the critic's loss bounds, where the objective has such an identity
+    estimated = (
+        {} if state.estimate is None else {"divergence_estimate": _estimate(state.estimate, stats["game_d"])}
+    )
+    if not state.main:
+        return
+    evaluating = _due(done, cfg.eval_every, cfg.steps)
+    row = {
+        "step": done,
+        "loss_d": loss_d_mean,
+        "loss_g": loss_g_mean,
+        **estimated,
+        "grad_norm_g": float(stats["grad_g"]),
+        "grad_norm_d": float(stats["grad_d"]),
+        "seconds": time.perf_counter() - state.t0,
+    }
+    row.update(state.game.log_extras())  # MIX+GAN: the mixture weights' entropy
+    data = parts.dataset
+    if data.modes is not None and evaluating:
+        # a generator of its own, so evaluating never shifts the training's random stream
+        eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
+        ready_ema(cfg, parts, done)  # batch norm in G: standing statistics for the EMA
+        with torch.no_grad():
+            z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng).to(state.device)
+            m = mode_metrics(parts.ema(z).float().cpu(), data.modes, data.std)
+        state.last_eval = {
+            "modes": m["modes"],
+            "high_quality": m["high_quality"],
+            "reverse_kl": m["reverse_kl"],
+        }
+        row.update(state.last_eval)
+    _append(state.run / "metrics.jsonl", row)
+    if state.tb is not None:  # TensorBoard: the same scalars; pictures at the evaluation interval
+        state.tb.log(row, cpu_view(parts) if evaluating else None)
+    state.bar.set_postfix(
+        {
+            "D": f"{loss_d_mean:.3f}",
+            "G": f"{loss_g_mean:.3f}",
+            **{k: f"{v:.3g}" for k, v in state.last_eval.items()},
+        }
+    )
+    timer.add("logging and evaluation", time.perf_counter() - tic)
+    if state.on_eval is not None and evaluating:
+        try:
+            state.on_eval(done, dict(row))
+        except BaseException:  # e.g. a pruned trial: leave a resumable run folder
+            state.bar.close()
+            save_checkpoint(state.run, parts, cfg, done)
+            raise
+
+
+def checkpoint_and_grids(state: LoopState, done: int, stats: dict[str, Tensor]) -> None:
+    """Every ``checkpoint_every`` steps (before the last): a checkpoint, and an image run's sample grid."""
+    cfg = state.cfg
+    if state.main and done % cfg.checkpoint_every == 0 and done < cfg.steps:
+        with state.timer("checkpoint"):
+            save_checkpoint(state.run, state.parts, cfg, done)
+        if state.parts.dataset.is_image and cfg.plot:
+            _sample_grid(cfg, state.parts, state.run / "samples" / f"step-{done:08d}.png", done)
+
+
+def stop_on_signal(state: LoopState, done: int, stats: dict[str, Tensor]) -> None:
+    """After SIGINT/SIGTERM: save where we are and stop cleanly (:class:`Interrupted`)."""
+    if not state.received:
+        return
+    state.bar.close()
+    path = save_checkpoint(state.run, state.parts, state.cfg, done) if state.main else state.run
+    dist.teardown()
+    name = signal.Signals(state.received[0]).name
+    raise Interrupted(
+        f"{name}: stopped after step {done}; saved {path}; continue with --resume {state.run}",
+        state.received[0],
+    )
 
 
 def image_metrics_if_available(
