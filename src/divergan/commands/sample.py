@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from divergan.errors import UserError
 
 
@@ -29,7 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="npy (default): one array; png (image runs): a folder of PNGs plus samples.npy",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the noise")
-    p.add_argument("--sampler", choices=["direct", "drs", "mh"], help="default: the run's sampler")
+    p.add_argument(
+        "--sampler",
+        choices=["direct", "drs", "mh"],
+        default="direct",
+        help="direct: the generator G(z) (default); drs/mh: post-hoc filters with the run's ratio critic",
+    )
     p.set_defaults(func=run)
 
 
@@ -44,6 +47,7 @@ def _check_out(out: Path, fmt: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
     import torch
 
     from divergan.data.images import save_png_folder
@@ -61,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             f"--format png needs an image run; {args.run} was trained on {cfg.data!r} "
             f"({parts.dataset.dim}-D points): use --format npy"
         )
-    method = args.sampler or cfg.sampler
+    method = args.sampler
     if method != "direct" and not meta.get("final"):
         raise UserError(
             f"sampler {method!r} needs the run's final checkpoint (with its ratio critic); use --sampler direct"

@@ -44,7 +44,9 @@ def samples_figure(
             ys = torch.linspace(float(lo[1]), float(hi[1]), resolution)
             gx, gy = torch.meshgrid(xs, ys, indexing="xy")
             with torch.no_grad():
-                v = critic(torch.stack([gx.reshape(-1), gy.reshape(-1)], 1))
+                v = getattr(critic, "pointwise", critic)(
+                    torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+                )  # packed: V(x, …, x)
             v = v if v.dim() == 1 else v.norm(dim=1)
             cs = ax.contourf(
                 gx.numpy(),

@@ -88,6 +88,7 @@ class RunWriter:
         data, ema = parts.dataset, parts.ema
         # a copy of the critic: a batch-norm critic would otherwise update its running statistics
         critic = copy.deepcopy(parts.critic) if parts.critic is not None else None
+        critic = getattr(critic, "pointwise", critic)  # a packed critic: one output per point, V(x, …, x)
         n = IMAGES if data.dim > 64 else POINTS
         conditional = getattr(ema, "embed", None) is not None  # class-conditional networks take (x, y)
         real, y = data.sample_labeled(n, rng) if conditional else (data.sample(n, rng), None)
