@@ -276,6 +276,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ratio_fourier": 16,
         "mh_steps": 20,
         "plot": False,
+        "tensorboard": False,  # tests that check the event files turn it on
     },
 }
 
