@@ -121,6 +121,30 @@ def test_a_killed_workers_trial_is_marked_failed_by_the_next_worker(tmp_path):
     assert (out / "trials" / "00000" / "config.json").is_file()  # its run folder is left as it was
 
 
+@pytest.mark.slow  # separate processes: ~15 s on 2 loaded cores
+def test_sigterm_fails_the_running_trial_writes_the_files_and_says_how_to_continue(tmp_path):
+    out = tmp_path / "search"
+    slow = [a if a != "40" else "100000" for a in TINY]
+    w = _spawn([*slow, *SPACE, "--trials", "3", "--out", str(out)])
+    metrics = out / "trials" / "00000" / "metrics.jsonl"
+    deadline = time.time() + 60
+    while not (metrics.is_file() and metrics.read_text()) and time.time() < deadline:
+        time.sleep(0.2)
+    w.send_signal(signal.SIGTERM)
+    stdout, stderr = w.communicate(timeout=60)
+    assert w.returncode == 128 + signal.SIGTERM, stderr
+    assert (
+        stderr.strip().splitlines()[-1]
+        == f"divergan: interrupted; continue with: divergan tune --out {out} --resume --trials N"
+    )
+    assert _states(_trials(out)) == ["FAIL"]  # the interrupted trial; no other started
+    assert "study divergan: 1 trials (fail 1)" in stdout
+    row = next(csv.DictReader((out / "trials.csv").read_text().splitlines()))
+    assert row["state"] == "FAIL" and row["error"].startswith("SIGTERM: stopped after step ")
+    assert (out / "trials.csv").is_file() and not (out / "best_config.json").exists()
+    assert (out / "trials" / "00000" / "checkpoints").is_dir()  # its run stopped with a checkpoint
+
+
 def test_an_orphaned_trial_is_failed_and_the_study_goes_on(tmp_path):
     out = tmp_path / "search"
     args = [*TINY, *SPACE, "--out", str(out)]

@@ -20,7 +20,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from divergan.errors import UserError
+from divergan.errors import Interrupted, UserError
 from divergan.train.config import Config
 from divergan.tune import metrics as M
 from divergan.tune.space import Param, assign, parse_item, suggest
@@ -157,6 +157,9 @@ def run(s: Search, resume: bool = False) -> optuna.Study:
         except UserError as exc:  # diverged, or a combination the data/objective refuse
             trial.set_user_attr("error", str(exc))
             raise TrialFailed(str(exc)) from None
+        except Interrupted as exc:  # SIGINT/SIGTERM: this trial fails, the worker stops
+            trial.set_user_attr("error", str(exc).split(";")[0])
+            raise
         trial.set_user_attr("seconds", final["seconds"])
         return M.value(final, sampler_name, name)
 
