@@ -246,3 +246,32 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
     assert not (out / "trials").exists()  # no trial ran
+
+
+def test_vmap_trains_a_batch_of_trials_as_one_sweep_equal_to_single_runs(tmp_path, capsys):
+    out = tmp_path / "search"
+    space = ["--space", "lr_d=log:1e-4..1e-3", "--space", "lr_g=log:1e-4..1e-3", "--metric", "w1"]
+    assert cli.main(["tune", *TINY, *space, "--trials", "3", "--vmap", "2", "--out", str(out)]) == 0
+    trials = sorted(_trials(out), key=lambda t: t.number)
+    assert _states(trials) == ["COMPLETE"] * 3  # a batch of 2, then 1
+    assert [t.user_attrs["run"] for t in trials] == ["(vmapped with trials 0, 1)"] * 2 + [
+        "(vmapped with trials 2)"
+    ]
+    assert not (out / "trials").exists()  # a sweep keeps no run folders
+    # the sweep's model is the trainer's run of the same config, up to float rounding
+    cfg = Config.from_json(trials[0].user_attrs["config"])
+    single = train(cfg, tmp_path / "single", progress=False)["direct"]["w1"]
+    assert trials[0].value == pytest.approx(single, rel=1e-3, abs=1e-4)
+    capsys.readouterr()
+    # what a sweep cannot batch is refused before any trial
+    bad = [
+        ["--space", "g_width=int:16..32", "--metric", "w1"],
+        ["--space", "lr_d=log:1e-4..1e-3", "--metric", "mh.w1"],
+    ]
+    for args in bad:
+        assert (
+            cli.main(["tune", *TINY, *args, "--trials", "2", "--vmap", "2", "--out", str(tmp_path / "x")])
+            == 2
+        )
+        err = capsys.readouterr().err
+        assert err.startswith("error: --vmap") or "error: " in err, err
