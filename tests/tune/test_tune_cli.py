@@ -182,6 +182,7 @@ def test_resume_continues_the_study_and_a_different_search_is_refused(tmp_path, 
     assert cli.main(["tune", "--resume", "--steps", "5", "--trials", "1", "--out", str(out)]) == 2
     assert cli.main(["tune", "--resume", "--trials", "1", "--out", str(tmp_path / "empty")]) == 2
     assert "no study 'divergan'" in capsys.readouterr().err
+    assert not (tmp_path / "empty").exists()  # an error leaves nothing behind
     assert _states(_trials(out)) == ["COMPLETE", "COMPLETE"]
 
 
@@ -245,7 +246,7 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path, capsys, args, message):
     assert cli.main(["tune", *args, "--trials", "1", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
-    assert not (out / "trials").exists()  # no trial ran
+    assert not out.exists()  # nothing was made
 
 
 def test_vmap_trains_a_batch_of_trials_as_one_sweep_equal_to_single_runs(tmp_path, capsys):

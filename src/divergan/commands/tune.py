@@ -133,7 +133,6 @@ def run(args: argparse.Namespace) -> int:
                 "it (only --set threads=N and --set device=D may)"
             )
         base, space, direction = apply_overrides(Config(), args.set), [], "maximize"
-    out.mkdir(parents=True, exist_ok=True)
     from divergan.tune import output
     from divergan.tune.search import DEFINITION_KEY, Search, best_trial, from_definition, load_study, summary
     from divergan.tune.search import run as run_search
@@ -153,7 +152,10 @@ def run(args: argparse.Namespace) -> int:
         vmap=args.vmap,
     )
     if not defined:
-        study = load_study(open_storage(args.storage, out, args.heartbeat), args.study)
+        from divergan.tune.storage import JOURNAL_NAME
+
+        missing = args.storage is None and not (out / JOURNAL_NAME).is_file()
+        study = None if missing else load_study(open_storage(args.storage, out, args.heartbeat), args.study)
         if study is None:
             raise UserError(
                 f"--resume: there is no study {args.study!r} in {args.storage or out} to continue"
