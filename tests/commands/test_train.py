@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -22,13 +25,37 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("runs") / "r"
-    assert main(["train", *QUICK, "--set", "sampler=mh", "--out", str(folder)]) == 0
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["train", *QUICK, "--set", "sampler=mh", "--out", str(folder)]) == 0
+    (folder.parent / "stdout.txt").write_text(out.getvalue())
     return folder
+
+
+def summary_numbers(line: str) -> dict[str, str]:
+    """The numbers of one 'sampler …' summary line as printed, by name."""
+    return dict(re.findall(r"(modes|high-quality|reverse KL|W1|MMD|acceptance) +([-\d.]+%?)", line))
 
 
 def test_train_prints_a_summary_and_sampler(trained, capsys):
     final = json.loads((trained / "final_metrics.json").read_text())
-    assert final["sampler"] == "mh" and "acceptance" in final["mh"]
+    assert final["sampler"] == "mh" and final["steps"] == 30
+    text = (trained.parent / "stdout.txt").read_text()
+    lines = {m.group(1): m.group(0) for m in re.finditer(r"^sampler (\w+) .*$", text, re.M)}
+    assert set(lines) == {"direct", "mh"}, text
+    for sampler in ("direct", "mh"):  # each printed number is the saved one, rounded as displayed
+        saved = final[sampler]
+        expected = {
+            "modes": str(saved["modes"]),
+            "high-quality": f"{100 * saved['high_quality']:.1f}%",
+            "reverse KL": f"{saved['reverse_kl']:.3f}",
+            "W1": f"{saved['w1']:.4f}",
+            "MMD": f"{saved['mmd']:.4f}",
+        }
+        if sampler == "mh":
+            expected["acceptance"] = f"{100 * saved['acceptance']:.1f}%"
+        assert summary_numbers(lines[sampler]) == expected
+    assert 0 < final["mh"]["acceptance"] <= 1 and final["mh"]["mh_steps"] == 20
 
 
 def test_no_preset_defaults_to_a_post_hoc_sampler():
@@ -58,7 +85,16 @@ def test_eval_json(trained, capsys):
     code, out, err = run(capsys, "eval", str(trained), "--json")
     assert code == 0, err
     obj = json.loads(out)
-    assert obj["step"] == 30 and {"modes", "high_quality", "reverse_kl", "w1", "mmd"} <= set(obj["direct"])
+    assert obj["step"] == 30 and obj["sampler"] == "mh"
+    assert json.loads(run(capsys, "eval", str(trained), "--json")[1]) == obj  # the same numbers again
+    # fresh samples of the same generator as the training's final evaluation: the fraction of
+    # high-quality samples agrees within sampling noise (500 samples each: 4.5 binomial standard errors of a difference)
+    final = json.loads((trained / "final_metrics.json").read_text())
+    for sampler in ("direct", "mh"):
+        a, b = obj[sampler], final[sampler]
+        assert a.keys() == b.keys()
+        p = (a["high_quality"] + b["high_quality"]) / 2
+        assert abs(a["high_quality"] - b["high_quality"]) <= 4.5 * (2 * p * (1 - p) / 500) ** 0.5 + 1e-9
 
 
 def test_objectives_lists_every_objective_with_a_formula(capsys):

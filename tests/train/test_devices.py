@@ -13,14 +13,21 @@ from divergan.train import devices
 SMALL = ["--preset", "quick", "--data", "ring8", "--steps", "4", "--quiet", "--set", "eval_samples=100"]
 
 
-def test_device_cpu_equals_the_default(tmp_path):
+def test_device_cpu_equals_the_default_when_no_accelerator_is_present(tmp_path, monkeypatch):
+    """auto resolves to cpu without CUDA/MPS (made so here on any machine): the two runs are identical."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(devices, "_mps_available", lambda: False)
     assert main(["train", *SMALL, "--out", str(tmp_path / "a")]) == 0
     assert main(["train", *SMALL, "--device", "cpu", "--out", str(tmp_path / "b")]) == 0
     a, b = ckpt.load(ckpt.latest(tmp_path / "a"))[0], ckpt.load(ckpt.latest(tmp_path / "b"))[0]
-    if torch.cuda.is_available():  # auto means cuda there: only check the files are CPU tensors
-        assert all(t.device.type == "cpu" for t in a.values())
-        return
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch):
+    for cuda, mps, expected in [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")]:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda cuda=cuda: cuda)
+        monkeypatch.setattr(devices, "_mps_available", lambda mps=mps: mps)
+        assert devices.resolve("auto").type == expected
 
 
 @pytest.mark.parametrize(

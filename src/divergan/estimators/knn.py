@@ -40,8 +40,9 @@ def kl_knn(x: Samples, y: Samples, k: int = 1, chunk: int | None = None) -> floa
         The estimate (may be slightly negative when P ≈ Q).
 
     Raises:
-        UserError: bad shapes, too few samples, or repeated points (ρ_k = 0 or ν_k = 0 makes the log
-            infinite; the estimator assumes continuous laws).
+        UserError: bad shapes, too few samples, or a point repeated so often that no neighbour order
+            separates it. Ties (a value repeated a few times, as rounding makes) raise that point's
+            neighbour order k_i until both distances are positive (Wang, Kulkarni & Verdú 2009, Sec. III).
 
     >>> round(kl_knn([0.0, 2.0, 4.0], [1.0, 3.0, 5.0]), 6)  # log(1/2) + log(3/2)
     -0.287682
@@ -61,8 +62,38 @@ def kl_knn(x: Samples, y: Samples, k: int = 1, chunk: int | None = None) -> floa
         rows = xa[start : start + step]
         rho[start : start + step] = tree_x.query(rows, k=[k + 1])[0][:, 0]  # the nearest is x_i itself
         nu[start : start + step] = tree_y.query(rows, k=[k])[0][:, 0]
-    if (rho <= 0).any():
-        raise UserError("kl_knn needs distinct samples of P: some x_i has k identical neighbours")
-    if (nu <= 0).any():
-        raise UserError(f"kl_knn needs continuous samples: some x_i has {k} identical points among the y's")
+    tied = np.flatnonzero((rho <= 0) | (nu <= 0))
+    if tied.size:
+        _untie(xa, tree_x, tree_y, tied, rho, nu, k, n, m)
     return float(d * np.mean(np.log(nu) - np.log(rho)) + math.log(m / (n - 1)))
+
+
+def _untie(
+    xa: np.ndarray,
+    tree_x: cKDTree,
+    tree_y: cKDTree,
+    tied: np.ndarray,
+    rho: np.ndarray,
+    nu: np.ndarray,
+    k: int,
+    n: int,
+    m: int,
+) -> None:
+    """Raise k_i for the points x_i whose k-th neighbour distance is 0 (repeated values).
+
+    Wang, Kulkarni & Verdú (2009, Sec. III) allow a neighbour order k_i per point: with the same k_i in
+    both samples their ψ(k_i) − ψ(l_i) correction vanishes and the estimator stays consistent. For a
+    point with ρ_k = 0 or ν_k = 0 (a value repeated, e.g. by rounding) k_i is the smallest order ≥ k
+    at which both distances are positive. ``rho`` and ``nu`` are updated in place.
+    """
+    for i in tied:
+        kk = k
+        while rho[i] <= 0 or nu[i] <= 0:
+            kk += 1
+            if kk >= n or kk > m:
+                raise UserError(
+                    "kl_knn needs samples of continuous laws: a point is repeated so often that no "
+                    f"neighbour order below {min(n, m + 1)} separates it"
+                )
+            rho[i] = tree_x.query(xa[i], k=[kk + 1])[0][0]
+            nu[i] = tree_y.query(xa[i], k=[kk])[0][0]

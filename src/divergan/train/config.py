@@ -22,6 +22,7 @@ OPTIMIZERS = ("auto", "adam", "rmsprop")
 SCHEDULES = ("constant", "linear")
 ARCHS = ("auto", "mlp", "dcgan")
 D_NORMS = ("auto", "batch", "layer", "none")
+G_NORMS = ("none", "batch")
 
 
 @dataclass
@@ -50,6 +51,12 @@ class Config:
     d_depth: int = 3
     d_fourier: int = 0
     d_fourier_scale: float = 3.0
+    # remedies for mode collapse (divergan.nn.remedies): PacGAN packing, batch norm in G, maxout critic
+    # units, minibatch standard deviation (its group size; 0: off)
+    pack: int = 1
+    g_norm: str = "none"
+    d_maxout: int = 0
+    d_mbstd: int = 0
     # MIX+GAN (seed 002): K generators and K critics with mixture weights and an entropy bonus λ
     mix_components: int = 1
     mix_entropy: float = 0.1
@@ -108,11 +115,26 @@ class Config:
             "checkpoint_every",
             "keep_checkpoints",
             "mix_components",
+            "pack",
         ]
         for name in positive:
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ["steps", "d_fourier", "ratio_steps", "ratio_fourier", "mh_steps", "seed", "threads"]:
+        if self.batch % self.pack:
+            raise UserError(f"batch ({self.batch}) must be a multiple of pack ({self.pack})")
+        if self.d_mbstd == 1:
+            raise UserError("d_mbstd is a group size: 0 (off) or at least 2, got 1")
+        for name in [
+            "d_maxout",
+            "d_mbstd",
+            "steps",
+            "d_fourier",
+            "ratio_steps",
+            "ratio_fourier",
+            "mh_steps",
+            "seed",
+            "threads",
+        ]:
             if getattr(self, name) < 0:
                 raise UserError(f"{name} must not be negative, got {getattr(self, name)}")
         for name in ["lr_g", "lr_d", "ratio_lr", "d_fourier_scale", "ratio_fourier_scale"]:
@@ -132,6 +154,7 @@ class Config:
             ("lr_schedule", SCHEDULES),
             ("arch", ARCHS),
             ("d_norm", D_NORMS),
+            ("g_norm", G_NORMS),
         ]:
             if getattr(self, name) not in choices:
                 raise UserError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
@@ -309,15 +332,30 @@ def _param_value(text: str) -> Any:
 def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
     """Apply ``key=value`` strings; ``objective.K=V`` / ``data.K=V`` set the objective's / data's params.
 
+    ``objective=X`` and ``data=X`` are applied first, whatever their place in the list, and a new name
+    clears the old one's parameters (as ``--objective X`` and ``--data X`` do): so
+    ``objective=hinge`` on a ``wgan-gp`` config drops ``weight``, and ``objective.pi=0.2`` given
+    with ``objective=js-pi`` sticks in either order.
+
     Raises:
         UserError: malformed item, unknown key, or a value of the wrong type or out of range.
     """
     types_ = _field_types()
+    parsed = []
     for item in overrides:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
             raise UserError(f"--set takes key=value, got {item!r}")
+        parsed.append((key, value))
+    names = [(k, v) for k, v in parsed if k in ("objective", "data")]
+    for key, value in names:
+        if value != getattr(cfg, key):
+            setattr(cfg, key, value)
+            setattr(cfg, f"{key}_params", {})
+    for key, value in parsed:
+        if key in ("objective", "data"):
+            continue
         if key.startswith(("objective.", "data.")):
             group, _, param = key.partition(".")
             if not param:
@@ -330,3 +368,64 @@ def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
             )
         setattr(cfg, key, _coerce(key, value, types_[key]))
     return cfg.validate()
+
+
+#: every config key's meaning, for ``divergan train --help-config`` (a test checks that none is missing)
+HELP: dict[str, str] = {
+    "data": "dataset name (grid25, ring8, mnist, digits, ...), a .npy/.csv file or a folder of images",
+    "data_params": "the dataset's keyword parameters (set one with --set data.K=V, e.g. data.size=16)",
+    "objective": "objective name ('divergan objectives' lists them); a new name clears objective_params",
+    "objective_params": "the objective's parameters (set one with --set objective.K=V, e.g. objective.weight=1)",
+    "seed": "random seed: initial weights, data, noise (runs are exactly reproducible on one device)",
+    "arch": "networks: auto (DCGAN for images, MLP for flat vectors), mlp or dcgan",
+    "conditional": "class-conditional generator and projection critic (needs labelled images)",
+    "d_norm": "DCGAN critic normalisation: batch, layer or none; auto: layer with a penalty, else batch",
+    "z_dim": "latent size of the generator's input z ~ N(0, I)",
+    "g_width": "generator hidden width (MLP) or channels at the finest resolution (DCGAN)",
+    "g_depth": "generator hidden layers (MLP)",
+    "d_width": "critic hidden width (MLP) or channels at the finest resolution (DCGAN)",
+    "d_depth": "critic hidden layers (MLP)",
+    "d_fourier": "random Fourier features at the critic's input (0: none)",
+    "d_fourier_scale": "scale of the critic's Fourier frequencies",
+    "mix_components": "MIX+GAN: K generators against K critics (1: an ordinary GAN)",
+    "mix_entropy": "MIX+GAN: weight λ of the entropy bonus on the mixture weights",
+    "steps": "generator iterations",
+    "batch": "samples per batch (the global batch under torchrun)",
+    "critic_steps": "critic updates per step (k)",
+    "generator_steps": "generator updates per step (k')",
+    "optimizer": "auto (the objective's own), adam or rmsprop",
+    "lr_g": "generator learning rate",
+    "lr_d": "critic learning rate",
+    "beta1": "Adam β₁",
+    "beta2": "Adam β₂",
+    "lr_schedule": "constant, or linear decay to 0 over the second half of training",
+    "ema_half_life": "half-life in steps of the generator's weight average (0: no averaging)",
+    "sampler": "final samples: direct G(z) (always reported first), or drs / mh density-ratio samplers",
+    "ratio_steps": "training steps of the ratio critic of the drs/mh samplers",
+    "ratio_batch": "batch of the ratio critic",
+    "ratio_lr": "learning rate of the ratio critic",
+    "ratio_fourier": "Fourier features of the ratio critic",
+    "ratio_fourier_scale": "scale of the ratio critic's Fourier frequencies",
+    "ratio_width": "hidden width of the ratio critic",
+    "mh_steps": "Metropolis-Hastings chain length per sample",
+    "threads": "torch CPU threads for this run (0: torch's default)",
+    "eval_samples": "samples drawn for each evaluation",
+    "eval_every": "steps between evaluations (modes, TensorBoard pictures)",
+    "log_every": "steps between metrics.jsonl rows",
+    "checkpoint_every": "steps between checkpoints",
+    "keep_checkpoints": "checkpoints kept (older ones are deleted)",
+    "plot": "write plots and sample grids",
+    "tensorboard": "write TensorBoard event files under RUN/tb/",
+    "device": "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps",
+    "amp": "mixed precision: off or bf16 (autocast, CUDA only)",
+    "compile": "torch.compile the generator (and a penalty-free critic); eager where it fails",
+}
+
+
+def help_config(cfg: Config | None = None) -> str:
+    """Every key with its value in ``cfg`` (default: the defaults) and its meaning, one per line."""
+    cfg = cfg or Config()
+    rows = [(f.name, json.dumps(getattr(cfg, f.name))) for f in dataclasses.fields(Config)]
+    width = max(len(k) for k, _ in rows)
+    vwidth = min(24, max(len(v) for _, v in rows))
+    return "\n".join(f"{k:<{width}}  {v:<{vwidth}}  {HELP.get(k, '')}" for k, v in rows)

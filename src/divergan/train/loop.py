@@ -16,6 +16,7 @@ grids at every checkpoint and, at the end, a latent interpolation and a latent-a
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import signal
@@ -39,16 +40,22 @@ from divergan.metrics.distances import mmd, w1
 from divergan.metrics.memorisation import memorisation
 from divergan.nn import MLP
 from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, recalibrate_batchnorm
+from divergan.nn.remedies import remedy_options, toy_networks
 from divergan.objectives import Objective, get_objective
-from divergan.report.tensorboard import run_writer
+from divergan.report.tensorboard import run_writer, write_hparams
+from divergan.threads import threads_for
 from divergan.train import checkpoint as ckpt
 from divergan.train import devices, dist
 from divergan.train.config import Config
+from divergan.train.ema import ema_beta, ema_update
 from divergan.train.mixture import MixtureCritic, MixtureGenerator, entropy
 from divergan.train.mixture import critic_loss as mixture_critic_loss
 from divergan.train.mixture import generator_loss as mixture_generator_loss
-from divergan.train.perf import PhaseTimer, compiled
+from divergan.train.perf import PhaseTimer, compiled, step_flops
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
+
+#: in a run folder trained with the user's own networks: their class names (the code is never saved)
+USER_NETWORKS = "user_networks.json"
 
 
 class TrainingDiverged(UserError):
@@ -113,20 +120,9 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
             "(one latent coordinate picks the component)"
         )
     z_dim = cfg.z_dim - 1 if k > 1 else cfg.z_dim
-    gs = [MLP(z_dim, dataset.dim, cfg.g_width, cfg.g_depth, "relu") for _ in range(k)]
-    ds = [
-        MLP(
-            dataset.dim,
-            outputs,
-            cfg.d_width,
-            cfg.d_depth,
-            "leaky_relu",
-            cfg.d_fourier,
-            cfg.d_fourier_scale,
-            squeeze=True,
-        )
-        for _ in range(k if objective.needs_critic else 0)
-    ]
+    gs, ds = toy_networks(
+        k, z_dim, dataset.dim, outputs, critic=objective.needs_critic, **remedy_options(cfg)
+    )
     if k > 1:  # MIX+GAN (seed 002): K generators against K critics, train/mixture.py
         return MixtureGenerator(gs, z_dim), MixtureCritic(ds) if ds else None
     g, d = gs[0], (ds[0] if ds else None)
@@ -136,12 +132,67 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
     return g, d
 
 
-def build(cfg: Config) -> Parts:
-    """Networks, optimizers and RNG for ``cfg`` (seeded, so two builds are identical)."""
+def user_networks(
+    cfg: Config, dataset: Dataset, objective: Objective, g: nn.Module | None, d: nn.Module | None
+) -> tuple[nn.Module, nn.Module | None]:
+    """Check a user's generator (z (B, z_dim) -> x (B, *shape)) and critic (x -> (B,) or (B, K)) on
+    two samples; raises UserError naming the first mismatch."""
+    if g is None:
+        raise UserError("a critic was given without a generator: pass generator= too")
+    if objective.needs_critic and d is None:
+        raise UserError(
+            f"objective {objective.name!r} trains a critic: pass critic= too (or neither network)"
+        )
+    if not objective.needs_critic and d is not None:
+        raise UserError(f"objective {objective.name!r} is critic-free: do not pass a critic")
+    if cfg.conditional or cfg.mix_components > 1:
+        raise UserError(
+            "your own networks train unconditional, single-generator runs (conditional=false, mix_components=1)"
+        )
+    shape = tuple(dataset.shape or (dataset.dim,))
+    with torch.no_grad():
+        try:
+            x = g(torch.zeros(2, cfg.z_dim))
+        except Exception as exc:
+            raise UserError(
+                f"the generator fails on z of shape (2, {cfg.z_dim}) (z_dim={cfg.z_dim}): {exc}"
+            ) from None
+        if not isinstance(x, Tensor) or tuple(x.shape) != (2, *shape):
+            got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise UserError(
+                f"the generator must map z (B, {cfg.z_dim}) to (B, {', '.join(map(str, shape))}), got {got}"
+            )
+        if d is not None:
+            try:
+                t = d(dataset.sample(2, torch.Generator().manual_seed(0)))
+            except Exception as exc:
+                raise UserError(
+                    f"the critic fails on data of shape (2, {', '.join(map(str, shape))}): {exc}"
+                ) from None
+            k = objective.critic_outputs
+            want = (2,) if k == 1 else (2, k)
+            if not isinstance(t, Tensor) or tuple(t.shape) != want:
+                got = tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__
+                raise UserError(
+                    f"the critic must map x (B, {', '.join(map(str, shape))}) to scores of shape "
+                    f"{'(B,)' if k == 1 else f'(B, {k})'} for objective {objective.name!r}, got {got}"
+                )
+    return g, d
+
+
+def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None) -> Parts:
+    """Networks, optimizers and RNG for ``cfg`` (seeded, so two builds are identical).
+
+    ``generator`` / ``critic``: a user's own networks instead of the ones ``cfg.arch`` builds (both, or
+    the generator alone with a critic-free objective); they are checked on a batch of the data.
+    """
     torch.manual_seed(cfg.seed)
     dataset = get_dataset(cfg.data, **cfg.data_params)
     objective = get_objective(cfg.objective, **cfg.objective_params)
-    g, d = build_networks(cfg, dataset, objective)
+    if generator is None and critic is None:
+        g, d = build_networks(cfg, dataset, objective)
+    else:
+        g, d = user_networks(cfg, dataset, objective, generator, critic)
     if dataset.is_image and cfg.sampler != "direct":
         raise UserError(f"sampler {cfg.sampler!r} is for flat data; image runs use --sampler direct")
     kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
@@ -181,11 +232,22 @@ def critic_outputs(
     the generator step's pass over fakes alone; separate passes keep each batch homogeneous.
     ``y`` (conditional) labels both batches.
     """
-    if getattr(D, "batch_dependent", False):
+    if batch_dependent(D):
         return _call(D, real, y), _call(D, fake, y)
     n = real.shape[0]
     t = _call(D, torch.cat([real, fake]), None if y is None else torch.cat([y, y]))  # (2B,) or (2B, K)
     return t[:n], t[n:]
+
+
+def batch_dependent(net: nn.Module | None) -> bool:
+    """Whether a critic's outputs depend on the whole batch (batch norm); read on the network itself,
+    not on a DistributedDataParallel wrapper (which does not forward plain attributes)."""
+    return bool(getattr(dist.unwrap(net), "batch_dependent", False))
+
+
+def device_of(net: nn.Module) -> torch.device:
+    """The device of a network's parameters (CPU for a network without any)."""
+    return next(iter(net.parameters()), torch.empty(0)).device
 
 
 def sample_labels(cfg: Config, parts: Parts, n: int, generator: torch.Generator) -> Tensor | None:
@@ -217,11 +279,12 @@ def ready_ema(cfg: Config, parts: Parts, step: int) -> None:
     """
     rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step + 7)
     batch = max(cfg.batch, 64)
+    device = device_of(parts.ema)  # drawn on the CPU (the same numbers everywhere), used on the EMA's device
 
     def inputs() -> tuple:
-        z = torch.randn(batch, cfg.z_dim, generator=rng)
+        z = torch.randn(batch, cfg.z_dim, generator=rng).to(device)
         y = sample_labels(cfg, parts, batch, rng)
-        return (z,) if y is None else (z, y)
+        return (z,) if y is None else (z, y.to(device))
 
     recalibrate_batchnorm(parts.ema, inputs)
 
@@ -238,6 +301,11 @@ def _check(step: int, values: list[tuple[str, Tensor]]) -> None:
     if values and not bool(torch.isfinite(torch.stack([v.detach().float().cpu() for _, v in values])).all()):
         name, value = next((n, float(v)) for n, v in values if not math.isfinite(float(v)))
         raise TrainingDiverged(f"{name} became {value} at step {step}; earlier checkpoints are intact")
+
+
+def _estimate(estimate: Callable[[Tensor], Tensor], game_d: Tensor) -> float:
+    """The objective's divergence estimate from its critic loss (penalty excluded), averaged over ranks."""
+    return float(estimate(torch.tensor(dist.mean(float(game_d)), dtype=torch.float64)))
 
 
 def _lr_factor(cfg: Config, step: int) -> float:
@@ -337,24 +405,37 @@ def train(
     progress: bool = True,
     timer: PhaseTimer | None = None,
     on_eval: Callable[[int, dict], None] | None = None,
+    generator: nn.Module | None = None,
+    critic: nn.Module | None = None,
 ) -> dict:
     """Train per ``cfg`` into the run folder ``run``; returns the final metrics (also in final_metrics.json).
 
     ``timer`` (``--profile``) collects wall seconds per phase; it does not change any result.
+    ``generator`` / ``critic``: the user's own networks (see :func:`build`); the run folder then records
+    their class names in ``user_networks.json``, and only :func:`divergan.load_generator` with a fresh
+    instance reads its weights back.
 
     ``on_eval(step, row)`` (rank 0) is called at each evaluation interval with that step's logged row
     (the mode metrics, where the data has modes). An exception it raises (a pruned search trial) stops
     the run after a checkpoint of that step is saved; the exception propagates.
 
-    ``cfg.threads`` (if not 0) sets torch's CPU threads for the run; the previous number is restored.
+    ``cfg.threads`` (if not 0) sets torch's CPU threads for the run, else :mod:`divergan.threads` picks
+    them; the previous number is restored.
     """
     cfg.validate()
     before = torch.get_num_threads()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    if threads := threads_for(cfg.threads, lambda: step_flops(cfg, build_networks)):  # divergan/threads.py
+        torch.set_num_threads(threads)
     try:
-        timer = timer or PhaseTimer(enabled=False)
-        return _train(cfg, run, resume=resume, progress=progress, timer=timer, on_eval=on_eval)
+        return _train(
+            cfg,
+            run,
+            resume=resume,
+            progress=progress,
+            timer=timer or PhaseTimer(enabled=False),
+            on_eval=on_eval,
+            networks={"generator": generator, "critic": critic},
+        )
     finally:
         dist.release()  # _train's DDP wrappers, and with them the process group, are gone by now
         torch.set_num_threads(before)
@@ -368,6 +449,7 @@ def _train(
     progress: bool,
     timer: PhaseTimer,
     on_eval: Callable[[int, dict], None] | None = None,
+    networks: dict | None = None,
 ) -> dict:
     dist.setup(cfg.device)
     device = dist.device_for(devices.resolve(cfg.device))
@@ -376,7 +458,12 @@ def _train(
     main = dist.is_main()  # only rank 0 writes the run folder
     if main:
         run.mkdir(parents=True, exist_ok=True)
-    parts = build(cfg)
+    parts = build(cfg, **(networks or {}))
+    if main and networks and any(networks.values()):
+        (run / USER_NETWORKS).write_text(
+            json.dumps({k: type(v).__name__ for k, v in networks.items() if v is not None}) + "\n"
+        )
+    sync_batchnorm(parts, device)
     _move(parts, device)
     obj, data, rng = parts.objective, parts.dataset, parts.rng
     G, D = dist.wrap(parts.generator, device), dist.wrap(parts.critic, device)
@@ -396,7 +483,7 @@ def _train(
     elif main:
         (run / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
         log_path.write_text("")
-    ema_beta = 0.5 ** (1.0 / cfg.ema_half_life) if cfg.ema_half_life > 0 else 0.0
+    beta = ema_beta(cfg.ema_half_life)
     # the global batch is drawn on the CPU on every rank; each keeps its slice (dist.local), on its device
     noise_all = lambda n: torch.randn(n, cfg.z_dim, generator=rng).to(device)  # noqa: E731
     noise = lambda n: dist.local(noise_all(n))  # noqa: E731
@@ -419,13 +506,14 @@ def _train(
     B = cfg.batch
     # torch.compile (eager where it fails) for unconditional forwards that need no double backward
     g_forward = compiled(G, cfg.compile and not cfg.conditional)
-    plain_d = D is not None and not (cfg.conditional or getattr(D, "batch_dependent", False))
+    plain_d = D is not None and not (cfg.conditional or batch_dependent(D))
     d_forward = compiled(D, cfg.compile and obj.penalty is None) if plain_d else D
     # the generator phase needs no critic weight gradients; DDP expects every parameter to get one
     freeze_d = D is not None and dist.world_size() == 1
     mixture = isinstance(G, MixtureGenerator)  # MIX+GAN: the mixed payoff of train/mixture.py
     clipped = [p for name, p in D.named_parameters() if name != "logits"] if D is not None else []
-    loss_d = grad_d = loss_g = grad_g = torch.zeros(())
+    loss_d = grad_d = loss_g = grad_g = game_d = torch.zeros(())
+    estimate = None if mixture else obj.divergence_estimate  # where the objective's identity holds
     health: list[tuple[str, Tensor]] = []  # this step's losses and norms, checked once at its end
     last_eval: dict = {}
     with (
@@ -459,6 +547,7 @@ def _train(
                         else:
                             t_real, t_fake = critic_outputs(D, real, fake, y)  # (B/W,) or (B/W, K) each
                             loss = obj.critic_loss(t_real, t_fake)
+                            game_d = loss.detach()  # without the penalty: what divergence_estimate reads
                     if obj.penalty is not None and not mixture:  # global batch, by every rank (dist doc)
                         with timer("gradient penalty (forward, input gradient)"):
                             net = dist.unwrap(D)
@@ -509,21 +598,22 @@ def _train(
             _check(step, health)
             health.clear()
             # -- EMA of the generator ----------------------------------------------------------------------
-            with timer("EMA"), torch.no_grad():
-                for p_ema, p in zip(parts.ema.parameters(), G.parameters(), strict=True):
-                    p_ema.lerp_(p, 1.0 - ema_beta)
+            with timer("EMA"):
+                ema_update(parts.ema, G, beta)
             # -- intervals: log, evaluate, checkpoint ----------------------------------------------------
             done = step + 1
             tic = time.perf_counter()
             logging = done % cfg.log_every == 0 or done == cfg.steps
             if logging:  # the losses averaged over the ranks: a collective, so on every rank
                 loss_d_mean, loss_g_mean = dist.mean(float(loss_d)), dist.mean(float(loss_g))
+                # the divergence the critic's loss bounds, where the objective has such an identity
+                estimated = {} if estimate is None else {"divergence_estimate": _estimate(estimate, game_d)}
             if main and logging:
                 row = {
                     "step": done,
                     "loss_d": loss_d_mean,
                     "loss_g": loss_g_mean,
-                    "divergence_estimate": -loss_d_mean,
+                    **estimated,
                     "grad_norm_g": float(grad_g),
                     "grad_norm_d": float(grad_d),
                     "seconds": time.perf_counter() - t0,
@@ -533,6 +623,7 @@ def _train(
                 if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
                     # a generator of its own, so evaluating never shifts the training's random stream
                     eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
+                    ready_ema(cfg, parts, done)  # batch norm in G: standing statistics for the EMA
                     with torch.no_grad():
                         z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng).to(device)
                         m = mode_metrics(parts.ema(z).float().cpu(), data.modes, data.std)
@@ -544,7 +635,7 @@ def _train(
                     row.update(last_eval)
                 _append(log_path, row)
                 if tb is not None:  # TensorBoard: the same scalars; pictures at the evaluation interval
-                    tb.log(row, parts if done % cfg.eval_every == 0 or done == cfg.steps else None)
+                    tb.log(row, cpu_view(parts) if done % cfg.eval_every == 0 or done == cfg.steps else None)
                 bar.set_postfix(
                     {
                         "D": f"{loss_d_mean:.3f}",
@@ -625,6 +716,47 @@ def evaluate_images(cfg: Config, parts: Parts) -> tuple[dict, dict[str, Tensor]]
     return {"direct": metrics}, {"direct": x}
 
 
+def sync_batchnorm(parts: Parts, device: torch.device) -> None:
+    """Under torchrun, batch norm must see the global batch, as in one process: SyncBatchNorm on CUDA.
+
+    Each process holds a slice of the global batch; a plain BatchNorm would normalise each slice by
+    its own statistics, so N processes would no longer train the run of one. torch's SyncBatchNorm
+    (which keeps the same parameters, so the optimizers stay valid) works on CUDA only: elsewhere a
+    batch-norm network under torchrun is refused.
+    """
+    if dist.world_size() == 1:
+        return
+    nets = [("generator", parts.generator), ("critic", parts.critic)]
+    with_bn = [name for name, net in nets if net is not None and _has_batchnorm(net)]
+    if not with_bn:
+        return
+    if device.type != "cuda":
+        raise UserError(
+            f"the {' and '.join(with_bn)} use batch norm, which under torchrun needs CUDA (SyncBatchNorm) "
+            "so that every process normalises by the global batch; train in one process, or use "
+            "--set arch=mlp / --set d_norm=layer where that removes it"
+        )
+    parts.generator = nn.SyncBatchNorm.convert_sync_batchnorm(parts.generator)
+    if parts.critic is not None:
+        parts.critic = nn.SyncBatchNorm.convert_sync_batchnorm(parts.critic)
+
+
+def _has_batchnorm(net: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
+
+
+def cpu_view(parts: Parts) -> Parts:
+    """``parts`` for a hook that works on the CPU (TensorBoard pictures): the same object on a CPU run;
+    otherwise CPU copies of the EMA generator and the critic (the training's networks stay where they are)."""
+    if device_of(parts.ema).type == "cpu":
+        return parts
+    return dataclasses.replace(
+        parts,
+        ema=copy.deepcopy(parts.ema).cpu(),
+        critic=copy.deepcopy(dist.unwrap(parts.critic)).cpu() if parts.critic is not None else None,
+    )
+
+
 def _move(parts: Parts, device: torch.device) -> None:
     """Networks (and so the optimizers' parameters) to ``device``; the optimizers' state follows."""
     for module in (parts.generator, parts.critic, parts.ema, parts.ratio):
@@ -689,6 +821,8 @@ def finish(
         results["latent_arithmetic"] = image_figures(cfg, parts, run)
     results["seconds"] = train_seconds + time.perf_counter() - t0
     (run / "final_metrics.json").write_text(json.dumps(results, indent=2) + "\n")
+    if cfg.tensorboard:  # the config as hparams, the final metrics as their metrics
+        write_hparams(run, cfg.to_json(), results)
     if cfg.plot and parts.dataset.is_image:
         from divergan.report.plots import plot_curves
 
@@ -703,12 +837,14 @@ def finish(
 
 
 def _generate(cfg: Config, parts: Parts, per: int = 1) -> Callable[[Tensor], Tensor]:
-    """z (n, z_dim) -> EMA images; a conditional run draws class (i // per) mod K for row i."""
+    """z (n, z_dim) -> EMA images on the CPU (z is moved to the EMA's device); a conditional run draws
+    class (i // per) mod K for row i."""
 
     def generate(z: Tensor) -> Tensor:
         k = parts.dataset.num_classes
+        device = device_of(parts.ema)
         y = torch.arange(len(z)) // per % k if cfg.conditional else None  # type: ignore[operator]
-        return _call(parts.ema, z, y)
+        return _call(parts.ema, z.to(device), None if y is None else y.to(device)).float().cpu()
 
     return generate
 
@@ -740,6 +876,11 @@ def load_run(run: Path) -> tuple[Config, Parts, dict]:
     """Rebuild a run from its folder: config.json and the latest checkpoint."""
     if not (run / "config.json").is_file():
         raise UserError(f"{run} is not a divergan run folder (no config.json)")
+    if (run / USER_NETWORKS).is_file():
+        raise UserError(
+            f"{run} was trained with your own networks, whose code a run folder does not hold: load it in "
+            "Python with divergan.load_generator(RUN, module=<a fresh instance>)"
+        )
     try:
         cfg = Config.from_json(json.loads((run / "config.json").read_text()))
     except json.JSONDecodeError as exc:

@@ -47,6 +47,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from divergan.errors import UserError
 from divergan.train import devices
 from divergan.train.config import Config, apply_overrides
+from divergan.train.ema import ema_beta, ema_lerp
 from divergan.train.loop import Parts, _lr_factor, build, evaluate
 
 #: fields that may differ between the models of one vmapped group
@@ -293,7 +294,7 @@ class Group:
 
         self.opt_g = optimizer([c.lr_g for c in cfgs])
         self.opt_d = optimizer([c.lr_d for c in cfgs]) if self.D is not None else None
-        self.ema_beta = [0.5 ** (1.0 / c.ema_half_life) if c.ema_half_life > 0 else 0.0 for c in cfgs]
+        self.ema_beta = [ema_beta(c.ema_half_life) for c in cfgs]
         self.diverged: list[str | None] = [None] * len(cfgs)
         self._vmap_losses = True
 
@@ -374,9 +375,8 @@ class Group:
             )
             self._check(step + 1, "loss_g", loss, grads)
             self.opt_g.step(self.G.params, grads, factor)
-        with torch.no_grad():
-            for name, p in self.G.params.items():
-                self.ema[name].lerp_(p, 1 - _per_model(self.ema_beta, p))
+        for name, p in self.G.params.items():
+            ema_lerp([self.ema[name]], [p], _per_model(self.ema_beta, p))
 
     def generator_params(self, i: int, ema: bool = True) -> dict[str, Tensor]:
         """Model i's (EMA) generator parameters as CPU tensors, named like the trainer's modules."""
@@ -410,10 +410,30 @@ def groups_of(cfgs: Sequence[Config]) -> list[list[int]]:
 
 
 def check(cfgs: Sequence[Config]) -> None:
-    """One architecture and dataset; direct sampler only; every configuration valid."""
+    """One architecture and dataset; direct sampler only; every configuration valid; and only what the
+    vmapped step trains as the ordinary trainer does: single MLP generators and critics on flat data,
+    unconditional (a MIX+GAN mixture, class labels or image networks are another game: refused)."""
     if not cfgs:
         raise UserError("the sweep grid is empty")
     first = cfgs[0].to_json()
+    for cfg in cfgs:
+        refused = [
+            (cfg.mix_components > 1, "mix_components > 1 (MIX+GAN)"),
+            (cfg.conditional, "conditional=true"),
+            (cfg.arch == "dcgan", "arch=dcgan"),
+        ]
+        for hit, what in refused:
+            if hit:
+                raise UserError(
+                    f"a sweep vectorises plain MLP GANs only and cannot train {what}; use divergan train"
+                )
+    from divergan.data import get_dataset
+
+    base = cfgs[0]
+    if get_dataset(base.data, **base.data_params).is_image:
+        raise UserError(
+            f"a sweep vectorises plain MLP GANs on flat data only; {base.data} holds images: use divergan train"
+        )
     for cfg in cfgs:
         d = cfg.to_json()
         for name in ARCHITECTURE_FIELDS:
