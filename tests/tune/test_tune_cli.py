@@ -66,6 +66,12 @@ def test_one_worker_writes_a_best_config_that_train_reads_and_a_row_per_trial(tm
     assert (cfg.plot, cfg.tensorboard) == (True, True)  # back on for the real run
     cfg.plot = cfg.tensorboard = False
     assert cfg == run_cfg  # otherwise exactly the trial's config
+    # and `divergan train --config` trains it
+    again = tmp_path / "again"
+    extra = ["--set", "plot=false", "--set", "tensorboard=false", "--quiet"]
+    assert cli.main(["train", "--config", str(out / "best_config.json"), "--out", str(again), *extra]) == 0
+    assert Config.from_json(json.loads((again / "config.json").read_text())) == run_cfg
+    assert json.loads((again / "final_metrics.json").read_text())["direct"]["high_quality"] == best.value
     # each trial's value is its run's final metric
     for t in trials:
         final = json.loads((out / "trials" / f"{t.number:05d}" / "final_metrics.json").read_text())
