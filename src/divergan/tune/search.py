@@ -209,6 +209,7 @@ def run_vmapped(s: Search, study: optuna.Study, name: str) -> None:
 
     No run folders and no pruning (the sweep has no per-evaluation hook); heartbeats as for single trials.
     """
+    import torch
     from optuna.storages._heartbeat import get_heartbeat_thread
 
     from divergan.train.sweep import train_sweep
@@ -242,6 +243,9 @@ def run_vmapped(s: Search, study: optuna.Study, name: str) -> None:
         for b in beats:
             b.start()
         t0 = time.perf_counter()
+        before = torch.get_num_threads()
+        if s.base.threads:  # as train() does for a single run
+            torch.set_num_threads(s.base.threads)
         try:
             rows, _ = train_sweep(cfgs)
         except BaseException as exc:  # an interrupt or an error: none of the batch completes
@@ -250,6 +254,7 @@ def run_vmapped(s: Search, study: optuna.Study, name: str) -> None:
                 study.tell(t, state=TrialState.FAIL)
             raise
         finally:
+            torch.set_num_threads(before)
             for b in beats:
                 b.join()
         seconds = time.perf_counter() - t0
