@@ -179,14 +179,23 @@ class Config:
             raise UserError(f"config.json has unknown keys: {', '.join(unknown)}")
         cfg = cls()
         for key, value in data.items():
-            setattr(cfg, key, _coerce(key, value, _field_types()[key]))
+            setattr(cfg, key, coerce(key, value, field_types()[key]))
         return cfg.validate()
 
 
 #: named starting points; ``default`` is the main job of ``divergan train``
 PRESETS: dict[str, dict[str, Any]] = {
-    "default": {  # the main job: tuned on grid25 (docs/benchmarks.md); judged on G(z) alone
-        "z_dim": 4,
+    # the main job, grid25, judged on G(z) alone (docs/benchmarks.md, benchmarks/presets.py): the plain
+    # MLP GAN with a minibatch-standard-deviation critic, a 5x higher learning rate, decayed linearly
+    "default": {
+        "data": "grid25",
+        "z_dim": 2,
+        "d_mbstd": 8,
+        "lr_g": 1e-3,
+        "lr_d": 1e-3,
+        "lr_schedule": "linear",
+        "ema_half_life": 100.0,
+        "steps": 6000,
     },
     "wgan-gp-toy": {  # Gulrajani et al. 2017, gan_toy.py: ANCHORS.md
         "data": "wgan-gp-25gaussians",
@@ -206,7 +215,16 @@ PRESETS: dict[str, dict[str, Any]] = {
         "beta2": 0.9,
         "steps": 2000,
     },
-    "ring8": {"data": "ring8", "steps": 2000},
+    "ring8": {  # the main job's recipe on 8 Gaussians on the unit circle, std 0.01
+        "data": "ring8",
+        "z_dim": 2,
+        "d_mbstd": 8,
+        "lr_g": 1e-3,
+        "lr_d": 1e-3,
+        "lr_schedule": "linear",
+        "ema_half_life": 100.0,
+        "steps": 4000,
+    },
     "mnist": {  # conditional DCGAN on the MNIST 5k at 28 px, ~6 min on 2 idle cores; docs/benchmarks.md
         "data": "mnist",
         "objective": "non-saturating",
@@ -258,9 +276,12 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ratio_fourier": 16,
         "mh_steps": 20,
         "plot": False,
+        "tensorboard": False,  # tests that check the event files turn it on
     },
 }
 
+
+PRESETS["grid25"] = dict(PRESETS["default"])  # the main job by the name of its data
 
 # the same DCGAN without classes: its class balance is the generator's own (docs/benchmarks.md)
 PRESETS["mnist-unconditional"] = {**PRESETS["mnist"], "conditional": False}
@@ -276,11 +297,36 @@ def preset(name: str) -> Config:
     return cfg.validate()
 
 
-def _field_types() -> dict[str, Any]:
-    return typing.get_type_hints(Config)
+def field_types(config_class: type | None = None) -> dict[str, Any]:
+    """The type of every field of a dataclass config (default: :class:`Config`)."""
+    return typing.get_type_hints(config_class or Config)
 
 
-def _coerce(key: str, value: Any, kind: Any) -> Any:
+def set_fields(cfg: Any, items: dict[str, Any]) -> Any:
+    """Set fields of any dataclass config from ``{key: value}`` (values as from JSON, Python or a
+    command line), each coerced to the field's type; an unknown key is an error. Returns cfg unvalidated.
+    The one override helper of every config (the trainer's, the style and glyph applications')."""
+    hints = field_types(type(cfg))
+    for key, value in items.items():
+        if key not in hints:
+            raise UserError(f"unknown config key {key!r}; keys are: {', '.join(hints)}")
+        setattr(cfg, key, coerce(key, value, hints[key]))
+    return cfg
+
+
+def parse_items(items: list[str]) -> list[tuple[str, str]]:
+    """``key=value`` strings as (key, value) pairs; a malformed item is an error."""
+    parsed = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError(f"--set takes key=value, got {item!r}")
+        parsed.append((key, value))
+    return parsed
+
+
+def coerce(key: str, value: Any, kind: Any) -> Any:
     """Turn a JSON value or a command-line string into the field's type, or raise UserError."""
     origin = typing.get_origin(kind)
     if origin in (dict, typing.Union, types.UnionType) or kind is dict:
@@ -340,14 +386,8 @@ def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
     Raises:
         UserError: malformed item, unknown key, or a value of the wrong type or out of range.
     """
-    types_ = _field_types()
-    parsed = []
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise UserError(f"--set takes key=value, got {item!r}")
-        parsed.append((key, value))
+    types_ = field_types()
+    parsed = parse_items(overrides)
     names = [(k, v) for k, v in parsed if k in ("objective", "data")]
     for key, value in names:
         if value != getattr(cfg, key):
@@ -366,7 +406,7 @@ def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
             raise UserError(
                 f"unknown config key {key!r}; keys are: {', '.join(k for k in types_ if not k.endswith('_params'))}"
             )
-        setattr(cfg, key, _coerce(key, value, types_[key]))
+        setattr(cfg, key, coerce(key, value, types_[key]))
     return cfg.validate()
 
 
@@ -387,6 +427,10 @@ HELP: dict[str, str] = {
     "d_depth": "critic hidden layers (MLP)",
     "d_fourier": "random Fourier features at the critic's input (0: none)",
     "d_fourier_scale": "scale of the critic's Fourier frequencies",
+    "pack": "PacGAN: the critic judges this many samples jointly (batch must be a multiple)",
+    "g_norm": "none | batch: batch norm before each ReLU of the MLP generator",
+    "d_maxout": "maxout critic units of this many pieces (0: leaky ReLU)",
+    "d_mbstd": "minibatch standard deviation at the critic's last hidden layer, group size (0: off)",
     "mix_components": "MIX+GAN: K generators against K critics (1: an ordinary GAN)",
     "mix_entropy": "MIX+GAN: weight λ of the entropy bonus on the mixture weights",
     "steps": "generator iterations",
