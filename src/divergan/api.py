@@ -1,11 +1,13 @@
 """The Python API: train on your own data (and networks) in one call, and load any run's generator.
 
->>> import torch, divergan                                                  # doctest: +SKIP
->>> x = torch.randn(2000, 2) * 0.1 + torch.tensor([1.0, -1.0])             # doctest: +SKIP
->>> run = divergan.fit(x, steps=500, z_dim=2)                              # doctest: +SKIP
->>> run.folder, run.metrics["direct"]["w1"]                                # doctest: +SKIP
->>> samples = run.generator(torch.randn(100, run.generator.z_dim))         # doctest: +SKIP
->>> G = divergan.load_generator(run.folder)                                # doctest: +SKIP
+(trains for a while, so shown as a script rather than a doctest; tests/train/test_api.py exercises these calls)::
+
+    import torch, divergan
+    x = torch.randn(2000, 2) * 0.1 + torch.tensor([1.0, -1.0])
+    run = divergan.fit(x, steps=500, z_dim=2)
+    run.folder, run.metrics["direct"]["w1"]
+    samples = run.generator(torch.randn(100, run.generator.z_dim))
+    G = divergan.load_generator(run.folder)
 
 A run made here is an ordinary run folder: in-memory data is written into it (``data.npy`` for flat
 vectors, ``data.npz`` for images with their optional labels) and ``config.json`` names that file, so

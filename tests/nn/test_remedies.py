@@ -150,3 +150,11 @@ def test_every_remedy_trains(tmp_path, sets):
 def test_bad_remedy_settings_are_user_errors(sets, message):
     with pytest.raises(UserError, match=message):
         apply_overrides(preset("quick"), ["batch=128", *sets])
+
+
+def test_a_sweep_refuses_the_remedies_it_cannot_vmap():
+    from divergan.train.sweep import check
+
+    with pytest.raises(UserError, match="plain MLPs"):
+        check([apply_overrides(preset("quick"), ["pack=2"])])
+    check([apply_overrides(preset("quick"), [])])  # the control: plain MLPs pass

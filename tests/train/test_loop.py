@@ -74,14 +74,16 @@ def test_checkpoints_are_safetensors_with_json_and_keep_the_last_few(tmp_path):
 
 
 def test_run_folder_contents(tmp_path):
-    final = train(quick("steps=40", "plot=true", "sampler=drs"), tmp_path / "r", progress=False)
+    # MH, not DRS: rejection sampling from a 40-step generator takes millions of proposals (minutes);
+    # the samplers themselves are tested in test_samplers.py
+    final = train(quick("steps=40", "plot=true", "sampler=mh"), tmp_path / "r", progress=False)
     run = tmp_path / "r"
     for name in ("config.json", "metrics.jsonl", "final_metrics.json", "samples.png", "curves.png"):
         assert (run / name).is_file(), name
     rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert {"step", "loss_d", "loss_g", "divergence_estimate", "grad_norm_g", "grad_norm_d"} <= set(rows[-1])
     assert {"modes", "high_quality", "reverse_kl"} <= set(rows[-1])
-    assert final["sampler"] == "drs" and final["drs"]["sampler"] == "drs"
+    assert final["sampler"] == "mh" and final["mh"]["sampler"] == "mh"
     assert {"modes", "high_quality", "reverse_kl", "w1", "mmd"} <= set(final["direct"])
 
 
@@ -173,8 +175,5 @@ def test_a_diverging_run_stops_naming_the_step_and_quantity(tmp_path, monkeypatc
         assert all(torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point())
 
 
-@pytest.mark.slow
-def test_the_main_job_meets_its_bar_on_seed_0(tmp_path):
-    final = train(preset("default"), tmp_path / "main", progress=False)
-    m = final[final["sampler"]]
-    assert m["modes"] >= 24.5 and m["high_quality"] >= 0.90 and m["reverse_kl"] <= 0.05, m
+# The main job's quality bar (modes, high-quality fraction, reverse KL on seed 0) is a benchmark, not a
+# unit test: benchmarks/toy_objectives.py measures it over 10 seeds (docs/benchmarks.md, docs/testing.md).

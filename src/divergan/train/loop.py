@@ -413,7 +413,7 @@ def train(
     """
     cfg.validate()
     before = torch.get_num_threads()
-    if threads := threads_for(cfg.threads, lambda: step_flops(cfg, build_networks)):  # divergan/threads.py
+    if threads := threads_for(cfg.threads, lambda: step_flops(cfg, build_networks), before):  # threads.py
         torch.set_num_threads(threads)
     try:
         return _train(

@@ -447,6 +447,10 @@ def check(cfgs: Sequence[Config]) -> None:
                 raise UserError(f"a sweep trains one architecture on one dataset: {name} cannot vary")
         if cfg.sampler != "direct":
             raise UserError("a sweep reports the direct sampler only: use sampler=direct")
+        if (cfg.pack, cfg.g_norm, cfg.d_maxout, cfg.d_mbstd) != (1, "none", 0, 0):
+            raise UserError(
+                "a sweep trains plain MLPs: use divergan train for pack, g_norm, d_maxout, d_mbstd"
+            )
         cfg.validate()
 
 
