@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-torch-$(TORCH)
 
-.PHONY: demo test test-fast test-deps lint clean
+.PHONY: demo test test-fast test-deps lint clean gpu-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+
+# CUDA readiness (scripts/gpu_check.sh): a few steps of each preset family on the GPU with bf16, then sample,
+# eval, report, resume and torchrun with nccl; on a machine without CUDA it says so and exits 0
+gpu-check: $(STAMP)
+	PYTHON=$(BIN)/python scripts/gpu_check.sh
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

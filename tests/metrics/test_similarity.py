@@ -40,7 +40,7 @@ def test_ssim_identities():
 def test_ssim_of_constant_images_is_the_luminance_term():
     # constant u, v: σ terms vanish, SSIM = (2uv + C1) / (u² + v² + C1) exactly
     u, v = 0.25, 0.75
-    x = torch.full((1, 1, 8, 8), 2 * u - 1, dtype=torch.float64)
-    y = torch.full((1, 1, 8, 8), 2 * v - 1, dtype=torch.float64)
+    x = torch.full((1, 1, 12, 12), 2 * u - 1, dtype=torch.float64)
+    y = torch.full((1, 1, 12, 12), 2 * v - 1, dtype=torch.float64)
     c1 = 0.01**2
     assert float(ssim(x, y)) == pytest.approx((2 * u * v + c1) / (u * u + v * v + c1), rel=1e-9)

@@ -115,6 +115,12 @@ CASES = [
         (1 - _PI) * mean(math.log(1 - sig(v)) for v in T_FAKE),
     ),
     ("mmd-gan", {"bandwidths": "1"}, -_mmd2_by_hand(T_REAL, T_FAKE), _mmd2_by_hand(T_REAL, T_FAKE)),
+    (  # paired: real i against fake i
+        "rpgan",
+        {},
+        mean(sp(-(r - f)) for r, f in zip(T_REAL, T_FAKE)),
+        mean(sp(-(f - r)) for r, f in zip(T_REAL, T_FAKE)),
+    ),
 ]
 
 for _name, _params, _g, _fstar in FGAN_CASES:

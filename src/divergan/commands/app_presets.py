@@ -7,6 +7,7 @@ They have configs of their own (:class:`~divergan.train.translate.TranslateConfi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import json
 import sys
@@ -17,9 +18,9 @@ from divergan.train.apps import APP_PRESETS, apply_overrides
 
 
 def run(args: argparse.Namespace) -> int:
-    from divergan.commands.train import next_run_folder
+    from divergan.train.runs import next_run_folder
 
-    for flag in ("data", "sampler", "resume"):
+    for flag in ("data", "sampler", "resume", "config"):
         if getattr(args, flag) is not None:
             raise UserError(
                 f"--preset {args.preset} does not take --{flag}; use --set (see docs/applications.md)"
@@ -32,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
     cfg = apply_overrides(cfg, args.set)
+    if args.print_config:
+        print(json.dumps(dataclasses.asdict(cfg), indent=2))
+        return 0
     if hasattr(module, "load_data"):
         module.load_data(cfg)  # fail on a missing font before any folder is made
     from divergan.objectives import get_objective

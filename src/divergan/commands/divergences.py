@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from divergan.divergences import PARAMETERS, TABLE
-from divergan.divergences import get as get_fdivergence
-
 IPM_FORMULAS = {
     "wasserstein-1": "inf over couplings E|x - y|  = sup_{|f|_L<=1} E_P f - E_Q f  (seed 000 eqs. 8-9)",
     "wasserstein-2": "(inf over couplings E|x - y|^2)^(1/2)",
@@ -43,33 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from divergan.measure import names as all_names
+    # the rows without torch (commands/catalog.py builds them from the registries; a test keeps them equal)
+    from divergan.commands._catalog_data import DIVERGENCES as rows
 
-    rows = []
-    for name in TABLE:
-        fdiv = get_fdivergence(name)
-        param = PARAMETERS.get(name)
-        rows.append(
-            {
-                "name": name,
-                "kind": "f-divergence",
-                "parameter": f"--{param[0]} (default {param[1]})" if param else "",
-                "f": fdiv.formulas["f"],
-                "f*": fdiv.formulas["f*"],
-                "g_f": fdiv.formulas["g_f"],
-                "description": fdiv.description,
-            }
-        )
-    for name in all_names():
-        if name not in TABLE:
-            rows.append(
-                {
-                    "name": name,
-                    "kind": "IPM / distance",
-                    "parameter": "",
-                    "formula": IPM_FORMULAS.get(name, ""),
-                }
-            )
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0

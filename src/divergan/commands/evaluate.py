@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"run {args.run} at step {meta['step']}")
     for method, m in metrics.items():
         print(
-            f"  {method:<7} "
+            f"  {method:<7} {'(G(z))' if method == 'direct' else '(post-hoc filter)'} "
             + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items())
         )
     return 0

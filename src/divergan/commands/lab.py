@@ -23,18 +23,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from divergan.lab import get_experiment, names, run_experiment
-
     if args.name == "list":
-        rows = [
-            {"name": n, "title": get_experiment(n).title, "claim": get_experiment(n).claim} for n in names()
-        ]
+        from divergan.commands._catalog_data import LAB as rows  # torch-free (commands/catalog.py)
+
         if args.json:
             print(json.dumps(rows, indent=2, ensure_ascii=False))
         else:
             for r in rows:
                 print(f"{r['name']:<30} {r['title']}")
         return 0
+    from divergan.lab import get_experiment, run_experiment
+
     experiment = get_experiment(args.name)
     result = run_experiment(experiment, quick=args.quick, seed=args.seed, out=args.out)
     if args.json:

@@ -13,21 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from divergan.objectives import get_objective, names
+    from divergan.commands._catalog_data import OBJECTIVES as rows  # torch-free (commands/catalog.py)
 
-    rows = []
-    for name in names():
-        obj = get_objective(name)
-        rows.append(
-            {
-                "name": name,
-                "formula": obj.formula,
-                "divergence": obj.divergence,
-                "critic": obj.needs_critic,
-                "optimizer": obj.optimizer,
-                "params": obj.params,
-            }
-        )
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -52,17 +51,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="print where the time went (seconds per phase) on stderr at the end; results are unchanged",
     )
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="start from this JSON config (a run folder's config.json, or --print-config output) "
+        "instead of a preset; flags and --set apply on top",
+    )
+    p.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the full resolved config as JSON (every key) and exit without training",
+    )
+    p.add_argument("--help-config", action="store_true", help="list every config key with its meaning")
     p.set_defaults(func=run)
 
 
 def next_run_folder(root: Path, desc: str) -> Path:
-    """runs/00007-desc: one more than the highest number already there."""
-    numbers = (
-        [int(m.group(1)) for d in root.glob("*") if (m := re.match(r"^(\d{5})-", d.name))]
-        if root.is_dir()
-        else []
-    )
-    return root / f"{max(numbers, default=-1) + 1:05d}-{desc}"
+    """runs/00007-desc (kept here for callers of the old place; the library's is in train.runs)."""
+    from divergan.train.runs import next_run_folder as library_next_run_folder
+
+    return library_next_run_folder(root, desc)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,11 +82,38 @@ def run(args: argparse.Namespace) -> int:
         dist.teardown()
 
 
+def resolve_config(args: argparse.Namespace):
+    """The Config of a new run from --config or --preset, the flags and --set (validated, not built)."""
+    from divergan.train import Config, apply_overrides, preset
+    from divergan.train.runs import read_config_json
+
+    if args.config is not None:
+        if args.preset != "default":
+            raise UserError("give --preset or --config, not both")
+        cfg = Config.from_json(read_config_json(Path(args.config)))
+    else:
+        cfg = preset(args.preset)
+    if args.objective is not None and args.objective != cfg.objective:
+        cfg.objective, cfg.objective_params = args.objective, {}
+    if args.data is not None and args.data != cfg.data:
+        cfg.data, cfg.data_params = args.data, {}
+    for key in ("steps", "seed", "sampler", "device"):
+        if getattr(args, key) is not None:
+            setattr(cfg, key, getattr(args, key))
+    return apply_overrides(cfg, args.set)
+
+
 def _run(args: argparse.Namespace) -> int:
-    from divergan.train import Config, apply_overrides, dist, preset, train
+    from divergan.train import dist, train
     from divergan.train.apps import APP_PRESETS
     from divergan.train.perf import PhaseTimer
+    from divergan.train.runs import new_run_folder, resume_config, write_config
 
+    if args.help_config:
+        from divergan.train.config import help_config
+
+        print(help_config())
+        return 0
     if args.preset in APP_PRESETS:  # glyph translation and the style generator: their own trainers
         from divergan.commands import app_presets
 
@@ -89,39 +124,27 @@ def _run(args: argparse.Namespace) -> int:
         folder = Path(args.resume)
         changed = [
             flag
-            for flag in ("preset", "objective", "data", "seed", "sampler", "out")
+            for flag in ("preset", "objective", "data", "seed", "sampler", "out", "config")
             if getattr(args, flag) not in (None, "default")
         ]
         if changed:
             raise UserError(f"--resume continues a run as configured; it cannot change --{changed[0]}")
-        if not (folder / "config.json").is_file():
-            raise UserError(f"{folder} is not a divergan run folder (no config.json)")
-        try:
-            cfg = Config.from_json(json.loads((folder / "config.json").read_text()))
-        except ValueError as exc:
-            raise UserError(f"{folder / 'config.json'} is unreadable: {str(exc).splitlines()[0]}") from None
-        if args.steps is not None:
-            cfg.steps = args.steps
-        if args.device is not None:
-            cfg.device = args.device
-        cfg = apply_overrides(cfg, args.set)
+        cfg = resume_config(folder, args.steps, args.device, args.set)
+        if args.print_config:
+            print(json.dumps(cfg.to_json(), indent=2))
+            return 0
         from divergan.train.devices import check_amp, resolve
 
         check_amp(cfg.amp, resolve(cfg.device))  # before config.json is rewritten
         dist.setup(cfg.device)
         dist.barrier()  # every rank has read config.json before rank 0 rewrites it
         if dist.is_main():
-            (folder / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
+            write_config(folder, cfg)
     else:
-        cfg = preset(args.preset)
-        if args.objective is not None and args.objective != cfg.objective:
-            cfg.objective, cfg.objective_params = args.objective, {}
-        if args.data is not None and args.data != cfg.data:
-            cfg.data, cfg.data_params = args.data, {}
-        for key in ("steps", "seed", "sampler", "device"):
-            if getattr(args, key) is not None:
-                setattr(cfg, key, getattr(args, key))
-        cfg = apply_overrides(cfg, args.set)
+        cfg = resolve_config(args)
+        if args.print_config:
+            print(json.dumps(cfg.to_json(), indent=2))
+            return 0
         from divergan.train import build
 
         build(cfg)  # fail on a bad objective/data/parameter before any folder is made
@@ -131,13 +154,7 @@ def _run(args: argparse.Namespace) -> int:
         dist.setup(cfg.device)
 
         def choose() -> str:  # on rank 0 only: the others must not see the folder it creates
-            desc = f"{Path(cfg.data).stem}-{cfg.objective}"
-            folder = Path(args.out) if args.out else next_run_folder(Path("runs"), desc)
-            if folder.exists() and any(folder.iterdir()):
-                raise UserError(
-                    f"{folder} already exists and is not empty; use --resume {folder} or another --out"
-                )
-            return str(folder)
+            return str(new_run_folder(args.out, f"{Path(cfg.data).stem}-{cfg.objective}"))
 
         folder = Path(dist.on_main(choose))
     progress = not args.quiet and sys.stderr.isatty()
@@ -161,7 +178,11 @@ def summary(folder: Path, final: dict) -> str:
     lines = [f"run: {folder}", f"time: {final['seconds']:.1f} s ({final['train_seconds']:.1f} s training)"]
     for method in dict.fromkeys(["direct", final["sampler"]]):
         m = final[method]
-        parts = [f"sampler {method:<6}"]
+        # the generator's own samples first; a density-ratio sampler is a labelled filter beside them
+        parts = [
+            f"sampler {method:<6}"
+            + (" (G(z), the generator)" if method == "direct" else " (post-hoc filter)")
+        ]
         if "high_quality" in m:
             parts.append(
                 f"modes {m['modes']}  high-quality {100 * m['high_quality']:.1f}%  reverse KL {m['reverse_kl']:.3f}"

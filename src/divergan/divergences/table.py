@@ -67,6 +67,12 @@ class FDivergence:
         params: the family parameters this entry was built with (α, π).
         normal: exact value between two diagonal Gaussians, where a closed form exists; called as
             ``normal(mu_p, sigma_p, mu_q, sigma_q)`` on float64 tensors of shape (d,).
+        conjugate_of_activation: v ↦ f*(g_f(v)) simplified by hand so that it neither overflows nor
+            takes log 0 for large |v| (the fake-sample term of the f-GAN critic loss); None: the naive
+            composition f*∘g_f is used. Derivations in :mod:`divergan.objectives.fgan`.
+        log_ratio: v ↦ log (f')⁻¹(g_f(v)), the log density ratio log p/q that an optimal critic
+            implies; None: found by bisection on the monotone s ↦ f'(e^s).
+        invertible: False where f' has no inverse (``tv``: f' is a step), so no critic gives a ratio.
     """
 
     name: str
@@ -82,6 +88,9 @@ class FDivergence:
     params: dict[str, float] = field(default_factory=dict)
     normal: Callable[[Tensor, Tensor, Tensor, Tensor], float] | None = None
     description: str = ""
+    conjugate_of_activation: Fn | None = None
+    log_ratio: Fn | None = None
+    invertible: bool = True
 
     @property
     def f_at_1(self) -> float:
@@ -210,6 +219,11 @@ def lambertw_exp(x: Tensor) -> Tensor:
     return w - (w + torch.log(w) - x) * w / (1 + w)
 
 
+def _log_softplus(x: Tensor) -> Tensor:
+    """log(softplus(x)) without underflow: softplus(x) ≈ e^x for x ≪ 0, so log ≈ x there."""
+    return torch.where(x < -30, x, torch.log(F.softplus(x.clamp(min=-30))))
+
+
 # --- the entries -----------------------------------------------------------------------------------
 LOG2 = math.log(2.0)
 
@@ -227,6 +241,8 @@ def _kl() -> FDivergence:
         formulas={"f": "u log u", "f*": "exp(t - 1)", "g_f": "v"},
         normal=lambda mp, sp, mq, sq: _normal_kl(mp, sp, mq, sq),
         description="Kullback-Leibler KL(P‖Q) = ∫ p log(p/q)",
+        conjugate_of_activation=lambda v: torch.exp(v - 1),
+        log_ratio=lambda v: v - 1,
     )
 
 
@@ -243,6 +259,8 @@ def _reverse_kl() -> FDivergence:
         formulas={"f": "-log u", "f*": "-1 - log(-t)", "g_f": "-exp(v)"},
         normal=lambda mp, sp, mq, sq: _normal_kl(mq, sq, mp, sp),
         description="reverse KL KL(Q‖P) = ∫ q log(q/p)",
+        conjugate_of_activation=lambda v: -1 - v,
+        log_ratio=lambda v: -v,
     )
 
 
@@ -261,6 +279,8 @@ def _pearson() -> FDivergence:
         formulas={"f": "(u - 1)^2", "f*": "t^2/4 + t (t >= -2), -1 (t < -2)", "g_f": "v"},
         normal=_from_power(2.0, 1.0),  # ∫p²/q − 1
         description="Pearson χ² = ∫ (p - q)²/q",
+        conjugate_of_activation=lambda v: torch.where(v >= -2, 0.25 * v * v + v, torch.full_like(v, -1.0)),
+        log_ratio=lambda v: torch.log((1 + 0.5 * v).clamp(min=0)),
     )
 
 
@@ -277,6 +297,8 @@ def _neyman() -> FDivergence:
         formulas={"f": "(1 - u)^2 / u", "f*": "2 - 2 sqrt(1 - t)", "g_f": "1 - exp(v)"},
         normal=_from_power(-1.0, 1.0),  # ∫q²/p − 1
         description="Neyman χ² = ∫ (p - q)²/p",
+        conjugate_of_activation=lambda v: 2 - 2 * torch.exp(0.5 * v),
+        log_ratio=lambda v: -0.5 * v,
     )
 
 
@@ -296,6 +318,8 @@ def _squared_hellinger() -> FDivergence:
         formulas={"f": "(sqrt(u) - 1)^2", "f*": "t / (1 - t)", "g_f": "1 - exp(v)"},
         normal=value,
         description="squared Hellinger ∫ (√p - √q)², in [0, 2]",
+        conjugate_of_activation=lambda v: torch.expm1(-v),
+        log_ratio=lambda v: -2 * v,
     )
 
 
@@ -333,6 +357,8 @@ def _js_pi(pi: float = 0.5) -> FDivergence:
         },
         params={"pi": pi},
         description="π-weighted Jensen-Shannon π KL(P‖M) + (1-π) KL(Q‖M), M = πP + (1-π)Q",
+        conjugate_of_activation=lambda v: c * (F.softplus(v) + math.log(c)),
+        log_ratio=lambda v: v - math.log(pi / c),
     )
 
 
@@ -353,6 +379,8 @@ def _js() -> FDivergence:
             "g_f": "(log 2 - log(1 + exp(-v))) / 2",
         },
         description="Jensen-Shannon ½KL(P‖M) + ½KL(Q‖M), M = (P+Q)/2, in [0, log 2]",
+        conjugate_of_activation=lambda v: 0.5 * F.softplus(v) - 0.5 * LOG2,
+        log_ratio=lambda v: v,
     )
 
 
@@ -368,6 +396,8 @@ def _gan() -> FDivergence:
         slope_inf=0.0,
         formulas={"f": "u log u - (u + 1) log(u + 1)", "f*": "-log(1 - exp(t))", "g_f": "-log(1 + exp(-v))"},
         description="the original GAN game's value 2·JS - log 4 (seed 000 eq. 2), in [-log 4, 0]",
+        conjugate_of_activation=F.softplus,
+        log_ratio=lambda v: v,
     )
 
 
@@ -385,6 +415,8 @@ def _tv() -> FDivergence:
         formulas={"f": "|u - 1| / 2", "f*": "t on |t| <= 1/2", "g_f": "tanh(v) / 2"},
         normal=_normal_tv,
         description="total variation ½∫|p - q| = sup_A |P(A) - Q(A)|, in [0, 1]",
+        conjugate_of_activation=lambda v: 0.5 * torch.tanh(v),
+        invertible=False,
     )
 
 
@@ -401,6 +433,10 @@ def _jeffrey() -> FDivergence:
         formulas={"f": "(u - 1) log u", "f*": "W(e^(1-t)) + 1/W(e^(1-t)) + t - 2", "g_f": "v"},
         normal=lambda mp, sp, mq, sq: _normal_kl(mp, sp, mq, sq) + _normal_kl(mq, sq, mp, sp),
         description="Jeffrey KL(P‖Q) + KL(Q‖P)",
+        # f*(v) = w + 1/w + v − 2, w = W(e^{1−v}); autograd forms 1/w² on the way to f*'(v) = 1/w, which
+        # overflows float32 already at v ≈ 45 although f*' ≈ e^{v−1} is representable up to v ≈ 89: float64
+        conjugate_of_activation=lambda v: _jeffrey_conjugate(v.to(torch.float64)).to(v.dtype),
+        log_ratio=lambda v: (v - 1) + lambertw_exp(1 - v),
     )
 
 
@@ -435,6 +471,13 @@ def _alpha(alpha: float = 0.5) -> FDivergence:
             return hi - F.softplus(-v)
 
         g_text = f"{hi:g} - softplus(-v)"
+        expo = a / (a - 1)
+
+        def conjugate(v: Tensor) -> Tensor:  # ((1−α) sp(−v))^{α/(α−1)}/α − 1/α, in logs
+            return (torch.exp(expo * (math.log(1 - a) + _log_softplus(-v))) - 1) / a
+
+        def log_ratio(v: Tensor) -> Tensor:  # r^{α−1} = (1−α) sp(−v)
+            return (math.log(1 - a) + _log_softplus(-v)) / (a - 1)
     else:
         domain, closed = (-INF, INF), (False, False)
 
@@ -442,6 +485,11 @@ def _alpha(alpha: float = 0.5) -> FDivergence:
             return v
 
         g_text = "v"
+        conjugate = None  # f*(v) of the table is stable here
+
+        def log_ratio(v: Tensor) -> Tensor:  # r^{α−1} = 1 + (α−1) v
+            return torch.log((1 + (a - 1) * v).clamp(min=0)) / (a - 1)
+
     return FDivergence(
         name="alpha",
         f=lambda u: (u**a - 1 - a * (u - 1)) / k,
@@ -460,6 +508,8 @@ def _alpha(alpha: float = 0.5) -> FDivergence:
         params={"alpha": a},
         normal=_from_power(a, 1.0 / k),
         description="Amari α-divergence (∫ p^α q^(1-α) - 1) / (α(α - 1))",
+        conjugate_of_activation=conjugate,
+        log_ratio=log_ratio,
     )
 
 

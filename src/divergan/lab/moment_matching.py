@@ -1,6 +1,6 @@
 r"""Experiment 12, ``moment-matching``: a generator trained by MMD alone learns ``ring8``; moments decide P = Q.
 
-Claim (seed 000, eqs. 11-13): generative moment matching needs no discriminator. With a characteristic
+Claim (GAN analysis slides, eqs. 11-13; Li et al. 2015, GMMN): generative moment matching needs no discriminator. With a characteristic
 kernel k (here a mixture of RBF kernels),
 
 .. math::
@@ -12,9 +12,16 @@ and a generator minimising the unbiased sample MMD² between a batch of data and
 (eq. 13) learns the data. Behind it, the moment lemma: P = Q ⇔ every moment discrepancy
 Δ_k = E_P x^k − E_Q x^k is 0 (for laws determined by their moments, e.g. Gaussians).
 
-Measured: (a) an MLP generator z ~ N(0, I₈) ↦ x ∈ R² trained by Adam on
+Measured (the claim): an MLP generator z ~ N(0, I₈) ↦ x ∈ R² trained by Adam on
 ``get_objective("mmd").sample_loss`` only, on ``ring8`` (8 modes, σ = 0.01), scored by
-:func:`divergan.metrics.mode_metrics`; (b) exact moment discrepancies Δ_k, k = 1..K, against
+:func:`divergan.metrics.mode_metrics` against a baseline that matches the data's first two moments
+exactly — the Gaussian N(mean, covariance of the data) — which is what a kernel that only sees low
+moments would learn. The MMD generator must capture ≥ 7 of the 8 modes and put more of its samples within
+3σ of a mode than the baseline does, by more than 3 binomial standard errors of the two fractions
+(and have a lower reverse KL over the modes). Negative control (in the tests): the same training with one
+wide kernel (bandwidth 10, which near the data sees little beyond the first two moments) fails it.
+
+Illustration (exact arithmetic, not part of ``holds``): exact moment discrepancies Δ_k, k = 1..K, against
 P = N(0, 1): for Q_μ = N(μ, 1) as μ → 0 they all shrink to 0; for the n-point Gauss-Hermite law G_n
 (which matches the first 2n − 1 moments of P exactly) Δ_1..Δ_{2n−1} = 0 but Δ_{2n} stays away from 0,
 and the exact MMD² (closed form for an RBF kernel between a Gaussian and atoms) stays > 0: matching
@@ -42,8 +49,8 @@ from divergan.objectives import get_objective
 BANDWIDTHS = "0.02,0.05,0.1,0.2,0.5,1"
 #: the generator must capture at least this many of the 8 modes
 MIN_MODES = 7
-#: and put at least this fraction of its samples within 3σ of a mode (measured 0.34 in quick mode)
-MIN_HQ = 0.25
+#: its high-quality fraction must beat the two-moment baseline's by this many standard errors
+Z_SE = 3.0
 #: highest moment compared, and the exactness of "Δ_k = 0"
 K_MAX = 10
 TOL_ZERO = 1e-9
@@ -81,10 +88,12 @@ def mmd2_normal_atoms(x: np.ndarray, w: np.ndarray, h: float = H_1D) -> float:
     return pp - 2 * pq + qq
 
 
-def train_generator(ctx: Context, steps: int, batch: int) -> tuple[torch.nn.Module, list[float]]:
-    """An MLP generator trained on ring8 by the critic-free MMD loss only (seed 000, eq. 13)."""
+def train_generator(
+    ctx: Context, steps: int, batch: int, bandwidths: str = BANDWIDTHS
+) -> tuple[torch.nn.Module, list[float]]:
+    """An MLP generator trained on ring8 by the critic-free MMD loss only (GAN analysis slides, eq. 13)."""
     data = get_dataset("ring8")
-    loss_fn = get_objective("mmd", bandwidths=BANDWIDTHS).sample_loss
+    loss_fn = get_objective("mmd", bandwidths=bandwidths).sample_loss
     torch.manual_seed(ctx.seed)
     gen = MLP(8, 2, width=128, depth=3, activation="relu")
     opt = torch.optim.Adam(gen.parameters(), lr=1e-3, betas=(0.5, 0.999))
@@ -101,13 +110,44 @@ def train_generator(ctx: Context, steps: int, batch: int) -> tuple[torch.nn.Modu
     return gen, losses
 
 
+def two_moment_baseline(n: int, g: torch.Generator) -> torch.Tensor:
+    """n samples of N(mean, cov) with the data's mean and covariance (from 20,000 data samples)."""
+    x = get_dataset("ring8").sample(20000, g).double()
+    mean, cov = x.mean(0), torch.cov(x.T)
+    chol = torch.linalg.cholesky(cov)
+    return (mean + torch.randn(n, 2, generator=g, dtype=torch.float64) @ chol.T).float()
+
+
+def judge(samples: torch.Tensor, baseline: torch.Tensor) -> dict:
+    """The generator's mode metrics against the two-moment baseline's, with the 3-SE margin."""
+    data = get_dataset("ring8")
+    got = mode_metrics(samples, data.modes, data.std)
+    base = mode_metrics(baseline, data.modes, data.std)
+    p, p0 = got["high_quality"], base["high_quality"]
+    margin = Z_SE * (math.sqrt(p * (1 - p) / len(samples)) + math.sqrt(p0 * (1 - p0) / len(baseline)))
+    checks = {
+        "modes": got["modes"] >= MIN_MODES,
+        "high_quality_beats_two_moment_baseline": p >= p0 + margin,
+        "reverse_kl_below_baseline": got["reverse_kl"] < base["reverse_kl"],
+    }
+    return {
+        "checks": checks,
+        "holds": all(checks.values()),
+        "generator": got,
+        "baseline": base,
+        "margin": margin,
+    }
+
+
 def measure(ctx: Context) -> dict:
     steps, batch = (1500, 256) if ctx.quick else (6000, 512)
     data = get_dataset("ring8")
     gen, losses = train_generator(ctx, steps, batch)
+    n = 5000 if ctx.quick else 20000
     with torch.no_grad():
-        samples = gen(torch.randn(5000 if ctx.quick else 20000, 8, generator=ctx.generator(2)))
-    modes = mode_metrics(samples, data.modes, data.std)
+        samples = gen(torch.randn(n, 8, generator=ctx.generator(2)))
+    verdict = judge(samples, two_moment_baseline(n, ctx.generator(3)))
+    modes = verdict["generator"]
 
     ks = np.arange(1, K_MAX + 1)
     mus = [1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125, 0.0]
@@ -138,14 +178,14 @@ def measure(ctx: Context) -> dict:
         )
 
     maxes = [s["max_abs_delta"] for s in shift]
-    shrink = all(b < a for a, b in itertools.pairwise(maxes)) and maxes[-1] <= TOL_ZERO
+    shrink = all(b < a for a, b in itertools.pairwise(maxes[:-1]))
     gh_ok = all(
         r["max_abs_delta_up_to_2n_minus_1"] <= TOL_ZERO
         and abs(r["delta_2n"]) >= MIN_GAP
         and r["mmd2"] >= MIN_GAP
         for r in gh
     )
-    holds = modes["modes"] >= MIN_MODES and modes["high_quality"] >= MIN_HQ and shrink and gh_ok
+    holds = verdict["holds"]
 
     fig = Figure(figsize=(14, 4), layout="constrained")
     ax1, ax2, ax3 = fig.subplots(1, 3)
@@ -154,12 +194,14 @@ def measure(ctx: Context) -> dict:
     ax1.scatter(data.modes[:, 0], data.modes[:, 1], c="r", marker="x", label="modes")
     ax1.set_aspect("equal")
     ax1.set_title(
-        f"MMD-only generator: {modes['modes']}/8 modes, {100 * modes['high_quality']:.0f}% HQ", fontsize=9
+        f"MMD-only generator: {modes['modes']}/8 modes, {100 * modes['high_quality']:.0f}% HQ "
+        f"(two-moment Gaussian: {100 * verdict['baseline']['high_quality']:.0f}%)",
+        fontsize=9,
     )
     ax1.legend(fontsize=7)
     ax2.semilogy(np.maximum(np.array(losses), 1e-6), lw=0.5)
     ax2.set_xlabel("generator step")
-    ax2.set_title("unbiased MMD² (seed 000, eq. 13), no critic", fontsize=9)
+    ax2.set_title("unbiased MMD² (GAN analysis slides, eq. 13), no critic", fontsize=9)
     for srow in shift[:-1]:
         ax3.semilogy(ks, np.abs(srow["delta"]) + 1e-17, "o-", ms=3, label=f"N({srow['mu']:g}, 1)")
     for r in gh:
@@ -168,11 +210,17 @@ def measure(ctx: Context) -> dict:
     ax3.set_xlabel("moment k")
     ax3.set_ylabel("|E_P x^k − E_Q x^k|, P = N(0, 1)")
     ax3.set_ylim(1e-17, None)
-    ax3.set_title("Q → P: all Δ_k → 0; G_n: Δ_k = 0 for k < 2n only", fontsize=9)
+    ax3.set_title("illustration: Q → P: all Δ_k → 0; G_n: Δ_k = 0 for k < 2n only", fontsize=9)
     ax3.legend(fontsize=6, ncol=2)
-    fig.suptitle("Moment matching (seed 000, eqs. 11-13)", fontsize=10)
+    fig.suptitle("Moment matching (GAN analysis slides, eqs. 11-13)", fontsize=10)
     return {
         "measured": {
+            "checks": verdict["checks"],
+            "two_moment_baseline": {
+                k: verdict["baseline"][k] for k in ("modes", "high_quality", "reverse_kl")
+            },
+            "high_quality_margin": verdict["margin"],
+            "illustration_checks": {"shift_shrinks": shrink, "gauss_hermite": gh_ok},
             "modes": modes["modes"],
             "high_quality": modes["high_quality"],
             "reverse_kl": modes["reverse_kl"],
@@ -183,13 +231,14 @@ def measure(ctx: Context) -> dict:
         },
         "expected": {
             "modes": f"≥ {MIN_MODES} of 8",
-            "high_quality": f"≥ {MIN_HQ}",
-            "shift": "max_k |Δ_k| decreasing as μ → 0, and 0 at μ = 0",
+            "high_quality": f"≥ two-moment baseline's + {Z_SE:g} standard errors",
+            "reverse_kl": "below the two-moment baseline's",
+            "shift": "illustration: max_k |Δ_k| decreasing as μ → 0",
             "gauss_hermite": "Δ_k = 0 for k ≤ 2n − 1, Δ_{2n} ≠ 0, MMD² > 0",
         },
         "tolerance": {
             "min_modes": MIN_MODES,
-            "min_high_quality": MIN_HQ,
+            "standard_errors": Z_SE,
             "zero": TOL_ZERO,
             "min_gap": MIN_GAP,
         },
@@ -208,11 +257,13 @@ def mmd2_normal_atoms_shift(mu: float, h: float = H_1D) -> float:
 
 EXPERIMENT = Experiment(
     name="moment-matching",
-    title="a generator trained by MMD alone learns ring8; P = Q iff every moment discrepancy is 0",
+    title="a generator trained by MMD alone beats the two-moment Gaussian on ring8's modes",
     claim=(
-        "A generator trained by the MMD² between data and its samples alone (no discriminator) learns the data; "
-        "P = Q iff every moment discrepancy E_P x^k − E_Q x^k vanishes, and matching the first moments only is not "
-        "enough (seed 000, eqs. 11-13)."
+        "A generator trained by the MMD² between data and its samples alone (no discriminator; GAN analysis slides, "
+        "eq. 13) learns more than low moments: on ring8 it captures ≥ 7 of 8 modes and puts more samples within "
+        "3σ of a mode than N(mean, cov of the data) — the law matching the first two moments — by more than 3 "
+        "binomial standard errors, with lower reverse KL. The moment lemma (P = Q iff all moment discrepancies "
+        "vanish) is shown, not tested: Gauss-Hermite laws match 2n − 1 moments and still differ."
     ),
     measure=measure,
 )

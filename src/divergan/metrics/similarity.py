@@ -1,4 +1,4 @@
-r"""Classifier-free similarity of paired images (for glyph translation, seed 003 §5.4).
+r"""Classifier-free similarity of paired images (for glyph translation, Tian 2017 (zi2zi)).
 
 All three take images in [-1, 1] of shape (B, C, H, W) and return one number per pair, shape (B,);
 none needs a trained network, so they are comparable across runs and machines.
@@ -38,7 +38,11 @@ def binary_iou(x: Tensor, y: Tensor, threshold: float = 0.0) -> Tensor:
     return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
 
 
-def ssim(x: Tensor, y: Tensor, window: int = 7, sigma: float = 1.5) -> Tensor:
+#: the standard SSIM window of Wang et al. 2004: 11 × 11 Gaussian, σ = 1.5 (papers' numbers use it)
+WINDOW, SIGMA = 11, 1.5
+
+
+def ssim(x: Tensor, y: Tensor, window: int = WINDOW, sigma: float = SIGMA) -> Tensor:
     r"""Structural similarity (Wang et al. 2004), Gaussian window, on intensities u = (x + 1)/2 ∈ [0, 1].
 
     .. math::
@@ -49,9 +53,16 @@ def ssim(x: Tensor, y: Tensor, window: int = 7, sigma: float = 1.5) -> Tensor:
 
     where μ, σ², σ_uv are local means, variances and covariance under a normalised Gaussian window
     (``window`` × ``window``, std ``sigma``) at each pixel p whose window fits inside the image ("valid"
-    positions, as in the reference implementation). 1 iff u = v on every window; averaged over
-    channels. Shapes (B, C, H, W) -> (B,), needs H, W ≥ ``window``.
+    positions, as in the reference implementation). The defaults are the standard window (11 × 11,
+    σ = 1.5); the value equals scikit-image's ``structural_similarity(..., gaussian_weights=True,
+    sigma=1.5, use_sample_covariance=False, data_range=1)``. 1 iff u = v on every window; averaged over
+    channels. Shapes (B, C, H, W) -> (B,), needs H, W ≥ ``window`` (else ValueError).
     """
+    if x.dim() != 4 or x.shape != y.shape or min(x.shape[-2:]) < window:
+        raise ValueError(
+            f"ssim needs two (B, C, H, W) batches of one shape with H, W >= {window}, "
+            f"got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
     u, v = (x + 1) / 2, (y + 1) / 2
     C = u.shape[1]
     g = torch.exp(-((torch.arange(window, dtype=u.dtype) - (window - 1) / 2) ** 2) / (2 * sigma**2))

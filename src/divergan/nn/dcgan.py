@@ -186,7 +186,7 @@ def recalibrate_batchnorm(generator: nn.Module, make_inputs, batches: int = 8) -
     exactly as in a batch. ``make_inputs()`` returns the positional arguments of one forward pass.
     A network without batch norm is left untouched. The module is left in eval mode.
     """
-    norms = [m for m in generator.modules() if isinstance(m, nn.BatchNorm2d)]
+    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
         generator.eval()
         return

@@ -266,10 +266,11 @@ class StyleGenerator(nn.Module):
 class StyleCritic(nn.Module):
     """A plain convolutional critic for the style generator: size → 4 by stride-2 convs, then linear.
 
-    No normalisation layers, so per-sample gradients (R1) are well defined. Output (B,) raw logits.
+    No normalisation layers, so per-sample gradients (R1) are well defined. Output (B,) raw logits,
+    or (B, outputs) features for an objective whose critic returns several numbers (``mmd-gan``).
     """
 
-    def __init__(self, size: int = 16, channels: int = 1, width: int = 64) -> None:
+    def __init__(self, size: int = 16, channels: int = 1, width: int = 64, outputs: int = 1) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, padding=1), nn.LeakyReLU(0.2)]
         r, ch = size, width
@@ -278,7 +279,11 @@ class StyleCritic(nn.Module):
             layers += [nn.Conv2d(ch, out, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
             r, ch = r // 2, out
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(ch * 16, ch), nn.LeakyReLU(0.2), nn.Linear(ch, 1))
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(ch * 16, ch), nn.LeakyReLU(0.2), nn.Linear(ch, outputs)
+        )
+        self.outputs = outputs
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x)).squeeze(1)  # (B,)
+        out = self.head(self.features(x))  # (B, outputs)
+        return out.squeeze(1) if self.outputs == 1 else out  # (B,) or (B, outputs)

@@ -24,10 +24,19 @@ from divergan.objectives.losses import (
     mmd_gan_generator_loss,
     mmd_sample_loss,
     non_saturating_generator_loss,
+    rpgan_discriminator_loss,
+    rpgan_generator_loss,
     wasserstein_discriminator_loss,
     wasserstein_generator_loss,
 )
-from divergan.objectives.penalties import gradient_norms, gradient_penalty, interpolate, r1_penalty
+from divergan.objectives.penalties import (
+    gradient_norms,
+    gradient_penalty,
+    interpolate,
+    r1_penalty,
+    r2_penalty,
+    zero_centred_penalty,
+)
 from divergan.objectives.registry import OBJECTIVES, get_objective, names
 
 __all__ = [
@@ -60,6 +69,10 @@ __all__ = [
     "names",
     "non_saturating_generator_loss",
     "r1_penalty",
+    "r2_penalty",
+    "rpgan_discriminator_loss",
+    "rpgan_generator_loss",
     "wasserstein_discriminator_loss",
     "wasserstein_generator_loss",
+    "zero_centred_penalty",
 ]

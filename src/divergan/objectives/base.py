@@ -41,6 +41,13 @@ class Objective:
             scalar critic V(x), shape (B,); K > 1 for feature critics (``mmd-gan``), shape (B, K).
         generator_uses_real: whether ``generator_loss`` reads ``t_real``. When False the trainer does
             not run the critic on a real batch in the generator phase and passes ``t_real=None``.
+        divergence_estimate: maps the critic loss L_D (penalty excluded) to the divergence it bounds
+            from below, with equality at the optimal critic (``log 4 − L_D = 2·JS`` for the original
+            game, ``1 − L_D/2 = TV`` for hinge, ``−L_D ≤ D_f`` for f-GAN); None where no such identity
+            holds (lsgan, WGAN, MMD), and then the trainer logs no ``divergence_estimate``.
+        penalty_on: what the penalty reads: ``"interpolates"`` (it draws x̂ between the real and fake
+            batches itself, WGAN-GP) or ``"batches"`` (the real and fake batches as they are, R1/R2).
+            The vectorised sweep forms the interpolates itself and needs to know.
     """
 
     name: str
@@ -56,6 +63,8 @@ class Objective:
     params: dict[str, float | str] = field(default_factory=dict)
     critic_outputs: int = 1
     generator_uses_real: bool = True
+    divergence_estimate: Callable[[Tensor], Tensor] | None = None
+    penalty_on: str = "interpolates"
 
     @property
     def needs_critic(self) -> bool:

@@ -6,10 +6,12 @@ optimal critic is T*(x) = f'(p_r(x)/p_g(x)) (eq. 6). Two compositions are needed
 1. ``conjugate_of_activation(fdiv)``: v ↦ f*(g_f(v)), the fake-sample term of the critic objective.
    Composing the table's f* and g_f naively overflows or takes log 0 for large |v| (e.g. ``gan``:
    f*(log σ(v)) = −log(1 − σ(v)) is log 0 once σ(v) rounds to 1), so each entry's composition is
-   simplified by hand below; an entry without one falls back to f*(g_f(v)).
+   simplified by hand in the entry's ``conjugate_of_activation`` field (derivations below); an entry
+   without one falls back to f*(g_f(v)).
 2. ``log_density_ratio(fdiv)``: v ↦ log r, r = (f')⁻¹(g_f(v)), the estimate of log p_r/p_g that the
-   critic implies *if it is optimal*. Hand-inverted per entry; entries without a closed form fall back
-   to bisection on the monotone map s ↦ f'(e^s); None where f' is not invertible (``tv``: f' is a step).
+   critic implies *if it is optimal*. Hand-inverted in the entry's ``log_ratio`` field; entries without
+   one fall back to bisection on the monotone map s ↦ f'(e^s); None where f' is not invertible
+   (``tv``: f' is a step, ``invertible=False``).
 
 Derivations (σ = logistic sigmoid, sp = softplus, so log σ(v) = −sp(−v) and 1 − σ(v) = σ(−v)):
 
@@ -45,87 +47,33 @@ with h = 1/(1 − α). Checks of the less obvious rows:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
 from torch import Tensor
-from torch.nn import functional as F
 
-from divergan.divergences.table import FDivergence, lambertw_exp
+from divergan.divergences.table import FDivergence
 
 Fn = Callable[[Tensor], Tensor]
-LOG2 = math.log(2.0)
-
-
-def _log_softplus(x: Tensor) -> Tensor:
-    """log(softplus(x)) without underflow: softplus(x) ≈ e^x for x ≪ 0, so log ≈ x there."""
-    return torch.where(x < -30, x, torch.log(F.softplus(x.clamp(min=-30))))
 
 
 def conjugate_of_activation(fdiv: FDivergence) -> Fn:
-    """v ↦ f*(g_f(v)) in closed form where one is derived above, else the table's f*∘g_f."""
-    name, params = fdiv.name, fdiv.params
-    if name == "kl":
-        return lambda v: torch.exp(v - 1)
-    if name == "reverse-kl":
-        return lambda v: -1 - v
-    if name == "pearson":
-        return lambda v: torch.where(v >= -2, 0.25 * v * v + v, torch.full_like(v, -1.0))
-    if name == "neyman":
-        return lambda v: 2 - 2 * torch.exp(0.5 * v)
-    if name == "squared-hellinger":
-        return lambda v: torch.expm1(-v)
-    if name == "js":
-        return lambda v: 0.5 * F.softplus(v) - 0.5 * LOG2
-    if name == "gan":
-        return F.softplus
-    if name == "tv":
-        return lambda v: 0.5 * torch.tanh(v)
-    if name == "js-pi":
-        pi = params["pi"]
-        return lambda v: (1 - pi) * (F.softplus(v) + math.log(1 - pi))
-    if name == "jeffrey":
-        # f*(v) = w + 1/w + v − 2, w = W(e^{1−v}); autograd forms 1/w² on the way to f*'(v) = 1/w, which
-        # overflows float32 already at v ≈ 45 although f*' ≈ e^{v−1} is representable up to v ≈ 89: work in float64
-        return lambda v: fdiv.f_star(v.to(torch.float64)).to(v.dtype)
-    if name == "alpha" and params["alpha"] < 1:
-        a = params["alpha"]
-        expo = a / (a - 1)
-        return lambda v: (torch.exp(expo * (math.log(1 - a) + _log_softplus(-v))) - 1) / a
+    """v ↦ f*(g_f(v)): the entry's closed form (``FDivergence.conjugate_of_activation``), else f*∘g_f."""
+    if fdiv.conjugate_of_activation is not None:
+        return fdiv.conjugate_of_activation
     return lambda v: fdiv.f_star(fdiv.activation(v))
 
 
 def log_density_ratio(fdiv: FDivergence) -> Fn | None:
     """v ↦ log (f')⁻¹(g_f(v)), the log density ratio log p_r/p_g implied by an optimal critic.
 
-    Returns None for ``tv`` (f' is not invertible). Values where the ratio is 0 come out as −inf.
+    The entry's closed form (``FDivergence.log_ratio``), else bisection on f'; None where f' is not
+    invertible (``tv``). Values where the ratio is 0 come out as −inf.
     """
-    name, params = fdiv.name, fdiv.params
-    if name == "kl":
-        return lambda v: v - 1
-    if name == "reverse-kl":
-        return lambda v: -v
-    if name == "pearson":
-        return lambda v: torch.log((1 + 0.5 * v).clamp(min=0))
-    if name == "neyman":
-        return lambda v: -0.5 * v
-    if name == "squared-hellinger":
-        return lambda v: -2 * v
-    if name in ("js", "gan"):
-        return lambda v: v
-    if name == "tv":
+    if not fdiv.invertible:
         return None
-    if name == "jeffrey":
-        return lambda v: (v - 1) + lambertw_exp(1 - v)
-    if name == "js-pi":
-        pi = params["pi"]
-        return lambda v: v - math.log(pi / (1 - pi))
-    if name == "alpha":
-        a = params["alpha"]
-        if a < 1:
-            return lambda v: (math.log(1 - a) + _log_softplus(-v)) / (a - 1)
-        return lambda v: torch.log((1 + (a - 1) * v).clamp(min=0)) / (a - 1)
+    if fdiv.log_ratio is not None:
+        return fdiv.log_ratio
     return lambda v: log_ratio_by_bisection(fdiv, fdiv.activation(v))
 
 

@@ -222,6 +222,29 @@ def hinge_generator_loss(t_real: Tensor, t_fake: Tensor) -> Tensor:
     return -t_fake.mean()
 
 
+# --- the relativistic pairing GAN (R3GAN: Huang et al. 2024) ------------------------------------------
+def rpgan_discriminator_loss(t_real: Tensor, t_fake: Tensor) -> Tensor:
+    r"""Relativistic pairing critic loss: real i against fake i of the paired batches.
+
+    .. math::
+
+        \mathcal L_D = \mathbb E_{(x_r, x_f)} \operatorname{softplus}\big(-(V(x_r) - V(x_f))\big)
+                     = -\mathbb E \log \sigma\big(V(x_r) - V(x_f)\big)
+
+    The critic is asked only whether each real sample looks more real than its partner fake; unlike the
+    original loss it cannot be minimised by one threshold separating every fake (Huang et al. 2024,
+    §2.1; Sun et al. 2020 show that no basin of this loss holds a mode-dropping generator).
+    Batches are paired by position and must have the same shape.
+    """
+    return F.softplus(-(t_real - t_fake)).mean()
+
+
+def rpgan_generator_loss(t_real: Tensor, t_fake: Tensor) -> Tensor:
+    r"""Relativistic pairing generator loss: each fake must beat its paired real,
+    :math:`\mathcal L_G = \mathbb E \operatorname{softplus}\big(-(V(x_f) - V(x_r))\big)`."""
+    return F.softplus(-(t_fake - t_real)).mean()
+
+
 # --- MMD on critic features (Li et al. 2017) ------------------------------------------------------------
 def mmd_gan_discriminator_loss(
     t_real: Tensor, t_fake: Tensor, bandwidths: tuple[float, ...] | None = None

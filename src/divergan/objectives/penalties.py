@@ -48,11 +48,14 @@ def gradient_norms(critic: nn.Module, x: Tensor, create_graph: bool = True) -> T
     V's outputs are summed over the batch before differentiating: for a critic that treats samples
     independently (no batch norm) row i of ∂ΣV/∂x is ∇V(x_i). With ``create_graph`` the result can be
     differentiated again w.r.t. the critic's parameters (needed to train on the penalty).
+
+    A packed critic (``critic.pack = m``, :class:`divergan.nn.remedies.PackedCritic`) takes m samples as
+    one input; the norm is then that of its input, one per pack, shape (B/m,).
     """
     x = x.detach().requires_grad_(True)
     out = critic(x)
     (grad,) = torch.autograd.grad(out.sum(), x, create_graph=create_graph)
-    return grad.flatten(1).norm(2, dim=1)
+    return grad.reshape(x.shape[0] // getattr(critic, "pack", 1), -1).norm(2, dim=1)
 
 
 def gradient_penalty(
@@ -95,3 +98,24 @@ def r1_penalty(critic: nn.Module, real: Tensor, gamma: float = 1.0) -> Tensor:
     """
     norms = gradient_norms(critic, real, create_graph=True)  # (B,)
     return 0.5 * gamma * norms.square().mean()
+
+
+def r2_penalty(critic: nn.Module, fake: Tensor, gamma: float = 1.0) -> Tensor:
+    r"""R2 penalty (γ/2)·E_{P_g}‖∇_x V(x)‖₂² on generated samples (Huang et al. 2024, R3GAN, eq. 5).
+
+    The same zero-centred penalty as :func:`r1_penalty`, on the fake batch. With the relativistic
+    pairing loss, R1 and R2 together make the game locally convergent (their Prop. 1), where R1
+    alone can fail; the fake batch is detached, so the penalty trains the critic only.
+    """
+    norms = gradient_norms(critic, fake, create_graph=True)  # (B,)
+    return 0.5 * gamma * norms.square().mean()
+
+
+def zero_centred_penalty(critic: nn.Module, real: Tensor, fake: Tensor, r1: float, r2: float) -> Tensor:
+    """R1 on ``real`` with γ = ``r1`` plus R2 on ``fake`` with γ = ``r2``; a weight of 0 skips its term."""
+    total = torch.zeros((), device=real.device)
+    if r1:
+        total = total + r1_penalty(critic, real, r1)
+    if r2:
+        total = total + r2_penalty(critic, fake, r2)
+    return total

@@ -20,6 +20,8 @@ mmd                    critic-free MMD² (seed 000 eq 13)                   band
 mmd-gan                MMD² of learned critic features (B, K)              features (16), bandwidths
                                                                            ("1,2,4,8,16"), clip (0.01)
 js-pi                  π-weighted classifier game (seed 000 eq 17)         pi (0.5)
+rpgan                  relativistic pairing loss with zero-centred R1 (on  r1 = γ₁ (1), r2 = γ₂ (1)
+                       real) and R2 (on fake) penalties (R3GAN)
 =====================  =================================================  ==============================
 
 ``fgan-<f>`` is the f-divergence's table name behind ``fgan-``: one objective per entry, generated from
@@ -45,7 +47,7 @@ from divergan.errors import UserError
 from divergan.objectives import losses as L
 from divergan.objectives.base import Objective
 from divergan.objectives.fgan import conjugate_of_activation, log_density_ratio
-from divergan.objectives.penalties import gradient_penalty
+from divergan.objectives.penalties import gradient_penalty, zero_centred_penalty
 from divergan.params import number, take
 
 #: the RBF bandwidths MMD-GAN uses on critic features (Li et al. 2017, their code's sigma_list)
@@ -96,6 +98,11 @@ def _no_critic(t_real: Tensor, t_fake: Tensor) -> Tensor:
     raise RuntimeError("this objective is critic-free: use Objective.sample_loss")
 
 
+def _js_from_minimax_loss(loss_d: Tensor) -> Tensor:
+    """JS = (log 4 − L_D)/2: the critic loss is log 4 − 2·JS at D* (Goodfellow et al. 2014, Thm 1)."""
+    return (math.log(4.0) - loss_d) / 2
+
+
 # --- builders -------------------------------------------------------------------------------------------
 def _minimax(**params: Any) -> Objective:
     _take("minimax", params, {})
@@ -108,6 +115,7 @@ def _minimax(**params: Any) -> Objective:
         divergence="2·JS(P_r‖P_g) − log 4 at the optimal critic D* = p_r/(p_r + p_g) (seed 000, eq. 2)",
         # D* = σ(V*) = p_r/(p_r + p_g)  ⇒  log p_r/p_g = log D*/(1 − D*) = V*
         density_ratio=lambda v: v,
+        divergence_estimate=_js_from_minimax_loss,
     )
 
 
@@ -124,6 +132,7 @@ def _non_saturating(**params: Any) -> Objective:
             "(seed 003 §4 example 4; Arjovsky & Bottou 2017, Thm 2.5)"
         ),
         density_ratio=lambda v: v,
+        divergence_estimate=_js_from_minimax_loss,
     )
 
 
@@ -157,6 +166,7 @@ def _fgan_builder(div_name: str) -> Callable[..., Objective]:
             divergence=f"D_f(P_r‖P_g) for f = {fdiv.formulas['f']}: {fdiv.description} (seed 000, eqs. 5-7)",
             density_ratio=log_density_ratio(fdiv),
             params=_record(p),
+            divergence_estimate=lambda loss_d: -loss_d,  # E_r T − E_g f*(T) ≤ D_f, = at T* (eq. 5)
         )
 
     build.__doc__ = f"f-GAN on the {div_name!r} entry of the f-divergence table."
@@ -238,6 +248,7 @@ def _hinge(**params: Any) -> Objective:
         generator_uses_real=False,
         formula="critic: min E_r max(0, 1 − V) + E_g max(0, 1 + V);  generator: min −E_z V(G(z))",
         divergence="the optimal critic loss is 2 − 2·TV(P_r, P_g) (V* = sign(p_r − p_g); Lim & Ye 2017)",
+        divergence_estimate=lambda loss_d: 1 - loss_d / 2,  # TV ≥ 1 − L_D/2, = at V*
     )
 
 
@@ -294,6 +305,34 @@ def _js_pi(**params: Any) -> Objective:
         # σ(V*) = π p_r/(π p_r + (1−π) p_g)  ⇒  V* = log(π/(1−π)) + log p_r/p_g
         density_ratio=lambda v: v - math.log(pi / (1 - pi)),
         params=_record({"pi": pi}),
+        divergence_estimate=lambda loss_d: h - loss_d,  # JS_π ≥ H(π) − L_D, = at the optimal classifier
+    )
+
+
+def _rpgan(**params: Any) -> Objective:
+    p = _take("rpgan", params, {"r1": 1.0, "r2": 1.0})
+    r1, r2 = (_float("rpgan", k, p[k], 0.0, math.inf) for k in ("r1", "r2"))
+
+    def penalty(critic: Any, real: Tensor, fake: Tensor) -> Tensor:
+        return zero_centred_penalty(critic, real, fake, r1, r2)
+
+    return Objective(
+        name="rpgan",
+        critic_loss=L.rpgan_discriminator_loss,
+        generator_loss=L.rpgan_generator_loss,
+        generator_uses_real=True,
+        formula=(
+            "paired batches (x_r, x_f = G(z));  critic: min E softplus(V(x_f) − V(x_r))"
+            f" + {r1:g}/2·E_r ‖∇V‖² + {r2:g}/2·E_g ‖∇V‖²;  generator: min E softplus(V(x_r) − V(x_f))"
+        ),
+        divergence=(
+            "relativistic pairing GAN (Huang et al. 2024, R3GAN) with R1/R2 zero-centred penalties; "
+            "every basin of its loss landscape is a global minimum P_g = P_r (Sun et al. 2020)"
+        ),
+        penalty=penalty if (r1 or r2) else None,
+        penalty_on="batches",  # R1 on the real batch, R2 on the fake one
+        optimizer="adam",
+        params=_record({"r1": r1, "r2": r2}),
     )
 
 
@@ -309,6 +348,7 @@ OBJECTIVES: dict[str, Callable[..., Objective]] = {
     "mmd": _mmd,
     "mmd-gan": _mmd_gan,
     "js-pi": _js_pi,
+    "rpgan": _rpgan,
 }
 
 

@@ -4,11 +4,13 @@ The page holds everything it shows: pictures are PNGs inlined as base64 ``data:`
 is inline, there is no script and no external URL, so the file can be mailed or archived alone. Every
 string that comes from a config, a metrics file or a file name is HTML-escaped.
 
-A **run folder** (it has ``config.json``) gives: the configuration; the curves of ``metrics.jsonl``
-(losses, the divergence estimate −loss_d, gradient norms, then every other logged number — mode
-coverage, image metrics, whatever the run logs); samples over time (for 2-D data a scatter of EMA
-samples over the critic's contours for every kept checkpoint, and every PNG the run folder holds, such
-as ``samples.png`` or image grids); the final metrics. A run still in progress (no
+A **run folder** (it has ``config.json``) gives, headline first: the final metrics (one row per sampler,
+the generator's own ``direct`` samples first); the latest samples of the generator itself (for 1-D and
+2-D data a scatter of EMA samples over the critic's contours at the newest checkpoint, for images the
+run's ``samples.png`` grid); the curves of ``metrics.jsonl`` (losses, the divergence estimate −loss_d,
+gradient norms, then every other logged number — mode coverage, image metrics, whatever the run logs);
+earlier samples (one scatter per older kept checkpoint, and every other PNG the run folder holds); and
+last the configuration, folded in a ``<details>`` element. A run still in progress (no
 ``final_metrics.json``, a last line of ``metrics.jsonl`` cut short) is reported as far as it got.
 
 A **sweep folder** (it has ``sweep.json`` or ``results.jsonl``) gives the grid, one table row per
@@ -146,12 +148,9 @@ def png_uri(data: bytes) -> str:
 
 
 def figure_uri(fig) -> str:
-    """A matplotlib figure as a PNG data URI (the figure is closed)."""
-    import matplotlib.pyplot as plt
-
+    """A matplotlib figure as a PNG data URI."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    plt.close(fig)
     return png_uri(buffer.getvalue())
 
 
@@ -195,17 +194,15 @@ def series(rows: list[dict], key: str) -> tuple[list[float], list[float]]:
 
 def curves_figure(rows: list[dict], panels: list[tuple[str, tuple[str, ...], bool]]) -> str | None:
     """One row of panels (title, keys, log-scale) of values against the step; None if nothing to draw."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     panels = [p for p in panels if any(series(rows, k)[0] for k in p[1])]
     if not panels:
         return None
     columns = min(3, len(panels))
     lines = -(-len(panels) // columns)
-    fig, axes = plt.subplots(lines, columns, figsize=(4.0 * columns, 3.0 * lines), dpi=90, squeeze=False)
+    fig = Figure(figsize=(4.0 * columns, 3.0 * lines), dpi=90)
+    axes = fig.subplots(lines, columns, squeeze=False)
     for ax in axes.flat[len(panels) :]:
         ax.axis("off")
     for ax, (title, keys, log) in zip(axes.flat, panels):
@@ -266,14 +263,19 @@ def checkpoint_pictures(run: Path, config: dict) -> tuple[list[str], list[str]]:
 
 
 def folder_pictures(
-    folder: Path, exclude: tuple[str, ...] = ("tb", "checkpoints")
+    folder: Path, exclude: tuple[str, ...] = ("tb", "checkpoints"), include: tuple[str, ...] | None = None
 ) -> tuple[list[str], list[str]]:
-    """Every PNG under ``folder`` (sorted by path, not under ``exclude``), inlined; a file that is not
-    a complete PNG (still being written, say) is a note."""
+    """Every PNG under ``folder`` (sorted by path, not under ``exclude``; only the relative paths in
+    ``include`` if given), inlined; a file that is not a complete PNG (still being written, say) is a
+    note."""
     from PIL import Image
 
     paths = sorted(
-        p for p in folder.rglob("*.png") if p.is_file() and p.relative_to(folder).parts[0] not in exclude
+        p
+        for p in folder.rglob("*.png")
+        if p.is_file()
+        and p.relative_to(folder).parts[0] not in exclude
+        and (include is None or str(p.relative_to(folder)) in include)
     )
     notes = []
     if len(paths) > RUN_PICTURES:
@@ -326,7 +328,31 @@ def run_page(run: Path) -> str:
     if skipped:
         sections.append(_notes([f"metrics.jsonl: {skipped} incomplete or malformed line(s) skipped"]))
 
-    sections.append("<h2>Configuration</h2>" + table(["key", "value"], [[k, v] for k, v in config.items()]))
+    # the headline first: final metrics and the generator's latest samples; the configuration last, folded
+    sections.append("<h2>Final metrics</h2>")
+    if final is None:
+        sections.append(_notes(["the run has not finished: no final_metrics.json yet"]))
+    else:
+        plain = [[k, v] for k, v in final.items() if not isinstance(v, dict)]
+        groups = {k: v for k, v in final.items() if isinstance(v, dict)}
+        if groups:
+            columns = list(dict.fromkeys(c for g in groups.values() for c in flatten(g)))
+            body = [[name, *(flatten(g).get(c) for c in columns)] for name, g in groups.items()]
+            sections.append(table(["", *columns], body))
+        if plain:
+            sections.append(table(["key", "value"], plain))
+
+    figures, notes = checkpoint_pictures(run, config)
+    shown: tuple[str, ...] = ()  # the run's own PNG shown as the headline (not repeated below)
+    sections.append("<h2>Latest samples</h2>")
+    if figures:  # 1-D and 2-D runs: the EMA generator's own samples at the newest checkpoint
+        sections.append(figures.pop())
+    elif not notes and (run / "samples.png").is_file():  # image runs: the EMA generator's grid
+        shown = ("samples.png",)
+        latest, more = folder_pictures(run, include=shown)
+        sections.append("".join(latest) + _notes(more))
+    else:
+        sections.append(_notes(notes or ["no samples to show yet"]))
 
     sections.append("<h2>Training curves</h2>")
     training = curves_figure(
@@ -353,26 +379,19 @@ def run_page(run: Path) -> str:
         sections.append(table(["metric", "latest value"], [[k, latest.get(k)] for k in others]))
 
     sections.append("<h2>Samples over time</h2>")
-    figures, notes = checkpoint_pictures(run, config)
-    pictures, more = folder_pictures(run)
+    pictures, more = folder_pictures(run, exclude=("tb", "checkpoints", *shown))
     sections.append("".join(figures) + _notes(notes))
     if pictures or more:
         sections.append("<h3>Pictures saved by the run</h3>" + "".join(pictures) + _notes(more))
     if not figures and not pictures:
-        sections.append(_notes(["no samples to show yet"]))
+        sections.append(_notes(["no earlier samples to show"]))
 
-    sections.append("<h2>Final metrics</h2>")
-    if final is None:
-        sections.append(_notes(["the run has not finished: no final_metrics.json yet"]))
-    else:
-        plain = [[k, v] for k, v in final.items() if not isinstance(v, dict)]
-        groups = {k: v for k, v in final.items() if isinstance(v, dict)}
-        if plain:
-            sections.append(table(["key", "value"], plain))
-        if groups:
-            columns = list(dict.fromkeys(c for g in groups.values() for c in flatten(g)))
-            body = [[name, *(flatten(g).get(c) for c in columns)] for name, g in groups.items()]
-            sections.append(table(["", *columns], body))
+    sections.append(
+        "<h2>Configuration</h2>"
+        f"<details><summary>{len(config)} settings (config.json)</summary>"
+        + table(["key", "value"], [[k, v] for k, v in config.items()])
+        + "</details>"
+    )
     return page(f"divergan report: {run.resolve().name}", sections)
 
 
@@ -386,10 +405,7 @@ def _parameter_names(grid: Any) -> set[str]:
 
 def sweep_page(folder: Path) -> str:
     """The report of a sweep folder: the grid, the results table, each metric per configuration."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     grid = read_json(folder / "sweep.json") if (folder / "sweep.json").is_file() else None
     results, skipped = read_jsonl(folder / "results.jsonl")
@@ -428,9 +444,8 @@ def sweep_page(folder: Path) -> str:
     if metrics:
         columns_ = min(3, len(metrics))
         lines = -(-len(metrics) // columns_)
-        fig, axes = plt.subplots(
-            lines, columns_, figsize=(4.0 * columns_, 3.0 * lines), dpi=90, squeeze=False
-        )
+        fig = Figure(figsize=(4.0 * columns_, 3.0 * lines), dpi=90)
+        axes = fig.subplots(lines, columns_, squeeze=False)
         for ax in axes.flat[len(metrics) :]:
             ax.axis("off")
         for ax, key in zip(axes.flat, metrics):

@@ -5,10 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
@@ -30,8 +26,10 @@ def samples_figure(
     """2-D: scatter of real (grey) and generated (red) points over the critic's output contours, evaluated
     on a ``resolution`` × ``resolution`` grid. 1-D: histograms. Higher dimensions: the first two
     coordinates, no contours. ``compact``: no colour bar and fixed margins (cheaper to draw, for
-    pictures taken during training). The caller closes the figure."""
-    fig, ax = plt.subplots(figsize=(size, size), dpi=dpi)
+    pictures taken during training). The figure is a plain :class:`~matplotlib.figure.Figure`, not
+    registered with pyplot, so nothing here touches matplotlib's global backend or figure list."""
+    fig = Figure(figsize=(size, size), dpi=dpi)
+    ax = fig.subplots()
     real, fake = real.detach().cpu(), fake.detach().cpu()
     if real.shape[1] == 1:
         ax.hist(real[:, 0].numpy(), bins=120, density=True, alpha=0.5, color="0.4", label="data")
@@ -46,7 +44,9 @@ def samples_figure(
             ys = torch.linspace(float(lo[1]), float(hi[1]), resolution)
             gx, gy = torch.meshgrid(xs, ys, indexing="xy")
             with torch.no_grad():
-                v = critic(torch.stack([gx.reshape(-1), gy.reshape(-1)], 1))
+                v = getattr(critic, "pointwise", critic)(
+                    torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+                )  # packed: V(x, …, x)
             v = v if v.dim() == 1 else v.norm(dim=1)
             cs = ax.contourf(
                 gx.numpy(),
@@ -76,7 +76,6 @@ def plot_samples(path: Path, real: Tensor, fake: Tensor, critic: nn.Module | Non
     """:func:`samples_figure` saved as a PNG at ``path``."""
     fig = samples_figure(real, fake, critic, title)
     fig.savefig(path)
-    plt.close(fig)
 
 
 def image_grid(images: Tensor, columns: int = 8, pad: int = 2) -> Tensor:
@@ -118,7 +117,8 @@ def plot_curves(path: Path, rows: list[dict]) -> None:
         ("reverse_kl",),
     ]
     keys = [group for group in keys if any(k in r for r in rows for k in group)]
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.2), dpi=110, squeeze=False)
+    fig = Figure(figsize=(3.6 * len(keys), 3.2), dpi=110)
+    axes = fig.subplots(1, len(keys), squeeze=False)
     for ax, group in zip(axes[0], keys, strict=True):
         for key in group:
             pts = [(r["step"], r[key]) for r in rows if key in r]
@@ -130,7 +130,6 @@ def plot_curves(path: Path, rows: list[dict]) -> None:
         ax.legend()
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def plot_run(run: Path, data: Dataset, samples: Tensor, critic: nn.Module | None, title: str) -> None:

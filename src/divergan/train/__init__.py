@@ -1,7 +1,8 @@
 """Training: the typed config with presets, the loop, checkpoints and samplers."""
 
 from divergan.train.config import PRESETS, Config, apply_overrides, preset
-from divergan.train.loop import TrainingDiverged, build, evaluate, load_run, train
+from divergan.train.health import TrainingDiverged
+from divergan.train.loop import build, evaluate, load_run, train
 
 __all__ = [
     "PRESETS",

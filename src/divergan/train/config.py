@@ -22,6 +22,7 @@ OPTIMIZERS = ("auto", "adam", "rmsprop")
 SCHEDULES = ("constant", "linear")
 ARCHS = ("auto", "mlp", "dcgan")
 D_NORMS = ("auto", "batch", "layer", "none")
+G_NORMS = ("none", "batch")
 
 
 @dataclass
@@ -50,6 +51,12 @@ class Config:
     d_depth: int = 3
     d_fourier: int = 0
     d_fourier_scale: float = 3.0
+    # remedies for mode collapse (divergan.nn.remedies): PacGAN packing, batch norm in G, maxout critic
+    # units, minibatch standard deviation (its group size; 0: off)
+    pack: int = 1
+    g_norm: str = "none"
+    d_maxout: int = 0
+    d_mbstd: int = 0
     # MIX+GAN (seed 002): K generators and K critics with mixture weights and an entropy bonus λ
     mix_components: int = 1
     mix_entropy: float = 0.1
@@ -108,11 +115,26 @@ class Config:
             "checkpoint_every",
             "keep_checkpoints",
             "mix_components",
+            "pack",
         ]
         for name in positive:
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ["steps", "d_fourier", "ratio_steps", "ratio_fourier", "mh_steps", "seed", "threads"]:
+        if self.batch % self.pack:
+            raise UserError(f"batch ({self.batch}) must be a multiple of pack ({self.pack})")
+        if self.d_mbstd == 1:
+            raise UserError("d_mbstd is a group size: 0 (off) or at least 2, got 1")
+        for name in [
+            "d_maxout",
+            "d_mbstd",
+            "steps",
+            "d_fourier",
+            "ratio_steps",
+            "ratio_fourier",
+            "mh_steps",
+            "seed",
+            "threads",
+        ]:
             if getattr(self, name) < 0:
                 raise UserError(f"{name} must not be negative, got {getattr(self, name)}")
         for name in ["lr_g", "lr_d", "ratio_lr", "d_fourier_scale", "ratio_fourier_scale"]:
@@ -132,6 +154,7 @@ class Config:
             ("lr_schedule", SCHEDULES),
             ("arch", ARCHS),
             ("d_norm", D_NORMS),
+            ("g_norm", G_NORMS),
         ]:
             if getattr(self, name) not in choices:
                 raise UserError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
@@ -156,15 +179,23 @@ class Config:
             raise UserError(f"config.json has unknown keys: {', '.join(unknown)}")
         cfg = cls()
         for key, value in data.items():
-            setattr(cfg, key, _coerce(key, value, _field_types()[key]))
+            setattr(cfg, key, coerce(key, value, field_types()[key]))
         return cfg.validate()
 
 
 #: named starting points; ``default`` is the main job of ``divergan train``
 PRESETS: dict[str, dict[str, Any]] = {
-    "default": {  # the main job: tuned on grid25 (docs/benchmarks.md)
-        "z_dim": 4,
-        "sampler": "mh",
+    # the main job, grid25, judged on G(z) alone (docs/benchmarks.md, benchmarks/presets.py): the plain
+    # MLP GAN with a minibatch-standard-deviation critic, a 5x higher learning rate, decayed linearly
+    "default": {
+        "data": "grid25",
+        "z_dim": 2,
+        "d_mbstd": 8,
+        "lr_g": 1e-3,
+        "lr_d": 1e-3,
+        "lr_schedule": "linear",
+        "ema_half_life": 100.0,
+        "steps": 6000,
     },
     "wgan-gp-toy": {  # Gulrajani et al. 2017, gan_toy.py: ANCHORS.md
         "data": "wgan-gp-25gaussians",
@@ -184,7 +215,16 @@ PRESETS: dict[str, dict[str, Any]] = {
         "beta2": 0.9,
         "steps": 2000,
     },
-    "ring8": {"data": "ring8", "steps": 2000},
+    "ring8": {  # the main job's recipe on 8 Gaussians on the unit circle, std 0.01
+        "data": "ring8",
+        "z_dim": 2,
+        "d_mbstd": 8,
+        "lr_g": 1e-3,
+        "lr_d": 1e-3,
+        "lr_schedule": "linear",
+        "ema_half_life": 100.0,
+        "steps": 4000,
+    },
     "mnist": {  # conditional DCGAN on the MNIST 5k at 28 px, ~6 min on 2 idle cores; docs/benchmarks.md
         "data": "mnist",
         "objective": "non-saturating",
@@ -241,6 +281,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+PRESETS["grid25"] = dict(PRESETS["default"])  # the main job by the name of its data
+
 # the same DCGAN without classes: its class balance is the generator's own (docs/benchmarks.md)
 PRESETS["mnist-unconditional"] = {**PRESETS["mnist"], "conditional": False}
 
@@ -255,11 +297,36 @@ def preset(name: str) -> Config:
     return cfg.validate()
 
 
-def _field_types() -> dict[str, Any]:
-    return typing.get_type_hints(Config)
+def field_types(config_class: type | None = None) -> dict[str, Any]:
+    """The type of every field of a dataclass config (default: :class:`Config`)."""
+    return typing.get_type_hints(config_class or Config)
 
 
-def _coerce(key: str, value: Any, kind: Any) -> Any:
+def set_fields(cfg: Any, items: dict[str, Any]) -> Any:
+    """Set fields of any dataclass config from ``{key: value}`` (values as from JSON, Python or a
+    command line), each coerced to the field's type; an unknown key is an error. Returns cfg unvalidated.
+    The one override helper of every config (the trainer's, the style and glyph applications')."""
+    hints = field_types(type(cfg))
+    for key, value in items.items():
+        if key not in hints:
+            raise UserError(f"unknown config key {key!r}; keys are: {', '.join(hints)}")
+        setattr(cfg, key, coerce(key, value, hints[key]))
+    return cfg
+
+
+def parse_items(items: list[str]) -> list[tuple[str, str]]:
+    """``key=value`` strings as (key, value) pairs; a malformed item is an error."""
+    parsed = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError(f"--set takes key=value, got {item!r}")
+        parsed.append((key, value))
+    return parsed
+
+
+def coerce(key: str, value: Any, kind: Any) -> Any:
     """Turn a JSON value or a command-line string into the field's type, or raise UserError."""
     origin = typing.get_origin(kind)
     if origin in (dict, typing.Union, types.UnionType) or kind is dict:
@@ -311,15 +378,24 @@ def _param_value(text: str) -> Any:
 def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
     """Apply ``key=value`` strings; ``objective.K=V`` / ``data.K=V`` set the objective's / data's params.
 
+    ``objective=X`` and ``data=X`` are applied first, whatever their place in the list, and a new name
+    clears the old one's parameters (as ``--objective X`` and ``--data X`` do): so
+    ``objective=hinge`` on a ``wgan-gp`` config drops ``weight``, and ``objective.pi=0.2`` given
+    with ``objective=js-pi`` sticks in either order.
+
     Raises:
         UserError: malformed item, unknown key, or a value of the wrong type or out of range.
     """
-    types_ = _field_types()
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise UserError(f"--set takes key=value, got {item!r}")
+    types_ = field_types()
+    parsed = parse_items(overrides)
+    names = [(k, v) for k, v in parsed if k in ("objective", "data")]
+    for key, value in names:
+        if value != getattr(cfg, key):
+            setattr(cfg, key, value)
+            setattr(cfg, f"{key}_params", {})
+    for key, value in parsed:
+        if key in ("objective", "data"):
+            continue
         if key.startswith(("objective.", "data.")):
             group, _, param = key.partition(".")
             if not param:
@@ -330,5 +406,70 @@ def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
             raise UserError(
                 f"unknown config key {key!r}; keys are: {', '.join(k for k in types_ if not k.endswith('_params'))}"
             )
-        setattr(cfg, key, _coerce(key, value, types_[key]))
+        setattr(cfg, key, coerce(key, value, types_[key]))
     return cfg.validate()
+
+
+#: every config key's meaning, for ``divergan train --help-config`` (a test checks that none is missing)
+HELP: dict[str, str] = {
+    "data": "dataset name (grid25, ring8, mnist, digits, ...), a .npy/.csv file or a folder of images",
+    "data_params": "the dataset's keyword parameters (set one with --set data.K=V, e.g. data.size=16)",
+    "objective": "objective name ('divergan objectives' lists them); a new name clears objective_params",
+    "objective_params": "the objective's parameters (set one with --set objective.K=V, e.g. objective.weight=1)",
+    "seed": "random seed: initial weights, data, noise (runs are exactly reproducible on one device)",
+    "arch": "networks: auto (DCGAN for images, MLP for flat vectors), mlp or dcgan",
+    "conditional": "class-conditional generator and projection critic (needs labelled images)",
+    "d_norm": "DCGAN critic normalisation: batch, layer or none; auto: layer with a penalty, else batch",
+    "z_dim": "latent size of the generator's input z ~ N(0, I)",
+    "g_width": "generator hidden width (MLP) or channels at the finest resolution (DCGAN)",
+    "g_depth": "generator hidden layers (MLP)",
+    "d_width": "critic hidden width (MLP) or channels at the finest resolution (DCGAN)",
+    "d_depth": "critic hidden layers (MLP)",
+    "d_fourier": "random Fourier features at the critic's input (0: none)",
+    "d_fourier_scale": "scale of the critic's Fourier frequencies",
+    "pack": "PacGAN: the critic judges this many samples jointly (batch must be a multiple)",
+    "g_norm": "none | batch: batch norm before each ReLU of the MLP generator",
+    "d_maxout": "maxout critic units of this many pieces (0: leaky ReLU)",
+    "d_mbstd": "minibatch standard deviation at the critic's last hidden layer, group size (0: off)",
+    "mix_components": "MIX+GAN: K generators against K critics (1: an ordinary GAN)",
+    "mix_entropy": "MIX+GAN: weight λ of the entropy bonus on the mixture weights",
+    "steps": "generator iterations",
+    "batch": "samples per batch (the global batch under torchrun)",
+    "critic_steps": "critic updates per step (k)",
+    "generator_steps": "generator updates per step (k')",
+    "optimizer": "auto (the objective's own), adam or rmsprop",
+    "lr_g": "generator learning rate",
+    "lr_d": "critic learning rate",
+    "beta1": "Adam β₁",
+    "beta2": "Adam β₂",
+    "lr_schedule": "constant, or linear decay to 0 over the second half of training",
+    "ema_half_life": "half-life in steps of the generator's weight average (0: no averaging)",
+    "sampler": "final samples: direct G(z) (always reported first), or drs / mh density-ratio samplers",
+    "ratio_steps": "training steps of the ratio critic of the drs/mh samplers",
+    "ratio_batch": "batch of the ratio critic",
+    "ratio_lr": "learning rate of the ratio critic",
+    "ratio_fourier": "Fourier features of the ratio critic",
+    "ratio_fourier_scale": "scale of the ratio critic's Fourier frequencies",
+    "ratio_width": "hidden width of the ratio critic",
+    "mh_steps": "Metropolis-Hastings chain length per sample",
+    "threads": "torch CPU threads for this run (0: torch's default)",
+    "eval_samples": "samples drawn for each evaluation",
+    "eval_every": "steps between evaluations (modes, TensorBoard pictures)",
+    "log_every": "steps between metrics.jsonl rows",
+    "checkpoint_every": "steps between checkpoints",
+    "keep_checkpoints": "checkpoints kept (older ones are deleted)",
+    "plot": "write plots and sample grids",
+    "tensorboard": "write TensorBoard event files under RUN/tb/",
+    "device": "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps",
+    "amp": "mixed precision: off or bf16 (autocast, CUDA only)",
+    "compile": "torch.compile the generator (and a penalty-free critic); eager where it fails",
+}
+
+
+def help_config(cfg: Config | None = None) -> str:
+    """Every key with its value in ``cfg`` (default: the defaults) and its meaning, one per line."""
+    cfg = cfg or Config()
+    rows = [(f.name, json.dumps(getattr(cfg, f.name))) for f in dataclasses.fields(Config)]
+    width = max(len(k) for k, _ in rows)
+    vwidth = min(24, max(len(v) for _, v in rows))
+    return "\n".join(f"{k:<{width}}  {v:<{vwidth}}  {HELP.get(k, '')}" for k, v in rows)

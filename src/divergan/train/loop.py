@@ -1,10 +1,14 @@
-"""The training loop: alternating critic and generator updates (seed 001, §1), one readable function.
+"""The training loop: alternating critic and generator updates (seed 001, §1).
 
-Phases of every step, in order: k critic updates (penalty and weight clipping as the objective says),
-k′ generator updates, the EMA of the generator, then — at their intervals — logging to
-``metrics.jsonl``, mode metrics, checkpoints. After the last step: the ratio critic for a density-ratio
-sampler (:mod:`divergan.train.sampling`), final metrics for the direct and the chosen sampler, plots.
-The loop never branches on the objective's name: it uses only the :class:`Objective`'s fields.
+Phases of every step, in order: k critic updates, k′ generator updates — the losses of both come from
+the run's :mod:`Game <divergan.train.game>` (the objective's losses, penalty and clipping; MIX+GAN's
+mixed payoffs) —, one finiteness check (:mod:`divergan.train.health`), the EMA of the generator
+(:mod:`divergan.train.ema`), then the interval hooks: :func:`log_and_evaluate` (``metrics.jsonl``,
+mode metrics, TensorBoard, the caller's ``on_eval``), :func:`checkpoint_and_grids` and
+:func:`stop_on_signal`, each reading a :class:`LoopState`. After the last step: the ratio critic for a
+density-ratio sampler (:mod:`divergan.train.sampling`), final metrics for the direct and the chosen
+sampler, plots. The loop never branches on the objective's name: it uses only the
+:class:`Objective`'s fields.
 
 Networks come from the data (``arch = "auto"``): an MLP for flat vectors, a DCGAN
 (:mod:`divergan.nn.dcgan`) for images. A critic whose outputs depend on the whole batch (batch norm)
@@ -16,8 +20,8 @@ grids at every checkpoint and, at the end, a latent interpolation and a latent-a
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
-import math
 import signal
 import sys
 import threading
@@ -26,6 +30,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -39,20 +44,23 @@ from divergan.metrics.distances import mmd, w1
 from divergan.metrics.memorisation import memorisation
 from divergan.nn import MLP
 from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, recalibrate_batchnorm
+from divergan.nn.remedies import remedy_options, toy_networks
 from divergan.objectives import Objective, get_objective
-from divergan.report.tensorboard import run_writer
+from divergan.report.tensorboard import run_writer, write_hparams
+from divergan.threads import threads_for
 from divergan.train import checkpoint as ckpt
 from divergan.train import devices, dist
 from divergan.train.config import Config
-from divergan.train.mixture import MixtureCritic, MixtureGenerator, entropy
-from divergan.train.mixture import critic_loss as mixture_critic_loss
-from divergan.train.mixture import generator_loss as mixture_generator_loss
-from divergan.train.perf import PhaseTimer, compiled
+from divergan.train.ema import ema_beta, ema_update
+from divergan.train.game import batch_dependent, critic_outputs, make_game  # noqa: F401 - re-exported
+from divergan.train.game import call as _call
+from divergan.train.health import TrainingDiverged, check_finite  # noqa: F401 - TrainingDiverged re-exported
+from divergan.train.mixture import MixtureCritic, MixtureGenerator
+from divergan.train.perf import PhaseTimer, compiled, step_flops
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
 
-
-class TrainingDiverged(UserError):
-    """A loss or gradient became NaN/Inf; the last good checkpoint is left as it was."""
+#: in a run folder trained with the user's own networks: their class names (the code is never saved)
+USER_NETWORKS = "user_networks.json"
 
 
 @dataclass
@@ -113,20 +121,9 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
             "(one latent coordinate picks the component)"
         )
     z_dim = cfg.z_dim - 1 if k > 1 else cfg.z_dim
-    gs = [MLP(z_dim, dataset.dim, cfg.g_width, cfg.g_depth, "relu") for _ in range(k)]
-    ds = [
-        MLP(
-            dataset.dim,
-            outputs,
-            cfg.d_width,
-            cfg.d_depth,
-            "leaky_relu",
-            cfg.d_fourier,
-            cfg.d_fourier_scale,
-            squeeze=True,
-        )
-        for _ in range(k if objective.needs_critic else 0)
-    ]
+    gs, ds = toy_networks(
+        k, z_dim, dataset.dim, outputs, critic=objective.needs_critic, **remedy_options(cfg)
+    )
     if k > 1:  # MIX+GAN (seed 002): K generators against K critics, train/mixture.py
         return MixtureGenerator(gs, z_dim), MixtureCritic(ds) if ds else None
     g, d = gs[0], (ds[0] if ds else None)
@@ -136,12 +133,67 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
     return g, d
 
 
-def build(cfg: Config) -> Parts:
-    """Networks, optimizers and RNG for ``cfg`` (seeded, so two builds are identical)."""
+def user_networks(
+    cfg: Config, dataset: Dataset, objective: Objective, g: nn.Module | None, d: nn.Module | None
+) -> tuple[nn.Module, nn.Module | None]:
+    """Check a user's generator (z (B, z_dim) -> x (B, *shape)) and critic (x -> (B,) or (B, K)) on
+    two samples; raises UserError naming the first mismatch."""
+    if g is None:
+        raise UserError("a critic was given without a generator: pass generator= too")
+    if objective.needs_critic and d is None:
+        raise UserError(
+            f"objective {objective.name!r} trains a critic: pass critic= too (or neither network)"
+        )
+    if not objective.needs_critic and d is not None:
+        raise UserError(f"objective {objective.name!r} is critic-free: do not pass a critic")
+    if cfg.conditional or cfg.mix_components > 1:
+        raise UserError(
+            "your own networks train unconditional, single-generator runs (conditional=false, mix_components=1)"
+        )
+    shape = tuple(dataset.shape or (dataset.dim,))
+    with torch.no_grad():
+        try:
+            x = g(torch.zeros(2, cfg.z_dim))
+        except Exception as exc:
+            raise UserError(
+                f"the generator fails on z of shape (2, {cfg.z_dim}) (z_dim={cfg.z_dim}): {exc}"
+            ) from None
+        if not isinstance(x, Tensor) or tuple(x.shape) != (2, *shape):
+            got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise UserError(
+                f"the generator must map z (B, {cfg.z_dim}) to (B, {', '.join(map(str, shape))}), got {got}"
+            )
+        if d is not None:
+            try:
+                t = d(dataset.sample(2, torch.Generator().manual_seed(0)))
+            except Exception as exc:
+                raise UserError(
+                    f"the critic fails on data of shape (2, {', '.join(map(str, shape))}): {exc}"
+                ) from None
+            k = objective.critic_outputs
+            want = (2,) if k == 1 else (2, k)
+            if not isinstance(t, Tensor) or tuple(t.shape) != want:
+                got = tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__
+                raise UserError(
+                    f"the critic must map x (B, {', '.join(map(str, shape))}) to scores of shape "
+                    f"{'(B,)' if k == 1 else f'(B, {k})'} for objective {objective.name!r}, got {got}"
+                )
+    return g, d
+
+
+def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None) -> Parts:
+    """Networks, optimizers and RNG for ``cfg`` (seeded, so two builds are identical).
+
+    ``generator`` / ``critic``: a user's own networks instead of the ones ``cfg.arch`` builds (both, or
+    the generator alone with a critic-free objective); they are checked on a batch of the data.
+    """
     torch.manual_seed(cfg.seed)
     dataset = get_dataset(cfg.data, **cfg.data_params)
     objective = get_objective(cfg.objective, **cfg.objective_params)
-    g, d = build_networks(cfg, dataset, objective)
+    if generator is None and critic is None:
+        g, d = build_networks(cfg, dataset, objective)
+    else:
+        g, d = user_networks(cfg, dataset, objective, generator, critic)
     if dataset.is_image and cfg.sampler != "direct":
         raise UserError(f"sampler {cfg.sampler!r} is for flat data; image runs use --sampler direct")
     kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
@@ -167,25 +219,9 @@ def build(cfg: Config) -> Parts:
     )
 
 
-def _call(net: nn.Module, x: Tensor, y: Tensor | None) -> Tensor:
-    """net(x), or net(x, y) for a conditional network."""
-    return net(x) if y is None else net(x, y)
-
-
-def critic_outputs(
-    D: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None = None
-) -> tuple[Tensor, Tensor]:
-    """(D(real), D(fake)): one pass over cat([real, fake]), or two when D's outputs depend on the batch.
-
-    With batch norm a joint pass would normalise real and fake images by shared statistics, unlike
-    the generator step's pass over fakes alone; separate passes keep each batch homogeneous.
-    ``y`` (conditional) labels both batches.
-    """
-    if getattr(D, "batch_dependent", False):
-        return _call(D, real, y), _call(D, fake, y)
-    n = real.shape[0]
-    t = _call(D, torch.cat([real, fake]), None if y is None else torch.cat([y, y]))  # (2B,) or (2B, K)
-    return t[:n], t[n:]
+def device_of(net: nn.Module) -> torch.device:
+    """The device of a network's parameters (CPU for a network without any)."""
+    return next(iter(net.parameters()), torch.empty(0)).device
 
 
 def sample_labels(cfg: Config, parts: Parts, n: int, generator: torch.Generator) -> Tensor | None:
@@ -217,11 +253,12 @@ def ready_ema(cfg: Config, parts: Parts, step: int) -> None:
     """
     rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step + 7)
     batch = max(cfg.batch, 64)
+    device = device_of(parts.ema)  # drawn on the CPU (the same numbers everywhere), used on the EMA's device
 
     def inputs() -> tuple:
-        z = torch.randn(batch, cfg.z_dim, generator=rng)
+        z = torch.randn(batch, cfg.z_dim, generator=rng).to(device)
         y = sample_labels(cfg, parts, batch, rng)
-        return (z,) if y is None else (z, y)
+        return (z,) if y is None else (z, y.to(device))
 
     recalibrate_batchnorm(parts.ema, inputs)
 
@@ -233,11 +270,9 @@ def _total_norm(tensors: list[Tensor]) -> Tensor:
     return torch.nn.utils.get_total_norm(tensors)
 
 
-def _check(step: int, values: list[tuple[str, Tensor]]) -> None:
-    """One finiteness test for all of a step's losses and norms; names the first that is not finite."""
-    if values and not bool(torch.isfinite(torch.stack([v.detach().float().cpu() for _, v in values])).all()):
-        name, value = next((n, float(v)) for n, v in values if not math.isfinite(float(v)))
-        raise TrainingDiverged(f"{name} became {value} at step {step}; earlier checkpoints are intact")
+def _estimate(estimate: Callable[[Tensor], Tensor], game_d: Tensor) -> float:
+    """The objective's divergence estimate from its critic loss (penalty excluded), averaged over ranks."""
+    return float(estimate(torch.tensor(dist.mean(float(game_d)), dtype=torch.float64)))
 
 
 def _lr_factor(cfg: Config, step: int) -> float:
@@ -293,6 +328,28 @@ def restore(parts: Parts, tensors: dict[str, Tensor], meta: dict, with_ratio: bo
     return int(meta["step"])
 
 
+def open_run(cfg: Config, run: Path, parts: Parts, *, resume: bool, main: bool) -> int:
+    """A new run writes config.json and an empty metrics.jsonl; a resumed one loads its latest checkpoint
+    into ``parts`` and drops log lines and temporary files written after it. Returns the first step."""
+    log_path = run / "metrics.jsonl"
+    start = 0
+    if resume and ckpt.list_checkpoints(run):
+        dist.barrier()
+        tensors, meta = ckpt.load(ckpt.latest(run))
+        start = restore(parts, tensors, meta)
+        dist.barrier()
+        if main:
+            ckpt.remove_partial(run)
+            _truncate_metrics(log_path, start)
+    elif resume and main:  # killed before its first checkpoint: start over, from the same seed
+        ckpt.remove_partial(run)
+        log_path.write_text("")
+    elif main:
+        (run / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
+        log_path.write_text("")
+    return start
+
+
 @contextmanager
 def _stop_on_signals():
     """SIGINT/SIGTERM set a flag the loop checks after each step (main thread only); restored after."""
@@ -330,26 +387,59 @@ def _truncate_metrics(path: Path, step: int) -> None:
 
 
 def train(
-    cfg: Config, run: Path, *, resume: bool = False, progress: bool = True, timer: PhaseTimer | None = None
+    cfg: Config,
+    run: Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    timer: PhaseTimer | None = None,
+    on_eval: Callable[[int, dict], None] | None = None,
+    generator: nn.Module | None = None,
+    critic: nn.Module | None = None,
 ) -> dict:
     """Train per ``cfg`` into the run folder ``run``; returns the final metrics (also in final_metrics.json).
 
     ``timer`` (``--profile``) collects wall seconds per phase; it does not change any result.
+    ``generator`` / ``critic``: the user's own networks (see :func:`build`); the run folder then records
+    their class names in ``user_networks.json``, and only :func:`divergan.load_generator` with a fresh
+    instance reads its weights back.
 
-    ``cfg.threads`` (if not 0) sets torch's CPU threads for the run; the previous number is restored.
+    ``on_eval(step, row)`` (rank 0) is called at each evaluation interval with that step's logged row
+    (the mode metrics, where the data has modes). An exception it raises (a pruned search trial) stops
+    the run after a checkpoint of that step is saved; the exception propagates.
+
+    ``cfg.threads`` (if not 0) sets torch's CPU threads for the run, else :mod:`divergan.threads` picks
+    them; the previous number is restored.
     """
     cfg.validate()
     before = torch.get_num_threads()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    if threads := threads_for(cfg.threads, lambda: step_flops(cfg, build_networks), before):  # threads.py
+        torch.set_num_threads(threads)
     try:
-        return _train(cfg, run, resume=resume, progress=progress, timer=timer or PhaseTimer(enabled=False))
+        return _train(
+            cfg,
+            run,
+            resume=resume,
+            progress=progress,
+            timer=timer or PhaseTimer(enabled=False),
+            on_eval=on_eval,
+            networks={"generator": generator, "critic": critic},
+        )
     finally:
         dist.release()  # _train's DDP wrappers, and with them the process group, are gone by now
         torch.set_num_threads(before)
 
 
-def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: PhaseTimer) -> dict:
+def _train(
+    cfg: Config,
+    run: Path,
+    *,
+    resume: bool,
+    progress: bool,
+    timer: PhaseTimer,
+    on_eval: Callable[[int, dict], None] | None = None,
+    networks: dict | None = None,
+) -> dict:
     dist.setup(cfg.device)
     device = dist.device_for(devices.resolve(cfg.device))
     devices.check_amp(cfg.amp, device)
@@ -357,27 +447,17 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
     main = dist.is_main()  # only rank 0 writes the run folder
     if main:
         run.mkdir(parents=True, exist_ok=True)
-    parts = build(cfg)
+    parts = build(cfg, **(networks or {}))
+    if main and networks and any(networks.values()):
+        (run / USER_NETWORKS).write_text(
+            json.dumps({k: type(v).__name__ for k, v in networks.items() if v is not None}) + "\n"
+        )
+    sync_batchnorm(parts, device)
     _move(parts, device)
     obj, data, rng = parts.objective, parts.dataset, parts.rng
     G, D = dist.wrap(parts.generator, device), dist.wrap(parts.critic, device)
-    log_path = run / "metrics.jsonl"
-    start = 0
-    if resume and ckpt.list_checkpoints(run):
-        dist.barrier()
-        tensors, meta = ckpt.load(ckpt.latest(run))
-        start = restore(parts, tensors, meta)
-        dist.barrier()
-        if main:
-            ckpt.remove_partial(run)
-            _truncate_metrics(log_path, start)
-    elif resume and main:  # killed before its first checkpoint: start over, from the same seed
-        ckpt.remove_partial(run)
-        log_path.write_text("")
-    elif main:
-        (run / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
-        log_path.write_text("")
-    ema_beta = 0.5 ** (1.0 / cfg.ema_half_life) if cfg.ema_half_life > 0 else 0.0
+    start = open_run(cfg, run, parts, resume=resume, main=main)
+    beta = ema_beta(cfg.ema_half_life)
     # the global batch is drawn on the CPU on every rank; each keeps its slice (dist.local), on its device
     noise_all = lambda n: torch.randn(n, cfg.z_dim, generator=rng).to(device)  # noqa: E731
     noise = lambda n: dist.local(noise_all(n))  # noqa: E731
@@ -399,21 +479,30 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
     )
     B = cfg.batch
     # torch.compile (eager where it fails) for unconditional forwards that need no double backward
-    g_forward = compiled(G, cfg.compile and not cfg.conditional)
-    plain_d = D is not None and not (cfg.conditional or getattr(D, "batch_dependent", False))
-    d_forward = compiled(D, cfg.compile and obj.penalty is None) if plain_d else D
-    # the generator phase needs no critic weight gradients; DDP expects every parameter to get one
-    freeze_d = D is not None and dist.world_size() == 1
-    mixture = isinstance(G, MixtureGenerator)  # MIX+GAN: the mixed payoff of train/mixture.py
-    clipped = [p for name, p in D.named_parameters() if name != "logits"] if D is not None else []
-    loss_d = grad_d = loss_g = grad_g = torch.zeros(())
+    plain_d = D is not None and not (cfg.conditional or batch_dependent(D))
+    game = make_game(
+        obj,
+        G,
+        D,
+        mix_entropy=cfg.mix_entropy,
+        g_forward=compiled(G, cfg.compile and not cfg.conditional),
+        d_forward=compiled(D, cfg.compile and obj.penalty is None) if plain_d else D,
+        # the generator phase needs no critic weight gradients; DDP expects every parameter to get one
+        freeze_d=D is not None and dist.world_size() == 1,
+        timer=timer,
+    )
+    loss_d = grad_d = loss_g = grad_g = game_d = torch.zeros(())
+    estimate = obj.divergence_estimate if game.estimates_divergence else None  # where an identity holds
     health: list[tuple[str, Tensor]] = []  # this step's losses and norms, checked once at its end
-    last_eval: dict = {}
     with (
         _stop_on_signals() as received,
         run_writer(run, cfg, start) as tb,
         devices.autocast(cfg.amp, device),
     ):
+        state = LoopState(
+            cfg, run, parts, game, device, main, timer, bar, tb, t0, estimate, received, on_eval
+        )
+        hooks = [log_and_evaluate, checkpoint_and_grids, stop_on_signal]
         for step in bar:
             for opt, base in ((parts.opt_g, cfg.lr_g), (parts.opt_d, cfg.lr_d)):
                 if opt is not None:
@@ -425,36 +514,14 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
                     with timer("data and noise"):
                         real_all, y_all = real_batch()  # the global batch (B, *shape); y: classes or None
                         z_all = noise_all(B)
-                    with timer("generator forward (critic phase)"), torch.no_grad():
-                        # same classes as real; a mixture's every component: (K, B, d)
-                        fake_all = G.every(z_all) if mixture else _call(dist.unwrap(G), z_all, y_all)
-                    real, fake, y = (
-                        dist.local(real_all),
-                        dist.local(fake_all),
-                        dist.local(y_all),
-                    )  # rank's slice
-                    with timer("critic forward"):
-                        if mixture:  # Σ_ij w_i u_j L_D(D_j, G_i) + penalties − λ H(u)
-                            w = G.weights.detach()
-                            loss = mixture_critic_loss(obj, D, w, real, fake_all, cfg.mix_entropy)
-                        else:
-                            t_real, t_fake = critic_outputs(D, real, fake, y)  # (B/W,) or (B/W, K) each
-                            loss = obj.critic_loss(t_real, t_fake)
-                    if obj.penalty is not None and not mixture:  # global batch, by every rank (dist doc)
-                        with timer("gradient penalty (forward, input gradient)"):
-                            net = dist.unwrap(D)
-                            critic = net if y_all is None else (lambda x, y=y_all, net=net: net(x, y))
-                            loss = loss + obj.penalty(critic, real_all, fake_all)
+                    loss, game_d = game.critic_loss(real_all, y_all, z_all)
                     with timer("critic backward"):
                         parts.opt_d.zero_grad(set_to_none=True)
                         loss.backward()
                     with timer("critic optimizer step"):
                         grad_d = _total_norm([p.grad for p in D.parameters() if p.grad is not None])
                         parts.opt_d.step()
-                        if obj.clip is not None:
-                            with torch.no_grad():
-                                for p in clipped:  # not a mixture's weights
-                                    p.clamp_(-obj.clip, obj.clip)
+                        game.after_critic_step()  # weight clipping, if any
                     loss_d = loss.detach()
                     health += [("loss_d", loss_d), ("grad_norm_d", grad_d)]
                 health.append(("critic_parameters", _total_norm(list(D.parameters()))))
@@ -465,89 +532,24 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
                     real, y = dist.local(real_all), dist.local(y_all)
                     z = noise(B)
                 with timer("generator step"):
-                    fake = G.every(z) if mixture else _call(g_forward, z, y)
-                    if mixture:  # Σ_ij w_i u_j L_G(D_j, G_i) − λ H(w)
-                        loss = mixture_generator_loss(obj, G, D, real, fake, cfg.mix_entropy)
-                    elif obj.sample_loss is not None:
-                        loss = obj.sample_loss(real.flatten(1), fake.flatten(1))
-                    else:
-                        if freeze_d:
-                            D.requires_grad_(False)  # only ∂/∂G is needed: no critic weight gradients
-                        t_real = None
-                        if obj.generator_uses_real:
-                            with torch.no_grad():
-                                t_real = _call(d_forward, real, y)
-                        loss = obj.generator_loss(t_real, _call(d_forward, fake, y))
+                    loss = game.generator_loss(real, y, z)
                     parts.opt_g.zero_grad(set_to_none=True)
                     loss.backward()
-                    if freeze_d:
-                        D.requires_grad_(True)
+                    game.after_generator_backward()
                     grad_g = _total_norm([p.grad for p in G.parameters() if p.grad is not None])
                     parts.opt_g.step()
                 loss_g = loss.detach()
                 health += [("loss_g", loss_g), ("grad_norm_g", grad_g)]
             health.append(("generator_parameters", _total_norm(list(G.parameters()))))
-            _check(step, health)
+            check_finite(step, health)
             health.clear()
             # -- EMA of the generator ----------------------------------------------------------------------
-            with timer("EMA"), torch.no_grad():
-                for p_ema, p in zip(parts.ema.parameters(), G.parameters(), strict=True):
-                    p_ema.lerp_(p, 1.0 - ema_beta)
-            # -- intervals: log, evaluate, checkpoint ----------------------------------------------------
-            done = step + 1
-            tic = time.perf_counter()
-            logging = done % cfg.log_every == 0 or done == cfg.steps
-            if logging:  # the losses averaged over the ranks: a collective, so on every rank
-                loss_d_mean, loss_g_mean = dist.mean(float(loss_d)), dist.mean(float(loss_g))
-            if main and logging:
-                row = {
-                    "step": done,
-                    "loss_d": loss_d_mean,
-                    "loss_g": loss_g_mean,
-                    "divergence_estimate": -loss_d_mean,
-                    "grad_norm_g": float(grad_g),
-                    "grad_norm_d": float(grad_d),
-                    "seconds": time.perf_counter() - t0,
-                }
-                if mixture:  # H(w) / log K: 1 for uniform weights over the generators, 0 for one
-                    row["mixture_entropy"] = float(entropy(G.logits.detach())) / math.log(len(G.components))
-                if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
-                    # a generator of its own, so evaluating never shifts the training's random stream
-                    eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
-                    with torch.no_grad():
-                        z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng).to(device)
-                        m = mode_metrics(parts.ema(z).float().cpu(), data.modes, data.std)
-                    last_eval = {
-                        "modes": m["modes"],
-                        "high_quality": m["high_quality"],
-                        "reverse_kl": m["reverse_kl"],
-                    }
-                    row.update(last_eval)
-                _append(log_path, row)
-                if tb is not None:  # TensorBoard: the same scalars; pictures at the evaluation interval
-                    tb.log(row, parts if done % cfg.eval_every == 0 or done == cfg.steps else None)
-                bar.set_postfix(
-                    {
-                        "D": f"{loss_d_mean:.3f}",
-                        "G": f"{loss_g_mean:.3f}",
-                        **{k: f"{v:.3g}" for k, v in last_eval.items()},
-                    }
-                )
-                timer.add("logging and evaluation", time.perf_counter() - tic)
-            if main and done % cfg.checkpoint_every == 0 and done < cfg.steps:
-                with timer("checkpoint"):
-                    save_checkpoint(run, parts, cfg, done)
-                if data.is_image and cfg.plot:
-                    _sample_grid(cfg, parts, run / "samples" / f"step-{done:08d}.png", done)
-            if received:  # SIGINT/SIGTERM: save where we are and stop cleanly
-                bar.close()
-                path = save_checkpoint(run, parts, cfg, done) if main else run
-                dist.teardown()
-                name = signal.Signals(received[0]).name
-                raise Interrupted(
-                    f"{name}: stopped after step {done}; saved {path}; continue with --resume {run}",
-                    received[0],
-                )
+            with timer("EMA"):
+                ema_update(parts.ema, G, beta)
+            # -- intervals: log and evaluate, checkpoint and grids, signals ---------------------------------
+            stats = {"loss_d": loss_d, "loss_g": loss_g, "game_d": game_d, "grad_d": grad_d, "grad_g": grad_g}
+            for hook in hooks:
+                hook(state, step + 1, stats)
     bar.close()
     train_seconds = time.perf_counter() - t0
     # evaluation draws random numbers: keep the states of the end of training, so that a later
@@ -561,6 +563,117 @@ def _train(cfg: Config, run: Path, *, resume: bool, progress: bool, timer: Phase
     with timer("checkpoint"):
         save_checkpoint(run, parts, cfg, cfg.steps, final=True, rng=rng_at_end)
     return final
+
+
+@dataclass
+class LoopState:
+    """What the interval hooks may read: the run, its parts and the loop's instruments. Hooks that draw
+    pictures use :func:`cpu_view` (the networks may be on a GPU); evaluation moves its noise to
+    ``device``."""
+
+    cfg: Config
+    run: Path
+    parts: Parts
+    game: Any
+    device: torch.device
+    main: bool  # rank 0 (only it writes the run folder)
+    timer: PhaseTimer
+    bar: Any
+    tb: Any  # the TensorBoard writer, or None
+    t0: float
+    estimate: Callable[[Tensor], Tensor] | None  # the objective's divergence_estimate, where it holds
+    received: list[int]  # signals received
+    on_eval: Callable[[int, dict], None] | None = None
+    last_eval: dict = dataclasses.field(default_factory=dict)
+
+
+def _due(done: int, every: int, steps: int) -> bool:
+    return done % every == 0 or done == steps
+
+
+def log_and_evaluate(state: LoopState, done: int, stats: dict[str, Tensor]) -> None:
+    """Every ``log_every`` steps: the ``metrics.jsonl`` row (losses averaged over ranks, the divergence
+    estimate, gradient norms), every ``eval_every`` the mode metrics of the EMA generator and the
+    TensorBoard pictures, then the caller's ``on_eval(step, row)``."""
+    cfg, parts, timer = state.cfg, state.parts, state.timer
+    tic = time.perf_counter()
+    if not _due(done, cfg.log_every, cfg.steps):
+        return
+    # the losses averaged over the ranks: a collective, so on every rank
+    loss_d_mean, loss_g_mean = dist.mean(float(stats["loss_d"])), dist.mean(float(stats["loss_g"]))
+    # the divergence the critic's loss bounds, where the objective has such an identity
+    estimated = (
+        {} if state.estimate is None else {"divergence_estimate": _estimate(state.estimate, stats["game_d"])}
+    )
+    if not state.main:
+        return
+    evaluating = _due(done, cfg.eval_every, cfg.steps)
+    row = {
+        "step": done,
+        "loss_d": loss_d_mean,
+        "loss_g": loss_g_mean,
+        **estimated,
+        "grad_norm_g": float(stats["grad_g"]),
+        "grad_norm_d": float(stats["grad_d"]),
+        "seconds": time.perf_counter() - state.t0,
+    }
+    row.update(state.game.log_extras())  # MIX+GAN: the mixture weights' entropy
+    data = parts.dataset
+    if data.modes is not None and evaluating:
+        # a generator of its own, so evaluating never shifts the training's random stream
+        eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
+        ready_ema(cfg, parts, done)  # batch norm in G: standing statistics for the EMA
+        with torch.no_grad():
+            z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng).to(state.device)
+            m = mode_metrics(parts.ema(z).float().cpu(), data.modes, data.std)
+        state.last_eval = {
+            "modes": m["modes"],
+            "high_quality": m["high_quality"],
+            "reverse_kl": m["reverse_kl"],
+        }
+        row.update(state.last_eval)
+    _append(state.run / "metrics.jsonl", row)
+    if state.tb is not None:  # TensorBoard: the same scalars; pictures at the evaluation interval
+        state.tb.log(row, cpu_view(parts) if evaluating else None)
+    state.bar.set_postfix(
+        {
+            "D": f"{loss_d_mean:.3f}",
+            "G": f"{loss_g_mean:.3f}",
+            **{k: f"{v:.3g}" for k, v in state.last_eval.items()},
+        }
+    )
+    timer.add("logging and evaluation", time.perf_counter() - tic)
+    if state.on_eval is not None and evaluating:
+        try:
+            state.on_eval(done, dict(row))
+        except BaseException:  # e.g. a pruned trial: leave a resumable run folder
+            state.bar.close()
+            save_checkpoint(state.run, parts, cfg, done)
+            raise
+
+
+def checkpoint_and_grids(state: LoopState, done: int, stats: dict[str, Tensor]) -> None:
+    """Every ``checkpoint_every`` steps (before the last): a checkpoint, and an image run's sample grid."""
+    cfg = state.cfg
+    if state.main and done % cfg.checkpoint_every == 0 and done < cfg.steps:
+        with state.timer("checkpoint"):
+            save_checkpoint(state.run, state.parts, cfg, done)
+        if state.parts.dataset.is_image and cfg.plot:
+            _sample_grid(cfg, state.parts, state.run / "samples" / f"step-{done:08d}.png", done)
+
+
+def stop_on_signal(state: LoopState, done: int, stats: dict[str, Tensor]) -> None:
+    """After SIGINT/SIGTERM: save where we are and stop cleanly (:class:`Interrupted`)."""
+    if not state.received:
+        return
+    state.bar.close()
+    path = save_checkpoint(state.run, state.parts, state.cfg, done) if state.main else state.run
+    dist.teardown()
+    name = signal.Signals(state.received[0]).name
+    raise Interrupted(
+        f"{name}: stopped after step {done}; saved {path}; continue with --resume {state.run}",
+        state.received[0],
+    )
 
 
 def image_metrics_if_available(
@@ -597,6 +710,47 @@ def evaluate_images(cfg: Config, parts: Parts) -> tuple[dict, dict[str, Tensor]]
     real = data.points[torch.randperm(len(data.points), generator=parts.rng)[:n_real]]
     metrics.update(image_metrics_if_available(real, x, data, labels))
     return {"direct": metrics}, {"direct": x}
+
+
+def sync_batchnorm(parts: Parts, device: torch.device) -> None:
+    """Under torchrun, batch norm must see the global batch, as in one process: SyncBatchNorm on CUDA.
+
+    Each process holds a slice of the global batch; a plain BatchNorm would normalise each slice by
+    its own statistics, so N processes would no longer train the run of one. torch's SyncBatchNorm
+    (which keeps the same parameters, so the optimizers stay valid) works on CUDA only: elsewhere a
+    batch-norm network under torchrun is refused.
+    """
+    if dist.world_size() == 1:
+        return
+    nets = [("generator", parts.generator), ("critic", parts.critic)]
+    with_bn = [name for name, net in nets if net is not None and _has_batchnorm(net)]
+    if not with_bn:
+        return
+    if device.type != "cuda":
+        raise UserError(
+            f"the {' and '.join(with_bn)} use batch norm, which under torchrun needs CUDA (SyncBatchNorm) "
+            "so that every process normalises by the global batch; train in one process, or use "
+            "--set arch=mlp / --set d_norm=layer where that removes it"
+        )
+    parts.generator = nn.SyncBatchNorm.convert_sync_batchnorm(parts.generator)
+    if parts.critic is not None:
+        parts.critic = nn.SyncBatchNorm.convert_sync_batchnorm(parts.critic)
+
+
+def _has_batchnorm(net: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
+
+
+def cpu_view(parts: Parts) -> Parts:
+    """``parts`` for a hook that works on the CPU (TensorBoard pictures): the same object on a CPU run;
+    otherwise CPU copies of the EMA generator and the critic (the training's networks stay where they are)."""
+    if device_of(parts.ema).type == "cpu":
+        return parts
+    return dataclasses.replace(
+        parts,
+        ema=copy.deepcopy(parts.ema).cpu(),
+        critic=copy.deepcopy(dist.unwrap(parts.critic)).cpu() if parts.critic is not None else None,
+    )
 
 
 def _move(parts: Parts, device: torch.device) -> None:
@@ -663,6 +817,8 @@ def finish(
         results["latent_arithmetic"] = image_figures(cfg, parts, run)
     results["seconds"] = train_seconds + time.perf_counter() - t0
     (run / "final_metrics.json").write_text(json.dumps(results, indent=2) + "\n")
+    if cfg.tensorboard:  # the config as hparams, the final metrics as their metrics
+        write_hparams(run, cfg.to_json(), results)
     if cfg.plot and parts.dataset.is_image:
         from divergan.report.plots import plot_curves
 
@@ -671,18 +827,20 @@ def finish(
             plot_curves(run / "curves.png", rows)
     elif cfg.plot:
         with timer("final: plots"):
-            title = f"{cfg.objective} on {cfg.data}, sampler {cfg.sampler}"
-            plot_run(run, parts.dataset, samples[cfg.sampler], parts.critic, title=title)
+            title = f"{cfg.objective} on {cfg.data}, the generator's own samples G(z)"
+            plot_run(run, parts.dataset, samples["direct"], parts.critic, title=title)
     return results
 
 
 def _generate(cfg: Config, parts: Parts, per: int = 1) -> Callable[[Tensor], Tensor]:
-    """z (n, z_dim) -> EMA images; a conditional run draws class (i // per) mod K for row i."""
+    """z (n, z_dim) -> EMA images on the CPU (z is moved to the EMA's device); a conditional run draws
+    class (i // per) mod K for row i."""
 
     def generate(z: Tensor) -> Tensor:
         k = parts.dataset.num_classes
+        device = device_of(parts.ema)
         y = torch.arange(len(z)) // per % k if cfg.conditional else None  # type: ignore[operator]
-        return _call(parts.ema, z, y)
+        return _call(parts.ema, z.to(device), None if y is None else y.to(device)).float().cpu()
 
     return generate
 
@@ -694,7 +852,7 @@ def _sample_grid(cfg: Config, parts: Parts, path: Path, step: int) -> None:
 
     rng = torch.Generator().manual_seed(cfg.seed + 12345)
     z = torch.randn(64, cfg.z_dim, generator=rng)
-    save_grid(path, _generate(cfg, parts)(z), nrow=8)
+    save_grid(_generate(cfg, parts)(z), path, nrow=8)
 
 
 @torch.no_grad()
@@ -714,10 +872,24 @@ def load_run(run: Path) -> tuple[Config, Parts, dict]:
     """Rebuild a run from its folder: config.json and the latest checkpoint."""
     if not (run / "config.json").is_file():
         raise UserError(f"{run} is not a divergan run folder (no config.json)")
+    if (run / USER_NETWORKS).is_file():
+        raise UserError(
+            f"{run} was trained with your own networks, whose code a run folder does not hold: load it in "
+            "Python with divergan.load_generator(RUN, module=<a fresh instance>)"
+        )
     try:
-        cfg = Config.from_json(json.loads((run / "config.json").read_text()))
+        raw = json.loads((run / "config.json").read_text())
     except json.JSONDecodeError as exc:
         raise UserError(f"{run / 'config.json'} is not valid JSON: {exc}") from None
+    from divergan.train.apps import app_of
+
+    if isinstance(raw, dict) and (app := app_of(raw)) is not None:
+        raise UserError(
+            f"{run} is a run of the {'style generator' if app == 'style' else 'glyph translation'} application: "
+            f"its final metrics are in {run / 'final_metrics.json'}; in Python, divergan.load_generator(RUN) "
+            "gives its generator"
+        )
+    cfg = Config.from_json(raw)
     parts = build(cfg)
     tensors, meta = ckpt.load(ckpt.latest(run))
     restore(parts, tensors, meta, with_ratio=True)

@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -89,6 +90,59 @@ class _CompiledOrEager:
                 print(f"warning: torch.compile failed ({first}); running eagerly", file=sys.stderr)
                 self.compiled = None
         return self.eager(x)
+
+
+def forward_flops(net: nn.Module, *inputs: Tensor) -> tuple[float, Tensor]:
+    """(matmul and convolution FLOPs of ``net(*inputs)``, its output), counted by hooks on its layers.
+
+    ``nn.Linear``: 2·in·out per row; a convolution: 2·(weight entries) per output position
+    (per input position for a transposed one). Elementwise work is not counted.
+    """
+    total = 0.0
+
+    def hook(module: nn.Module, args: tuple, out: Tensor) -> None:
+        nonlocal total
+        weights = module.weight.numel()  # type: ignore[union-attr]
+        if isinstance(module, nn.Linear):
+            total += 2.0 * weights * (out.numel() // module.out_features)
+        elif isinstance(module, nn.modules.conv._ConvTransposeNd):
+            total += 2.0 * weights * (args[0].numel() // module.in_channels)
+        else:  # a convolution
+            total += 2.0 * weights * (out.numel() // module.out_channels)  # type: ignore[operator]
+
+    kinds = (nn.Linear, nn.modules.conv._ConvNd)
+    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, kinds)]
+    try:
+        out = net(*inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    return total, out
+
+
+def step_flops(cfg: Any, networks: Callable[[Any, Any, Any], tuple[nn.Module, nn.Module | None]]) -> float:
+    """FLOPs of one generator iteration of ``cfg`` (0 if they cannot be counted), for the thread policy.
+
+    ``networks(cfg, dataset, objective)`` builds (G, D) (``loop.build_networks``). Counted by
+    :func:`forward_flops` on one forward pass of G and D for two samples, scaled: each critic step runs
+    G on a batch and D on twice that, each generator step G and D on a batch, and a backward pass costs
+    about twice its forward (3x in all). The global random state is left as it was.
+    """
+    from divergan.data import get_dataset
+    from divergan.objectives import get_objective
+
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            data = get_dataset(cfg.data, **cfg.data_params)
+            g, d = networks(cfg, data, get_objective(cfg.objective, **cfg.objective_params))
+            y = (torch.zeros(2, dtype=torch.long),) if cfg.conditional else ()
+            fg, fake = forward_flops(g.eval(), torch.randn(2, cfg.z_dim), *y)
+            fd = forward_flops(d.eval(), fake, *y)[0] if d is not None else 0.0
+    except Exception:  # a network this count does not know how to call: unknown
+        return 0.0
+    fg, fd = fg / 2, fd / 2
+    critic = cfg.critic_steps * (fg + 2 * fd) if fd else 0.0
+    return 3.0 * cfg.batch * (critic + cfg.generator_steps * (fg + fd))
 
 
 def compiled(module: nn.Module, enabled: bool) -> Callable[[Tensor], Tensor]:

@@ -34,8 +34,10 @@ from tqdm import tqdm
 from divergan.errors import UserError
 from divergan.metrics.distances import mmd, w1
 from divergan.nn.stylegan import StyleCritic, StyleGenerator
-from divergan.objectives import get_objective, r1_penalty
+from divergan.objectives import Objective, get_objective, r1_penalty
 from divergan.train.apps import append, save_final, start_run
+from divergan.train.ema import ema_beta, ema_update
+from divergan.train.health import check_finite
 
 
 @dataclass
@@ -132,6 +134,14 @@ def load_digits(size: int = 16) -> Tensor:
     return x
 
 
+def real_outputs(objective: Objective, D: StyleCritic, real: Tensor) -> Tensor | None:
+    """V(real) without gradient for a generator loss that reads it (``mmd-gan``), else None."""
+    if not objective.generator_uses_real:
+        return None
+    with torch.no_grad():
+        return D(real)
+
+
 def mixed_styles(G: StyleGenerator, z: Tensor, mixing: float, rng: torch.Generator) -> Tensor:
     """ws for a training batch: a random ``mixing`` fraction of rows take w(z₂) from a random crossover on."""
     ws = G.styles(z, update_w_avg=True)  # (B, num_ws, w_dim)
@@ -205,7 +215,7 @@ def train_style(cfg: StyleConfig, run: Path, *, progress: bool = True) -> dict:
     G = StyleGenerator(
         cfg.z_dim, cfg.w_dim, cfg.size, 1, cfg.width, cfg.mapping_depth, noise_from=cfg.noise_from
     )
-    D = StyleCritic(cfg.size, 1, cfg.width)
+    D = StyleCritic(cfg.size, 1, cfg.width, objective.critic_outputs)
     ema = copy.deepcopy(G).requires_grad_(False)
     opt_g = torch.optim.Adam(
         [
@@ -215,7 +225,7 @@ def train_style(cfg: StyleConfig, run: Path, *, progress: bool = True) -> dict:
         betas=(cfg.beta1, cfg.beta2),
     )
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
-    ema_beta = 0.5 ** (1.0 / cfg.ema_half_life) if cfg.ema_half_life > 0 else 0.0
+    beta = ema_beta(cfg.ema_half_life)
     log = start_run(run, cfg)
     t0 = time.perf_counter()
     bar = tqdm(range(cfg.steps), disable=not progress, file=sys.stderr, dynamic_ncols=True, desc="style")
@@ -239,18 +249,14 @@ def train_style(cfg: StyleConfig, run: Path, *, progress: bool = True) -> dict:
         # -- generator phase, with style-mixing regularisation -----------------------------------------------
         ws = mixed_styles(G, torch.randn(cfg.batch, cfg.z_dim, generator=rng), cfg.mixing, rng)
         t_fake = D(G.synthesis(ws))
-        loss_g = objective.generator_loss(t_fake.detach(), t_fake)
+        loss_g = objective.generator_loss(real_outputs(objective, D, real), t_fake)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
         # -- EMA of the generator (parameters and the w̄ buffer) -------------------------------------------
-        with torch.no_grad():
-            for p_ema, p in zip(ema.parameters(), G.parameters(), strict=True):
-                p_ema.lerp_(p, 1.0 - ema_beta)
-            ema.mapping.w_avg.copy_(G.mapping.w_avg)
+        ema_update(ema, G, beta, buffers=["mapping.w_avg"])
         loss_d, loss_g = float(loss_d.detach()), float(loss_g.detach())
-        if not (math.isfinite(loss_d) and math.isfinite(loss_g)):
-            raise UserError(f"a loss became non-finite at step {step + 1}: training diverged")
+        check_finite(step + 1, [("loss_d", loss_d), ("loss_g", loss_g)])
         done = step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:
             row = {"step": done, "loss_d": loss_d, "loss_g": loss_g, "seconds": time.perf_counter() - t0}

@@ -16,8 +16,8 @@ Each model is the ordinary trainer's run of its configuration, vectorised:
 * the penalty's random ε (the trainer draws them from the global RNG after ``build``) come from a copy of
   that global stream per model; the sweep forms the interpolates x̂ = ε x + (1 − ε) G(z) itself and hands
   x̂ to the objective's penalty as both batches, so the penalty's own interpolation is the identity
-  (this assumes an interpolation penalty such as WGAN-GP's, the only penalty an objective uses today;
-  a penalty on the real batch alone, like R1, would need the real batch passed instead);
+  (an interpolation penalty such as WGAN-GP's); a penalty on the batches themselves (R1/R2 of
+  ``rpgan``, ``Objective.penalty_on == "batches"``) gets the real and fake batches and draws nothing;
 * per-model losses are ``vmap`` of the objective's pure loss functions; the gradient of their sum with
   respect to the stacked parameters is, slice by slice, each model's own gradient (the models share no
   parameter), and the penalty is a batch mean so it is multiplied by M to become the sum of the models'.
@@ -47,6 +47,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from divergan.errors import UserError
 from divergan.train import devices
 from divergan.train.config import Config, apply_overrides
+from divergan.train.ema import ema_beta, ema_lerp
 from divergan.train.loop import Parts, _lr_factor, build, evaluate
 
 #: fields that may differ between the models of one vmapped group
@@ -293,7 +294,7 @@ class Group:
 
         self.opt_g = optimizer([c.lr_g for c in cfgs])
         self.opt_d = optimizer([c.lr_d for c in cfgs]) if self.D is not None else None
-        self.ema_beta = [0.5 ** (1.0 / c.ema_half_life) if c.ema_half_life > 0 else 0.0 for c in cfgs]
+        self.ema_beta = [ema_beta(c.ema_half_life) for c in cfgs]
         self.diverged: list[str | None] = [None] * len(cfgs)
         self._vmap_losses = True
 
@@ -323,7 +324,13 @@ class Group:
         return torch.stack(real).to(self.device), torch.stack(noise).to(self.device)
 
     def _penalty(self, real: Tensor, fake: Tensor) -> Tensor:
-        """Σ over models of the objective's penalty at x̂ = ε real + (1 − ε) fake, ε per sample."""
+        """Σ over models of the objective's penalty at x̂ = ε real + (1 − ε) fake, ε per sample; or, for a
+        penalty on the batches themselves (R1/R2, ``penalty_on="batches"``), at the real and fake batches."""
+        if self.objective.penalty_on == "batches":
+            flat = (-1, *real.shape[2:])
+            return self.m * self.objective.penalty(
+                self.D.flat(self.m), real.reshape(flat), fake.reshape(flat)
+            )
         b = real.shape[1]
         shape = (b,) + (1,) * (real.dim() - 2)
         eps = torch.stack([torch.rand(shape, generator=g) for g in self.eps_rngs]).to(real)  # (M, B, 1)
@@ -374,9 +381,8 @@ class Group:
             )
             self._check(step + 1, "loss_g", loss, grads)
             self.opt_g.step(self.G.params, grads, factor)
-        with torch.no_grad():
-            for name, p in self.G.params.items():
-                self.ema[name].lerp_(p, 1 - _per_model(self.ema_beta, p))
+        for name, p in self.G.params.items():
+            ema_lerp([self.ema[name]], [p], _per_model(self.ema_beta, p))
 
     def generator_params(self, i: int, ema: bool = True) -> dict[str, Tensor]:
         """Model i's (EMA) generator parameters as CPU tensors, named like the trainer's modules."""
@@ -410,10 +416,30 @@ def groups_of(cfgs: Sequence[Config]) -> list[list[int]]:
 
 
 def check(cfgs: Sequence[Config]) -> None:
-    """One architecture and dataset; direct sampler only; every configuration valid."""
+    """One architecture and dataset; direct sampler only; every configuration valid; and only what the
+    vmapped step trains as the ordinary trainer does: single MLP generators and critics on flat data,
+    unconditional (a MIX+GAN mixture, class labels or image networks are another game: refused)."""
     if not cfgs:
         raise UserError("the sweep grid is empty")
     first = cfgs[0].to_json()
+    for cfg in cfgs:
+        refused = [
+            (cfg.mix_components > 1, "mix_components > 1 (MIX+GAN)"),
+            (cfg.conditional, "conditional=true"),
+            (cfg.arch == "dcgan", "arch=dcgan"),
+        ]
+        for hit, what in refused:
+            if hit:
+                raise UserError(
+                    f"a sweep vectorises plain MLP GANs only and cannot train {what}; use divergan train"
+                )
+    from divergan.data import get_dataset
+
+    base = cfgs[0]
+    if get_dataset(base.data, **base.data_params).is_image:
+        raise UserError(
+            f"a sweep vectorises plain MLP GANs on flat data only; {base.data} holds images: use divergan train"
+        )
     for cfg in cfgs:
         d = cfg.to_json()
         for name in ARCHITECTURE_FIELDS:
@@ -421,6 +447,10 @@ def check(cfgs: Sequence[Config]) -> None:
                 raise UserError(f"a sweep trains one architecture on one dataset: {name} cannot vary")
         if cfg.sampler != "direct":
             raise UserError("a sweep reports the direct sampler only: use sampler=direct")
+        if (cfg.pack, cfg.g_norm, cfg.d_maxout, cfg.d_mbstd) != (1, "none", 0, 0):
+            raise UserError(
+                "a sweep trains plain MLPs: use divergan train for pack, g_norm, d_maxout, d_mbstd"
+            )
         cfg.validate()
 
 

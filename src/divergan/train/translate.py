@@ -34,6 +34,7 @@ from divergan.metrics.similarity import binary_iou, l1_distance, ssim
 from divergan.nn.translate import PatchCritic, UNetGenerator
 from divergan.objectives import Objective, get_objective
 from divergan.train.apps import append, save_final, start_run
+from divergan.train.health import check_finite
 
 
 @dataclass
@@ -244,9 +245,7 @@ def train_translation(cfg: TranslateConfig, run: Path, *, progress: bool = True)
         idx = torch.randint(len(train), (cfg.batch,), generator=rng)
         s, y, c = train.source[idx], train.target[idx], train.category[idx]  # (B, 1, S, S) ×2, (B,)
         loss_d, adv, l1 = train_step(G, D, opt_g, opt_d, objective, s, y, c, cfg.l1_weight)
-        for name, value in (("loss_d", loss_d), ("loss_g_adv", adv), ("l1", l1)):
-            if not math.isfinite(value):
-                raise UserError(f"{name} became {value} at step {step + 1}: training diverged")
+        check_finite(step + 1, [("loss_d", loss_d), ("loss_g_adv", adv), ("l1", l1)])
         # -- intervals: log, evaluate on the held-out characters -----------------------------------------
         done = step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:

@@ -1,0 +1,204 @@
+r"""Remedies for mode collapse as network pieces, and the builder of the MLP generator and critic.
+
+* **Packing** (Lin et al. 2018, PacGAN): the critic judges m samples jointly. :class:`PackedCritic`
+  reshapes a batch (B, d) into (B/m, m·d), so that every training-loop pass, loss and penalty works
+  unchanged on B/m packed outputs. Only the critic's input layer is wider. A packed critic sees a
+  product distribution P^m: a generator that drops modes is m times easier to tell apart
+  (PacGAN, Thm 3: the total variation between P^m and Q^m grows with m when Q misses mass of P).
+* **Minibatch standard deviation** (Karras et al. 2018, ProGAN §3): :class:`MinibatchStd` appends the
+  average over features of the per-feature standard deviation within groups of the batch, so a critic
+  can see that a batch of fakes is less varied than a batch of data.
+* **Maxout** units (Goodfellow et al. 2013), the critic nonlinearity of PacGAN's grid experiments:
+  :class:`Maxout`, the maximum of k affine maps.
+* **Batch norm in G** (the DCGAN and PacGAN generators): ``g_norm="batch"`` in :func:`toy_networks`.
+  The EMA generator then needs standing statistics (:func:`divergan.nn.dcgan.recalibrate_batchnorm`).
+
+Nothing here knows the data's modes: the generator maps N(0, I) noise, the critic sees samples.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from divergan.nn.mlp import ACTIVATIONS, MLP, FourierFeatures
+
+
+class PackedCritic(nn.Module):
+    """V_pack(x_1, …, x_m) = inner([x_1, …, x_m]): a (B, d) batch becomes B/m packed inputs (B/m, m·d).
+
+    Consecutive samples form a pack: rows m·j … m·j + m − 1 are pack j. Its outputs, one per pack, are
+    ``batch_dependent``: the loop passes real and fake batches separately, so no pack mixes the two.
+    :meth:`pointwise` is the view used by plots: V_pack(x, …, x), one output per point.
+    """
+
+    def __init__(self, inner: nn.Module, pack: int) -> None:
+        super().__init__()
+        if pack < 1:
+            raise ValueError(f"pack must be at least 1, got {pack}")
+        self.inner, self.pack = inner, pack
+        self.batch_dependent = True  # B samples give B/m outputs: the loop calls it on real and fake apart
+
+    def forward(self, x: Tensor) -> Tensor:
+        b = x.shape[0]
+        if b % self.pack:
+            raise ValueError(f"a packed critic takes batches of a multiple of {self.pack} samples, got {b}")
+        return self.inner(x.reshape(b // self.pack, -1))  # (B/m, m·d) -> (B/m,) or (B/m, K)
+
+    def pointwise(self, x: Tensor) -> Tensor:
+        """(N, d) -> one output per point: each point packed with m − 1 copies of itself."""
+        return self.inner(x.flatten(1).repeat(1, self.pack))
+
+    def extra_repr(self) -> str:
+        return f"pack={self.pack}"
+
+
+class MinibatchStd(nn.Module):
+    """(B, F) -> (B, F + 1): append s_g = mean_f std_{i∈g}(x_if) of the sample's group g of ``group`` rows.
+
+    Groups are consecutive rows; the standard deviation is the biased one plus 1e-8 under the root
+    (Karras et al. 2018). A batch smaller than the group, or not a multiple of it, uses one group of all
+    rows. The outputs depend on the whole group, so critics built with it are ``batch_dependent``.
+    """
+
+    def __init__(self, group: int = 4) -> None:
+        super().__init__()
+        if group < 2:
+            raise ValueError(f"a minibatch standard deviation needs groups of at least 2, got {group}")
+        self.group = group
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, f = x.shape
+        g = self.group if b % self.group == 0 else b
+        grouped = x.reshape(-1, g, f)  # (B/g, g, F)
+        var = grouped.var(dim=1, unbiased=False, keepdim=True)  # (B/g, 1, F)
+        s = (var + 1e-8).sqrt().mean(dim=2, keepdim=True)  # (B/g, 1, 1)
+        return torch.cat([x, s.expand(-1, g, 1).reshape(b, 1)], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"group={self.group}"
+
+
+class Maxout(nn.Module):
+    """x (B, in) -> max_k (x W_kᵀ + b_k) (B, out): ``pieces`` affine maps, the maximum taken per unit."""
+
+    def __init__(self, in_dim: int, out_dim: int, pieces: int = 5) -> None:
+        super().__init__()
+        self.out_dim, self.pieces = out_dim, pieces
+        self.linear = nn.Linear(in_dim, out_dim * pieces)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear(x).reshape(x.shape[0], self.out_dim, self.pieces).amax(dim=2)
+
+
+def generator_mlp(z_dim: int, dim: int, width: int, depth: int, norm: str = "none") -> nn.Module:
+    """z (B, z_dim) -> (B, dim): ``depth`` hidden layers of ``width`` ReLU units, with batch norm
+    before each ReLU if ``norm == "batch"`` (PacGAN's grid generator: 4 × 400, ReLU and batch norm)."""
+    if norm == "none":
+        return MLP(z_dim, dim, width, depth, "relu")
+    layers: list[nn.Module] = []
+    width_in = z_dim
+    for _ in range(depth):
+        layers += [nn.Linear(width_in, width), nn.BatchNorm1d(width), nn.ReLU()]
+        width_in = width
+    layers.append(nn.Linear(width_in, dim))
+    return nn.Sequential(*layers)
+
+
+class CriticMLP(nn.Module):
+    """x (B, in_dim) -> (B,) or (B, outputs): optional Fourier features, then ``depth`` hidden layers of
+    leaky-ReLU or maxout units, the last of them fed the minibatch standard deviation (if ``mbstd``)."""
+
+    def __init__(
+        self,
+        in_dim: int,
+        outputs: int,
+        width: int,
+        depth: int,
+        *,
+        fourier: int = 0,
+        fourier_scale: float = 3.0,
+        maxout: int = 0,
+        mbstd: int = 0,
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        if fourier:
+            layers.append(FourierFeatures(in_dim, fourier, fourier_scale))
+            in_dim = layers[-1].out_dim
+        for i in range(depth):
+            if mbstd and i == depth - 1:  # near the output, as in ProGAN: on the learnt features
+                layers.append(MinibatchStd(mbstd))
+                in_dim += 1
+            layers += (
+                [Maxout(in_dim, width, maxout)]
+                if maxout
+                else [nn.Linear(in_dim, width), ACTIVATIONS["leaky_relu"]()]
+            )
+            in_dim = width
+        layers.append(nn.Linear(in_dim, outputs))
+        self.net = nn.Sequential(*layers)
+        self.squeeze = outputs == 1
+        self.batch_dependent = bool(mbstd)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.net(x)
+        return out[:, 0] if self.squeeze else out
+
+
+def toy_networks(
+    k: int,
+    z_dim: int,
+    dim: int,
+    outputs: int,
+    *,
+    g_width: int,
+    g_depth: int,
+    d_width: int,
+    d_depth: int,
+    g_norm: str = "none",
+    d_fourier: int = 0,
+    d_fourier_scale: float = 3.0,
+    d_maxout: int = 0,
+    d_mbstd: int = 0,
+    pack: int = 1,
+    critic: bool = True,
+) -> tuple[list[nn.Module], list[nn.Module]]:
+    """k MLP generators and k critics (none if ``critic`` is False) of a flat-data run, with the
+    remedies above as options; generators are built first, then critics.
+
+    Without any remedy (``g_norm="none"``, no maxout, no minibatch std, ``pack=1``) these are exactly
+    the :class:`~divergan.nn.mlp.MLP` networks the trainer always built, drawn in the same order.
+    """
+    gs = [generator_mlp(z_dim, dim, g_width, g_depth, g_norm) for _ in range(k)]
+
+    def one_critic() -> nn.Module:
+        if not (d_maxout or d_mbstd):
+            d: nn.Module = MLP(
+                dim * pack, outputs, d_width, d_depth, "leaky_relu", d_fourier, d_fourier_scale, True
+            )
+        else:
+            d = CriticMLP(
+                dim * pack, outputs, d_width, d_depth, fourier=d_fourier, fourier_scale=d_fourier_scale,
+                maxout=d_maxout, mbstd=d_mbstd,
+            )  # fmt: skip
+        return PackedCritic(d, pack) if pack > 1 else d
+
+    return gs, [one_critic() for _ in range(k if critic else 0)]
+
+
+def remedy_options(cfg) -> dict:
+    """The keyword arguments of :func:`toy_networks` that a training config (``divergan.train.Config``) sets."""
+    names = (
+        "g_width",
+        "g_depth",
+        "d_width",
+        "d_depth",
+        "g_norm",
+        "d_fourier",
+        "d_fourier_scale",
+        "d_maxout",
+        "d_mbstd",
+        "pack",
+    )
+    return {name: getattr(cfg, name) for name in names}

@@ -1,0 +1,39 @@
+"""The exponential moving average of the generator's weights: the one EMA update every trainer uses.
+
+With half-life h (in steps), the average keeps the fraction β = 0.5^(1/h) of itself at every step,
+θ_ema ← β θ_ema + (1 − β) θ (stylegan2-ada's ``ema_beta``, with the half-life counted in steps);
+h = 0 turns the average off (β = 0: the copy follows the generator).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch import Tensor, nn
+
+
+def ema_beta(half_life: float) -> float:
+    """β = 0.5^(1/h), the weight the average keeps per step; 0 for h = 0."""
+    return 0.5 ** (1.0 / half_life) if half_life > 0 else 0.0
+
+
+@torch.no_grad()
+def ema_lerp(averages: Iterable[Tensor], values: Iterable[Tensor], beta: float | Tensor) -> None:
+    """a ← a + (1 − β)(v − a) for each pair, in place (β may broadcast, e.g. (M, 1, ..., 1) per model)."""
+    for avg, value in zip(averages, values, strict=True):
+        avg.lerp_(value, 1.0 - beta)
+
+
+@torch.no_grad()
+def ema_update(ema: nn.Module, model: nn.Module, beta: float, buffers: Iterable[str] = ()) -> None:
+    """Average ``model``'s parameters into ``ema``; copy the named ``buffers`` (e.g. StyleGAN's w̄).
+
+    Batch-norm statistics are not copied: the EMA generator gets its own before it is sampled
+    (:func:`divergan.train.loop.ready_ema`).
+    """
+    ema_lerp(ema.parameters(), model.parameters(), beta)
+    if buffers:
+        mine, theirs = dict(ema.named_buffers()), dict(model.named_buffers())
+        for name in buffers:
+            mine[name].copy_(theirs[name])

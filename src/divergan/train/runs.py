@@ -1,0 +1,73 @@
+"""Run folders: naming new ones, reading a run's config, and the resume rules (the library side of
+``divergan train``; the command only parses and calls these).
+
+A run folder is ``runs/00007-desc`` (stylegan2-ada's numbering: one more than the highest there), and
+holds ``config.json``, ``metrics.jsonl``, ``checkpoints/`` and the final files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from divergan.errors import UserError
+from divergan.train.config import Config, apply_overrides
+
+
+def next_run_folder(root: Path, desc: str) -> Path:
+    """runs/00007-desc: one more than the highest number already there."""
+    numbers = (
+        [int(m.group(1)) for d in root.glob("*") if (m := re.match(r"^(\d{5})-", d.name))]
+        if root.is_dir()
+        else []
+    )
+    return root / f"{max(numbers, default=-1) + 1:05d}-{desc}"
+
+
+def new_run_folder(out: str | Path | None, desc: str, root: Path = Path("runs")) -> Path:
+    """``out`` if given, else the next numbered folder under ``root``; an existing non-empty folder is
+    an error (a saved run is never overwritten)."""
+    folder = Path(out) if out else next_run_folder(root, desc)
+    if folder.exists() and any(folder.iterdir()):
+        raise UserError(f"{folder} already exists and is not empty; use --resume {folder} or another --out")
+    return folder
+
+
+def read_config_json(path: Path) -> dict[str, Any]:
+    """The JSON object in a config file (a run folder's ``config.json`` or a ``--print-config`` output)."""
+    if not path.is_file():
+        raise UserError(f"{path} is not a file")
+    try:
+        data = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} is unreadable: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} must hold a JSON object")
+    return data
+
+
+def run_config(folder: Path) -> Config:
+    """The Config of a run folder (its ``config.json``)."""
+    if not (folder / "config.json").is_file():
+        raise UserError(f"{folder} is not a divergan run folder (no config.json)")
+    return Config.from_json(read_config_json(folder / "config.json"))
+
+
+def resume_config(folder: Path, steps: int | None, device: str | None, overrides: list[str]) -> Config:
+    """A run's config for ``--resume``: more ``steps``, another ``device``, ``--set`` items on top."""
+    if (folder / "user_networks.json").is_file():
+        raise UserError(
+            f"{folder} was trained with your own networks (Python API); it cannot be resumed here"
+        )
+    cfg = run_config(folder)
+    if steps is not None:
+        cfg.steps = steps
+    if device is not None:
+        cfg.device = device
+    return apply_overrides(cfg, overrides)
+
+
+def write_config(folder: Path, cfg: Config) -> None:
+    (folder / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")

@@ -1,0 +1,84 @@
+"""Start-up stays light: listing commands and ``--help`` import no torch, and their torch-free rows equal
+the registries' (divergan/commands/catalog.py). Speed itself is measured in benchmarks/, not here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from divergan.cli import main
+from divergan.commands import catalog
+
+HEAVY = ("torch", "scipy", "matplotlib", "numpy", "ot", "tensorboard")
+
+PROBE = """
+import contextlib, io, json, sys
+from divergan.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        status = main({argv!r})
+    except SystemExit as exc:
+        status = exc.code
+print(json.dumps({{"status": status, "heavy": sorted(m for m in {heavy!r} if m in sys.modules)}}))
+"""
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["objectives"], ["objectives", "--json"], ["divergences"], ["lab", "list"], []]
+)
+def test_listing_commands_import_no_torch(argv):
+    code = PROBE.format(argv=argv, heavy=HEAVY)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result == {"status": 0, "heavy": []}
+
+
+def test_the_probe_sees_torch_when_it_is_imported():
+    """Negative control: a command that needs torch shows up as heavy."""
+    code = PROBE.format(argv=["train", "--steps", "-1"], heavy=HEAVY)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "torch" in json.loads(out.strip().splitlines()[-1])["heavy"]
+
+
+def test_import_divergan_imports_no_torch():
+    code = f"import sys, divergan; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_stored_rows_equal_the_registries():
+    """Fails when an objective, divergence or lab experiment changes without `python -m divergan.commands.catalog`."""
+    stored, fresh = catalog.stored(), catalog.generate()
+    for key in fresh:
+        assert [r["name"] for r in stored[key]] == [r["name"] for r in fresh[key]], key
+        assert stored[key] == fresh[key], f"{key} drifted: run python -m divergan.commands.catalog"
+
+
+def test_drift_would_be_caught():
+    fresh = catalog.generate()
+    changed = json.loads(json.dumps(fresh))
+    changed["OBJECTIVES"][0]["formula"] += " "
+    assert changed != fresh
+    assert json.loads(json.dumps(fresh)) == fresh  # the rows survive a JSON round trip (--json output)
+
+
+def test_rendered_data_round_trips(tmp_path):
+    rows = catalog.generate()
+    namespace: dict = {}
+    exec(catalog.render(rows), namespace)
+    assert {k: namespace[k] for k in rows} == rows
+
+
+def test_listings_print_the_rows(capsys):
+    assert main(["objectives", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == catalog.stored()["OBJECTIVES"]
+    assert main(["lab", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == catalog.stored()["LAB"]
+    assert main(["divergences", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == catalog.stored()["DIVERGENCES"]
+    assert main(["lab", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == [r["name"] for r in catalog.stored()["LAB"]]
