@@ -199,3 +199,26 @@ def test_log_ratio_inverts_f_prime(fdiv):
     ok = (u > 1e-8) & (u < 1e8)
     assert int(ok.sum()) >= 30
     torch.testing.assert_close(fdiv.f_prime(u[ok]), fdiv.activation(v)[ok], rtol=1e-6, atol=1e-8)
+
+
+def test_in_domain_respects_open_and_closed_ends(fdiv):
+    lo, hi = fdiv.domain
+    closed_lo, closed_hi = fdiv.domain_closed
+    inner = 0.5 * (lo + hi) if math.isfinite(lo + hi) else (hi - 1 if math.isfinite(hi) else 0.0)
+    assert bool(fdiv.in_domain(torch.tensor([inner], dtype=torch.float64)))
+    for end, closed, outside in ((lo, closed_lo, lo - 1), (hi, closed_hi, hi + 1)):
+        if math.isfinite(end):
+            assert bool(fdiv.in_domain(torch.tensor([end], dtype=torch.float64))) == closed
+            assert not bool(fdiv.in_domain(torch.tensor([outside], dtype=torch.float64)))
+    both = fdiv.in_domain(torch.tensor([inner, hi + 1 if math.isfinite(hi) else inner], dtype=torch.float64))
+    assert bool(both[0]) and bool(both[1]) == (not math.isfinite(hi))
+
+
+def test_tv_between_multivariate_normals_is_refused_with_the_reason():
+    from divergan.divergences import Normal, f_divergence
+
+    p, q = Normal((0.0, 0.0), (1.0, 1.0)), Normal((1.0, 0.0), (1.0, 1.0))
+    with pytest.raises(
+        UserError, match=r"^no closed form for tv between n-D Gaussians; pass samples to estimate it$"
+    ):
+        f_divergence("tv", p, q)
