@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-torch-$(TORCH)
 
-.PHONY: demo test lint clean browser
+.PHONY: demo test test-fast test-deps lint clean gpu-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,19 +16,43 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/divergan train
 
-test: $(STAMP) browser
-	$(BIN)/python -m pytest -q
+# Two pytest workers (pytest-xdist), one thread each: the tests are small single-threaded jobs, so two
+# workers use both cores of a 2-core machine; each file's tests stay on one worker (module fixtures
+# such as a trained run are built once). Tiers: docs/testing.md.
+PYTEST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-# Debian's chromium for the report's browser test (tests/report/test_report_browser.py); never fatal:
-# without it (no apt-get, not root) that test is skipped with the reason.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-		echo "chromium not installed: the browser test of the HTML report will be skipped"
+test: $(STAMP) test-deps
+	$(PYTEST)
+
+# the edit loop: everything but the slow tier
+test-fast: $(STAMP)
+	$(PYTEST) -m "not slow"
+
+# What the tests need besides Python packages: Debian's DejaVu fonts (the glyph app) and chromium (the
+# report's browser test). Installed with apt-get where it runs as root; otherwise it says what is missing,
+# and those tests skip with the reason -- or fail under CI=true, where every test must run.
+test-deps:
+	@missing=""; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "make test-deps: installing$$missing with apt-get"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
+				|| echo "make test-deps: apt-get could not install$$missing"; \
+		else \
+			echo "make test-deps: missing$$missing (not root or no apt-get): those tests will be skipped, or fail under CI=true"; \
+		fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+
+# CUDA readiness (scripts/gpu_check.sh): a few steps of each preset family on the GPU with bf16, then sample,
+# eval, report, resume and torchrun with nccl; on a machine without CUDA it says so and exits 0
+gpu-check: $(STAMP)
+	PYTHON=$(BIN)/python scripts/gpu_check.sh
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

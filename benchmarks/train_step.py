@@ -13,16 +13,25 @@ Three parts, each rewriting its own section between markers in docs/benchmarks.m
   same alternation, and a large square matmul.
 * ``metrics``: time and peak memory (RSS high-water mark of a fresh process) of each metric.
 * ``train``: wall time, peak RSS and the ``--profile`` table of ``divergan train`` (the main job).
+* ``startup``: median wall seconds of ``divergan --help``, ``objectives``, ``divergences``, ``lab list``.
+* ``process``: whole processes, ``divergan train --preset wgan-gp-toy --steps N`` against the textbook
+  loop as a script of its own (``benchmarks/textbook_wgan_gp.py``: imports torch only, torch's default
+  threads and OpenMP wait policy), alternated (the order flips every pair), the speed-up per pair
+  (textbook wall / divergan wall), median over pairs; then one ``--profile`` run of divergan for where
+  its time goes.
 
     python benchmarks/train_step.py step --threads 1 --repeats 5 --block 4
     python benchmarks/train_step.py metrics
     python benchmarks/train_step.py train
+    python benchmarks/train_step.py process --repeats 3 --steps 150
+    python benchmarks/train_step.py startup --repeats 5
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -354,18 +363,142 @@ def bench_train(args) -> None:
     write_section("train-default", body)
 
 
+# --- (d) whole processes against the textbook script -----------------------------------------------------
+def child_env() -> dict[str, str]:
+    """The environment of a user's shell: no thread settings of ours (the project's test settings removed)."""
+    drop = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "DIVERGAN_THREAD_POLICY")
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def timed(cmd: list[str], watch: Path | None = None) -> tuple[float, str, float]:
+    """(wall seconds, stderr, seconds until ``watch`` existed: the run's config.json; nan if not watched)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env())
+    seen = float("nan")
+    if watch is not None:
+        while proc.poll() is None and not watch.exists():
+            time.sleep(0.02)
+        seen = time.perf_counter() - t0 if watch.exists() else seen
+    _, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
+    return wall, err, seen
+
+
+def bench_process(args) -> None:
+    from textbook_wgan_gp import CONFIG
+
+    cfg = preset("wgan-gp-toy")
+    same = {
+        "z_dim": cfg.z_dim,
+        "width": cfg.g_width if cfg.g_width == cfg.d_width else None,
+        "depth": cfg.g_depth if cfg.g_depth == cfg.d_depth else None,
+        "batch": cfg.batch,
+        "critic_steps": cfg.critic_steps,
+        "weight": cfg.objective_params.get("weight"),
+        "lr": cfg.lr_g if cfg.lr_g == cfg.lr_d else None,
+        "betas": (cfg.beta1, cfg.beta2),
+    }
+    if same != CONFIG:
+        raise SystemExit(f"the textbook script's configuration {CONFIG} is not the preset's {same}")
+    steps = str(args.steps)
+    textbook = [sys.executable, str(ROOT / "benchmarks" / "textbook_wgan_gp.py"), "--steps", steps]
+    pairs, loads, configs = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        divergan = lambda n: [  # noqa: E731
+            str(Path(sys.executable).with_name("divergan")),
+            *("train", "--preset", "wgan-gp-toy", "--steps", steps, "--quiet", "--out", f"{tmp}/run{n}"),
+        ]
+        for rep in range(args.repeats):
+            load0 = os.getloadavg()[0]
+            watch = Path(f"{tmp}/run{rep}/config.json")
+            if rep % 2 == 0:
+                d, _, c = timed(divergan(rep), watch)
+                t, _, _ = timed(textbook)
+            else:
+                t, _, _ = timed(textbook)
+                d, _, c = timed(divergan(rep), watch)
+            configs.append(c)
+            loads.append((load0, os.getloadavg()[0]))
+            pairs.append((d, t))
+            print(f"pair {rep}: divergan {d:.1f} s, textbook {t:.1f} s, speed-up {t / d:.2f}x", flush=True)
+        wall, profile, _ = timed([*divergan("p"), "--profile"])
+    ups = [t / d for d, t in pairs]
+    lines = [
+        f"`divergan train --preset wgan-gp-toy --steps {steps}` against `benchmarks/textbook_wgan_gp.py "
+        f"--steps {steps}`, whole processes, alternated; load average before → after each pair: "
+        + ", ".join(f"{a:.1f} → {b:.1f}" for a, b in loads)
+        + f". Machine: {machine()}.",
+        "",
+        "| pairs | divergan s | textbook s | speed-up (textbook / divergan) |",
+        "|---|---|---|---|",
+        f"| {len(pairs)} | {med([d for d, _ in pairs])} | {med([t for _, t in pairs])} | **{med(ups)}×** |",
+        "",
+        f"The run folder's config.json existed {med(configs)} s after the start (median [min, max]).",
+        "",
+        f"Where one more divergan run's time went (`--profile`, wall {wall:.1f} s):",
+        "",
+        "```",
+        profile.strip(),
+        "```",
+    ]
+    print("\n".join(lines))
+    write_section(
+        "train-process", "\n".join(lines), heading="## Whole processes (`benchmarks/train_step.py process`)"
+    )
+
+
+# --- (e) start-up of the listing commands ----------------------------------------------------------------
+def bench_startup(args) -> None:
+    """Median wall seconds of the commands that should answer at once (fresh processes, alternated)."""
+    exe = str(Path(sys.executable).with_name("divergan"))
+    commands = [["--help"], ["objectives"], ["divergences"], ["lab", "list"]]
+    times: dict[str, list[float]] = {" ".join(c): [] for c in commands}
+    load0 = os.getloadavg()[0]
+    bare = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - t0)
+        for c in commands:
+            t0 = time.perf_counter()
+            subprocess.run([exe, *c], check=True, capture_output=True, env=child_env())
+            times[" ".join(c)].append(time.perf_counter() - t0)
+    lines = [
+        f"Fresh processes, {args.repeats} runs each, alternated; median [min, max] seconds (target ≤ 0.5). "
+        f"`python -c pass` takes {med(bare)} s. Load average {load0:.1f} at the start. Machine: {machine()}.",
+        "",
+        "| command | seconds |",
+        "|---|---|",
+        *(f"| `divergan {name}` | {med(t)} |" for name, t in times.items()),
+    ]
+    print("\n".join(lines))
+    if not args.no_doc:
+        write_section("startup", "\n".join(lines), heading="## Start-up (`benchmarks/train_step.py startup`)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=["step", "metrics", "train"])
+    ap.add_argument("part", choices=["step", "metrics", "train", "process", "startup"])
     ap.add_argument(
         "--threads", default="1", help="comma-separated thread counts (step); first one (metrics)"
     )
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--block", type=int, default=4, help="generator iterations per block")
     ap.add_argument("--set", action="append", default=[], help="config override for 'train'")
+    ap.add_argument("--steps", type=int, default=150, help="generator iterations for 'process'")
+    ap.add_argument("--no-doc", action="store_true", help="'process', 'startup': print only")
     args = ap.parse_args()
     args.threads = [int(t) for t in args.threads.split(",")]
-    {"step": bench_step, "metrics": bench_metrics, "train": bench_train}[args.part](args)
+    parts = {
+        "step": bench_step,
+        "metrics": bench_metrics,
+        "train": bench_train,
+        "process": bench_process,
+        "startup": bench_startup,
+    }
+    parts[args.part](args)
 
 
 if __name__ == "__main__":

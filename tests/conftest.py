@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 import torch
 
@@ -14,3 +17,37 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip a test whose declared dependency is missing, with the reason; under CI (CI=true) fail instead,
+    so that a missing font or browser can never hide a broken feature there (``make test`` installs
+    them where apt-get can run)."""
+    if available:
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason} (CI is set: a test dependency must be installed, see make test-deps)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def dejavu():
+    """The three DejaVu fonts (Debian's fonts-dejavu-core), or a skip (a failure under CI)."""
+    from divergan.data import glyphs
+
+    names = ("dejavu-sans", "dejavu-serif", "dejavu-sans-mono")
+    require(all(glyphs.installed(f) for f in names), "fonts-dejavu-core is not installed")
+
+
+@pytest.fixture
+def browser() -> str:
+    """The path of a headless chromium, or a skip (a failure under CI)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    require(browser is not None, "chromium is not installed (make test-deps installs Debian's package)")
+    return str(browser)
+
+
+@pytest.fixture(name="require")
+def require_fixture():
+    """:func:`require`, for tests of it (a test module cannot import conftest unambiguously)."""
+    return require

@@ -78,20 +78,50 @@ def test_threads_for_measures_the_machine(monkeypatch):
     monkeypatch.setattr(threads, "busy_cores", lambda: 0.0)
     assert threads.threads_for(0, lambda: BIG) == 2
     assert threads.threads_for(0, lambda: 1e3) == 1
+    assert threads.threads_for(0, lambda: BIG, current=2) == 2  # torch's default: the policy decides
+    # a caller's own torch.set_num_threads(1) is kept (0: leave it), unless the run asks for threads
+    assert threads.threads_for(0, lambda: pytest.fail("the caller chose"), current=1) == 0
+    assert threads.threads_for(2, lambda: BIG, current=1) == 2
 
 
-def test_busy_cores_reads_a_plausible_value():
+def test_busy_cores_reads_a_plausible_value(monkeypatch):
+    monkeypatch.setattr(threads, "_mark", None)  # no mark: a window of its own
     busy = threads.busy_cores(window=0.05)
     assert 0.0 <= busy <= len(threads.affinity()) + 1e-6
 
 
+def test_busy_cores_counts_others_not_itself(monkeypatch):
+    """The arithmetic of the window on made-up snapshots: (busy ticks, total ticks), own CPU s, wall s."""
+    monkeypatch.setattr(threads, "affinity", lambda: [0, 1])
+    start = ((1000, 4000), 5.0, 100.0)
+    # over 2 s: 400 of 400 ticks busy (both cores), this process used 2 CPU seconds: one other core busy
+    assert threads._others(start, ((1400, 4400), 7.0, 102.0)) == pytest.approx(1.0)
+    # the same ticks but this process used nothing: two other cores busy
+    assert threads._others(start, ((1400, 4400), 5.0, 102.0)) == pytest.approx(2.0)
+    # idle machine, this process busy on one core: nobody else
+    assert threads._others(start, ((1200, 4400), 7.0, 102.0)) == pytest.approx(0.0)
+    assert threads._others(start, start) == 0.0  # no time passed
+
+
+def test_busy_cores_uses_the_mark_when_recent(monkeypatch):
+    monkeypatch.setattr(threads, "affinity", lambda: [0, 1])
+    snaps = iter([((1400, 4400), 5.0, 102.0)])
+    monkeypatch.setattr(threads, "_snapshot", lambda: next(snaps))
+    monkeypatch.setattr(threads.os, "times", lambda: type("T", (), {"elapsed": 102.0})())
+    monkeypatch.setattr(threads.time, "sleep", lambda s: pytest.fail("a recent mark needs no pause"))
+    monkeypatch.setattr(threads, "_mark", ((1000, 4000), 5.0, 100.0))
+    assert threads.busy_cores() == pytest.approx(2.0)
+
+
 def test_wait_policy_is_set_before_torch_and_respects_the_user():
     code = "from divergan.threads import configure_openmp; configure_openmp(); import os; print(os.environ.get('OMP_WAIT_POLICY'))"
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "DIVERGAN_THREAD_POLICY")}
+    drop = ("OMP_WAIT_POLICY", "DIVERGAN_THREAD_POLICY", "GOMP_SPINCOUNT")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     run = lambda e: subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True).stdout  # noqa: E731
     assert run(env).strip() == "PASSIVE"
     assert run({**env, "OMP_WAIT_POLICY": "ACTIVE"}).strip() == "ACTIVE"
     assert run({**env, "DIVERGAN_THREAD_POLICY": "off"}).strip() == "None"
+    assert run({**env, "GOMP_SPINCOUNT": "300000"}).strip() == "None"
 
 
 def test_forward_flops_counts_linear_and_convolutions_exactly():
@@ -104,3 +134,32 @@ def test_forward_flops_counts_linear_and_convolutions_exactly():
     up = nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1)  # each of the 3x3 inputs scatters 4·4·4 products
     assert forward_flops(up, torch.zeros(1, 8, 3, 3))[0] == 2 * (8 * 4 * 4 * 4) * 9
     assert not mlp[0]._forward_hooks  # the hooks are gone afterwards
+
+
+def test_step_flops_of_the_wgan_gp_preset_is_the_analytic_count():
+    from divergan.train import preset
+    from divergan.train.loop import build_networks
+    from divergan.train.perf import step_flops
+
+    cfg = preset("wgan-gp-toy")  # MLPs 2-512-512-512-2 and 2-512-512-512-1, batch 256, 5 critic steps
+    fg = 2 * (2 * 512 + 2 * 512 * 512 + 512 * 2)  # forward FLOPs per sample
+    fd = 2 * (2 * 512 + 2 * 512 * 512 + 512 * 1)
+    assert step_flops(cfg, build_networks) == 3 * 256 * (5 * (fg + 2 * fd) + (fg + fd))
+    state = torch.get_rng_state()
+    step_flops(cfg, build_networks)
+    assert torch.equal(torch.get_rng_state(), state)  # counting draws no random numbers of the run
+
+
+def test_step_flops_of_a_conditional_dcgan_and_of_a_failure():
+    from divergan.train import preset
+    from divergan.train.loop import build_networks
+    from divergan.train.perf import step_flops
+
+    cfg = preset("digits-quick")
+    cfg.conditional = True  # digits are labelled: G(z, y) and D(x, y)
+    assert step_flops(cfg, build_networks) > SMALL_STEP_FLOPS  # convolutions counted per position
+
+    def broken(*args):
+        raise RuntimeError("cannot build")
+
+    assert step_flops(cfg, broken) == 0.0  # unknown: the policy treats it as large

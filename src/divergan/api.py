@@ -1,11 +1,13 @@
 """The Python API: train on your own data (and networks) in one call, and load any run's generator.
 
->>> import torch, divergan                                                  # doctest: +SKIP
->>> x = torch.randn(2000, 2) * 0.1 + torch.tensor([1.0, -1.0])             # doctest: +SKIP
->>> run = divergan.fit(x, steps=500, z_dim=2)                              # doctest: +SKIP
->>> run.folder, run.metrics["direct"]["w1"]                                # doctest: +SKIP
->>> samples = run.generator(torch.randn(100, run.generator.z_dim))         # doctest: +SKIP
->>> G = divergan.load_generator(run.folder)                                # doctest: +SKIP
+(trains for a while, so shown as a script rather than a doctest; tests/train/test_api.py exercises these calls)::
+
+    import torch, divergan
+    x = torch.randn(2000, 2) * 0.1 + torch.tensor([1.0, -1.0])
+    run = divergan.fit(x, steps=500, z_dim=2)
+    run.folder, run.metrics["direct"]["w1"]
+    samples = run.generator(torch.randn(100, run.generator.z_dim))
+    G = divergan.load_generator(run.folder)
 
 A run made here is an ordinary run folder: in-memory data is written into it (``data.npy`` for flat
 vectors, ``data.npz`` for images with their optional labels) and ``config.json`` names that file, so
@@ -16,7 +18,6 @@ own networks the folder holds their weights only (safetensors, never pickled cod
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +76,7 @@ def fit(
             shape, a network whose output does not match the data.
     """
     from divergan.train import dist
-    from divergan.train.config import Config, _coerce, _field_types
+    from divergan.train.config import Config, field_types, set_fields
     from divergan.train.config import preset as named_preset
     from divergan.train.loop import train
     from divergan.train.runs import new_run_folder
@@ -87,11 +88,10 @@ def fit(
     if preset is None:
         cfg.plot = False  # no figures unless asked for (plot=True)
     cfg.objective, cfg.objective_params = objective, {}
-    types = _field_types()
-    for key, value in config.items():
-        if key not in types:
-            raise UserError(f"unknown config key {key!r}; divergan train --help-config lists them")
-        setattr(cfg, key, _coerce(key, value, types[key]))
+    unknown = sorted(set(config) - set(field_types()))
+    if unknown:
+        raise UserError(f"unknown config key {unknown[0]!r}; divergan train --help-config lists them")
+    set_fields(cfg, config)
     if dist.world_size() > 1:
         raise UserError("divergan.fit runs in one process; use divergan train under torchrun")
     named = isinstance(data, str | Path)
@@ -224,28 +224,24 @@ def load_generator(run: str | Path, module: nn.Module | None = None) -> nn.Modul
 
 def _rebuild(folder: Path, raw: dict) -> tuple[nn.Module, int | None]:
     """The generator a run's config describes (untrained), and its latent size."""
-    from divergan.train.style import StyleConfig
-    from divergan.train.translate import TranslateConfig
+    from divergan.train.apps import app_of
 
-    app_fields = {
-        StyleConfig: {f.name for f in dataclasses.fields(StyleConfig)},
-        TranslateConfig: {f.name for f in dataclasses.fields(TranslateConfig)},
-    }
-    for kind, fields in app_fields.items():
-        if set(raw) == fields:
-            cfg = kind(**raw)
-            if kind is StyleConfig:
-                from divergan.nn.stylegan import StyleGenerator
+    app = app_of(raw)
+    if app == "style":
+        from divergan.nn.stylegan import StyleGenerator
+        from divergan.train.style import StyleConfig
 
-                g = StyleGenerator(
-                    cfg.z_dim, cfg.w_dim, cfg.size, 1, cfg.width, cfg.mapping_depth, noise_from=cfg.noise_from
-                )
-                return g, cfg.z_dim
-            from divergan.nn.translate import UNetGenerator
-            from divergan.train.translate import load_data
+        cfg = StyleConfig(**raw)
+        g = StyleGenerator(
+            cfg.z_dim, cfg.w_dim, cfg.size, 1, cfg.width, cfg.mapping_depth, noise_from=cfg.noise_from
+        )
+        return g, cfg.z_dim
+    if app == "translate":
+        from divergan.nn.translate import UNetGenerator
+        from divergan.train.translate import TranslateConfig, load_data
 
-            k = len(load_data(cfg).train.targets)
-            return UNetGenerator(cfg.size, k, cfg.width, cfg.embed_dim), None
+        cfg = TranslateConfig(**raw)
+        return UNetGenerator(cfg.size, len(load_data(cfg).train.targets), cfg.width, cfg.embed_dim), None
     from divergan.train.config import Config
     from divergan.train.loop import build
 

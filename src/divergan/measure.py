@@ -38,8 +38,8 @@ def load_source(spec: str) -> Source:
     if Path(spec).suffix.lower() in {".npy", ".csv"} or Path(spec).exists():
         from divergan.data import load_array
 
-        points = load_array(spec).points
-        return np.asarray(points, dtype=np.float64).reshape(len(points), -1)
+        points = load_array(spec, dtype=np.float64).points  # float32 would make distinct values equal
+        return points.numpy().reshape(len(points), -1)
     return parse_spec(spec)
 
 

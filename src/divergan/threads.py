@@ -16,8 +16,8 @@ The policy, in two parts:
 2. **Intra-op threads** (:func:`choose_threads`, a pure function of its inputs): an explicit
    ``threads`` setting, then ``OMP_NUM_THREADS``, win. Otherwise a model whose step is too small to
    split (under :data:`SMALL_STEP_FLOPS`) gets one thread; a larger one gets one thread per core of its
-   CPU set that other processes are not using right now (:func:`busy_cores`: the CPU time other processes
-   used over a short window, read from ``/proc/stat``), at least one.
+   CPU set that other processes are not using (:func:`busy_cores`: the CPU time other processes used
+   while this command started up, read from ``/proc/stat``), at least one.
 
 ``DIVERGAN_THREAD_POLICY=off`` in the environment switches both parts off (torch's and OpenMP's own
 defaults, as before this module existed); ``benchmarks/contention.py`` compares the two.
@@ -47,12 +47,13 @@ def enabled(environ: os._Environ[str] | dict[str, str] | None = None) -> bool:
 
 
 def configure_openmp() -> None:
-    """Set ``OMP_WAIT_POLICY=PASSIVE`` unless the user chose one or the policy is off.
+    """Set ``OMP_WAIT_POLICY=PASSIVE`` unless the user chose one (or ``GOMP_SPINCOUNT``) or the policy is off.
 
     Call before torch is imported (OpenMP reads the variable once, when torch loads it); afterwards it
-    only affects child processes.
+    only affects child processes. Also starts the window :func:`busy_cores` reads (:func:`mark`).
     """
-    if enabled():
+    mark()
+    if enabled() and "GOMP_SPINCOUNT" not in os.environ:  # a spin count set by hand is a choice too
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
@@ -115,27 +116,53 @@ def _cpu_jiffies(cpus: list[int]) -> tuple[int, int] | None:
     return (busy, total) if total else None
 
 
-def busy_cores(window: float = WINDOW) -> float:
-    """Cores' worth of CPU time that *other* processes used over the next ``window`` seconds.
+#: (ticks of the CPU set, this process's CPU seconds, wall clock) when :func:`mark` was called
+_mark: tuple[tuple[int, int], float, float] | None = None
 
-    Reads /proc/stat for this process's CPUs before and after sleeping ``window`` (this process is
-    asleep meanwhile; its own CPU time, from ``os.times``, is subtracted anyway). Where /proc/stat is
-    missing, the 1-minute load average stands in (it lags by up to a minute).
-    """
-    cpus = affinity()
-    first, own0 = _cpu_jiffies(cpus), os.times()
-    if first is None:
-        try:
-            return float(os.getloadavg()[0])
-        except OSError:
-            return 0.0
-    time.sleep(window)
-    second, own1 = _cpu_jiffies(cpus), os.times()
-    if second is None or second[1] <= first[1]:
+
+def _snapshot() -> tuple[tuple[int, int], float, float] | None:
+    ticks, now = _cpu_jiffies(affinity()), os.times()
+    return None if ticks is None else (ticks, now.user + now.system, now.elapsed)
+
+
+def mark() -> None:
+    """Start the window :func:`busy_cores` reads (the command line calls this when it starts)."""
+    global _mark
+    _mark = _snapshot()
+
+
+def _others(
+    first: tuple[tuple[int, int], float, float], second: tuple[tuple[int, int], float, float]
+) -> float:
+    """Cores' worth of CPU time used between two snapshots by processes other than this one."""
+    (busy0, total0), own0, wall0 = first
+    (busy1, total1), own1, wall1 = second
+    if total1 <= total0 or wall1 <= wall0:
         return 0.0
-    share = (second[0] - first[0]) / (second[1] - first[1])  # busy share of the CPU set
-    own = (own1.user + own1.system - own0.user - own0.system) / max(own1.elapsed - own0.elapsed, 1e-9)
-    return max(0.0, share * len(cpus) - own)
+    share = (busy1 - busy0) / (total1 - total0)  # busy share of the CPU set
+    return max(0.0, share * len(affinity()) - (own1 - own0) / (wall1 - wall0))
+
+
+def busy_cores(window: float = WINDOW) -> float:
+    """Cores' worth of CPU time that *other* processes are using, from /proc/stat.
+
+    The window runs from :func:`mark` (the command's start: its imports and set-up, when they took
+    0.5–60 s) to now, so a run needs no pause to look, and two runs started at once see each other
+    busy importing; without a mark it is the next ``window`` seconds, asleep. This process's own CPU
+    time is subtracted. Where /proc/stat is missing, the 1-minute load average stands in (it lags by
+    up to a minute).
+    """
+    first = _mark
+    if first is None or not 0.5 <= os.times().elapsed - first[2] <= 60.0:
+        first = _snapshot()
+        if first is None:
+            try:
+                return float(os.getloadavg()[0])
+            except OSError:
+                return 0.0
+        time.sleep(window)
+    second = _snapshot()
+    return 0.0 if second is None else _others(first, second)
 
 
 def env_threads(environ: os._Environ[str] | dict[str, str] | None = None) -> int:
@@ -147,20 +174,24 @@ def env_threads(environ: os._Environ[str] | dict[str, str] | None = None) -> int
         return 0
 
 
-def threads_for(requested: int, flops: Callable[[], float], log: bool = False) -> int:
-    """The thread count for a run (0: leave torch's setting alone, the policy being off).
+def threads_for(requested: int, flops: Callable[[], float], current: int = 0, log: bool = False) -> int:
+    """The thread count for a run; 0 means: leave torch's setting as it is.
 
     ``requested`` (the run's ``threads`` setting) and ``OMP_NUM_THREADS`` are used as given, without
-    measuring anything; otherwise ``flops()`` (FLOPs of one generator iteration, 0 if unknown) is called
-    and the machine is watched for :data:`WINDOW` seconds.
+    measuring anything. A ``current`` torch thread count that differs from torch's default (one per
+    core of the CPU set) was chosen by the caller (``torch.set_num_threads`` before calling the
+    library): it is kept. Otherwise ``flops()`` (FLOPs of one generator iteration, 0 if unknown) is
+    called and the machine is watched for :data:`WINDOW` seconds.
     """
     if not enabled():
         return requested
     from_env = env_threads()
     if requested or from_env:
         return choose_threads(0.0, len(affinity()), 0.0, requested, from_env)[0]
-    step = flops()
     cpus = len(affinity())
+    if current and current != cpus:
+        return 0
+    step = flops()
     busy = busy_cores() if step == 0 or step >= SMALL_STEP_FLOPS else 0.0
     n, why = choose_threads(step, cpus, busy)
     if log or os.environ.get("DIVERGAN_THREADS_VERBOSE"):

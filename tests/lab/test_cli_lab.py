@@ -23,6 +23,10 @@ ISSUE_ORDER = [
     "mutual-information",
     "ipm-family",
     "moment-matching",
+    "garcia-lemmas",
+    "weight-clipping",
+    "manifold-discriminator",
+    "birthday-paradox",
 ]
 
 
@@ -37,7 +41,9 @@ def test_list_json(capsys):
     assert cli.main(["lab", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in rows] == names()
-    assert all("seed" in r["claim"] for r in rows)
+    # claims cite sources by short name (docs/references.md), never by an internal file number
+    assert all("seed 00" not in r["claim"] for r in rows)
+    assert all(any(c.isdigit() for c in r["claim"]) for r in rows)
 
 
 def test_unknown_experiment_is_one_line_and_exit_2(capsys):
@@ -50,7 +56,7 @@ def test_unknown_experiment_is_one_line_and_exit_2(capsys):
 
 
 def test_json_output_is_the_written_result(tmp_path, capsys):
-    assert cli.main(["lab", "topology", "--quick", "--json", "--out", str(tmp_path)]) == 0
+    assert cli.main(["lab", "garcia-lemmas", "--quick", "--json", "--out", str(tmp_path)]) == 0
     printed = json.loads(capsys.readouterr().out)
     written = json.loads((tmp_path / "result.json").read_text())
     assert printed == written
@@ -63,12 +69,12 @@ def test_json_output_is_the_written_result(tmp_path, capsys):
 def test_same_seed_same_result(tmp_path):
     from divergan.lab import run_experiment
 
-    first = run_experiment(get_experiment("topology"), quick=True, seed=3, out=tmp_path / "a")
-    second = run_experiment(get_experiment("topology"), quick=True, seed=3, out=tmp_path / "b")
+    first = run_experiment(get_experiment("garcia-lemmas"), quick=True, seed=3, out=tmp_path / "a")
+    second = run_experiment(get_experiment("garcia-lemmas"), quick=True, seed=3, out=tmp_path / "b")
     assert first["measured"] == second["measured"]
 
 
 def test_human_summary(tmp_path, capsys):
-    assert cli.main(["lab", "topology", "--quick", "--out", str(tmp_path)]) == 0
+    assert cli.main(["lab", "garcia-lemmas", "--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("topology: HOLDS") and "result.json" in out
+    assert out.startswith("garcia-lemmas: HOLDS") and "result.json" in out

@@ -24,6 +24,7 @@ def test_automatic_blocks_are_bounded_whatever_the_sample_size(n):
     assert 1 <= rows <= n and rows * n <= max(BLOCK_ELEMENTS, n)
 
 
+@pytest.mark.slow
 def test_precision_recall_memory_stays_bounded_in_a_fresh_process():
     """20,000 vs 20,000 points: the peak resident memory the call adds stays far below the 3.2 GB of the
     distance matrix (its k-NN radii once kept a small result per block between the blocks' large

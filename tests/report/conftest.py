@@ -6,7 +6,15 @@ import pytest
 
 from divergan.train import apply_overrides, preset, train
 
-SHORT = ["steps=40", "log_every=10", "eval_every=20", "checkpoint_every=20", "plot=true", "eval_samples=400"]
+SHORT = [
+    "steps=40",
+    "log_every=10",
+    "eval_every=20",
+    "checkpoint_every=20",
+    "plot=true",
+    "eval_samples=400",
+    "tensorboard=true",
+]
 
 
 def short_config(*overrides: str):

@@ -145,3 +145,7 @@ def test_load_generator_of_app_runs(tmp_path, capsys):
     assert g.z_dim == 8 and g(torch.randn(2, 8)).shape == (2, 1, 8, 8)
     with pytest.raises(UserError, match="not a divergan run folder"):
         divergan.load_generator(tmp_path)
+    # the trainer's commands name what an app run is instead of "config.json has unknown keys"
+    assert main(["eval", str(style)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "style generator application" in err[0] and "load_generator" in err[0]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import types
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -233,3 +235,102 @@ def test_fgan_estimate_is_minus_the_critic_loss():
 @pytest.mark.parametrize("name", ["lsgan", "wgan", "wgan-gp", "mmd", "mmd-gan"])
 def test_no_divergence_estimate_where_no_identity_holds(name):
     assert get_objective(name).divergence_estimate is None
+
+
+# --- one NaN policy, one override helper, one grid writer --------------------------------------------
+def test_one_nan_policy_for_the_apps(tmp_path, monkeypatch):
+    import dataclasses
+
+    from divergan.train import TrainingDiverged, style
+    from divergan.train.health import check_finite
+
+    check_finite(3, [("loss_d", torch.tensor(1.0)), ("loss_g", 2.0)])  # finite: nothing happens
+    with pytest.raises(TrainingDiverged, match="loss_g became nan at step 3"):
+        check_finite(3, [("loss_d", torch.tensor(1.0)), ("loss_g", float("nan"))])
+    real = style.get_objective
+
+    def broken(name):
+        return dataclasses.replace(real(name), generator_loss=lambda tr, tf: tf.mean() * float("nan"))
+
+    monkeypatch.setattr(style, "get_objective", broken)
+    cfg = style.preset("style-quick")
+    cfg.steps, cfg.size = 3, 8
+    with pytest.raises(TrainingDiverged, match="loss_g became nan at step 1"):
+        style.train_style(cfg, tmp_path / "r", progress=False)
+
+
+def test_app_overrides_use_the_trainers_helper():
+    from divergan.train.apps import apply_overrides as app_overrides
+    from divergan.train.config import set_fields
+    from divergan.train.style import preset as style_preset
+
+    cfg = app_overrides(style_preset("style-quick"), ["steps=3", "mixing=0.5"])
+    assert cfg.steps == 3 and cfg.mixing == 0.5
+    with pytest.raises(UserError, match="whole number"):
+        app_overrides(style_preset("style-quick"), ["steps=x"])
+    with pytest.raises(UserError, match="unknown config key 'nope'"):
+        set_fields(Config(), {"nope": 1})
+    assert set_fields(Config(), {"steps": "5", "plot": "false"}).steps == 5
+
+
+def test_one_grid_writer_with_both_gap_colours(tmp_path):
+    from PIL import Image
+
+    from divergan.report import grids, images
+
+    x = torch.zeros(3, 1, 4, 4)  # mid-grey images: value 0 in [-1, 1]
+    grey = grids.save_grid(x, tmp_path / "a" / "g.png", nrow=2, scale=1)
+    images.save_grid(x, tmp_path / "w.png", nrow=2, scale=1)  # same argument order as grids.save_grid
+    a, b = np.asarray(Image.open(grey)), np.asarray(Image.open(tmp_path / "w.png"))
+    assert a.shape == b.shape == (2 * 6 + 2, 2 * 6 + 2)
+    assert a[0, 0] == 128 and b[0, 0] == 255  # the gaps: grey, white
+    assert (a[2:6, 2:6] == b[2:6, 2:6]).all()  # the same pixels inside the cells
+
+
+# --- sweep: a penalty on the batches themselves (R1/R2) is not given interpolates ------------------------
+def test_sweep_of_a_zero_centred_penalty_equals_the_trainer(tmp_path):
+    from divergan.train.sweep import Group
+
+    cfg = apply_overrides(
+        preset("quick"),
+        [
+            *("objective=rpgan", "steps=4", "batch=32", "g_width=16", "d_width=16", "plot=false"),
+            *("sampler=direct", "tensorboard=false", "eval_samples=50", "threads=1"),
+            *("eval_every=1000", "log_every=1000"),
+        ],
+    )
+    assert get_objective("rpgan").penalty_on == "batches"
+    loop.train(cfg, tmp_path / "run", progress=False)
+    _, parts, _ = loop.load_run(tmp_path / "run")
+    group = Group([cfg], torch.device("cpu"))
+    for step in range(cfg.steps):
+        group.train_step(step)
+    for name, value in parts.generator.named_parameters():
+        torch.testing.assert_close(
+            group.generator_params(0, ema=False)[name], value.detach(), rtol=1e-4, atol=1e-5
+        )
+
+
+# --- glyphs: an EMA of the generator (off by default), evaluated, saved and loaded ------------------------
+def test_glyph_translation_keeps_an_ema_when_asked(tmp_path):
+    import divergan
+    from divergan.train import checkpoint as ckpt
+    from divergan.train.apps import app_of
+    from divergan.train.translate import TranslateConfig, train_translation
+
+    fonts = dict(
+        source="dejavu-sans", targets="dejavu-serif,dejavu-sans-mono", chars="ABCDEFGHIJ", held_out=0.2
+    )
+    cfg = TranslateConfig(**fonts, size=16, width=4, embed_dim=4, steps=3, batch=4, log_every=3, eval_every=3)
+    cfg.ema_half_life = 1.0
+    train_translation(cfg, tmp_path / "r", progress=False)
+    tensors, _ = ckpt.load(ckpt.latest(tmp_path / "r"))
+    ema = {k[4:]: v for k, v in tensors.items() if k.startswith("EMA.")}
+    g = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}
+    assert ema and ema.keys() == g.keys() and any(not ema[k].equal(g[k]) for k in ema)  # an average, not G
+    loaded = divergan.load_generator(tmp_path / "r")
+    assert all(loaded.state_dict()[k].equal(v) for k, v in ema.items())
+    # an older glyph run's config.json (without the new key) is still recognised
+    raw = json.loads((tmp_path / "r" / "config.json").read_text())
+    del raw["ema_half_life"]
+    assert app_of(raw) == "translate" and app_of({"steps": 3}) is None

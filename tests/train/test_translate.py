@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from divergan.cli import main
-from divergan.data import glyphs
 from divergan.data.glyphs import glyph_pairs
 from divergan.metrics.similarity import l1_distance
 from divergan.nn.translate import PatchCritic, UNetGenerator
@@ -14,10 +13,7 @@ from divergan.objectives import get_objective
 from divergan.train.apps import apply_overrides
 from divergan.train.translate import TranslateConfig, evaluate, preset, train_step, train_translation
 
-needs_dejavu = pytest.mark.skipif(
-    not all(glyphs.installed(f) for f in ("dejavu-sans", "dejavu-serif", "dejavu-sans-mono")),
-    reason="fonts-dejavu-core is not installed",
-)
+needs_dejavu = pytest.mark.usefixtures("dejavu")  # skip without the fonts; fail under CI (conftest)
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")

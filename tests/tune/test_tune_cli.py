@@ -66,6 +66,12 @@ def test_one_worker_writes_a_best_config_that_train_reads_and_a_row_per_trial(tm
     assert (cfg.plot, cfg.tensorboard) == (True, True)  # back on for the real run
     cfg.plot = cfg.tensorboard = False
     assert cfg == run_cfg  # otherwise exactly the trial's config
+    # and `divergan train --config` trains it
+    again = tmp_path / "again"
+    extra = ["--set", "plot=false", "--set", "tensorboard=false", "--quiet"]
+    assert cli.main(["train", "--config", str(out / "best_config.json"), "--out", str(again), *extra]) == 0
+    assert Config.from_json(json.loads((again / "config.json").read_text())) == run_cfg
+    assert json.loads((again / "final_metrics.json").read_text())["direct"]["high_quality"] == best.value
     # each trial's value is its run's final metric
     for t in trials:
         final = json.loads((out / "trials" / f"{t.number:05d}" / "final_metrics.json").read_text())
@@ -121,6 +127,30 @@ def test_a_killed_workers_trial_is_marked_failed_by_the_next_worker(tmp_path):
     assert (out / "trials" / "00000" / "config.json").is_file()  # its run folder is left as it was
 
 
+@pytest.mark.slow  # separate processes: ~15 s on 2 loaded cores
+def test_sigterm_fails_the_running_trial_writes_the_files_and_says_how_to_continue(tmp_path):
+    out = tmp_path / "search"
+    slow = [a if a != "40" else "100000" for a in TINY]
+    w = _spawn([*slow, *SPACE, "--trials", "3", "--out", str(out)])
+    metrics = out / "trials" / "00000" / "metrics.jsonl"
+    deadline = time.time() + 60
+    while not (metrics.is_file() and metrics.read_text()) and time.time() < deadline:
+        time.sleep(0.2)
+    w.send_signal(signal.SIGTERM)
+    stdout, stderr = w.communicate(timeout=60)
+    assert w.returncode == 128 + signal.SIGTERM, stderr
+    assert (
+        stderr.strip().splitlines()[-1]
+        == f"divergan: interrupted; continue with: divergan tune --out {out} --resume --trials N"
+    )
+    assert _states(_trials(out)) == ["FAIL"]  # the interrupted trial; no other started
+    assert "study divergan: 1 trials (fail 1)" in stdout
+    row = next(csv.DictReader((out / "trials.csv").read_text().splitlines()))
+    assert row["state"] == "FAIL" and row["error"].startswith("SIGTERM: stopped after step ")
+    assert (out / "trials.csv").is_file() and not (out / "best_config.json").exists()
+    assert (out / "trials" / "00000" / "checkpoints").is_dir()  # its run stopped with a checkpoint
+
+
 def test_an_orphaned_trial_is_failed_and_the_study_goes_on(tmp_path):
     out = tmp_path / "search"
     args = [*TINY, *SPACE, "--out", str(out)]
@@ -158,6 +188,7 @@ def test_resume_continues_the_study_and_a_different_search_is_refused(tmp_path, 
     assert cli.main(["tune", "--resume", "--steps", "5", "--trials", "1", "--out", str(out)]) == 2
     assert cli.main(["tune", "--resume", "--trials", "1", "--out", str(tmp_path / "empty")]) == 2
     assert "no study 'divergan'" in capsys.readouterr().err
+    assert not (tmp_path / "empty").exists()  # an error leaves nothing behind
     assert _states(_trials(out)) == ["COMPLETE", "COMPLETE"]
 
 
@@ -221,4 +252,33 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path, capsys, args, message):
     assert cli.main(["tune", *args, "--trials", "1", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
-    assert not (out / "trials").exists()  # no trial ran
+    assert not out.exists()  # nothing was made
+
+
+def test_vmap_trains_a_batch_of_trials_as_one_sweep_equal_to_single_runs(tmp_path, capsys):
+    out = tmp_path / "search"
+    space = ["--space", "lr_d=log:1e-4..1e-3", "--space", "lr_g=log:1e-4..1e-3", "--metric", "w1"]
+    plain = ["--set", "d_mbstd=0"]  # the sweep trains plain MLPs (the preset's critic has a mbstd feature)
+    assert cli.main(["tune", *TINY, *plain, *space, "--trials", "3", "--vmap", "2", "--out", str(out)]) == 0
+    trials = sorted(_trials(out), key=lambda t: t.number)
+    assert _states(trials) == ["COMPLETE"] * 3  # a batch of 2, then 1
+    assert [t.user_attrs["run"] for t in trials] == ["(vmapped with trials 0, 1)"] * 2 + [
+        "(vmapped with trials 2)"
+    ]
+    assert not (out / "trials").exists()  # a sweep keeps no run folders
+    # the sweep's model is the trainer's run of the same config, up to float rounding
+    cfg = Config.from_json(trials[0].user_attrs["config"])
+    single = train(cfg, tmp_path / "single", progress=False)["direct"]["w1"]
+    assert trials[0].value == pytest.approx(single, rel=1e-3, abs=1e-4)
+    capsys.readouterr()
+    # what a sweep cannot batch is refused before any trial
+    bad = [
+        [*plain, "--space", "g_width=int:16..32", "--metric", "w1"],  # another architecture
+        [*plain, "--space", "lr_d=log:1e-4..1e-3", "--metric", "mh.w1"],  # a ratio sampler
+        ["--space", "lr_d=log:1e-4..1e-3", "--metric", "w1"],  # the mbstd critic
+    ]
+    for args in bad:
+        x = str(tmp_path / "x")
+        assert cli.main(["tune", *TINY, *args, "--trials", "2", "--vmap", "2", "--out", x]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: --vmap") and err.count("\n") == 1, err

@@ -106,3 +106,13 @@ def test_metric_names_directions_and_values():
     assert "high_quality" in M.available(False, True, "direct", False, False)
     assert "high_quality" not in M.available(False, False, "direct", False, False)
     assert "fd" in M.available(True, False, "direct", False, False)
+
+
+def test_a_yaml_space_file_when_pyyaml_is_installed(tmp_path):
+    pytest.importorskip("yaml")
+    f = tmp_path / "space.yaml"
+    f.write_text("lr_d: log:1e-5..1e-3\ncritic_steps: int:1..5\nobjective: [hinge, wgan-gp]\n")
+    assert load_file(f) == ["lr_d=log:1e-5..1e-3", "critic_steps=int:1..5", "objective=choice:hinge,wgan-gp"]
+    f.write_text("lr_d: [unclosed\n")
+    with pytest.raises(UserError):
+        load_file(f)

@@ -14,7 +14,7 @@ import json
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "measure-images",
-        help="Fréchet distance, KID, precision/recall/density/coverage and digit modes of two image arrays",
+        help="Fréchet distance, KID, precision/recall/density/coverage and digit modes of two image sets (arrays or folders)",
         description="Compare generated images with real ones. Each set is an array file (.npy/.npz: "
         "(N, C, H, W), (N, H, W) or (N, H, W, C), floats in [0, 1] or uint8) or a folder of PNG/JPEG "
         "images of one size.",

@@ -79,15 +79,20 @@ def run(args: argparse.Namespace) -> int:
     if parts.dataset.is_image:
         x = ((x + 1) / 2).clamp(0, 1)  # (N, C, H, W) in [0, 1]
     array = x.numpy().astype(np.float32)
+    try:
+        if args.format == "png":
+            paths = save_png_folder(out, array)
+            np.save(out / "samples.npy", array)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            np.save(out, array)
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     if args.format == "png":
-        paths = save_png_folder(out, array)
-        np.save(out / "samples.npy", array)
         print(
             f"wrote {args.n} PNG images of shape {tuple(x.shape[1:])} to {out}/ ({paths[0].name} .. "
             f"{paths[-1].name}) and {out / 'samples.npy'} (sampler {info['sampler']})"
         )
         return 0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(out, array)
     print(f"wrote {args.n} samples of shape {tuple(x.shape[1:])} to {out} (sampler {info['sampler']})")
     return 0

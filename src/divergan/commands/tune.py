@@ -58,6 +58,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="a running trial's heartbeat; one silent for 3 beats is marked failed (default 20)",
     )
+    p.add_argument(
+        "--vmap",
+        type=int,
+        default=0,
+        metavar="K",
+        help="train K trials at once as one vmapped sweep (flat data, one architecture; no pruning)",
+    )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fixed config override")
     p.set_defaults(func=run)
 
@@ -86,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--trials must not be negative, got {args.trials}")
     if args.steps is not None and args.steps < 0:
         raise UserError(f"--steps must not be negative, got {args.steps}")
+    if args.vmap < 0:
+        raise UserError(f"--vmap must not be negative, got {args.vmap}")
     if args.heartbeat < 1:
         raise UserError(f"--heartbeat must be at least 1 second, got {args.heartbeat}")
     items = list(args.space) + (load_file(args.space_file) if args.space_file else [])
@@ -124,7 +133,6 @@ def run(args: argparse.Namespace) -> int:
                 "it (only --set threads=N and --set device=D may)"
             )
         base, space, direction = apply_overrides(Config(), args.set), [], "maximize"
-    out.mkdir(parents=True, exist_ok=True)
     from divergan.tune import output
     from divergan.tune.search import DEFINITION_KEY, Search, best_trial, from_definition, load_study, summary
     from divergan.tune.search import run as run_search
@@ -141,9 +149,13 @@ def run(args: argparse.Namespace) -> int:
         study=args.study,
         pruner=args.pruner,
         heartbeat=args.heartbeat,
+        vmap=args.vmap,
     )
     if not defined:
-        study = load_study(open_storage(args.storage, out, args.heartbeat), args.study)
+        from divergan.tune.storage import JOURNAL_NAME
+
+        missing = args.storage is None and not (out / JOURNAL_NAME).is_file()
+        study = None if missing else load_study(open_storage(args.storage, out, args.heartbeat), args.study)
         if study is None:
             raise UserError(
                 f"--resume: there is no study {args.study!r} in {args.storage or out} to continue"

@@ -99,14 +99,15 @@ def _read_csv(path: Path) -> np.ndarray:
         raise _diagnose_csv(path, lines) from None
 
 
-def load_array(path: str | Path) -> Dataset:
+def load_array(path: str | Path, dtype: type = np.float32) -> Dataset:
     """Load (N, d) float data from a ``.npy`` or ``.csv`` file as a finite dataset.
 
     Args:
         path: the file.
+        dtype: the points' dtype (float64 keeps a sample's values exactly, as estimators need).
 
     Returns:
-        A :class:`Dataset` named after the file, with ``points`` of shape (N, d) float32;
+        A :class:`Dataset` named after the file, with ``points`` of shape (N, d) of ``dtype``;
         ``sample(n, generator)`` draws rows uniformly with replacement.
 
     Raises:
@@ -134,11 +135,11 @@ def load_array(path: str | Path) -> Dataset:
     if arr.shape[1] == 0:
         raise UserError(f"{p}: no columns (shape {tuple(arr.shape)})")
     with np.errstate(over="ignore"):
-        values = arr.astype(np.float32)
+        values = arr.astype(dtype)
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
-        what = "NaN" if np.isnan(arr[row, col]) else "Inf (or a value too large for float32)"
+        what = "NaN" if np.isnan(arr[row, col]) else f"Inf (or a value too large for {np.dtype(dtype).name})"
         raise UserError(f"{p}: contains {what} at row {row}, column {col}")
     points = torch.from_numpy(np.ascontiguousarray(values))
     return Dataset(name=str(p), dim=int(points.shape[1]), points=points)

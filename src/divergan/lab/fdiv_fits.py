@@ -1,6 +1,6 @@
 r"""Experiment 4, ``fdiv-fits``: which Gaussian each f-divergence picks for a bimodal law.
 
-Claim (overview notes eqs. 3-7; Zhang lecture notes, panels A-D; Nowozin et al. 2016, f-GAN): fitting Q_{μ,σ} = N(μ, σ²) to the bimodal
+Claim (GAN analysis slides eqs. 3-7; Zhang lecture notes, panels A-D; Nowozin et al. 2016, f-GAN): fitting Q_{μ,σ} = N(μ, σ²) to the bimodal
 P = ½N(−2, ½²) + ½N(2, ½²) by minimising D_f(P‖Q) gives different answers per f: KL(P‖Q) covers both
 modes (μ = 0, σ² = Var P), reverse KL seeks one mode (μ ≈ ±2, σ ≈ ½); JS_π moves from covering to
 seeking as π goes 0.1 → 0.5 → 0.99 (JS_π ≈ π·KL(P‖Q) for small π, ≈ (1 − π)·KL(Q‖P) for π → 1).
@@ -250,7 +250,7 @@ EXPERIMENT = Experiment(
         "Minimising D_f(P‖Q_{μ,σ}) for P = ½N(−2, ½²) + ½N(2, ½²) picks mode covering for KL (μ = 0, σ² = Var P), "
         "mode seeking for reverse KL (μ ≈ 2, σ ≈ ½), and JS_π moves from covering to seeking as π goes 0.1 → "
         "0.5 → 0.99 (Zhang lecture notes, panels A-D); JS_π/π → KL(P‖Q) as π → 0 and JS_π/(1−π) → KL(Q‖P) as "
-        "π → 1 at rate O(π); the KL and JS f-GAN fits (Nowozin et al. 2016; overview notes eq. 7) are each nearest "
+        "π → 1 at rate O(π); the KL and JS f-GAN fits (Nowozin et al. 2016; GAN analysis slides eq. 7) are each nearest "
         "to their own divergence's exact argmin among the seven. Not claimed: mode-seeking f-GANs (reverse KL, "
         "JS_0.99) stay covering with this critic and budget (full mode shows them)."
     ),

@@ -1,6 +1,6 @@
 r"""Experiment 11, ``ipm-family``: W, TV and MMD as one formula with three critic classes.
 
-Claim (seed 000 eq. 18): the integral probability metric
+Claim (GAN analysis slides, eq. 18; Müller 1997; Sriperumbudur et al. 2012): the integral probability metric
 
 .. math::
 
@@ -14,6 +14,13 @@ a gradient-penalised MLP critic (Lipschitz ≈ 1) for W₁, a tanh-bounded MLP c
 normalised empirical witness (μ̂_P − μ̂_Q)/‖μ̂_P − μ̂_Q‖_H for the MMD; against the exact values
 (:func:`divergan.divergences.wasserstein`, :func:`divergan.divergences.f_divergence` ``tv``, and the
 closed-form Gaussian MMD for the RBF kernel k(x, y) = exp(−(x − y)²/2h²)).
+
+Scope: the three pairs below all differ in their means. A pure change of scale, N(0, 1) against
+N(0, 2²), is not claimed: there the gradient-penalised critic stalls near f = 0 instead of reaching the
+optimal f(x) ≈ −|x| within these budgets, and its W estimate misses by more than 10 % (the estimator
+fails, not the identity). Tolerances: W within 10 % (relative), 2·TV within 0.06, MMD within 0.02; for
+every pair each tolerance is smaller than the distance to the other two metrics' exact values, so a
+critic of the wrong class fails it (the negative control in the tests).
 """
 
 from __future__ import annotations
@@ -151,7 +158,8 @@ def measure(ctx: Context) -> dict:
         ax.set_title(f"{r['p']} vs {r['q']}", fontsize=9)
         ax.legend(fontsize=7)
     fig.suptitle(
-        "Integral probability metrics, one formula, three critic classes (seed 000 eq. 18)", fontsize=10
+        "Integral probability metrics, one formula, three critic classes (GAN analysis slides, eq. 18)",
+        fontsize=10,
     )
     return {
         "measured": {"pairs": rows},
@@ -168,7 +176,9 @@ EXPERIMENT = Experiment(
     title="W (Lipschitz critic), TV (|f| ≤ 1 critic), MMD (RKHS ball) estimated by their critics vs exact",
     claim=(
         "γ_F(P, Q) = sup_{f∈F} |E_P f − E_Q f| is W₁ for ‖f‖_L ≤ 1, 2·TV for ‖f‖_∞ ≤ 1 and MMD for ‖f‖_H ≤ 1 "
-        "(seed 000 eq. 18)."
+        "(GAN analysis slides, eq. 18). Checked on three 1-D Gaussian pairs with different means (a pure scale "
+        "change is not claimed: the gradient-penalised critic stalls there): each critic class's held-out value "
+        "is within 10 % of exact W₁, 0.06 of exact 2·TV, 0.02 of exact MMD."
     ),
     measure=measure,
 )

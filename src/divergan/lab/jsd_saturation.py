@@ -1,6 +1,6 @@
 r"""Experiment ``jsd-saturation``: JS saturates on disjoint manifolds, and the minimax gradient vanishes.
 
-Claims (overview notes, Theorems 1-2; Arjovsky & Bottou 2017, Thm 2.4; Arjovsky et al. 2017, Example 1):
+Claims (GAN analysis slides, Theorems 1-2; Arjovsky & Bottou 2017, Thm 2.4; Arjovsky et al. 2017, Example 1):
 
 1. **Theorem 1 on parallel lines** P_0 = (0, Z), P_θ = (θ, Z), Z ~ U[0, 1]. θ enters through smoothing:
    both lines are blurred across by N(0, ε²), and because the second coordinate is the same law in both,
@@ -271,10 +271,10 @@ EXPERIMENT = Experiment(
     claim=(
         "On parallel lines P_0 = (0, Z), P_θ = (θ, Z) the N(0, ε²)-blurred JS_ε(θ) stays within "
         "log 2(1 − e^{−r²/8}) ≤ JS_ε ≤ log 2·TV, r = |θ|/ε, so JS = log 2 for every θ ≠ 0 in the limit ε → 0 "
-        "while W = |θ| (overview notes, Theorem 1; Arjovsky et al. 2017, Example 1); as a critic approaches "
+        "while W = |θ| (GAN analysis slides, Theorem 1; Arjovsky et al. 2017, Example 1); as a critic approaches "
         "the perfect one, ‖∇_ψ E log(1 − D(G_ψ(z)))‖ ≤ M ε/(1 − ε) with ε = max(sup D, sup ‖∇_x D‖) on the "
         "samples, checked at every step, and ε_T ≤ 0.01 at the end, while the −log D and WGAN-GP gradients keep "
-        "≥ 10% of their peak (overview notes, Theorem 2; Arjovsky & Bottou 2017, Thm 2.4)."
+        "≥ 10% of their peak (GAN analysis slides, Theorem 2; Arjovsky & Bottou 2017, Thm 2.4)."
     ),
     measure=measure,
 )

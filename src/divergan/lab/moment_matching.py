@@ -1,6 +1,6 @@
 r"""Experiment 12, ``moment-matching``: a generator trained by MMD alone learns ``ring8``; moments decide P = Q.
 
-Claim (overview notes, eqs. 11-13; Li et al. 2015, GMMN): generative moment matching needs no discriminator. With a characteristic
+Claim (GAN analysis slides, eqs. 11-13; Li et al. 2015, GMMN): generative moment matching needs no discriminator. With a characteristic
 kernel k (here a mixture of RBF kernels),
 
 .. math::
@@ -91,7 +91,7 @@ def mmd2_normal_atoms(x: np.ndarray, w: np.ndarray, h: float = H_1D) -> float:
 def train_generator(
     ctx: Context, steps: int, batch: int, bandwidths: str = BANDWIDTHS
 ) -> tuple[torch.nn.Module, list[float]]:
-    """An MLP generator trained on ring8 by the critic-free MMD loss only (overview notes, eq. 13)."""
+    """An MLP generator trained on ring8 by the critic-free MMD loss only (GAN analysis slides, eq. 13)."""
     data = get_dataset("ring8")
     loss_fn = get_objective("mmd", bandwidths=bandwidths).sample_loss
     torch.manual_seed(ctx.seed)
@@ -201,7 +201,7 @@ def measure(ctx: Context) -> dict:
     ax1.legend(fontsize=7)
     ax2.semilogy(np.maximum(np.array(losses), 1e-6), lw=0.5)
     ax2.set_xlabel("generator step")
-    ax2.set_title("unbiased MMD² (overview notes, eq. 13), no critic", fontsize=9)
+    ax2.set_title("unbiased MMD² (GAN analysis slides, eq. 13), no critic", fontsize=9)
     for srow in shift[:-1]:
         ax3.semilogy(ks, np.abs(srow["delta"]) + 1e-17, "o-", ms=3, label=f"N({srow['mu']:g}, 1)")
     for r in gh:
@@ -212,7 +212,7 @@ def measure(ctx: Context) -> dict:
     ax3.set_ylim(1e-17, None)
     ax3.set_title("illustration: Q → P: all Δ_k → 0; G_n: Δ_k = 0 for k < 2n only", fontsize=9)
     ax3.legend(fontsize=6, ncol=2)
-    fig.suptitle("Moment matching (overview notes, eqs. 11-13)", fontsize=10)
+    fig.suptitle("Moment matching (GAN analysis slides, eqs. 11-13)", fontsize=10)
     return {
         "measured": {
             "checks": verdict["checks"],
@@ -259,7 +259,7 @@ EXPERIMENT = Experiment(
     name="moment-matching",
     title="a generator trained by MMD alone beats the two-moment Gaussian on ring8's modes",
     claim=(
-        "A generator trained by the MMD² between data and its samples alone (no discriminator; overview notes, "
+        "A generator trained by the MMD² between data and its samples alone (no discriminator; GAN analysis slides, "
         "eq. 13) learns more than low moments: on ring8 it captures ≥ 7 of 8 modes and puts more samples within "
         "3σ of a mode than N(mean, cov of the data) — the law matching the first two moments — by more than 3 "
         "binomial standard errors, with lower reverse KL. The moment lemma (P = Q iff all moment discrepancies "

@@ -1,6 +1,6 @@
 r"""Experiment 10, ``mutual-information``: I(X; Z) = JS_π, and the classifier bound is tight at the optimum.
 
-Claim (seed 000 eqs. 14-17): with Z ~ Ber(π), X | Z = 1 ~ P_r and X | Z = 0 ~ P_g,
+Claim (GAN analysis slides, eqs. 14-17; JS_π as in the Zhang lecture notes): with Z ~ Ber(π), X | Z = 1 ~ P_r and X | Z = 0 ~ P_g,
 
 .. math::
 
@@ -13,6 +13,11 @@ Measured: I(X; Z) computed as H(Z) − E_X H(Z | X) (quadrature for 1-D Gaussian
 discrete laws) against JS_π from :func:`divergan.divergences.f_divergence` (``js-pi``); the bound
 (eq. 17) at the exact posterior; and at a classifier σ(V) trained on the π-weighted log-likelihood
 (:func:`divergan.objectives.losses.js_pi_discriminator_loss`), evaluated by quadrature.
+
+The bound at the exact posterior equals I(X; Z) by algebra (the same integrand rearranged): it checks the
+code, not the math. The trained classifier's bound is a measurement: it must lie in [I − 0.01, I] — the
+0.01 is far below the gap left by the π-swapped posterior (the negative control in the tests), and
+the constant classifier q ≡ π gives the bound 0 exactly.
 """
 
 from __future__ import annotations
@@ -118,7 +123,12 @@ def measure(ctx: Context) -> dict:
         p_r, p_g = stats.norm.pdf(x, *real), stats.norm.pdf(x, *fake)
         mi = mi_gaussian(real, fake, pi, x)["mi"]
         trained.append(
-            {"pi": pi, "mi": mi, "bound_trained": _bound(q1, p_r, p_g, pi, x), "bound_constant_q": 0.0}
+            {
+                "pi": pi,
+                "mi": mi,
+                "bound_trained": _bound(q1, p_r, p_g, pi, x),
+                "bound_constant_q": _bound(np.full_like(x, pi), p_r, p_g, pi, x),
+            }
         )
     gaps = [t["mi"] - t["bound_trained"] for t in trained]
     holds = (
@@ -149,7 +159,8 @@ def measure(ctx: Context) -> dict:
         ax.set_title(f"P_r = N({real[0]:g}, {real[1]:g}²), P_g = N({fake[0]:g}, {fake[1]:g}²)", fontsize=9)
         ax.legend(fontsize=7)
     fig.suptitle(
-        "Mutual information = JS_π; the classifier bound is tight (seed 000 eqs. 14-17)", fontsize=10
+        "Mutual information = JS_π; the classifier bound is tight (GAN analysis slides, eqs. 14-17)",
+        fontsize=10,
     )
     return {
         "measured": {
@@ -176,7 +187,9 @@ EXPERIMENT = Experiment(
     title="I(X; Z) with Z ~ Ber(π) equals JS_π; the classifier bound (eq. 17) is tight at the optimum",
     claim=(
         "With Z ~ Ber(π), X|Z=1 ~ P_r, X|Z=0 ~ P_g: I(X; Z) = JS_π(P_r‖P_g) ≥ H(Z) + π E_{P_r} log q(1|x) + "
-        "(1 − π) E_{P_g} log q(0|x), with equality at the posterior classifier (seed 000 eqs. 14-17)."
+        "(1 − π) E_{P_g} log q(0|x), with equality at the posterior classifier (GAN analysis slides, eqs. 14-17). "
+        "Checked: the identity by quadrature (1e-6) and exact sums (1e-12); a trained classifier's bound lies "
+        "within 0.01 below I(X; Z) for π = 0.1, 0.5, 0.9."
     ),
     measure=measure,
 )

@@ -1,6 +1,6 @@
 r"""Experiment 1, ``optimal-discriminator``: a trained D matches D* and the game's value is 2·JS − log 4.
 
-Claim (seed 000 eqs. 1-2; seed 001 Lemma 1.3): for fixed P_g the discriminator maximising
+Claim (GAN analysis slides, eqs. 1-2; Garcia, Lemma 1.3; Goodfellow et al. 2014, Prop. 1): for fixed P_g the discriminator maximising
 
 .. math::
 
@@ -12,6 +12,12 @@ Measured on 1-D Gaussians with known densities: a SiLU MLP critic D = σ(V) is t
 minimax discriminator loss (fresh batches every step); then, by quadrature on a fine grid, the mean
 error E_M |D − D*| under M = (P_r + P_g)/2, the value V(G, D) of the trained D, and V(G, D*), against
 2·JS − log 4 with JS computed exactly by :func:`divergan.divergences.f_divergence`.
+
+Tolerances: E_M|D − D*| ≤ 0.03 and |V(G, D) − (2 JS − log 4)| ≤ 0.01 for the trained D; 0.01 is at most
+1/20 of the gap 2·JS between the optimum and the uninformed D ≡ ½ (value −log 4) for every pair, so a
+D that learned nothing fails by a wide margin. V(G, D*) = 2 JS − log 4 to 1e-6 (trapezoid on 12,001
+points against the library's quadrature JS). Negative control (in the tests): the label-swapped
+discriminator 1 − D* fails every check.
 """
 
 from __future__ import annotations
@@ -51,6 +57,26 @@ def train_discriminator(
     return train_gaussian_classifier(real, fake, minimax_discriminator_loss, steps, batch, seed)
 
 
+def score(d: np.ndarray, p_r: np.ndarray, p_g: np.ndarray, x: np.ndarray, js: float) -> dict:
+    """The row of one pair for a discriminator d on the grid x, with its ``ok`` verdict."""
+    d_star = p_r / (p_r + p_g)
+    m = 0.5 * (p_r + p_g)
+    target = 2 * js - math.log(4)
+    row = {
+        "mean_abs_error_D": float(np.trapezoid(m * np.abs(d - d_star), x)),
+        "value_trained_D": _value(d, p_r, p_g, x),
+        "value_optimal_D": _value(d_star, p_r, p_g, x),
+        "two_js_minus_log4": target,
+        "js": js,
+    }
+    row["ok"] = bool(
+        row["mean_abs_error_D"] <= TOL_D
+        and abs(row["value_trained_D"] - target) <= TOL_VALUE
+        and abs(row["value_optimal_D"] - target) <= TOL_IDENTITY
+    )
+    return row
+
+
 def measure(ctx: Context) -> dict:
     steps, batch = (1000, 512) if ctx.quick else (5000, 1024)
     gens = GENERATORS[:2] if ctx.quick else GENERATORS
@@ -65,26 +91,9 @@ def measure(ctx: Context) -> dict:
         with torch.no_grad():
             d = torch.sigmoid(net(torch.as_tensor(x).reshape(-1, 1))).numpy()
         js = f_divergence("js", Normal((REAL[0],), (REAL[1],)), Normal((g[0],), (g[1],)))
-        target = 2 * js - math.log(4)
-        m = 0.5 * (p_r + p_g)
-        rows.append(
-            {
-                "p_g": f"N({g[0]:g}, {g[1]:g}²)",
-                "mean_abs_error_D": float(np.trapezoid(m * np.abs(d - d_star), x)),
-                "value_trained_D": _value(d, p_r, p_g, x),
-                "value_optimal_D": _value(d_star, p_r, p_g, x),
-                "two_js_minus_log4": target,
-                "js": js,
-            }
-        )
+        rows.append({"p_g": f"N({g[0]:g}, {g[1]:g}²)", **score(d, p_r, p_g, x, js)})
         curves.append((g, d, d_star, p_g))
-    holds = all(
-        r["mean_abs_error_D"] <= TOL_D
-        and abs(r["value_trained_D"] - r["two_js_minus_log4"]) <= TOL_VALUE
-        and abs(r["value_optimal_D"] - r["two_js_minus_log4"]) <= TOL_IDENTITY
-        and r["value_trained_D"] <= r["two_js_minus_log4"] + TOL_IDENTITY
-        for r in rows
-    )
+    holds = all(r["ok"] for r in rows)
 
     fig = Figure(figsize=(5.2 * len(gens), 3.8), layout="constrained")
     axes = fig.subplots(1, len(gens), squeeze=False)[0]
@@ -101,7 +110,9 @@ def measure(ctx: Context) -> dict:
         )
         ax.set_xlabel("x")
     axes[0].legend(fontsize=7, loc="upper left")
-    fig.suptitle("Optimal discriminator (seed 000 eqs. 1-2; seed 001 Lemma 1.3), P_r = N(0, 1)", fontsize=10)
+    fig.suptitle(
+        "Optimal discriminator (GAN analysis slides, eqs. 1-2; Garcia, Lemma 1.3), P_r = N(0, 1)", fontsize=10
+    )
     return {
         "measured": {"pairs": rows},
         "expected": {
@@ -124,7 +135,9 @@ EXPERIMENT = Experiment(
     title="a trained D matches D* = p_r/(p_r+p_g); V(G, D*) = 2·JS − log 4",
     claim=(
         "For fixed P_g the optimal discriminator is D* = p_r/(p_r + p_g) and V(G, D*) = 2·JS(P_r‖P_g) − 2 log 2 "
-        "(seed 000 eqs. 1-2; seed 001 Lemma 1.3)."
+        "(GAN analysis slides, eqs. 1-2; Garcia, Lemma 1.3). Checked on 1-D Gaussian pairs: a trained D has "
+        "E_M|D − D*| ≤ 0.03 and |V(G, D) − (2 JS − log 4)| ≤ 0.01 (≤ 1/20 of the gap to D ≡ ½), and "
+        "V(G, D*) = 2 JS − log 4 to 1e-6 by quadrature."
     ),
     measure=measure,
 )

@@ -21,6 +21,10 @@ MODULES: dict[str, str] = {
     "mutual-information": "mutual_information",
     "ipm-family": "ipm_family",
     "moment-matching": "moment_matching",
+    "garcia-lemmas": "garcia_lemmas",
+    "weight-clipping": "weight_clipping",
+    "manifold-discriminator": "manifold_discriminator",
+    "birthday-paradox": "birthday_paradox",
 }
 
 

@@ -1,6 +1,6 @@
 r"""Experiment ``topology``: KL ⇒ JS ⇔ TV ⇒ W on a bounded space, and the converses fail.
 
-Claim (the overview notes' "How weak" section; Arjovsky et al. 2017, Thm 2): KL(P_n‖P) → 0 ⇒
+Claim (the GAN analysis slides' "How weak" section; Arjovsky et al. 2017, Thm 2): KL(P_n‖P) → 0 ⇒
 JS(P_n‖P) → 0 ⇔ TV(P_n, P) → 0 ⇒ W(P_n, P) → 0 when the space is bounded, and none of the
 converses holds. Each part is measured with the index n (or the smoothing ε) inside the computation:
 
@@ -291,7 +291,7 @@ EXPERIMENT = Experiment(
     name="topology",
     title="KL ⇒ JS ⇔ TV ⇒ W on a bounded space; each converse fails on an explicit sequence",
     claim=(
-        "KL → 0 ⇒ JS → 0 ⇔ TV → 0 ⇒ W → 0 on a bounded space, and not conversely (overview notes, 'How weak'; "
+        "KL → 0 ⇒ JS → 0 ⇔ TV → 0 ⇒ W → 0 on a bounded space, and not conversely (GAN analysis slides, 'How weak'; "
         "Arjovsky et al. 2017, Thm 2). Checked: (a) δ_{1/n} → δ_0 with W = 1/n while the N(0, ε²)-smoothed "
         "JS stays in its sandwich log 2(1 − e^{−r²/8}) ≤ JS ≤ log 2·TV, r = 1/(nε), and → log 2 as ε → 0 at "
         "every n; (b) N(1/n, 1): W = 1/n and KL = 1/(2n²) by quadrature, all → 0; (c) the n-quantile law → "

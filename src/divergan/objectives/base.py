@@ -45,6 +45,9 @@ class Objective:
             from below, with equality at the optimal critic (``log 4 − L_D = 2·JS`` for the original
             game, ``1 − L_D/2 = TV`` for hinge, ``−L_D ≤ D_f`` for f-GAN); None where no such identity
             holds (lsgan, WGAN, MMD), and then the trainer logs no ``divergence_estimate``.
+        penalty_on: what the penalty reads: ``"interpolates"`` (it draws x̂ between the real and fake
+            batches itself, WGAN-GP) or ``"batches"`` (the real and fake batches as they are, R1/R2).
+            The vectorised sweep forms the interpolates itself and needs to know.
     """
 
     name: str
@@ -61,6 +64,7 @@ class Objective:
     critic_outputs: int = 1
     generator_uses_real: bool = True
     divergence_estimate: Callable[[Tensor], Tensor] | None = None
+    penalty_on: str = "interpolates"
 
     @property
     def needs_critic(self) -> bool:

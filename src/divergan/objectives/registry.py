@@ -330,6 +330,7 @@ def _rpgan(**params: Any) -> Objective:
             "every basin of its loss landscape is a global minimum P_g = P_r (Sun et al. 2020)"
         ),
         penalty=penalty if (r1 or r2) else None,
+        penalty_on="batches",  # R1 on the real batch, R2 on the fake one
         optimizer="adam",
         params=_record({"r1": r1, "r2": r2}),
     )

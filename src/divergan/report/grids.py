@@ -1,4 +1,4 @@
-"""Image grids as PNG with Pillow: rows × columns of (C, H, W) images in [-1, 1]."""
+"""Image grids as PNG with Pillow: rows × columns of (C, H, W) images in [-1, 1] (the one grid writer)."""
 
 from __future__ import annotations
 
@@ -28,12 +28,22 @@ def grid_array(images: Tensor, nrow: int, pad: int = 2, pad_value: float = 0.5) 
     return arr[0] if c == 1 else np.transpose(arr, (1, 2, 0))
 
 
-def save_grid(images: Tensor, path: Path | str, nrow: int, scale: int = 2, pad: int = 2) -> Path:
-    """Write ``images`` (N, C, H, W) in [-1, 1] as a PNG grid with ``nrow`` columns, upscaled ``scale``×."""
-    arr = grid_array(images, nrow, pad)
+def save_grid(
+    images: Tensor,
+    path: Path | str,
+    nrow: int | None = None,
+    scale: int = 2,
+    pad: int = 2,
+    pad_value: float = 0.5,
+) -> Path:
+    """Write ``images`` (N, C, H, W) in [-1, 1] as a PNG grid with ``nrow`` columns (None: square-ish),
+    upscaled ``scale``×, gaps of ``pad`` pixels at grey level ``pad_value`` (1: white)."""
+    nrow = nrow or max(1, int(np.ceil(np.sqrt(len(images)))))
+    arr = grid_array(images, nrow, pad, pad_value)
     img = Image.fromarray(arr)
     if scale != 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path)
     return path

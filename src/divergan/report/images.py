@@ -26,19 +26,6 @@ def to_unit(images: Tensor) -> Tensor:
     return ((images.detach().float() + 1) / 2).clamp(0, 1)
 
 
-def grid(images: Tensor, nrow: int, pad: int = 2) -> np.ndarray:
-    """Tile (N, C, H, W) in [−1, 1] as uint8 (rows·(H+pad)+pad, nrow·(W+pad)+pad, C), white gaps."""
-    x = to_unit(images)
-    n, c, h, w = x.shape
-    rows = -(-n // nrow)
-    canvas = torch.ones(c, rows * (h + pad) + pad, nrow * (w + pad) + pad)
-    for i in range(n):
-        r, k = divmod(i, nrow)
-        top, left = pad + r * (h + pad), pad + k * (w + pad)
-        canvas[:, top : top + h, left : left + w] = x[i]
-    return (canvas.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-
-
 def save_png(path: Path, array: np.ndarray, scale: int = 1) -> None:
     """Write an (H, W, C) uint8 array (C = 1 or 3) as PNG, each pixel enlarged ``scale`` times."""
     from PIL import Image
@@ -50,10 +37,11 @@ def save_png(path: Path, array: np.ndarray, scale: int = 1) -> None:
     im.save(path)
 
 
-def save_grid(path: Path, images: Tensor, nrow: int | None = None, scale: int = 2) -> None:
-    """Sample grid PNG of (N, C, H, W) images in [−1, 1] (square-ish when ``nrow`` is None)."""
-    nrow = nrow or max(1, int(np.ceil(np.sqrt(len(images)))))
-    save_png(path, grid(images, nrow), scale)
+def save_grid(images: Tensor, path: Path, nrow: int | None = None, scale: int = 2) -> None:
+    """Sample grid PNG of (N, C, H, W) images in [−1, 1], white gaps: :func:`divergan.report.grids.save_grid`."""
+    from divergan.report.grids import save_grid as write
+
+    write(images, path, nrow, scale, pad_value=1.0)
 
 
 Generate = Callable[[Tensor], Tensor]  # z (n, z_dim) -> images (n, C, H, W)
@@ -84,7 +72,7 @@ def interpolation(
             for _ in range(rows)
         ]
     )  # (rows·steps, z_dim)
-    save_grid(path, generate(z), nrow=steps)
+    save_grid(generate(z), path, nrow=steps)
 
 
 def ink(images: Tensor) -> Tensor:
@@ -109,5 +97,5 @@ def latent_arithmetic(
     z_c = torch.randn(show, z_dim, generator=generator)
     before, after = generate(z_c), generate(z_c + direction)
     rows = torch.cat([x[heavy[-show:]], x[light[:show]], before, after])
-    save_grid(path, rows, nrow=show)
+    save_grid(rows, path, nrow=show)
     return {"ink_before": float(ink(before).mean()), "ink_after": float(ink(after).mean())}

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import typing
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
-from divergan.errors import UserError
 from divergan.train import checkpoint as ckpt
-from divergan.train.config import _coerce
+from divergan.train.config import parse_items, set_fields
 
 #: preset name -> module under divergan.train with ``preset(name)``, ``train(cfg, run)``, ``summary``
 APP_PRESETS: dict[str, str] = {
@@ -30,16 +28,10 @@ APP_PRESETS: dict[str, str] = {
 
 
 def apply_overrides(cfg: Any, items: list[str]) -> Any:
-    """Set ``key=value`` fields of a dataclass config, each coerced to the field's type; returns cfg."""
-    hints = typing.get_type_hints(type(cfg))
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise UserError(f"--set takes key=value, got {item!r}")
-        if key not in hints:
-            raise UserError(f"unknown config key {key!r}; keys are: {', '.join(hints)}")
-        setattr(cfg, key, _coerce(key, value, hints[key]))
+    """Set ``key=value`` fields of an application's dataclass config (the trainer's one helper); returns
+    ``cfg.validate()``."""
+    for key, value in parse_items(items):
+        set_fields(cfg, {key: value})
     return cfg.validate()
 
 
@@ -65,3 +57,18 @@ def save_final(run: Path, cfg: Any, step: int, **modules: nn.Module) -> Path:
     path = ckpt.checkpoint_path(run, step)
     ckpt.save(path, tensors, {"step": step, "final": True, "config": dataclasses.asdict(cfg)})
     return path
+
+
+def app_of(config: dict) -> str | None:
+    """Which application wrote a run's ``config.json`` (``"style"`` or ``"translate"``), or None for the
+    trainer's own runs: an application's config holds exactly its dataclass's fields."""
+    import dataclasses
+
+    from divergan.train.style import StyleConfig
+    from divergan.train.translate import TranslateConfig
+
+    # a key only that application has; the rest a subset of its fields (older runs lack newer keys)
+    for name, kind, marker in (("style", StyleConfig, "w_dim"), ("translate", TranslateConfig, "l1_weight")):
+        if marker in config and set(config) <= {f.name for f in dataclasses.fields(kind)}:
+            return name
+    return None

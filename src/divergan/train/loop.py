@@ -1,10 +1,14 @@
-"""The training loop: alternating critic and generator updates (seed 001, §1), one readable function.
+"""The training loop: alternating critic and generator updates (seed 001, §1).
 
-Phases of every step, in order: k critic updates (penalty and weight clipping as the objective says),
-k′ generator updates, the EMA of the generator, then — at their intervals — logging to
-``metrics.jsonl``, mode metrics, checkpoints. After the last step: the ratio critic for a density-ratio
-sampler (:mod:`divergan.train.sampling`), final metrics for the direct and the chosen sampler, plots.
-The loop never branches on the objective's name: it uses only the :class:`Objective`'s fields.
+Phases of every step, in order: k critic updates, k′ generator updates — the losses of both come from
+the run's :mod:`Game <divergan.train.game>` (the objective's losses, penalty and clipping; MIX+GAN's
+mixed payoffs) —, one finiteness check (:mod:`divergan.train.health`), the EMA of the generator
+(:mod:`divergan.train.ema`), then the interval hooks: :func:`log_and_evaluate` (``metrics.jsonl``,
+mode metrics, TensorBoard, the caller's ``on_eval``), :func:`checkpoint_and_grids` and
+:func:`stop_on_signal`, each reading a :class:`LoopState`. After the last step: the ratio critic for a
+density-ratio sampler (:mod:`divergan.train.sampling`), final metrics for the direct and the chosen
+sampler, plots. The loop never branches on the objective's name: it uses only the
+:class:`Objective`'s fields.
 
 Networks come from the data (``arch = "auto"``): an MLP for flat vectors, a DCGAN
 (:mod:`divergan.nn.dcgan`) for images. A critic whose outputs depend on the whole batch (batch norm)
@@ -18,7 +22,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import math
 import signal
 import sys
 import threading
@@ -27,6 +30,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -35,9 +39,6 @@ from tqdm import tqdm
 from divergan.data import get_dataset
 from divergan.data.base import Dataset
 from divergan.errors import Interrupted, UserError
-from divergan.metrics import mode_metrics
-from divergan.metrics.distances import mmd, w1
-from divergan.metrics.memorisation import memorisation
 from divergan.nn import MLP
 from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, recalibrate_batchnorm
 from divergan.nn.remedies import remedy_options, toy_networks
@@ -48,18 +49,15 @@ from divergan.train import checkpoint as ckpt
 from divergan.train import devices, dist
 from divergan.train.config import Config
 from divergan.train.ema import ema_beta, ema_update
-from divergan.train.mixture import MixtureCritic, MixtureGenerator, entropy
-from divergan.train.mixture import critic_loss as mixture_critic_loss
-from divergan.train.mixture import generator_loss as mixture_generator_loss
+from divergan.train.game import batch_dependent, critic_outputs, make_game  # noqa: F401 - re-exported
+from divergan.train.game import call as _call
+from divergan.train.health import TrainingDiverged, check_finite  # noqa: F401 - TrainingDiverged re-exported
+from divergan.train.mixture import MixtureCritic, MixtureGenerator
 from divergan.train.perf import PhaseTimer, compiled, step_flops
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
 
 #: in a run folder trained with the user's own networks: their class names (the code is never saved)
 USER_NETWORKS = "user_networks.json"
-
-
-class TrainingDiverged(UserError):
-    """A loss or gradient became NaN/Inf; the last good checkpoint is left as it was."""
 
 
 @dataclass
@@ -180,11 +178,13 @@ def user_networks(
     return g, d
 
 
-def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None) -> Parts:
-    """Networks, optimizers and RNG for ``cfg`` (seeded, so two builds are identical).
+def check(
+    cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None
+) -> tuple[Dataset, Objective, nn.Module, nn.Module | None]:
+    """The dataset, objective and networks of ``cfg`` (seeded); raises UserError where they do not fit.
 
-    ``generator`` / ``critic``: a user's own networks instead of the ones ``cfg.arch`` builds (both, or
-    the generator alone with a critic-free objective); they are checked on a batch of the data.
+    The first half of :func:`build`, without the optimizers: ``divergan train`` calls it to fail on a
+    bad config before it makes a run folder (torch's first optimizer imports its compiler, seconds).
     """
     torch.manual_seed(cfg.seed)
     dataset = get_dataset(cfg.data, **cfg.data_params)
@@ -195,6 +195,16 @@ def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module 
         g, d = user_networks(cfg, dataset, objective, generator, critic)
     if dataset.is_image and cfg.sampler != "direct":
         raise UserError(f"sampler {cfg.sampler!r} is for flat data; image runs use --sampler direct")
+    return dataset, objective, g, d
+
+
+def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None) -> Parts:
+    """Networks, optimizers and RNG for ``cfg`` (seeded, so two builds are identical).
+
+    ``generator`` / ``critic``: a user's own networks instead of the ones ``cfg.arch`` builds (both, or
+    the generator alone with a critic-free objective); they are checked on a batch of the data.
+    """
+    dataset, objective, g, d = check(cfg, generator=generator, critic=critic)
     kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
 
     def optimizer(params, lr: float) -> torch.optim.Optimizer:
@@ -216,33 +226,6 @@ def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module 
         ratio=ratio,
         rng=torch.Generator().manual_seed(cfg.seed),
     )
-
-
-def _call(net: nn.Module, x: Tensor, y: Tensor | None) -> Tensor:
-    """net(x), or net(x, y) for a conditional network."""
-    return net(x) if y is None else net(x, y)
-
-
-def critic_outputs(
-    D: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None = None
-) -> tuple[Tensor, Tensor]:
-    """(D(real), D(fake)): one pass over cat([real, fake]), or two when D's outputs depend on the batch.
-
-    With batch norm a joint pass would normalise real and fake images by shared statistics, unlike
-    the generator step's pass over fakes alone; separate passes keep each batch homogeneous.
-    ``y`` (conditional) labels both batches.
-    """
-    if batch_dependent(D):
-        return _call(D, real, y), _call(D, fake, y)
-    n = real.shape[0]
-    t = _call(D, torch.cat([real, fake]), None if y is None else torch.cat([y, y]))  # (2B,) or (2B, K)
-    return t[:n], t[n:]
-
-
-def batch_dependent(net: nn.Module | None) -> bool:
-    """Whether a critic's outputs depend on the whole batch (batch norm); read on the network itself,
-    not on a DistributedDataParallel wrapper (which does not forward plain attributes)."""
-    return bool(getattr(dist.unwrap(net), "batch_dependent", False))
 
 
 def device_of(net: nn.Module) -> torch.device:
@@ -294,13 +277,6 @@ def _total_norm(tensors: list[Tensor]) -> Tensor:
     if not tensors:
         return torch.zeros(())
     return torch.nn.utils.get_total_norm(tensors)
-
-
-def _check(step: int, values: list[tuple[str, Tensor]]) -> None:
-    """One finiteness test for all of a step's losses and norms; names the first that is not finite."""
-    if values and not bool(torch.isfinite(torch.stack([v.detach().float().cpu() for _, v in values])).all()):
-        name, value = next((n, float(v)) for n, v in values if not math.isfinite(float(v)))
-        raise TrainingDiverged(f"{name} became {value} at step {step}; earlier checkpoints are intact")
 
 
 def _estimate(estimate: Callable[[Tensor], Tensor], game_d: Tensor) -> float:
@@ -359,6 +335,28 @@ def restore(parts: Parts, tensors: dict[str, Tensor], meta: dict, with_ratio: bo
     torch.set_rng_state(tensors["rng.torch"])
     parts.rng.set_state(tensors["rng.data"])
     return int(meta["step"])
+
+
+def open_run(cfg: Config, run: Path, parts: Parts, *, resume: bool, main: bool) -> int:
+    """A new run writes config.json and an empty metrics.jsonl; a resumed one loads its latest checkpoint
+    into ``parts`` and drops log lines and temporary files written after it. Returns the first step."""
+    log_path = run / "metrics.jsonl"
+    start = 0
+    if resume and ckpt.list_checkpoints(run):
+        dist.barrier()
+        tensors, meta = ckpt.load(ckpt.latest(run))
+        start = restore(parts, tensors, meta)
+        dist.barrier()
+        if main:
+            ckpt.remove_partial(run)
+            _truncate_metrics(log_path, start)
+    elif resume and main:  # killed before its first checkpoint: start over, from the same seed
+        ckpt.remove_partial(run)
+        log_path.write_text("")
+    elif main:
+        (run / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
+        log_path.write_text("")
+    return start
 
 
 @contextmanager
@@ -424,7 +422,7 @@ def train(
     """
     cfg.validate()
     before = torch.get_num_threads()
-    if threads := threads_for(cfg.threads, lambda: step_flops(cfg, build_networks)):  # divergan/threads.py
+    if threads := threads_for(cfg.threads, lambda: step_flops(cfg, build_networks), before):  # threads.py
         torch.set_num_threads(threads)
     try:
         return _train(
@@ -467,22 +465,7 @@ def _train(
     _move(parts, device)
     obj, data, rng = parts.objective, parts.dataset, parts.rng
     G, D = dist.wrap(parts.generator, device), dist.wrap(parts.critic, device)
-    log_path = run / "metrics.jsonl"
-    start = 0
-    if resume and ckpt.list_checkpoints(run):
-        dist.barrier()
-        tensors, meta = ckpt.load(ckpt.latest(run))
-        start = restore(parts, tensors, meta)
-        dist.barrier()
-        if main:
-            ckpt.remove_partial(run)
-            _truncate_metrics(log_path, start)
-    elif resume and main:  # killed before its first checkpoint: start over, from the same seed
-        ckpt.remove_partial(run)
-        log_path.write_text("")
-    elif main:
-        (run / "config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
-        log_path.write_text("")
+    start = open_run(cfg, run, parts, resume=resume, main=main)
     beta = ema_beta(cfg.ema_half_life)
     # the global batch is drawn on the CPU on every rank; each keeps its slice (dist.local), on its device
     noise_all = lambda n: torch.randn(n, cfg.z_dim, generator=rng).to(device)  # noqa: E731
@@ -505,22 +488,30 @@ def _train(
     )
     B = cfg.batch
     # torch.compile (eager where it fails) for unconditional forwards that need no double backward
-    g_forward = compiled(G, cfg.compile and not cfg.conditional)
     plain_d = D is not None and not (cfg.conditional or batch_dependent(D))
-    d_forward = compiled(D, cfg.compile and obj.penalty is None) if plain_d else D
-    # the generator phase needs no critic weight gradients; DDP expects every parameter to get one
-    freeze_d = D is not None and dist.world_size() == 1
-    mixture = isinstance(G, MixtureGenerator)  # MIX+GAN: the mixed payoff of train/mixture.py
-    clipped = [p for name, p in D.named_parameters() if name != "logits"] if D is not None else []
+    game = make_game(
+        obj,
+        G,
+        D,
+        mix_entropy=cfg.mix_entropy,
+        g_forward=compiled(G, cfg.compile and not cfg.conditional),
+        d_forward=compiled(D, cfg.compile and obj.penalty is None) if plain_d else D,
+        # the generator phase needs no critic weight gradients; DDP expects every parameter to get one
+        freeze_d=D is not None and dist.world_size() == 1,
+        timer=timer,
+    )
     loss_d = grad_d = loss_g = grad_g = game_d = torch.zeros(())
-    estimate = None if mixture else obj.divergence_estimate  # where the objective's identity holds
+    estimate = obj.divergence_estimate if game.estimates_divergence else None  # where an identity holds
     health: list[tuple[str, Tensor]] = []  # this step's losses and norms, checked once at its end
-    last_eval: dict = {}
     with (
         _stop_on_signals() as received,
         run_writer(run, cfg, start) as tb,
         devices.autocast(cfg.amp, device),
     ):
+        state = LoopState(
+            cfg, run, parts, game, device, main, timer, bar, tb, t0, estimate, received, on_eval
+        )
+        hooks = [log_and_evaluate, checkpoint_and_grids, stop_on_signal]
         for step in bar:
             for opt, base in ((parts.opt_g, cfg.lr_g), (parts.opt_d, cfg.lr_d)):
                 if opt is not None:
@@ -532,37 +523,14 @@ def _train(
                     with timer("data and noise"):
                         real_all, y_all = real_batch()  # the global batch (B, *shape); y: classes or None
                         z_all = noise_all(B)
-                    with timer("generator forward (critic phase)"), torch.no_grad():
-                        # same classes as real; a mixture's every component: (K, B, d)
-                        fake_all = G.every(z_all) if mixture else _call(dist.unwrap(G), z_all, y_all)
-                    real, fake, y = (
-                        dist.local(real_all),
-                        dist.local(fake_all),
-                        dist.local(y_all),
-                    )  # rank's slice
-                    with timer("critic forward"):
-                        if mixture:  # Σ_ij w_i u_j L_D(D_j, G_i) + penalties − λ H(u)
-                            w = G.weights.detach()
-                            loss = mixture_critic_loss(obj, D, w, real, fake_all, cfg.mix_entropy)
-                        else:
-                            t_real, t_fake = critic_outputs(D, real, fake, y)  # (B/W,) or (B/W, K) each
-                            loss = obj.critic_loss(t_real, t_fake)
-                            game_d = loss.detach()  # without the penalty: what divergence_estimate reads
-                    if obj.penalty is not None and not mixture:  # global batch, by every rank (dist doc)
-                        with timer("gradient penalty (forward, input gradient)"):
-                            net = dist.unwrap(D)
-                            critic = net if y_all is None else (lambda x, y=y_all, net=net: net(x, y))
-                            loss = loss + obj.penalty(critic, real_all, fake_all)
+                    loss, game_d = game.critic_loss(real_all, y_all, z_all)
                     with timer("critic backward"):
                         parts.opt_d.zero_grad(set_to_none=True)
                         loss.backward()
                     with timer("critic optimizer step"):
                         grad_d = _total_norm([p.grad for p in D.parameters() if p.grad is not None])
                         parts.opt_d.step()
-                        if obj.clip is not None:
-                            with torch.no_grad():
-                                for p in clipped:  # not a mixture's weights
-                                    p.clamp_(-obj.clip, obj.clip)
+                        game.after_critic_step()  # weight clipping, if any
                     loss_d = loss.detach()
                     health += [("loss_d", loss_d), ("grad_norm_d", grad_d)]
                 health.append(("critic_parameters", _total_norm(list(D.parameters()))))
@@ -573,98 +541,24 @@ def _train(
                     real, y = dist.local(real_all), dist.local(y_all)
                     z = noise(B)
                 with timer("generator step"):
-                    fake = G.every(z) if mixture else _call(g_forward, z, y)
-                    if mixture:  # Σ_ij w_i u_j L_G(D_j, G_i) − λ H(w)
-                        loss = mixture_generator_loss(obj, G, D, real, fake, cfg.mix_entropy)
-                    elif obj.sample_loss is not None:
-                        loss = obj.sample_loss(real.flatten(1), fake.flatten(1))
-                    else:
-                        if freeze_d:
-                            D.requires_grad_(False)  # only ∂/∂G is needed: no critic weight gradients
-                        t_real = None
-                        if obj.generator_uses_real:
-                            with torch.no_grad():
-                                t_real = _call(d_forward, real, y)
-                        loss = obj.generator_loss(t_real, _call(d_forward, fake, y))
+                    loss = game.generator_loss(real, y, z)
                     parts.opt_g.zero_grad(set_to_none=True)
                     loss.backward()
-                    if freeze_d:
-                        D.requires_grad_(True)
+                    game.after_generator_backward()
                     grad_g = _total_norm([p.grad for p in G.parameters() if p.grad is not None])
                     parts.opt_g.step()
                 loss_g = loss.detach()
                 health += [("loss_g", loss_g), ("grad_norm_g", grad_g)]
             health.append(("generator_parameters", _total_norm(list(G.parameters()))))
-            _check(step, health)
+            check_finite(step, health)
             health.clear()
             # -- EMA of the generator ----------------------------------------------------------------------
             with timer("EMA"):
                 ema_update(parts.ema, G, beta)
-            # -- intervals: log, evaluate, checkpoint ----------------------------------------------------
-            done = step + 1
-            tic = time.perf_counter()
-            logging = done % cfg.log_every == 0 or done == cfg.steps
-            if logging:  # the losses averaged over the ranks: a collective, so on every rank
-                loss_d_mean, loss_g_mean = dist.mean(float(loss_d)), dist.mean(float(loss_g))
-                # the divergence the critic's loss bounds, where the objective has such an identity
-                estimated = {} if estimate is None else {"divergence_estimate": _estimate(estimate, game_d)}
-            if main and logging:
-                row = {
-                    "step": done,
-                    "loss_d": loss_d_mean,
-                    "loss_g": loss_g_mean,
-                    **estimated,
-                    "grad_norm_g": float(grad_g),
-                    "grad_norm_d": float(grad_d),
-                    "seconds": time.perf_counter() - t0,
-                }
-                if mixture:  # H(w) / log K: 1 for uniform weights over the generators, 0 for one
-                    row["mixture_entropy"] = float(entropy(G.logits.detach())) / math.log(len(G.components))
-                if data.modes is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
-                    # a generator of its own, so evaluating never shifts the training's random stream
-                    eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
-                    ready_ema(cfg, parts, done)  # batch norm in G: standing statistics for the EMA
-                    with torch.no_grad():
-                        z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng).to(device)
-                        m = mode_metrics(parts.ema(z).float().cpu(), data.modes, data.std)
-                    last_eval = {
-                        "modes": m["modes"],
-                        "high_quality": m["high_quality"],
-                        "reverse_kl": m["reverse_kl"],
-                    }
-                    row.update(last_eval)
-                _append(log_path, row)
-                if tb is not None:  # TensorBoard: the same scalars; pictures at the evaluation interval
-                    tb.log(row, cpu_view(parts) if done % cfg.eval_every == 0 or done == cfg.steps else None)
-                bar.set_postfix(
-                    {
-                        "D": f"{loss_d_mean:.3f}",
-                        "G": f"{loss_g_mean:.3f}",
-                        **{k: f"{v:.3g}" for k, v in last_eval.items()},
-                    }
-                )
-                timer.add("logging and evaluation", time.perf_counter() - tic)
-                if on_eval is not None and (done % cfg.eval_every == 0 or done == cfg.steps):
-                    try:
-                        on_eval(done, dict(row))
-                    except BaseException:  # e.g. a pruned trial: leave a resumable run folder
-                        bar.close()
-                        save_checkpoint(run, parts, cfg, done)
-                        raise
-            if main and done % cfg.checkpoint_every == 0 and done < cfg.steps:
-                with timer("checkpoint"):
-                    save_checkpoint(run, parts, cfg, done)
-                if data.is_image and cfg.plot:
-                    _sample_grid(cfg, parts, run / "samples" / f"step-{done:08d}.png", done)
-            if received:  # SIGINT/SIGTERM: save where we are and stop cleanly
-                bar.close()
-                path = save_checkpoint(run, parts, cfg, done) if main else run
-                dist.teardown()
-                name = signal.Signals(received[0]).name
-                raise Interrupted(
-                    f"{name}: stopped after step {done}; saved {path}; continue with --resume {run}",
-                    received[0],
-                )
+            # -- intervals: log and evaluate, checkpoint and grids, signals ---------------------------------
+            stats = {"loss_d": loss_d, "loss_g": loss_g, "game_d": game_d, "grad_d": grad_d, "grad_g": grad_g}
+            for hook in hooks:
+                hook(state, step + 1, stats)
     bar.close()
     train_seconds = time.perf_counter() - t0
     # evaluation draws random numbers: keep the states of the end of training, so that a later
@@ -678,6 +572,119 @@ def _train(
     with timer("checkpoint"):
         save_checkpoint(run, parts, cfg, cfg.steps, final=True, rng=rng_at_end)
     return final
+
+
+@dataclass
+class LoopState:
+    """What the interval hooks may read: the run, its parts and the loop's instruments. Hooks that draw
+    pictures use :func:`cpu_view` (the networks may be on a GPU); evaluation moves its noise to
+    ``device``."""
+
+    cfg: Config
+    run: Path
+    parts: Parts
+    game: Any
+    device: torch.device
+    main: bool  # rank 0 (only it writes the run folder)
+    timer: PhaseTimer
+    bar: Any
+    tb: Any  # the TensorBoard writer, or None
+    t0: float
+    estimate: Callable[[Tensor], Tensor] | None  # the objective's divergence_estimate, where it holds
+    received: list[int]  # signals received
+    on_eval: Callable[[int, dict], None] | None = None
+    last_eval: dict = dataclasses.field(default_factory=dict)
+
+
+def _due(done: int, every: int, steps: int) -> bool:
+    return done % every == 0 or done == steps
+
+
+def log_and_evaluate(state: LoopState, done: int, stats: dict[str, Tensor]) -> None:
+    """Every ``log_every`` steps: the ``metrics.jsonl`` row (losses averaged over ranks, the divergence
+    estimate, gradient norms), every ``eval_every`` the mode metrics of the EMA generator and the
+    TensorBoard pictures, then the caller's ``on_eval(step, row)``."""
+    cfg, parts, timer = state.cfg, state.parts, state.timer
+    tic = time.perf_counter()
+    if not _due(done, cfg.log_every, cfg.steps):
+        return
+    # the losses averaged over the ranks: a collective, so on every rank
+    loss_d_mean, loss_g_mean = dist.mean(float(stats["loss_d"])), dist.mean(float(stats["loss_g"]))
+    # the divergence the critic's loss bounds, where the objective has such an identity
+    estimated = (
+        {} if state.estimate is None else {"divergence_estimate": _estimate(state.estimate, stats["game_d"])}
+    )
+    if not state.main:
+        return
+    evaluating = _due(done, cfg.eval_every, cfg.steps)
+    row = {
+        "step": done,
+        "loss_d": loss_d_mean,
+        "loss_g": loss_g_mean,
+        **estimated,
+        "grad_norm_g": float(stats["grad_g"]),
+        "grad_norm_d": float(stats["grad_d"]),
+        "seconds": time.perf_counter() - state.t0,
+    }
+    row.update(state.game.log_extras())  # MIX+GAN: the mixture weights' entropy
+    data = parts.dataset
+    if data.modes is not None and evaluating:
+        from divergan.metrics.modes import mode_metrics
+
+        # a generator of its own, so evaluating never shifts the training's random stream
+        eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
+        ready_ema(cfg, parts, done)  # batch norm in G: standing statistics for the EMA
+        with torch.no_grad():
+            z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng).to(state.device)
+            m = mode_metrics(parts.ema(z).float().cpu(), data.modes, data.std)
+        state.last_eval = {
+            "modes": m["modes"],
+            "high_quality": m["high_quality"],
+            "reverse_kl": m["reverse_kl"],
+        }
+        row.update(state.last_eval)
+    _append(state.run / "metrics.jsonl", row)
+    if state.tb is not None:  # TensorBoard: the same scalars; pictures at the evaluation interval
+        state.tb.log(row, cpu_view(parts) if evaluating else None)
+    state.bar.set_postfix(
+        {
+            "D": f"{loss_d_mean:.3f}",
+            "G": f"{loss_g_mean:.3f}",
+            **{k: f"{v:.3g}" for k, v in state.last_eval.items()},
+        }
+    )
+    timer.add("logging and evaluation", time.perf_counter() - tic)
+    if state.on_eval is not None and evaluating:
+        try:
+            state.on_eval(done, dict(row))
+        except BaseException:  # e.g. a pruned trial: leave a resumable run folder
+            state.bar.close()
+            save_checkpoint(state.run, parts, cfg, done)
+            raise
+
+
+def checkpoint_and_grids(state: LoopState, done: int, stats: dict[str, Tensor]) -> None:
+    """Every ``checkpoint_every`` steps (before the last): a checkpoint, and an image run's sample grid."""
+    cfg = state.cfg
+    if state.main and done % cfg.checkpoint_every == 0 and done < cfg.steps:
+        with state.timer("checkpoint"):
+            save_checkpoint(state.run, state.parts, cfg, done)
+        if state.parts.dataset.is_image and cfg.plot:
+            _sample_grid(cfg, state.parts, state.run / "samples" / f"step-{done:08d}.png", done)
+
+
+def stop_on_signal(state: LoopState, done: int, stats: dict[str, Tensor]) -> None:
+    """After SIGINT/SIGTERM: save where we are and stop cleanly (:class:`Interrupted`)."""
+    if not state.received:
+        return
+    state.bar.close()
+    path = save_checkpoint(state.run, state.parts, state.cfg, done) if state.main else state.run
+    dist.teardown()
+    name = signal.Signals(state.received[0]).name
+    raise Interrupted(
+        f"{name}: stopped after step {done}; saved {path}; continue with --resume {state.run}",
+        state.received[0],
+    )
 
 
 def image_metrics_if_available(
@@ -701,6 +708,8 @@ def image_metrics_if_available(
 
 def evaluate_images(cfg: Config, parts: Parts) -> tuple[dict, dict[str, Tensor]]:
     """Image runs: the memorisation check (held-out data) and the image metrics (if available)."""
+    from divergan.metrics.memorisation import memorisation
+
     data = parts.dataset
     with torch.no_grad():
         chunks = torch.arange(cfg.eval_samples).split(500)
@@ -773,6 +782,9 @@ def evaluate(cfg: Config, parts: Parts, log_ratio=None) -> tuple[dict, dict[str,
     """Metrics of the direct sampler and of ``cfg.sampler`` on ``cfg.eval_samples`` fresh samples."""
     if parts.dataset.is_image:
         return evaluate_images(cfg, parts)
+    from divergan.metrics.distances import mmd, w1
+    from divergan.metrics.modes import mode_metrics
+
     data, rng = parts.dataset, parts.rng
     sample_fake = lambda n: parts.ema(torch.randn(n, cfg.z_dim, generator=rng))  # noqa: E731
     n_w1 = min(2000, cfg.eval_samples)  # exact OT is cubic: W1 and MMD on at most 2,000 points
@@ -856,7 +868,7 @@ def _sample_grid(cfg: Config, parts: Parts, path: Path, step: int) -> None:
 
     rng = torch.Generator().manual_seed(cfg.seed + 12345)
     z = torch.randn(64, cfg.z_dim, generator=rng)
-    save_grid(path, _generate(cfg, parts)(z), nrow=8)
+    save_grid(_generate(cfg, parts)(z), path, nrow=8)
 
 
 @torch.no_grad()
@@ -882,9 +894,18 @@ def load_run(run: Path) -> tuple[Config, Parts, dict]:
             "Python with divergan.load_generator(RUN, module=<a fresh instance>)"
         )
     try:
-        cfg = Config.from_json(json.loads((run / "config.json").read_text()))
+        raw = json.loads((run / "config.json").read_text())
     except json.JSONDecodeError as exc:
         raise UserError(f"{run / 'config.json'} is not valid JSON: {exc}") from None
+    from divergan.train.apps import app_of
+
+    if isinstance(raw, dict) and (app := app_of(raw)) is not None:
+        raise UserError(
+            f"{run} is a run of the {'style generator' if app == 'style' else 'glyph translation'} application: "
+            f"its final metrics are in {run / 'final_metrics.json'}; in Python, divergan.load_generator(RUN) "
+            "gives its generator"
+        )
+    cfg = Config.from_json(raw)
     parts = build(cfg)
     tensors, meta = ckpt.load(ckpt.latest(run))
     restore(parts, tensors, meta, with_ratio=True)

@@ -37,6 +37,7 @@ from divergan.nn.stylegan import StyleCritic, StyleGenerator
 from divergan.objectives import Objective, get_objective, r1_penalty
 from divergan.train.apps import append, save_final, start_run
 from divergan.train.ema import ema_beta, ema_update
+from divergan.train.health import check_finite
 
 
 @dataclass
@@ -255,8 +256,7 @@ def train_style(cfg: StyleConfig, run: Path, *, progress: bool = True) -> dict:
         # -- EMA of the generator (parameters and the w̄ buffer) -------------------------------------------
         ema_update(ema, G, beta, buffers=["mapping.w_avg"])
         loss_d, loss_g = float(loss_d.detach()), float(loss_g.detach())
-        if not (math.isfinite(loss_d) and math.isfinite(loss_g)):
-            raise UserError(f"a loss became non-finite at step {step + 1}: training diverged")
+        check_finite(step + 1, [("loss_d", loss_d), ("loss_g", loss_g)])
         done = step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:
             row = {"step": done, "loss_d": loss_d, "loss_g": loss_g, "seconds": time.perf_counter() - t0}

@@ -16,8 +16,8 @@ Each model is the ordinary trainer's run of its configuration, vectorised:
 * the penalty's random ε (the trainer draws them from the global RNG after ``build``) come from a copy of
   that global stream per model; the sweep forms the interpolates x̂ = ε x + (1 − ε) G(z) itself and hands
   x̂ to the objective's penalty as both batches, so the penalty's own interpolation is the identity
-  (this assumes an interpolation penalty such as WGAN-GP's, the only penalty an objective uses today;
-  a penalty on the real batch alone, like R1, would need the real batch passed instead);
+  (an interpolation penalty such as WGAN-GP's); a penalty on the batches themselves (R1/R2 of
+  ``rpgan``, ``Objective.penalty_on == "batches"``) gets the real and fake batches and draws nothing;
 * per-model losses are ``vmap`` of the objective's pure loss functions; the gradient of their sum with
   respect to the stacked parameters is, slice by slice, each model's own gradient (the models share no
   parameter), and the penalty is a batch mean so it is multiplied by M to become the sum of the models'.
@@ -324,7 +324,13 @@ class Group:
         return torch.stack(real).to(self.device), torch.stack(noise).to(self.device)
 
     def _penalty(self, real: Tensor, fake: Tensor) -> Tensor:
-        """Σ over models of the objective's penalty at x̂ = ε real + (1 − ε) fake, ε per sample."""
+        """Σ over models of the objective's penalty at x̂ = ε real + (1 − ε) fake, ε per sample; or, for a
+        penalty on the batches themselves (R1/R2, ``penalty_on="batches"``), at the real and fake batches."""
+        if self.objective.penalty_on == "batches":
+            flat = (-1, *real.shape[2:])
+            return self.m * self.objective.penalty(
+                self.D.flat(self.m), real.reshape(flat), fake.reshape(flat)
+            )
         b = real.shape[1]
         shape = (b,) + (1,) * (real.dim() - 2)
         eps = torch.stack([torch.rand(shape, generator=g) for g in self.eps_rngs]).to(real)  # (M, B, 1)

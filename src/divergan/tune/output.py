@@ -131,17 +131,20 @@ def _matplotlib_figures(study: optuna.Study, metric: str) -> list[str]:
     plt.close(fig)
     keys = _columns(done)
     if keys:
-        fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3), squeeze=False)
+        fig, axes = plt.subplots(
+            1, len(keys), figsize=(3.4 * len(keys), 3), squeeze=False, sharey=True, layout="constrained"
+        )
         for ax, key in zip(axes[0], keys, strict=True):
             pts = [(t.params[key], t.value) for t in done if key in t.params]
-            xs = [p[0] for p in pts]
-            numeric = all(isinstance(x, int | float) for x in xs)
-            labels = xs if numeric else [str(x) for x in xs]
-            ax.plot(labels, [p[1] for p in pts], "o", alpha=0.7)
-            dist = done[0].distributions.get(key)
-            if numeric and getattr(dist, "log", False):
-                ax.set_xscale("log")
-            ax.set(xlabel=key, ylabel=metric)
+            xs: list = [p[0] for p in pts]
+            label = key
+            if all(isinstance(x, int | float) for x in xs):
+                if getattr(done[0].distributions.get(key), "log", False):
+                    xs, label = [math.log10(x) for x in xs], f"log10 {key}"
+            else:
+                xs = [str(x) for x in xs]
+            ax.plot(xs, [p[1] for p in pts], "o", alpha=0.7)
+            ax.set(xlabel=label, ylabel=metric if ax is axes[0][0] else "")
         fig.suptitle("each parameter against the metric (completed trials)")
         out.append(_png(fig))
         plt.close(fig)

@@ -11,7 +11,9 @@ no search options. After this worker's trials: ``best_config.json``, ``trials.cs
 from __future__ import annotations
 
 import copy
+import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from divergan.errors import UserError
+from divergan.errors import Interrupted, UserError
 from divergan.train.config import Config
 from divergan.tune import metrics as M
 from divergan.tune.space import Param, assign, parse_item, suggest
@@ -49,6 +51,7 @@ class Search:
     study: str = "divergan"
     pruner: str = "median"
     heartbeat: int = 20
+    vmap: int = 0  # > 1: train this many trials at once in one vmapped sweep (no pruning)
     on_trial: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
 
     def definition(self) -> dict[str, Any]:
@@ -127,6 +130,8 @@ def run(s: Search, resume: bool = False) -> optuna.Study:
     from divergan.train import train
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    if s.vmap > 1:
+        check_vmap(s.space, s.base, s.metric)
     storage = open_storage(s.storage, s.out, s.heartbeat)
     study = prepare(s, storage, resume)
     study.pruner = _pruner(s.pruner)
@@ -157,14 +162,114 @@ def run(s: Search, resume: bool = False) -> optuna.Study:
         except UserError as exc:  # diverged, or a combination the data/objective refuse
             trial.set_user_attr("error", str(exc))
             raise TrialFailed(str(exc)) from None
+        except Interrupted as exc:  # SIGINT/SIGTERM: this trial fails, the worker stops
+            trial.set_user_attr("error", str(exc).split(";")[0])
+            raise
         trial.set_user_attr("seconds", final["seconds"])
         return M.value(final, sampler_name, name)
 
     def report(study: optuna.Study, t: FrozenTrial) -> None:
         s.on_trial(trial_line(t, name))
 
-    study.optimize(objective, n_trials=s.trials, catch=(TrialFailed,), callbacks=[report])
+    if s.vmap > 1:
+        run_vmapped(s, study, name)
+    else:
+        study.optimize(objective, n_trials=s.trials, catch=(TrialFailed,), callbacks=[report])
     return study
+
+
+def check_vmap(space: list[Param], base: Config, metric: str) -> None:
+    """``--vmap K`` trains K trials as one vmapped sweep (:mod:`divergan.train.sweep`): flat data, one
+    architecture, the direct sampler and a metric the sweep reports. UserError otherwise."""
+    from divergan.train import sweep
+    from divergan.tune.space import values
+
+    sampler, name = M.parse(metric)
+    if sampler != "direct" or name not in sweep.METRICS:
+        raise UserError(
+            f"--vmap: the sweep reports the direct sampler's {', '.join(sweep.METRICS)}; not {metric}"
+        )
+    from divergan.data import get_dataset
+
+    if get_dataset(base.data, **base.data_params).is_image:
+        raise UserError("--vmap: the sweep trains MLPs on flat data, not images")
+    if base.mix_components != 1:
+        raise UserError("--vmap: the sweep trains one generator per model (mix_components=1)")
+    for p in space:
+        if p.key in sweep.ARCHITECTURE_FIELDS or p.key.startswith("data.") or p.key == "mix_components":
+            raise UserError(
+                f"--vmap: the models of a sweep share one architecture and dataset; {p.key} cannot vary"
+            )
+        for v in values(p):
+            try:
+                sweep.check([base, assign(base, {p.key: v})])
+            except UserError as exc:
+                raise UserError(f"--vmap: {exc}") from None
+
+
+def run_vmapped(s: Search, study: optuna.Study, name: str) -> None:
+    """This worker's trials in batches of ``s.vmap``: asked together, trained as one vmapped sweep, told.
+
+    No run folders and no pruning (the sweep has no per-evaluation hook); heartbeats as for single trials.
+    """
+    import torch
+    from optuna.storages._heartbeat import get_heartbeat_thread
+
+    from divergan.train.sweep import train_sweep
+
+    left = s.trials
+    while left > 0:
+        fail_stale(study)
+        k = min(s.vmap, left)
+        left -= k
+        trials, cfgs = [], []
+        for _ in range(k):
+            with warnings.catch_warnings():  # "heartbeats are for Study.optimize": this loop beats too
+                warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
+                trial = study.ask()
+            try:
+                cfg = assign(s.base, suggest(trial, s.space, s.base))
+            except UserError as exc:
+                trial.set_user_attr("error", str(exc))
+                study.tell(trial, state=TrialState.FAIL)
+                s.on_trial(trial_line(study._storage.get_trial(trial._trial_id), name))
+                continue
+            trial.set_user_attr("config", cfg.to_json())
+            trials.append(trial)
+            cfgs.append(cfg)
+        if not trials:
+            continue
+        together = ", ".join(str(t.number) for t in trials)
+        for t in trials:
+            t.set_user_attr("run", f"(vmapped with trials {together})")
+        beats = [get_heartbeat_thread(t._trial_id, study._storage) for t in trials]
+        for b in beats:
+            b.start()
+        t0 = time.perf_counter()
+        before = torch.get_num_threads()
+        if s.base.threads:  # as train() does for a single run
+            torch.set_num_threads(s.base.threads)
+        try:
+            rows, _ = train_sweep(cfgs)
+        except BaseException as exc:  # an interrupt or an error: none of the batch completes
+            for t in trials:
+                t.set_user_attr("error", f"{type(exc).__name__}: {exc}".splitlines()[0][:200])
+                study.tell(t, state=TrialState.FAIL)
+            raise
+        finally:
+            torch.set_num_threads(before)
+            for b in beats:
+                b.join()
+        seconds = time.perf_counter() - t0
+        for t, row in zip(trials, rows, strict=True):
+            t.set_user_attr("seconds", seconds)
+            value = row.get(name)
+            if row.get("diverged") or value is None or not math.isfinite(value):
+                t.set_user_attr("error", str(row.get("diverged") or f"{name} is {value}"))
+                study.tell(t, state=TrialState.FAIL)
+            else:
+                study.tell(t, float(value))
+            s.on_trial(trial_line(study._storage.get_trial(t._trial_id), name))
 
 
 def _fmt(v: Any) -> str:

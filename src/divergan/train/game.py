@@ -1,0 +1,188 @@
+r"""The GAN math of a training step, apart from the loop (stylegan2-ada's ``loss.accumulate_gradients``
+split): a **Game** turns a batch into the critic's loss and the generator's loss; the loop only draws
+batches, steps optimizers, keeps the EMA and runs its interval hooks.
+
+* :class:`PlainGame` — one generator G against one critic D, unconditional or class-conditional:
+
+      critic:     L_D(D(x), D(G(z))) [+ penalty(D, x, G(z)) on the global batch]   then clipping
+      generator:  L_G(D(x) if the objective reads it, D(G(z)))   or   L(x, G(z)) without a critic
+
+  A batch-dependent critic (batch norm) is called on real and fake batches separately
+  (:func:`~divergan.train.loop.critic_outputs`). Under torchrun every rank holds the global batch and
+  keeps its slice (:mod:`divergan.train.dist`); the penalty is computed on the global batch.
+* :class:`MixtureGame` — MIX+GAN's mixed payoffs of K generators against K critics
+  (:mod:`divergan.train.mixture`), with the entropy bonuses.
+
+Both take the loop's phase timer, so ``--profile`` names the same phases.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+
+from divergan.objectives import Objective
+from divergan.train import dist
+from divergan.train.mixture import MixtureGenerator, entropy
+from divergan.train.mixture import critic_loss as mixture_critic_loss
+from divergan.train.mixture import generator_loss as mixture_generator_loss
+
+
+def call(net: nn.Module, x: Tensor, y: Tensor | None) -> Tensor:
+    """net(x), or net(x, y) for a conditional network."""
+    return net(x) if y is None else net(x, y)
+
+
+def critic_outputs(
+    D: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    """(D(real), D(fake)): one pass over cat([real, fake]), or two when D's outputs depend on the batch.
+
+    With batch norm a joint pass would normalise real and fake images by shared statistics, unlike
+    the generator step's pass over fakes alone; separate passes keep each batch homogeneous.
+    ``y`` (conditional) labels both batches.
+    """
+    if batch_dependent(D):
+        return call(D, real, y), call(D, fake, y)
+    n = real.shape[0]
+    t = call(D, torch.cat([real, fake]), None if y is None else torch.cat([y, y]))  # (2B,) or (2B, K)
+    return t[:n], t[n:]
+
+
+def batch_dependent(net: nn.Module | None) -> bool:
+    """Whether a critic's outputs depend on the whole batch (batch norm); read on the network itself,
+    not on a DistributedDataParallel wrapper (which does not forward plain attributes)."""
+    return bool(getattr(dist.unwrap(net), "batch_dependent", False))
+
+
+def _no_timer(name: str):
+    from contextlib import nullcontext
+
+    return nullcontext()
+
+
+class PlainGame:
+    """One generator against one critic (or none, for a sample loss); conditional when labels are given.
+
+    Args:
+        objective: the objective's pure losses, penalty and clipping.
+        G, D: the networks as the loop holds them (DDP-wrapped under torchrun; D None if critic-free).
+        g_forward, d_forward: the forwards used for gradients (``torch.compile``d or the networks).
+        freeze_d: switch off the critic's weight gradients in the generator phase (one process only:
+            DDP expects every parameter to get a gradient).
+        timer: the loop's phase timer (``timer(name)`` is a context manager).
+    """
+
+    estimates_divergence = True  # the critic loss is the objective's own: its divergence_estimate holds
+
+    def __init__(
+        self,
+        objective: Objective,
+        G: nn.Module,
+        D: nn.Module | None,
+        *,
+        g_forward: Callable | None = None,
+        d_forward: Callable | None = None,
+        freeze_d: bool = False,
+        timer: Callable = _no_timer,
+    ) -> None:
+        self.objective, self.G, self.D = objective, G, D
+        self.g_forward = g_forward or G
+        self.d_forward = d_forward or D
+        self.freeze_d = freeze_d
+        self.timer = timer
+
+    def critic_loss(self, real_all: Tensor, y_all: Tensor | None, z_all: Tensor) -> tuple[Tensor, Tensor]:
+        """(loss with the penalty, the objective's critic loss alone, detached) on the global batch
+        real_all (B, *shape), classes y_all (B,) or None, noise z_all (B, z_dim); this rank's slice."""
+        obj, timer = self.objective, self.timer
+        with timer("generator forward (critic phase)"), torch.no_grad():
+            fake_all = call(dist.unwrap(self.G), z_all, y_all)  # same classes as real
+        real, fake, y = dist.local(real_all), dist.local(fake_all), dist.local(y_all)  # rank's slice
+        with timer("critic forward"):
+            t_real, t_fake = critic_outputs(self.D, real, fake, y)  # (B/W,) or (B/W, K) each
+            loss = obj.critic_loss(t_real, t_fake)
+            game = loss.detach()  # without the penalty: what divergence_estimate reads
+        if obj.penalty is not None:  # global batch, by every rank (dist doc)
+            with timer("gradient penalty (forward, input gradient)"):
+                net = dist.unwrap(self.D)
+                critic = net if y_all is None else (lambda x, y=y_all, net=net: net(x, y))
+                loss = loss + obj.penalty(critic, real_all, fake_all)
+        return loss, game
+
+    @torch.no_grad()
+    def after_critic_step(self) -> None:
+        """WGAN weight clipping, if the objective asks for it."""
+        if self.objective.clip is not None:
+            for p in self.D.parameters():
+                p.clamp_(-self.objective.clip, self.objective.clip)
+
+    def generator_loss(self, real: Tensor, y: Tensor | None, z: Tensor) -> Tensor:
+        """The generator's loss on this rank's slice: real (B/W, *shape), classes y or None, noise z.
+
+        Leaves the critic's weights without gradient until :meth:`after_generator_backward`.
+        """
+        obj = self.objective
+        fake = call(self.g_forward, z, y)
+        if obj.sample_loss is not None:
+            return obj.sample_loss(real.flatten(1), fake.flatten(1))
+        if self.freeze_d:
+            self.D.requires_grad_(False)  # only ∂/∂G is needed: no critic weight gradients
+        t_real = None
+        if obj.generator_uses_real:
+            with torch.no_grad():
+                t_real = call(self.d_forward, real, y)
+        return obj.generator_loss(t_real, call(self.d_forward, fake, y))
+
+    def after_generator_backward(self) -> None:
+        if self.freeze_d:
+            self.D.requires_grad_(True)
+
+    def log_extras(self) -> dict[str, float]:
+        return {}
+
+
+class MixtureGame(PlainGame):
+    """MIX+GAN: Σ_ij w_i u_j L(D_j, G_i) with entropy bonuses (one process, unconditional)."""
+
+    estimates_divergence = False  # a mixed payoff with entropy terms: no divergence identity
+
+    def __init__(
+        self, objective: Objective, G: MixtureGenerator, D, *, entropy_weight: float, timer=_no_timer
+    ):
+        super().__init__(objective, G, D, timer=timer)
+        self.entropy_weight = entropy_weight
+
+    def critic_loss(self, real_all: Tensor, y_all: Tensor | None, z_all: Tensor) -> tuple[Tensor, Tensor]:
+        timer = self.timer
+        with timer("generator forward (critic phase)"), torch.no_grad():
+            fake_all = self.G.every(z_all)  # every component: (K, B, d)
+        with timer("critic forward"):  # Σ_ij w_i u_j L_D(D_j, G_i) + penalties − λ H(u)
+            w = self.G.weights.detach()
+            loss = mixture_critic_loss(self.objective, self.D, w, real_all, fake_all, self.entropy_weight)
+        return loss, loss.detach()
+
+    def after_critic_step(self) -> None:
+        if self.objective.clip is not None:
+            self.D.clip_(self.objective.clip)  # the critics' weights, not the mixture logits
+
+    def generator_loss(self, real: Tensor, y: Tensor | None, z: Tensor) -> Tensor:
+        fake = self.G.every(z)  # Σ_ij w_i u_j L_G(D_j, G_i) − λ H(w)
+        return mixture_generator_loss(self.objective, self.G, self.D, real, fake, self.entropy_weight)
+
+    def after_generator_backward(self) -> None:
+        pass
+
+    def log_extras(self) -> dict[str, float]:
+        """H(w) / log K: 1 for uniform weights over the generators, 0 for one."""
+        return {"mixture_entropy": float(entropy(self.G.logits.detach())) / math.log(len(self.G.components))}
+
+
+def make_game(objective: Objective, G, D, *, mix_entropy: float, **plain) -> PlainGame:
+    """The Game of the networks the config built: MIX+GAN for a mixture generator, else plain."""
+    if isinstance(G, MixtureGenerator):
+        return MixtureGame(objective, G, D, entropy_weight=mix_entropy, timer=plain.get("timer", _no_timer))
+    return PlainGame(objective, G, D, **plain)
