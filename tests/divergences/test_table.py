@@ -222,3 +222,13 @@ def test_tv_between_multivariate_normals_is_refused_with_the_reason():
         UserError, match=r"^no closed form for tv between n-D Gaussians; pass samples to estimate it$"
     ):
         f_divergence("tv", p, q)
+
+
+def test_the_upper_end_of_dom_f_star_is_the_slope_of_f_at_infinity(fdiv):
+    """sup dom f* = lim_{u→∞} f'(u) = lim f(u)/u for these f (f* is finite below the asymptotic slope and
+    +inf above it); checked against f' itself at a large u."""
+    hi = fdiv.domain[1]
+    assert hi == fdiv.slope_inf
+    if math.isfinite(hi):
+        slope = float(fdiv.f_prime(torch.tensor([1e12], dtype=torch.float64)))
+        assert slope == pytest.approx(hi, abs=1e-5)
