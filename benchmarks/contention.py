@@ -17,7 +17,7 @@ idle threads cost on an idle machine. Neither sets ``--set threads``, and
 situation the two modes alternate, old first in even repeats and new first in odd ones; the load
 average is recorded before and after each measurement. The table goes to docs/benchmarks.md.
 
-    python benchmarks/contention.py --quick        # about 6-8 minutes on 2 idle cores
+    python benchmarks/contention.py --quick        # about 6-8 minutes on 2 idle cores (runs stopped at 120 s)
     python benchmarks/contention.py --repeats 3    # the same, three times over (medians)
 """
 
@@ -76,14 +76,25 @@ def start(args: list[str], mode: str, folder: Path) -> tuple[subprocess.Popen, f
     return proc, time.perf_counter()
 
 
+#: a run still going after this many seconds is stopped and recorded as "> limit" (a collapse must
+#: not eat the benchmark's time budget); set by --limit
+LIMIT = [240.0]
+
+
 def finish(proc: subprocess.Popen, t0: float) -> dict:
-    out, err = proc.communicate()
+    try:
+        out, err = proc.communicate(timeout=max(1.0, LIMIT[0] - (time.perf_counter() - t0)))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return {"wall": LIMIT[0], "train": float("nan"), "threads": "stopped at the limit", "stopped": True}
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"a run failed (exit {proc.returncode}):\n{err[-2000:]}")
     final = json.loads(out)
     chosen = re.search(r"threads: (\d+) \(([^;]*)", err)
     return {
+        "stopped": False,
         "wall": wall,
         "train": final.get("train_seconds", float("nan")),
         "threads": f"{chosen.group(1)} ({chosen.group(2)})" if chosen else "torch default",
@@ -111,7 +122,8 @@ def measure(job_args: list[str], mode: str, situation: str, tmp: Path) -> dict:
             spinner.kill()
             spinner.wait()
     return {
-        "wall": makespan if copies == 2 else results[0]["wall"],
+        "wall": max(makespan, LIMIT[0]) if any(r["stopped"] for r in results) else makespan,
+        "stopped": any(r["stopped"] for r in results),
         "train": max(r["train"] for r in results),
         "threads": " / ".join(dict.fromkeys(r["threads"] for r in results)),
         "load": (before, load()),
@@ -127,9 +139,11 @@ def main() -> None:
     ap.add_argument(
         "--modes", default="old,new,spin", help="comma-separated: old, new, spin (spin: idle only)"
     )
+    ap.add_argument("--limit", type=float, default=None, help="seconds per run (default 240; --quick 120)")
     ap.add_argument("--no-doc", action="store_true", help="print the table, do not write docs/benchmarks.md")
     args = ap.parse_args()
     modes = tuple(args.modes.split(","))
+    LIMIT[0] = args.limit if args.limit is not None else (120.0 if args.quick else 240.0)
     situations = ("idle", "busy", "pair")
     rows: dict[tuple[str, str, str], list[dict]] = {}
     t_start, load_start = time.perf_counter(), os.getloadavg()
@@ -160,6 +174,8 @@ def main() -> None:
 
 def render(rows, args, elapsed: float, load_start) -> str:
     med = lambda key, field: statistics.median(r[field] for r in rows[key])  # noqa: E731
+    # a lower bound where any repeat was stopped at the limit
+    gt = lambda key: "> " if any(r.get("stopped") for r in rows[key]) else ""  # noqa: E731
     lines = [
         "| job | threads | idle s | beside a busy process s (× idle) | two at once s (× one after the other) "
         "| training s idle / busy / two | new ÷ old, idle | load before → after |",
@@ -175,7 +191,7 @@ def render(rows, args, elapsed: float, load_start) -> str:
                 ratio = f"{ti / med(old, 'wall'):.2f}" if old in rows else "—"
                 loads = [r["load"] for r in rows[idle]]
                 lines.append(
-                    f"| {job} | spin: the policy's threads, OpenMP's default waiting | {ti:.1f} | | "
+                    f"| {job} | spin: the policy's threads, OpenMP's default waiting | {gt(idle)}{ti:.1f} | | "
                     f"| {med(idle, 'train'):.1f} / / | {ratio} | {loads[0][0]:.1f} → {loads[0][1]:.1f} |"
                 )
                 continue
@@ -186,7 +202,7 @@ def render(rows, args, elapsed: float, load_start) -> str:
             loads = [r["load"] for s in (idle, busy, pair) for r in rows[s]]
             lines.append(
                 f"| {job} | {'old: torch default, OpenMP spins' if mode == 'old' else 'new: ' + chosen} "
-                f"| {ti:.1f} | {tb:.1f} ({tb / ti:.2f}×) | {tp:.1f} ({tp / (2 * ti):.2f}×) "
+                f"| {gt(idle)}{ti:.1f} | {gt(busy)}{tb:.1f} ({tb / ti:.2f}×) | {gt(pair)}{tp:.1f} ({tp / (2 * ti):.2f}×) "
                 f"| {med(idle, 'train'):.1f} / {med(busy, 'train'):.1f} / {med(pair, 'train'):.1f} | {ratio} "
                 f"| {min(lo[0] for lo in loads):.1f}–{max(lo[0] for lo in loads):.1f} → "
                 f"{min(lo[1] for lo in loads):.1f}–{max(lo[1] for lo in loads):.1f} |"
@@ -196,7 +212,8 @@ def render(rows, args, elapsed: float, load_start) -> str:
     )
     return (
         f"Whole `divergan train` processes, wall seconds, median of {args.repeats} repeat(s) "
-        f"({'--quick' if args.quick else 'full'}; {elapsed / 60:.1f} min in all). {jobs}. "
+        f"({'--quick' if args.quick else 'full'}; {elapsed / 60:.1f} min in all; a run still going after "
+        f"{LIMIT[0]:.0f} s was stopped, shown as > {LIMIT[0]:.0f}). {jobs}. "
         f"Targets: beside a busy process ≤ 1.5× idle (aim 1.2×); two at once ≤ 1.3× one after the other; "
         f"new ÷ old idle ≤ 1.05. Load average at the start {load_start[0]:.1f} / {load_start[1]:.1f} / "
         f"{load_start[2]:.1f}. Machine: {machine()}.\n\n" + "\n".join(lines)

@@ -170,7 +170,7 @@ def mix_width(k: int, width: int) -> int:
     """The width of a single MLP generator/critic with about as many parameters as k of width ``width``."""
 
     def params(w: int) -> int:
-        return sum(p.numel() for p in MLP(3, 2, width=w, depth=2).parameters())
+        return sum(p.numel() for p in MLP(2, 2, width=w, depth=2).parameters())
 
     target = k * params(width)
     return min(range(width, 8 * width), key=lambda w: abs(params(w) - target))

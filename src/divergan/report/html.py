@@ -359,7 +359,11 @@ def run_page(run: Path) -> str:
         rows,
         [
             ("losses", ("loss_d", "loss_g"), False),
-            ("divergence estimate (−loss_d, the critic's objective)", ("divergence_estimate",), False),
+            (
+                "divergence estimate (the divergence the critic's loss bounds; docs/training.md)",
+                ("divergence_estimate",),
+                False,
+            ),
             ("gradient norms", ("grad_norm_d", "grad_norm_g"), True),
         ],
     )

@@ -67,7 +67,8 @@ def app_of(config: dict) -> str | None:
     from divergan.train.style import StyleConfig
     from divergan.train.translate import TranslateConfig
 
-    for name, kind in (("style", StyleConfig), ("translate", TranslateConfig)):
-        if set(config) == {f.name for f in dataclasses.fields(kind)}:
+    # a key only that application has; the rest a subset of its fields (older runs lack newer keys)
+    for name, kind, marker in (("style", StyleConfig, "w_dim"), ("translate", TranslateConfig, "l1_weight")):
+        if marker in config and set(config) <= {f.name for f in dataclasses.fields(kind)}:
             return name
     return None

@@ -302,6 +302,9 @@ def field_types(config_class: type | None = None) -> dict[str, Any]:
     return typing.get_type_hints(config_class or Config)
 
 
+_field_types = field_types  # the old private name (divergan.tune.space reads it)
+
+
 def set_fields(cfg: Any, items: dict[str, Any]) -> Any:
     """Set fields of any dataclass config from ``{key: value}`` (values as from JSON, Python or a
     command line), each coerced to the field's type; an unknown key is an error. Returns cfg unvalidated.

@@ -18,6 +18,7 @@ checkpoints/step-XXXXXXXX.safetensors.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import sys
@@ -34,6 +35,7 @@ from divergan.metrics.similarity import binary_iou, l1_distance, ssim
 from divergan.nn.translate import PatchCritic, UNetGenerator
 from divergan.objectives import Objective, get_objective
 from divergan.train.apps import append, save_final, start_run
+from divergan.train.ema import ema_beta, ema_update
 from divergan.train.health import check_finite
 
 
@@ -62,6 +64,7 @@ class TranslateConfig:
     log_every: int = 50
     eval_every: int = 250
     threads: int = 0  # torch CPU threads; 0 keeps torch's default (1 is fastest on a busy machine)
+    ema_half_life: float = 0.0  # in steps; > 0 evaluates and saves an EMA of the generator (0: off)
 
     def validate(self) -> TranslateConfig:
         if self.size not in (16, 32, 64, 128):
@@ -75,6 +78,8 @@ class TranslateConfig:
         for name in ("lr_g", "lr_d"):
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
                 raise UserError(f"{name} must be a positive number, got {getattr(self, name)}")
+        if not (math.isfinite(self.ema_half_life) and self.ema_half_life >= 0):
+            raise UserError(f"ema_half_life must be >= 0 (0 turns EMA off), got {self.ema_half_life}")
         if not (math.isfinite(self.l1_weight) and self.l1_weight >= 0):
             raise UserError(f"l1_weight must be >= 0, got {self.l1_weight}")
         if not 0 < self.held_out < 1:
@@ -237,6 +242,8 @@ def train_translation(cfg: TranslateConfig, run: Path, *, progress: bool = True)
     D = PatchCritic(K, cfg.width)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+    ema = copy.deepcopy(G).requires_grad_(False) if cfg.ema_half_life > 0 else None
+    beta = ema_beta(cfg.ema_half_life)
     rng = torch.Generator().manual_seed(cfg.seed)
     log = start_run(run, cfg)
     t0 = time.perf_counter()
@@ -246,6 +253,8 @@ def train_translation(cfg: TranslateConfig, run: Path, *, progress: bool = True)
         s, y, c = train.source[idx], train.target[idx], train.category[idx]  # (B, 1, S, S) ×2, (B,)
         loss_d, adv, l1 = train_step(G, D, opt_g, opt_d, objective, s, y, c, cfg.l1_weight)
         check_finite(step + 1, [("loss_d", loss_d), ("loss_g_adv", adv), ("l1", l1)])
+        if ema is not None:
+            ema_update(ema, G, beta)
         # -- intervals: log, evaluate on the held-out characters -----------------------------------------
         done = step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:
@@ -257,13 +266,14 @@ def train_translation(cfg: TranslateConfig, run: Path, *, progress: bool = True)
                 "seconds": time.perf_counter() - t0,
             }
             if done % cfg.eval_every == 0 or done == cfg.steps:
-                row["heldout_l1"] = evaluate(G, data.held_out)[0]["model"]["l1"]
+                row["heldout_l1"] = evaluate(ema or G, data.held_out)[0]["model"]["l1"]
             append(log, row)
             bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k in ("loss_d", "heldout_l1")})
     bar.close()
     train_seconds = time.perf_counter() - t0
-    held, out_held = evaluate(G, data.held_out, mean_targets(train))
-    seen, out_train = evaluate(G, data.train, mean_targets(train))
+    final_g = ema or G  # the EMA generator where there is one
+    held, out_held = evaluate(final_g, data.held_out, mean_targets(train))
+    seen, out_train = evaluate(final_g, data.train, mean_targets(train))
     results = {
         "steps": cfg.steps,
         "source": data.source,
@@ -277,7 +287,7 @@ def train_translation(cfg: TranslateConfig, run: Path, *, progress: bool = True)
     comparison_grid(data.held_out, out_held, run / "heldout.png")
     comparison_grid(train, out_train, run / "train.png")
     (run / "final_metrics.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    save_final(run, cfg, cfg.steps, G=G, D=D)
+    save_final(run, cfg, cfg.steps, G=G, D=D, **({"EMA": ema} if ema is not None else {}))
     return results
 
 

@@ -201,7 +201,10 @@ def check_vmap(space: list[Param], base: Config, metric: str) -> None:
                 f"--vmap: the models of a sweep share one architecture and dataset; {p.key} cannot vary"
             )
         for v in values(p):
-            sweep.check([base, assign(base, {p.key: v})])
+            try:
+                sweep.check([base, assign(base, {p.key: v})])
+            except UserError as exc:
+                raise UserError(f"--vmap: {exc}") from None
 
 
 def run_vmapped(s: Search, study: optuna.Study, name: str) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from divergan.errors import UserError
-from divergan.train.config import Config, _field_types, apply_overrides
+from divergan.train.config import Config, apply_overrides, field_types
 
 KINDS = ("log", "float", "int", "choice")
 
@@ -141,7 +141,7 @@ def _field_kind(key: str) -> Any:
     """int, float, bool or str for a Config field; None for objective.K / data.K parameters."""
     if key.startswith(("objective.", "data.")):
         return None
-    types_ = _field_types()
+    types_ = field_types()
     if key not in types_ or key.endswith("_params"):
         keys = ", ".join(k for k in types_ if not k.endswith("_params"))
         raise UserError(f"--space: unknown config key {key!r}; keys are: {keys}, objective.NAME, data.NAME")
@@ -163,12 +163,7 @@ def assign(base: Config, params: dict[str, Any]) -> Config:
     A new ``objective`` (or ``data``) drops the base's objective (data) parameters, as ``--objective``
     does, before any ``objective.K`` is set.
     """
-    cfg = copy.deepcopy(base)
-    for group in ("objective", "data"):
-        if group in params and str(params[group]) != getattr(cfg, group):
-            setattr(cfg, f"{group}_params", {})
-    ordered = sorted(params.items(), key=lambda kv: kv[0] not in ("objective", "data"))
-    return apply_overrides(cfg, [f"{k}={v}" for k, v in ordered])
+    return apply_overrides(copy.deepcopy(base), [f"{k}={v}" for k, v in params.items()])
 
 
 def check(params: list[Param], base: Config) -> None:
