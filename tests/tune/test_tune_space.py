@@ -34,7 +34,7 @@ def test_each_spec_form_parses_to_its_exact_range_or_choices():
         "lr_d=float:1..inf",  # not finite
         "critic_steps=int:1.5..3",  # not whole
         "objective=choice:",  # empty
-        "objective=choice:a,b",  # an empty choice
+        "objective=choice:a,,b",  # an empty choice
         "objective=choice:a,a",  # twice
     ],
 )
