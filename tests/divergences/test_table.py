@@ -191,7 +191,7 @@ def test_fused_conjugate_is_the_conjugate_of_the_activation(fdiv):
 
 
 def test_log_ratio_inverts_f_prime(fdiv):
-    """At the optimal critic T = f'(p/q) (seed 000 eq. 6): u = exp(log_ratio(v)) solves f'(u) = g_f(v)."""
+    """At the optimal critic T = f'(p/q) (GAN analysis slides, eq. 6): u = exp(log_ratio(v)) solves f'(u) = g_f(v)."""
     if not fdiv.invertible:
         pytest.skip("f' is a step function (tv): no ratio from a critic value")
     v = torch.linspace(-3.0, 3.0, 61, dtype=torch.float64)
