@@ -82,3 +82,47 @@ def test_listings_print_the_rows(capsys):
     assert main(["lab", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == [r["name"] for r in catalog.stored()["LAB"]]
+
+
+#: imports a training run needs only for its evaluation, plots and TensorBoard, never before its folder
+LATE = ("ot", "scipy", "sklearn", "matplotlib", "tensorboard", "torch.utils.tensorboard", "torch._dynamo")
+
+CONFIG_PROBE = """
+import json, pathlib, sys
+from divergan.cli import main
+seen = []
+write_text = pathlib.Path.write_text
+def spy(self, *args, **kwargs):
+    if self.name == "config.json" and not seen:
+        seen.append(sorted(m for m in {late!r} if m in sys.modules))
+    return write_text(self, *args, **kwargs)
+pathlib.Path.write_text = spy
+{before}
+status = main({argv!r})
+print(json.dumps({{"status": status, "at_config": seen[0] if seen else None,
+                   "at_end": sorted(m for m in {late!r} if m in sys.modules)}}))
+"""
+
+
+def _config_probe(tmp_path, before: str = "") -> dict:
+    argv = ["train", "--quiet", "--steps", "2", "--set", "threads=1", "--set", "eval_every=2"]
+    argv += ["--out", str(tmp_path / "run")]
+    code = CONFIG_PROBE.format(late=LATE, argv=argv, before=before)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_train_writes_config_json_before_the_heavy_imports(tmp_path):
+    """The run folder and config.json come first: no POT, scipy, matplotlib, TensorBoard or torch's
+    compiler (which torch's first optimizer imports) is loaded when config.json is written."""
+    result = _config_probe(tmp_path)
+    assert result["status"] == 0
+    assert result["at_config"] == []
+    # the probe sees them when they are loaded: the default run evaluates (W1: POT), plots, writes TensorBoard
+    assert {"ot", "matplotlib", "torch.utils.tensorboard", "torch._dynamo"} <= set(result["at_end"])
+
+
+def test_the_config_probe_sees_modules_loaded_before_config_json(tmp_path):
+    """Negative control: a module imported before the run shows up at config.json."""
+    result = _config_probe(tmp_path, before="import ot")
+    assert result["status"] == 0 and "ot" in result["at_config"]

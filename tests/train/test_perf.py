@@ -126,3 +126,22 @@ def test_threads_is_validated_and_restored(tmp_path):
     )
     train(cfg, tmp_path / "r", progress=False)
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("sampler", ["direct", "drs"])
+def test_a_direct_sampler_run_fits_no_ratio_critic(tmp_path, sampler):
+    """The default preset's direct sampler needs no density ratio: no ratio critic is built, fitted or
+    saved (the end of a run does only what its sampler needs); a density-ratio sampler fits one."""
+    from divergan.train import checkpoint as ckpt
+
+    cfg = apply_overrides(
+        preset("default"),
+        ["steps=3", "plot=false", "tensorboard=false", "eval_samples=100", "threads=1", "ratio_steps=3"],
+    )
+    cfg.sampler = sampler
+    timer = PhaseTimer()
+    train(cfg, tmp_path / "r", progress=False, timer=timer)
+    tensors, _ = ckpt.load(ckpt.latest(tmp_path / "r"))
+    fitted = "final: ratio critic" in timer.seconds
+    saved = any(k.startswith("R.") for k in tensors)
+    assert (fitted, saved) == ((False, False) if sampler == "direct" else (True, True))

@@ -145,9 +145,9 @@ def _run(args: argparse.Namespace) -> int:
         if args.print_config:
             print(json.dumps(cfg.to_json(), indent=2))
             return 0
-        from divergan.train import build
+        from divergan.train.loop import check
 
-        build(cfg)  # fail on a bad objective/data/parameter before any folder is made
+        check(cfg)  # fail on a bad objective/data/parameter before any folder is made
         from divergan.train.devices import check_amp, resolve
 
         check_amp(cfg.amp, resolve(cfg.device))  # an unavailable device is an error before any folder
@@ -157,6 +157,9 @@ def _run(args: argparse.Namespace) -> int:
             return str(new_run_folder(args.out, f"{Path(cfg.data).stem}-{cfg.objective}"))
 
         folder = Path(dist.on_main(choose))
+        if dist.is_main():  # the folder and its config.json first; train() writes the same file again
+            folder.mkdir(parents=True, exist_ok=True)
+            write_config(folder, cfg)
     progress = not args.quiet and sys.stderr.isatty()
     main = dist.is_main()
     timer = PhaseTimer(enabled=args.profile)

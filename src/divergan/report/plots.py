@@ -20,7 +20,7 @@ def samples_figure(
     *,
     size: float = 6.0,
     dpi: int = 110,
-    resolution: int = 200,
+    resolution: int = 120,
     compact: bool = False,
 ) -> Figure:
     """2-D: scatter of real (grey) and generated (red) points over the critic's output contours, evaluated

@@ -1,8 +1,31 @@
-"""Training: the typed config with presets, the loop, checkpoints and samplers."""
+"""Training: the typed config with presets, the loop, checkpoints and samplers.
 
-from divergan.train.config import PRESETS, Config, apply_overrides, preset
-from divergan.train.health import TrainingDiverged
-from divergan.train.loop import build, evaluate, load_run, train
+The names below are loaded on first use (PEP 562), so that ``import divergan.train`` (the command
+line's parser, ``divergan train --help``) does not import torch and the metrics.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from divergan.train.config import PRESETS, Config, apply_overrides, preset
+    from divergan.train.health import TrainingDiverged
+    from divergan.train.loop import build, evaluate, load_run, train
+
+#: each public name and the module that defines it
+_WHERE = {
+    "PRESETS": "divergan.train.config",
+    "Config": "divergan.train.config",
+    "apply_overrides": "divergan.train.config",
+    "preset": "divergan.train.config",
+    "TrainingDiverged": "divergan.train.health",
+    "build": "divergan.train.loop",
+    "evaluate": "divergan.train.loop",
+    "load_run": "divergan.train.loop",
+    "train": "divergan.train.loop",
+}
 
 __all__ = [
     "PRESETS",
@@ -15,3 +38,15 @@ __all__ = [
     "preset",
     "train",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

@@ -1,4 +1,4 @@
-"""The training loop: alternating critic and generator updates (seed 001, §1).
+"""The training loop: alternating critic and generator updates (Garcia, §1).
 
 Phases of every step, in order: k critic updates, k′ generator updates — the losses of both come from
 the run's :mod:`Game <divergan.train.game>` (the objective's losses, penalty and clipping; MIX+GAN's
@@ -39,9 +39,6 @@ from tqdm import tqdm
 from divergan.data import get_dataset
 from divergan.data.base import Dataset
 from divergan.errors import Interrupted, UserError
-from divergan.metrics import mode_metrics
-from divergan.metrics.distances import mmd, w1
-from divergan.metrics.memorisation import memorisation
 from divergan.nn import MLP
 from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, recalibrate_batchnorm
 from divergan.nn.remedies import remedy_options, toy_networks
@@ -124,7 +121,7 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
     gs, ds = toy_networks(
         k, z_dim, dataset.dim, outputs, critic=objective.needs_critic, **remedy_options(cfg)
     )
-    if k > 1:  # MIX+GAN (seed 002): K generators against K critics, train/mixture.py
+    if k > 1:  # MIX+GAN (Zhang lecture notes): K generators against K critics, train/mixture.py
         return MixtureGenerator(gs, z_dim), MixtureCritic(ds) if ds else None
     g, d = gs[0], (ds[0] if ds else None)
     if dataset.is_image:  # pixels as flat vectors
@@ -181,11 +178,13 @@ def user_networks(
     return g, d
 
 
-def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None) -> Parts:
-    """Networks, optimizers and RNG for ``cfg`` (seeded, so two builds are identical).
+def check(
+    cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None
+) -> tuple[Dataset, Objective, nn.Module, nn.Module | None]:
+    """The dataset, objective and networks of ``cfg`` (seeded); raises UserError where they do not fit.
 
-    ``generator`` / ``critic``: a user's own networks instead of the ones ``cfg.arch`` builds (both, or
-    the generator alone with a critic-free objective); they are checked on a batch of the data.
+    The first half of :func:`build`, without the optimizers: ``divergan train`` calls it to fail on a
+    bad config before it makes a run folder (torch's first optimizer imports its compiler, seconds).
     """
     torch.manual_seed(cfg.seed)
     dataset = get_dataset(cfg.data, **cfg.data_params)
@@ -196,6 +195,16 @@ def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module 
         g, d = user_networks(cfg, dataset, objective, generator, critic)
     if dataset.is_image and cfg.sampler != "direct":
         raise UserError(f"sampler {cfg.sampler!r} is for flat data; image runs use --sampler direct")
+    return dataset, objective, g, d
+
+
+def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None) -> Parts:
+    """Networks, optimizers and RNG for ``cfg`` (seeded, so two builds are identical).
+
+    ``generator`` / ``critic``: a user's own networks instead of the ones ``cfg.arch`` builds (both, or
+    the generator alone with a critic-free objective); they are checked on a batch of the data.
+    """
+    dataset, objective, g, d = check(cfg, generator=generator, critic=critic)
     kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
 
     def optimizer(params, lr: float) -> torch.optim.Optimizer:
@@ -620,6 +629,8 @@ def log_and_evaluate(state: LoopState, done: int, stats: dict[str, Tensor]) -> N
     row.update(state.game.log_extras())  # MIX+GAN: the mixture weights' entropy
     data = parts.dataset
     if data.modes is not None and evaluating:
+        from divergan.metrics.modes import mode_metrics
+
         # a generator of its own, so evaluating never shifts the training's random stream
         eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
         ready_ema(cfg, parts, done)  # batch norm in G: standing statistics for the EMA
@@ -697,6 +708,8 @@ def image_metrics_if_available(
 
 def evaluate_images(cfg: Config, parts: Parts) -> tuple[dict, dict[str, Tensor]]:
     """Image runs: the memorisation check (held-out data) and the image metrics (if available)."""
+    from divergan.metrics.memorisation import memorisation
+
     data = parts.dataset
     with torch.no_grad():
         chunks = torch.arange(cfg.eval_samples).split(500)
@@ -769,6 +782,9 @@ def evaluate(cfg: Config, parts: Parts, log_ratio=None) -> tuple[dict, dict[str,
     """Metrics of the direct sampler and of ``cfg.sampler`` on ``cfg.eval_samples`` fresh samples."""
     if parts.dataset.is_image:
         return evaluate_images(cfg, parts)
+    from divergan.metrics.distances import mmd, w1
+    from divergan.metrics.modes import mode_metrics
+
     data, rng = parts.dataset, parts.rng
     sample_fake = lambda n: parts.ema(torch.randn(n, cfg.z_dim, generator=rng))  # noqa: E731
     n_w1 = min(2000, cfg.eval_samples)  # exact OT is cubic: W1 and MMD on at most 2,000 points
