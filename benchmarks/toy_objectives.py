@@ -65,7 +65,7 @@ VARIANTS = {
     "no Fourier features": ["d_fourier=0"],
     "constant learning rate": ["lr_schedule=constant"],
     "no EMA": ["ema_half_life=0"],
-    "MIX+GAN K=4": ["mix_components=4", "pack=1"],
+    "MIX+GAN K=4": ["mix_components=4", "pack=1", "d_mbstd=0"],
 }
 #: published rows, generators alone (ring modes, ring HQ %, ring rKL, grid modes, grid HQ %, grid rKL)
 PUBLISHED = [
@@ -77,6 +77,11 @@ PUBLISHED = [
     ("PacGAN2 (PacGAN T1)", 7.9, 95.6, 0.07, 23.8, 91.3, 0.13),
     ("PacGAN4 (PacGAN T1)", 7.8, 95.9, 0.07, 24.8, 93.6, 0.04),
 ]
+
+
+def _slug(variant: str) -> str:
+    """A file-name form of a variant's label: "MIX+GAN K=4" -> "mix-gan-k-4"."""
+    return "-".join("".join(c if c.isalnum() else " " for c in variant.lower()).split())
 
 
 def _data_preset(base: str, data: str) -> str:
@@ -111,7 +116,7 @@ def run_one(base: str, data: str, objective: str | None, variant: str, seed: int
                 z = torch.randn(1000, cfg.z_dim, generator=torch.Generator().manual_seed(0))
                 x = parts.ema(z).numpy().astype(np.float16)
             SAMPLES.mkdir(parents=True, exist_ok=True)
-            np.save(SAMPLES / f"{data}--{cfg.objective}--{variant.replace(' ', '_')}.npy", x)
+            np.save(SAMPLES / f"{data}--{cfg.objective}--{_slug(variant)}.npy", x)
     row = {
         "base": base,
         "data": data,
@@ -172,7 +177,7 @@ def table(rows: list[dict]) -> str:
 
 def figure(data: str, variant: str) -> Path | None:
     """Seed 0's samples of every objective under one variant: one panel each, data in grey."""
-    files = sorted(SAMPLES.glob(f"{data}--*--{variant.replace(' ', '_')}.npy"))
+    files = sorted(SAMPLES.glob(f"{data}--*--{_slug(variant)}.npy"))
     if not files:
         return None
     import matplotlib
@@ -200,7 +205,7 @@ def figure(data: str, variant: str) -> Path | None:
     fig.suptitle(f"{data}, remedies: {variant}; G(z), 1,000 samples (red) over data (grey)", fontsize=9)
     fig.tight_layout()
     FIGURES.mkdir(parents=True, exist_ok=True)
-    out = FIGURES / f"toy-objectives-{data}-{variant.replace(' ', '_')}.png"
+    out = FIGURES / f"toy-objectives-{data}-{_slug(variant)}.png"
     fig.savefig(out, dpi=80)
     plt.close(fig)
     return out

@@ -45,3 +45,9 @@ def browser() -> str:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     require(browser is not None, "chromium is not installed (make test-deps installs Debian's package)")
     return str(browser)
+
+
+@pytest.fixture(name="require")
+def require_fixture():
+    """:func:`require`, for tests of it (a test module cannot import conftest unambiguously)."""
+    return require

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import require
 
-
-def test_missing_dependency_skips_locally_and_fails_in_ci(monkeypatch):
+def test_missing_dependency_skips_locally_and_fails_in_ci(monkeypatch, require):
     require(True, "present")  # nothing happens
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="no font"):

@@ -21,8 +21,12 @@ def arrays(tmp_path_factory):
     np.save(folder / "real.npy", real)
     np.save(folder / "ones.npy", real[12:24])  # the twelve 1s
     np.save(folder / "tanh.npy", real * 2 - 1)
-    stacked = real[np.random.default_rng(0).integers(0, 120, (40, 3))][:, :, 0]  # (40, 3, 28, 28)
+    pick = np.random.default_rng(0).integers(0, 120, (40, 3))
+    stacked = real[pick][:, :, 0]  # (40, 3, 28, 28)
     np.save(folder / "stacked.npy", stacked)
+    digits = y[idx][pick]  # (40, 3) the true digit of each channel
+    np.save(folder / "stacked_modes.npy", np.unique(digits @ [100, 10, 1]))
+    np.save(folder / "stacked_digits.npy", digits)
     return folder
 
 
@@ -46,7 +50,17 @@ def test_stacked_flag(arrays, capsys):
         == 0
     )
     out = json.loads(capsys.readouterr().out)
-    assert out["stacked_num_modes"] == 1000 and 1 <= out["stacked_modes"] <= 40
+    # the modes are the distinct triples the classifier reads (its per-channel predictions, recomputed
+    # here); each misread triple moves the count by at most one away from the distinct true triples
+    import torch
+
+    from divergan.metrics.images import extract, resolve_feature_net
+
+    _, logits = extract(torch.from_numpy(np.load(path)), resolve_feature_net("digits"))
+    read = logits.argmax(-1).numpy() @ [100, 10, 1]  # (40,)
+    true = np.load(arrays / "stacked_digits.npy") @ [100, 10, 1]
+    assert out["stacked_num_modes"] == 1000 and out["stacked_modes"] == len(np.unique(read))
+    assert abs(out["stacked_modes"] - len(np.unique(true))) <= int((read != true).sum())
 
 
 @pytest.mark.parametrize(

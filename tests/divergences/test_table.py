@@ -165,3 +165,60 @@ def test_lambert_w_solves_its_equation_and_has_the_right_gradient():
 def test_bad_names_and_parameters_are_user_errors(name, params):
     with pytest.raises(UserError):
         get(name, **params)
+
+
+def test_every_entry_is_complete(fdiv):
+    """The fields the CLI, the objectives and the samplers read: a name that finds the entry again, the
+    three formulas as text, a description, the fused conjugate and (where f' is invertible) the ratio."""
+    assert get(fdiv.name, **fdiv.params).name == fdiv.name
+    assert set(fdiv.formulas) == {"f", "f*", "g_f"} and all(
+        isinstance(s, str) and s for s in fdiv.formulas.values()
+    )
+    assert isinstance(fdiv.description, str) and fdiv.description
+    # a fused conjugate everywhere but α-divergences with α > 1 (callers then compose f* and g_f)
+    assert (fdiv.conjugate_of_activation is None) == (fdiv.name == "alpha" and fdiv.params["alpha"] > 1)
+    assert (fdiv.log_ratio is not None) == fdiv.invertible == (fdiv.name != "tv")
+
+
+def test_fused_conjugate_is_the_conjugate_of_the_activation(fdiv):
+    """conjugate_of_activation(v) = f*(g_f(v)) on a grid of critic outputs (it only fuses the two)."""
+    if fdiv.conjugate_of_activation is None:
+        pytest.skip("no fused conjugate for this entry (see test_every_entry_is_complete)")
+    v = torch.linspace(-4.0, 4.0, 81, dtype=torch.float64)
+    torch.testing.assert_close(
+        fdiv.conjugate_of_activation(v), fdiv.f_star(fdiv.activation(v)), rtol=1e-9, atol=1e-9
+    )
+
+
+def test_log_ratio_inverts_f_prime(fdiv):
+    """At the optimal critic T = f'(p/q) (seed 000 eq. 6): u = exp(log_ratio(v)) solves f'(u) = g_f(v)."""
+    if not fdiv.invertible:
+        pytest.skip("f' is a step function (tv): no ratio from a critic value")
+    v = torch.linspace(-3.0, 3.0, 61, dtype=torch.float64)
+    u = torch.exp(fdiv.log_ratio(v))
+    ok = (u > 1e-8) & (u < 1e8)
+    assert int(ok.sum()) >= 30
+    torch.testing.assert_close(fdiv.f_prime(u[ok]), fdiv.activation(v)[ok], rtol=1e-6, atol=1e-8)
+
+
+def test_in_domain_respects_open_and_closed_ends(fdiv):
+    lo, hi = fdiv.domain
+    closed_lo, closed_hi = fdiv.domain_closed
+    inner = 0.5 * (lo + hi) if math.isfinite(lo + hi) else (hi - 1 if math.isfinite(hi) else 0.0)
+    assert bool(fdiv.in_domain(torch.tensor([inner], dtype=torch.float64)))
+    for end, closed, outside in ((lo, closed_lo, lo - 1), (hi, closed_hi, hi + 1)):
+        if math.isfinite(end):
+            assert bool(fdiv.in_domain(torch.tensor([end], dtype=torch.float64))) == closed
+            assert not bool(fdiv.in_domain(torch.tensor([outside], dtype=torch.float64)))
+    both = fdiv.in_domain(torch.tensor([inner, hi + 1 if math.isfinite(hi) else inner], dtype=torch.float64))
+    assert bool(both[0]) and bool(both[1]) == (not math.isfinite(hi))
+
+
+def test_tv_between_multivariate_normals_is_refused_with_the_reason():
+    from divergan.divergences import Normal, f_divergence
+
+    p, q = Normal((0.0, 0.0), (1.0, 1.0)), Normal((1.0, 0.0), (1.0, 1.0))
+    with pytest.raises(
+        UserError, match=r"^no closed form for tv between n-D Gaussians; pass samples to estimate it$"
+    ):
+        f_divergence("tv", p, q)

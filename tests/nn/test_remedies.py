@@ -145,11 +145,15 @@ def test_every_remedy_trains(tmp_path, sets):
         (["g_norm=layer"], "g_norm must be one of"),
         (["d_mbstd=1"], "at least 2"),
         (["d_maxout=-1"], "must not be negative"),
+        (["mix_components=2", "d_mbstd=4"], "use pack=1 and d_mbstd=0"),
+        (["mix_components=2", "pack=2"], "use pack=1 and d_mbstd=0"),
     ],
 )
 def test_bad_remedy_settings_are_user_errors(sets, message):
+    from divergan.train import build
+
     with pytest.raises(UserError, match=message):
-        apply_overrides(preset("quick"), ["batch=128", *sets])
+        build(apply_overrides(preset("quick"), ["batch=128", *sets]))
 
 
 def test_a_sweep_refuses_the_remedies_it_cannot_vmap():

@@ -24,21 +24,46 @@ def tensors(path):
     return ckpt.load(path)[0]
 
 
-def assert_close_states(a, b, steps):
-    """Gradients (Adam's moments) equal to float tolerance; parameters within what round-off can move.
+def parameter_order(path) -> dict[str, list[str]]:
+    """The names of G's and D's parameters in optimizer order (opt_X.i belongs to the i-th)."""
+    from divergan.train import Config, build
 
-    Adam divides the first moment by the root of the second: where a gradient is ~0 (a bias the
-    Wasserstein loss hardly moves), a round-off difference of 1e-9 in it can flip a whole step of
-    size lr. So parameters agree to lr·steps in the worst coordinate, the moments to 1e-6.
+    parts = build(Config.from_json(ckpt.load(path)[1]["config"]))
+    return {
+        "G": [f"G.{n}" for n, _ in parts.generator.named_parameters()],
+        "D": [f"D.{n}" for n, _ in parts.critic.named_parameters()],
+    }
+
+
+def assert_close_states(a, b, steps, order):
+    """Adam's moments equal to float tolerance; parameters as close as Adam's update lets round-off go.
+
+    Adam moves a coordinate by lr·m̂/(√v̂ + ε) per step, at most about lr. Where the gradient's RMS √v̂
+    is far above the moments' round-off (1e-6, asserted first), a relative difference of at most
+    rtol + atol/√v̂ <= 1e-4 + 1e-3 in the gradients changes each update by about that fraction of lr:
+    those coordinates must agree to 1% of lr·steps (a margin of ~5). Only where the gradient is at
+    round-off level (a bias the Wasserstein loss hardly moves) can a difference flip whole steps; there
+    the bound is the whole movement lr·steps. The EMA, an average of G's iterates, uses G's moments.
     """
     lr = 2e-4
     for name in a:
         if name.startswith("opt_"):
             torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-6, msg=name)
-        elif name.split(".")[0] in ("G", "EMA", "D"):
-            torch.testing.assert_close(a[name], b[name], rtol=0, atol=lr * steps, msg=name)
         elif name.startswith("rng."):
             assert torch.equal(a[name], b[name]), name
+    strict = total = 0
+    for net, opt in (("G", "opt_G"), ("EMA", "opt_G"), ("D", "opt_D")):
+        names = [n.replace("G.", "EMA.", 1) if net == "EMA" else n for n in order["D" if net == "D" else "G"]]
+        assert names and all(n in a for n in names)
+        for i, name in enumerate(names):
+            t = float(a[f"{opt}.{i}.step"])
+            rms = (a[f"{opt}.{i}.exp_avg_sq"] / (1 - 0.999**t)).sqrt()  # √v̂ (beta2 = 0.999)
+            sure = rms > 1e-3
+            diff = (a[name] - b[name]).abs()
+            assert (diff <= lr * steps).all(), name
+            assert (diff[sure] <= 0.01 * lr * steps).all(), (name, float(diff[sure].max()))
+            strict, total = strict + int(sure.sum()), total + sure.numel()
+    assert strict >= 0.5 * total, (strict, total)  # the strict bound covers most coordinates
 
 
 def test_local_slices_are_the_halves_without_a_process_group():
@@ -59,10 +84,14 @@ def test_two_processes_equal_one_and_resume_under_another_world_size(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("run: ") == 1  # only rank 0 reports
     # the 2-process run at steps 2 and 4 is the single-process run at steps 2 and 4
+    order = parameter_order(ckpt.checkpoint_path(single, 2))
     for step in (2, 4):
         assert_close_states(
-            tensors(ckpt.checkpoint_path(single, step)), tensors(ckpt.checkpoint_path(pair, step)), step
+            tensors(ckpt.checkpoint_path(single, step)),
+            tensors(ckpt.checkpoint_path(pair, step)),
+            step,
+            order,
         )
     # a checkpoint written by 2 processes continues in 1 as if it had never stopped
     assert main(["train", "--resume", str(pair), "--steps", "6", "--quiet"]) == 0
-    assert_close_states(tensors(ckpt.latest(single)), tensors(ckpt.latest(pair)), 6)
+    assert_close_states(tensors(ckpt.latest(single)), tensors(ckpt.latest(pair)), 6, order)

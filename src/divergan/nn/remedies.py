@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from divergan.errors import UserError
 from divergan.nn.mlp import ACTIVATIONS, MLP, FourierFeatures
 
 
@@ -170,6 +171,11 @@ def toy_networks(
     Without any remedy (``g_norm="none"``, no maxout, no minibatch std, ``pack=1``) these are exactly
     the :class:`~divergan.nn.mlp.MLP` networks the trainer always built, drawn in the same order.
     """
+    if k > 1 and (pack > 1 or d_mbstd):
+        raise UserError(
+            "MIX+GAN (mix_components > 1) passes real and fake samples through its critics together: "
+            "use pack=1 and d_mbstd=0 with it"
+        )
     gs = [generator_mlp(z_dim, dim, g_width, g_depth, g_norm) for _ in range(k)]
 
     def one_critic() -> nn.Module:
