@@ -1,6 +1,6 @@
 """Check precision/recall/density/coverage against the reference numbers of Naeem et al.'s README.
 
-ANCHORS.md: 10,000 real and 10,000 fake samples of N(0, I) in 1,000 dimensions, k = 5, give
+docs/protocols.md: 10,000 real and 10,000 fake samples of N(0, I) in 1,000 dimensions, k = 5, give
 precision ≈ 0.477, recall ≈ 0.471, density ≈ 1.056, coverage ≈ 0.974 (one draw). We draw the same
 setting with several seeds and report mean ± standard deviation next to the reference, also timing
 the computation (on this project's shared 2-core CPU), and rewrite the table between the markers in

@@ -19,7 +19,7 @@ from divergan.divergences import names as fdivergence_names
 from divergan.errors import UserError
 from divergan.estimators import IPMS, Estimate, fit_variational_bound, kl_knn, nn_divergence
 
-#: distances defined through a critic class, only ever estimated from samples (seed 002)
+#: distances defined through a critic class, only ever estimated from samples (Zhang lecture notes)
 CRITIC_CLASS = {"nn-divergence": nn_divergence}
 
 #: samples drawn from a known law when a distance has no exact method for it
@@ -65,7 +65,7 @@ def measure(
 
     * f-divergences between known laws: exact (closed form, exact sum, or quadrature).
     * f-divergences with samples: ``kl``/``reverse-kl``/``jeffrey`` by the k-NN estimator; the rest
-      by the variational lower bound of seed 000 eq. 5 with a trained critic, with a 95% interval.
+      by the variational lower bound of the GAN analysis slides, eq. 5 with a trained critic, with a 95% interval.
     * ``wasserstein-1``/``wasserstein-2`` between 1-D laws (or Gaussians, order 2): exact; otherwise
       exact optimal transport between samples (POT). Other distances are estimated from samples.
     A known law on one side of a sample-based estimate contributes as many samples as the other side

@@ -92,7 +92,7 @@ def test_hand_computed_discrete_values():
 
 @pytest.mark.parametrize("pi", [0.1, 0.3, 0.5, 0.99])
 def test_js_pi_is_the_mutual_information_of_a_bernoulli_label(pi):
-    # seed 000 eqs. 14-15: Z ~ Ber(π), X|Z=1 ~ P, X|Z=0 ~ Q; I(X; Z) = KL(p(x, z) ‖ p(x) p(z))
+    # GAN analysis slides, eqs. 14-15: Z ~ Ber(π), X|Z=1 ~ P, X|Z=0 ~ Q; I(X; Z) = KL(p(x, z) ‖ p(x) p(z))
     p, q = np.array([0.2, 0.5, 0.3]), np.array([0.4, 0.4, 0.2])
     joint = np.stack([(1 - pi) * q, pi * p])  # rows z = 0, 1
     px, pz = joint.sum(0), joint.sum(1)

@@ -1,4 +1,4 @@
-"""Identities every f-divergence of the table must satisfy (seed 000 eqs. 3-6), table-driven.
+"""Identities every f-divergence of the table must satisfy (GAN analysis slides, eqs. 3-6), table-driven.
 
 Each test runs over every entry, plus the parameterised families at several parameters, so adding an
 entry to the table is covered automatically.
@@ -73,7 +73,7 @@ def test_f_prime_is_the_derivative(fdiv):
 
 
 def test_fenchel_young_inequality_and_equality(fdiv):
-    # f(u) + f*(t) >= u t for every t in dom f*, with equality at t = f'(u)   (seed 000 eq. 4)
+    # f(u) + f*(t) >= u t for every t in dom f*, with equality at t = f'(u)   (GAN analysis slides, eq. 4)
     t_star = fdiv.f_prime(U)
     inside = fdiv.in_domain(t_star) | (fdiv.name == "tv")
     gap = fdiv.f(U) + fdiv.f_star(t_star) - U * t_star
@@ -116,7 +116,7 @@ def test_limits_at_zero_and_infinity(fdiv):
 
 
 def test_f_prime_at_one_matches_the_anchor_table():
-    # ANCHORS.md's f-GAN table (scaled for js: ½ of the table's 2·JS row, still 0)
+    # docs/protocols.md's f-GAN table (scaled for js: ½ of the table's 2·JS row, still 0)
     expected = {
         "kl": 1.0,
         "reverse-kl": -1.0,
@@ -191,7 +191,7 @@ def test_fused_conjugate_is_the_conjugate_of_the_activation(fdiv):
 
 
 def test_log_ratio_inverts_f_prime(fdiv):
-    """At the optimal critic T = f'(p/q) (seed 000 eq. 6): u = exp(log_ratio(v)) solves f'(u) = g_f(v)."""
+    """At the optimal critic T = f'(p/q) (GAN analysis slides, eq. 6): u = exp(log_ratio(v)) solves f'(u) = g_f(v)."""
     if not fdiv.invertible:
         pytest.skip("f' is a step function (tv): no ratio from a critic value")
     v = torch.linspace(-3.0, 3.0, 61, dtype=torch.float64)
@@ -222,3 +222,13 @@ def test_tv_between_multivariate_normals_is_refused_with_the_reason():
         UserError, match=r"^no closed form for tv between n-D Gaussians; pass samples to estimate it$"
     ):
         f_divergence("tv", p, q)
+
+
+def test_the_upper_end_of_dom_f_star_is_the_slope_of_f_at_infinity(fdiv):
+    """sup dom f* = lim_{u→∞} f'(u) = lim f(u)/u for these f (f* is finite below the asymptotic slope and
+    +inf above it); checked against f' itself at a large u."""
+    hi = fdiv.domain[1]
+    assert hi == fdiv.slope_inf
+    if math.isfinite(hi):
+        slope = float(fdiv.f_prime(torch.tensor([1e12], dtype=torch.float64)))
+        assert slope == pytest.approx(hi, abs=1e-5)

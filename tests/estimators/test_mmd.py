@@ -1,4 +1,4 @@
-"""MMD (seed 000, eq. 13): exact small cases against the definition, unbiasedness, chunking, gradients."""
+"""MMD (GAN analysis slides, eq. 13): exact small cases against the definition, unbiasedness, chunking, gradients."""
 
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ def test_gradient_matches_finite_differences():
 
 
 def test_generator_step_reduces_mmd():
-    # one gradient step on the fake samples lowers MMD², as the mmd objective relies on (seed 000, eq. 13)
+    # one gradient step on the fake samples lowers MMD², as the mmd objective relies on (GAN analysis slides, eq. 13)
     real, fake = _samples(11, n=64, m=64, shift=1.5)
     fake = fake.float().requires_grad_(True)
     loss = mmd2(real.float(), fake)

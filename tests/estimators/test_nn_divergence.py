@@ -1,4 +1,4 @@
-"""The neural-network divergence d_NN (seed 002): bounded by TV, ≈ 0 for P = Q, parameter count reported."""
+"""The neural-network divergence d_NN (Zhang lecture notes): bounded by TV, ≈ 0 for P = Q, parameter count reported."""
 
 from __future__ import annotations
 

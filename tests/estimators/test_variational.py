@@ -1,4 +1,4 @@
-"""The variational bound of f-GAN (seed 000, eqs. 5-7), table-driven over every f-divergence.
+"""The variational bound of f-GAN (GAN analysis slides, eqs. 5-7), table-driven over every f-divergence.
 
 For each entry of the table, on a Gaussian pair where D_f is finite:
 * the optimal critic T* = f'(p/q) (eq. 6) attains D_f: exactly by quadrature, within 5% by Monte Carlo;
@@ -35,7 +35,7 @@ def _ratio(x: np.ndarray) -> torch.Tensor:
 
 
 def _optimal_critic(fd, x: np.ndarray) -> torch.Tensor:
-    return fd.f_prime(_ratio(x))  # T*(x) = f'(p(x)/q(x)), seed 000 eq. 6
+    return fd.f_prime(_ratio(x))  # T*(x) = f'(p(x)/q(x)), GAN analysis slides, eq. 6
 
 
 def _bound_by_quadrature(fd, t_of_x) -> float:

@@ -1,4 +1,4 @@
-"""Exact answers and identities for the empirical Wasserstein distances (seed 000, eq. 8), after POT's tests."""
+"""Exact answers and identities for the empirical Wasserstein distances (GAN analysis slides, eq. 8), after POT's tests."""
 
 from __future__ import annotations
 

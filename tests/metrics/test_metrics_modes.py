@@ -1,4 +1,4 @@
-"""Mode metrics on hand-made sample sets (VEEGAN/PacGAN protocol, ANCHORS.md)."""
+"""Mode metrics on hand-made sample sets (VEEGAN/PacGAN protocol, docs/protocols.md)."""
 
 from __future__ import annotations
 

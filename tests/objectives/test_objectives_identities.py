@@ -56,7 +56,7 @@ def _invert_monotone(g, target: torch.Tensor, lo: float = -40.0, hi: float = 40.
 
 
 def _optimal_v(fdiv) -> torch.Tensor:
-    """V* at each support point: g_f(V*) = T* = f'(p/q) (seed 000, eq. 6)."""
+    """V* at each support point: g_f(V*) = T* = f'(p/q) (GAN analysis slides, eq. 6)."""
     return _invert_monotone(fdiv.activation, fdiv.f_prime(RATIO))
 
 
@@ -70,7 +70,7 @@ def _id(case) -> str:
 
 
 def test_minimax_value_at_the_optimal_discriminator_is_2js_minus_log4():
-    # V = logit(D*), D* = p/(p + q)  ⇒  V* = log(p/q)  (seed 000, eq. 2)
+    # V = logit(D*), D* = p/(p + q)  ⇒  V* = log(p/q)  (GAN analysis slides, eq. 2)
     obj = get_objective("minimax")
     real, fake = _batches(torch.log(RATIO))
     value = -float(obj.critic_loss(real, fake))
@@ -183,7 +183,7 @@ def test_hinge_optimal_critic_value_is_two_minus_two_tv():
 
 def test_wasserstein_critic_value_of_a_1_lipschitz_critic_is_w1():
     # on {0, 1, 2} ⊂ R, P's CDF lies below Q's everywhere (P sits to the right), so the 1-Lipschitz
-    # V*(x) = x attains the Kantorovich-Rubinstein supremum (seed 000, eq. 9)
+    # V*(x) = x attains the Kantorovich-Rubinstein supremum (GAN analysis slides, eq. 9)
     obj = get_objective("wgan")
     v_star = torch.arange(3, dtype=torch.float64)
     assert -float(obj.critic_loss(*_batches(v_star))) == pytest.approx(

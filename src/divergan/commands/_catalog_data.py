@@ -4,7 +4,8 @@ OBJECTIVES = [
     {
         "name": "minimax",
         "formula": "critic: max_V E_r log σ(V) + E_g log(1 − σ(V));  generator: min E_z log(1 − σ(V(G(z))))",
-        "divergence": "2·JS(P_r‖P_g) − log 4 at the optimal critic D* = p_r/(p_r + p_g) (seed 000, eq. 2)",
+        "divergence": "2·JS(P_r‖P_g) − log 4 at the optimal critic D* = p_r/(p_r + p_g) (GAN analysis slides, eq. "
+        "2)",
         "critic": True,
         "optimizer": "adam",
         "params": {},
@@ -12,8 +13,8 @@ OBJECTIVES = [
     {
         "name": "non-saturating",
         "formula": "critic: max_V E_r log σ(V) + E_g log(1 − σ(V));  generator: min −E_z log σ(V(G(z)))",
-        "divergence": "generator gradient at the optimal critic = ∇[KL(P_g‖P_r) − 2·JS(P_r‖P_g)] (seed 003 §4 "
-        "example 4; Arjovsky & Bottou 2017, Thm 2.5)",
+        "divergence": "generator gradient at the optimal critic = ∇[KL(P_g‖P_r) − 2·JS(P_r‖P_g)] (Sun "
+        "(PaperWeekly), §4 example 4; Arjovsky & Bottou 2017, Thm 2.5)",
         "critic": True,
         "optimizer": "adam",
         "params": {},
@@ -22,7 +23,8 @@ OBJECTIVES = [
         "name": "fgan-kl",
         "formula": "T = g_f(V), g_f(v) = v, f*(t) = exp(t - 1);  critic: max_V E_r T − E_g f*(T);  generator: min "
         "−E_z g_f(V(G(z)))",
-        "divergence": "D_f(P_r‖P_g) for f = u log u: Kullback-Leibler KL(P‖Q) = ∫ p log(p/q) (seed 000, eqs. 5-7)",
+        "divergence": "D_f(P_r‖P_g) for f = u log u: Kullback-Leibler KL(P‖Q) = ∫ p log(p/q) (GAN analysis slides, "
+        "eqs. 5-7)",
         "critic": True,
         "optimizer": "adam",
         "params": {"generator": "alt"},
@@ -31,7 +33,8 @@ OBJECTIVES = [
         "name": "fgan-reverse-kl",
         "formula": "T = g_f(V), g_f(v) = -exp(v), f*(t) = -1 - log(-t);  critic: max_V E_r T − E_g f*(T);  "
         "generator: min −E_z g_f(V(G(z)))",
-        "divergence": "D_f(P_r‖P_g) for f = -log u: reverse KL KL(Q‖P) = ∫ q log(q/p) (seed 000, eqs. 5-7)",
+        "divergence": "D_f(P_r‖P_g) for f = -log u: reverse KL KL(Q‖P) = ∫ q log(q/p) (GAN analysis slides, eqs. "
+        "5-7)",
         "critic": True,
         "optimizer": "adam",
         "params": {"generator": "alt"},
@@ -40,7 +43,7 @@ OBJECTIVES = [
         "name": "fgan-pearson",
         "formula": "T = g_f(V), g_f(v) = v, f*(t) = t^2/4 + t (t >= -2), -1 (t < -2);  critic: max_V E_r T − E_g "
         "f*(T);  generator: min −E_z g_f(V(G(z)))",
-        "divergence": "D_f(P_r‖P_g) for f = (u - 1)^2: Pearson χ² = ∫ (p - q)²/q (seed 000, eqs. 5-7)",
+        "divergence": "D_f(P_r‖P_g) for f = (u - 1)^2: Pearson χ² = ∫ (p - q)²/q (GAN analysis slides, eqs. 5-7)",
         "critic": True,
         "optimizer": "adam",
         "params": {"generator": "alt"},
@@ -49,7 +52,8 @@ OBJECTIVES = [
         "name": "fgan-neyman",
         "formula": "T = g_f(V), g_f(v) = 1 - exp(v), f*(t) = 2 - 2 sqrt(1 - t);  critic: max_V E_r T − E_g f*(T);  "
         "generator: min −E_z g_f(V(G(z)))",
-        "divergence": "D_f(P_r‖P_g) for f = (1 - u)^2 / u: Neyman χ² = ∫ (p - q)²/p (seed 000, eqs. 5-7)",
+        "divergence": "D_f(P_r‖P_g) for f = (1 - u)^2 / u: Neyman χ² = ∫ (p - q)²/p (GAN analysis slides, eqs. "
+        "5-7)",
         "critic": True,
         "optimizer": "adam",
         "params": {"generator": "alt"},
@@ -58,8 +62,8 @@ OBJECTIVES = [
         "name": "fgan-squared-hellinger",
         "formula": "T = g_f(V), g_f(v) = 1 - exp(v), f*(t) = t / (1 - t);  critic: max_V E_r T − E_g f*(T);  "
         "generator: min −E_z g_f(V(G(z)))",
-        "divergence": "D_f(P_r‖P_g) for f = (sqrt(u) - 1)^2: squared Hellinger ∫ (√p - √q)², in [0, 2] (seed 000, "
-        "eqs. 5-7)",
+        "divergence": "D_f(P_r‖P_g) for f = (sqrt(u) - 1)^2: squared Hellinger ∫ (√p - √q)², in [0, 2] (GAN "
+        "analysis slides, eqs. 5-7)",
         "critic": True,
         "optimizer": "adam",
         "params": {"generator": "alt"},
@@ -69,7 +73,7 @@ OBJECTIVES = [
         "formula": "T = g_f(V), g_f(v) = (log 2 - log(1 + exp(-v))) / 2, f*(t) = -log(2 - exp(2t)) / 2;  critic: "
         "max_V E_r T − E_g f*(T);  generator: min −E_z g_f(V(G(z)))",
         "divergence": "D_f(P_r‖P_g) for f = (u log u - (u + 1) log((u + 1)/2)) / 2: Jensen-Shannon ½KL(P‖M) + "
-        "½KL(Q‖M), M = (P+Q)/2, in [0, log 2] (seed 000, eqs. 5-7)",
+        "½KL(Q‖M), M = (P+Q)/2, in [0, log 2] (GAN analysis slides, eqs. 5-7)",
         "critic": True,
         "optimizer": "adam",
         "params": {"generator": "alt"},
@@ -79,7 +83,7 @@ OBJECTIVES = [
         "formula": "T = g_f(V), g_f(v) = -log(1 + exp(-v)), f*(t) = -log(1 - exp(t));  critic: max_V E_r T − E_g "
         "f*(T);  generator: min −E_z g_f(V(G(z)))",
         "divergence": "D_f(P_r‖P_g) for f = u log u - (u + 1) log(u + 1): the original GAN game's value 2·JS - log "
-        "4 (seed 000 eq. 2), in [-log 4, 0] (seed 000, eqs. 5-7)",
+        "4 (GAN analysis slides, eq. 2), in [-log 4, 0] (GAN analysis slides, eqs. 5-7)",
         "critic": True,
         "optimizer": "adam",
         "params": {"generator": "alt"},
@@ -89,7 +93,7 @@ OBJECTIVES = [
         "formula": "T = g_f(V), g_f(v) = tanh(v) / 2, f*(t) = t on |t| <= 1/2;  critic: max_V E_r T − E_g f*(T);  "
         "generator: min −E_z g_f(V(G(z)))",
         "divergence": "D_f(P_r‖P_g) for f = |u - 1| / 2: total variation ½∫|p - q| = sup_A |P(A) - Q(A)|, in [0, "
-        "1] (seed 000, eqs. 5-7)",
+        "1] (GAN analysis slides, eqs. 5-7)",
         "critic": True,
         "optimizer": "adam",
         "params": {"generator": "alt"},
@@ -98,7 +102,8 @@ OBJECTIVES = [
         "name": "fgan-jeffrey",
         "formula": "T = g_f(V), g_f(v) = v, f*(t) = W(e^(1-t)) + 1/W(e^(1-t)) + t - 2;  critic: max_V E_r T − E_g "
         "f*(T);  generator: min −E_z g_f(V(G(z)))",
-        "divergence": "D_f(P_r‖P_g) for f = (u - 1) log u: Jeffrey KL(P‖Q) + KL(Q‖P) (seed 000, eqs. 5-7)",
+        "divergence": "D_f(P_r‖P_g) for f = (u - 1) log u: Jeffrey KL(P‖Q) + KL(Q‖P) (GAN analysis slides, eqs. "
+        "5-7)",
         "critic": True,
         "optimizer": "adam",
         "params": {"generator": "alt"},
@@ -108,7 +113,7 @@ OBJECTIVES = [
         "formula": "T = g_f(V), g_f(v) = 2 - softplus(-v), f*(t) = ((1 + (a - 1)t)^(a/(a - 1)) - 1) / a;  critic: "
         "max_V E_r T − E_g f*(T);  generator: min −E_z g_f(V(G(z)))",
         "divergence": "D_f(P_r‖P_g) for f = (u^a - 1 - a(u - 1)) / (a(a - 1)): Amari α-divergence (∫ p^α q^(1-α) - "
-        "1) / (α(α - 1)) (seed 000, eqs. 5-7)",
+        "1) / (α(α - 1)) (GAN analysis slides, eqs. 5-7)",
         "critic": True,
         "optimizer": "adam",
         "params": {"generator": "alt", "alpha": 0.5},
@@ -118,7 +123,7 @@ OBJECTIVES = [
         "formula": "T = g_f(V), g_f(v) = -pi log pi - pi softplus(-v), f*(t) = -(1 - pi) log((1 - pi exp(t/pi)) / "
         "(1 - pi));  critic: max_V E_r T − E_g f*(T);  generator: min −E_z g_f(V(G(z)))",
         "divergence": "D_f(P_r‖P_g) for f = pi u log u - (pi u + 1 - pi) log(pi u + 1 - pi): π-weighted "
-        "Jensen-Shannon π KL(P‖M) + (1-π) KL(Q‖M), M = πP + (1-π)Q (seed 000, eqs. 5-7)",
+        "Jensen-Shannon π KL(P‖M) + (1-π) KL(Q‖M), M = πP + (1-π)Q (GAN analysis slides, eqs. 5-7)",
         "critic": True,
         "optimizer": "adam",
         "params": {"generator": "alt", "pi": 0.5},
@@ -135,7 +140,7 @@ OBJECTIVES = [
     {
         "name": "wgan",
         "formula": "critic: max_V E_r V − E_g V, weights clipped to [−0.01, 0.01];  generator: min −E_z V(G(z))",
-        "divergence": "K·W_1(P_r, P_g) for a K-Lipschitz critic (seed 000, eqs. 8-10)",
+        "divergence": "K·W_1(P_r, P_g) for a K-Lipschitz critic (GAN analysis slides, eqs. 8-10)",
         "critic": True,
         "optimizer": "rmsprop",
         "params": {"clip": 0.01},
@@ -144,7 +149,7 @@ OBJECTIVES = [
         "name": "wgan-gp",
         "formula": "critic: max_V E_r V − E_g V − 10·E (‖∇V(x̂)‖₂ − 1)², x̂ = εx + (1 − ε)G(z), ε ~ U[0,1] per "
         "sample;  generator: min −E_z V(G(z))",
-        "divergence": "W_1(P_r, P_g) (seed 000, eq. 9; Gulrajani et al. 2017)",
+        "divergence": "W_1(P_r, P_g) (GAN analysis slides, eq. 9; Gulrajani et al. 2017)",
         "critic": True,
         "optimizer": "adam",
         "params": {"weight": 10.0},
@@ -160,7 +165,7 @@ OBJECTIVES = [
     {
         "name": "mmd",
         "formula": "generator: min MMD²_u(x, G(z)), k = mean over σ of exp(−‖x − y‖²/2σ²); no critic",
-        "divergence": "MMD²(P_r, P_g) for an RBF mixture kernel (seed 000, eqs. 13 and 18)",
+        "divergence": "MMD²(P_r, P_g) for an RBF mixture kernel (GAN analysis slides, eqs. 13 and 18)",
         "critic": False,
         "optimizer": "adam",
         "params": {},
@@ -168,7 +173,7 @@ OBJECTIVES = [
     {
         "name": "mmd-gan",
         "formula": "critic φ: x ↦ R^K;  critic: max_φ MMD²_u(φ(x), φ(G(z)));  generator: min MMD²_u(φ(x), φ(G(z)))",
-        "divergence": "sup over critics φ of MMD²(φ#P_r, φ#P_g) (seed 000, eqs. 11-12; Li et al. 2017)",
+        "divergence": "sup over critics φ of MMD²(φ#P_r, φ#P_g) (GAN analysis slides, eqs. 11-12; Li et al. 2017)",
         "critic": True,
         "optimizer": "rmsprop",
         "params": {"features": 16, "bandwidths": "1,2,4,8,16", "clip": 0.01},
@@ -177,7 +182,8 @@ OBJECTIVES = [
         "name": "js-pi",
         "formula": "critic: max_V 0.5·E_r log σ(V) + 0.5·E_g log(1 − σ(V));  generator: min 0.5·E_z log(1 − "
         "σ(V(G(z))))",
-        "divergence": "JS_π(P_r‖P_g) − H(π) = I(X; Z) − 0.693147 at the optimal classifier (seed 000, eqs. 14-17)",
+        "divergence": "JS_π(P_r‖P_g) − H(π) = I(X; Z) − 0.693147 at the optimal classifier (GAN analysis slides, "
+        "eqs. 14-17)",
         "critic": True,
         "optimizer": "adam",
         "params": {"pi": 0.5},
@@ -256,7 +262,7 @@ DIVERGENCES = [
         "f": "u log u - (u + 1) log(u + 1)",
         "f*": "-log(1 - exp(t))",
         "g_f": "-log(1 + exp(-v))",
-        "description": "the original GAN game's value 2·JS - log 4 (seed 000 eq. 2), in [-log 4, 0]",
+        "description": "the original GAN game's value 2·JS - log 4 (GAN analysis slides, eq. 2), in [-log 4, 0]",
     },
     {
         "name": "tv",
@@ -298,7 +304,7 @@ DIVERGENCES = [
         "name": "wasserstein-1",
         "kind": "IPM / distance",
         "parameter": "",
-        "formula": "inf over couplings E|x - y|  = sup_{|f|_L<=1} E_P f - E_Q f  (seed 000 eqs. 8-9)",
+        "formula": "inf over couplings E|x - y|  = sup_{|f|_L<=1} E_P f - E_Q f  (GAN analysis slides, eqs. 8-9)",
     },
     {
         "name": "wasserstein-2",
@@ -316,7 +322,7 @@ DIVERGENCES = [
         "name": "mmd",
         "kind": "IPM / distance",
         "parameter": "",
-        "formula": "sup_{|f|_H<=1} E_P f - E_Q f = |E k(x,.) - E k(y,.)|_H  (seed 000 eqs. 13, 18)",
+        "formula": "sup_{|f|_H<=1} E_P f - E_Q f = |E k(x,.) - E k(y,.)|_H  (GAN analysis slides, eqs. 13, 18)",
     },
     {
         "name": "energy",
@@ -340,7 +346,7 @@ DIVERGENCES = [
         "name": "nn-divergence",
         "kind": "IPM / distance",
         "parameter": "",
-        "formula": "sup over small sigmoid MLPs D of E_P D - E_Q D  (seed 002, d_NN)",
+        "formula": "sup over small sigmoid MLPs D of E_P D - E_Q D  (Zhang lecture notes, d_NN)",
     },
 ]
 

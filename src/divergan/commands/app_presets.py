@@ -1,4 +1,4 @@
-"""``divergan train --preset glyphs|style-digits``: the application trainers (seed 003 §5.3-5.4).
+"""``divergan train --preset glyphs|style-digits``: the application trainers (Sun (PaperWeekly), §5.3-5.4).
 
 They have configs of their own (:class:`~divergan.train.translate.TranslateConfig`,
 :class:`~divergan.train.style.StyleConfig`); ``divergan train`` hands such a preset here.

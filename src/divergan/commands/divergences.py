@@ -6,14 +6,14 @@ import argparse
 import json
 
 IPM_FORMULAS = {
-    "wasserstein-1": "inf over couplings E|x - y|  = sup_{|f|_L<=1} E_P f - E_Q f  (seed 000 eqs. 8-9)",
+    "wasserstein-1": "inf over couplings E|x - y|  = sup_{|f|_L<=1} E_P f - E_Q f  (GAN analysis slides, eqs. 8-9)",
     "wasserstein-2": "(inf over couplings E|x - y|^2)^(1/2)",
     "sliced-wasserstein": "E over directions θ of W_p(θ·P, θ·Q)",
-    "mmd": "sup_{|f|_H<=1} E_P f - E_Q f = |E k(x,.) - E k(y,.)|_H  (seed 000 eqs. 13, 18)",
+    "mmd": "sup_{|f|_H<=1} E_P f - E_Q f = |E k(x,.) - E k(y,.)|_H  (GAN analysis slides, eqs. 13, 18)",
     "energy": "2E|X - Y| - E|X - X'| - E|Y - Y'|",
     "kolmogorov": "sup_x |F_P(x) - F_Q(x)|  (1-D samples)",
     "tv-hist": "½ Σ |p_hist - q_hist| on common bins  (1-D samples)",
-    "nn-divergence": "sup over small sigmoid MLPs D of E_P D - E_Q D  (seed 002, d_NN)",
+    "nn-divergence": "sup over small sigmoid MLPs D of E_P D - E_Q D  (Zhang lecture notes, d_NN)",
 }
 
 
@@ -46,7 +46,9 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
-    print("f-divergences  D_f(P||Q) = ∫ q f(p/q)   (seed 000 eq. 3; f-GAN critic T = g_f(V), eq. 7)")
+    print(
+        "f-divergences  D_f(P||Q) = ∫ q f(p/q)   (GAN analysis slides, eq. 3; f-GAN critic T = g_f(V), eq. 7)"
+    )
     for r in rows:
         if r["kind"] != "f-divergence":
             continue
@@ -55,7 +57,7 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"  {'':<18}   f(u) = {r['f']}")
         print(f"  {'':<18}   f*(t) = {r['f*']}")
         print(f"  {'':<18}   g_f(v) = {r['g_f']}")
-    print("\nintegral probability metrics and distances  (seed 000 eq. 18)")
+    print("\nintegral probability metrics and distances  (GAN analysis slides, eq. 18)")
     for r in rows:
         if r["kind"] != "f-divergence":
             print(f"  {r['name']:<18} {r['formula']}")

@@ -10,7 +10,7 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "lab",
-        help="run the theory lab: every claim of the seeds as an experiment",
+        help="run the theory lab: every claim of the source notes as an experiment",
         description="Run one experiment of the theory lab ('list' names them). Writes result.json and "
         "PNG figures to --out (default runs/lab/NAME).",
     )

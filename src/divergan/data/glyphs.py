@@ -1,4 +1,4 @@
-"""Glyph pairs for zi2zi-style font translation (seed 003 §5.4), rendered with Pillow.
+"""Glyph pairs for zi2zi-style font translation (Sun (PaperWeekly), §5.4), rendered with Pillow.
 
 The same character is drawn in a *source* font and in one or more *target* fonts; a conditional
 image-to-image GAN learns source → target for each target (its category). The characters are split

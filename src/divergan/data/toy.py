@@ -3,7 +3,7 @@ r"""Toy distributions with known structure: Gaussian mixtures with known modes, 
 All samplers draw a whole batch in a few tensor operations from an explicit ``torch.Generator``
 (same generator state, same samples) and return float32 of shape (n, dim).
 
-Protocols (``docs``/ANCHORS "2-D mixtures"):
+Protocols (docs/protocols.md, "2-D Gaussian mixtures"):
 
 * ``ring8``: 8 Gaussians, centres (cos 2πi/8, sin 2πi/8), i = 0..7, std 0.01 (VEEGAN/PacGAN). The
   angles are 2πi/8, *not* ``linspace(0, 2π, 8)`` (which repeats the centre at angle 0).

@@ -1,12 +1,12 @@
 r"""Exact divergences between known distributions.
 
 * Discrete P, Q on the same support: D_f = Σ_i q_i f(p_i / q_i) with the limits of
-  :meth:`FDivergence.perspective` where a probability is 0 (seed 000 eq. 3).
+  :meth:`FDivergence.perspective` where a probability is 0 (GAN analysis slides, eq. 3).
 * Gaussians: the entry's closed form where one exists (KL, reverse KL, Jeffrey, χ², Hellinger, α);
   otherwise, in 1-D, adaptive quadrature (:func:`f_divergence_quad`). A divergent integral is +inf.
 * Mutually singular P, Q (a Gaussian against a discrete law): D_f = f(0) + lim_{u→∞} f(u)/u, e.g.
-  JS = log 2, TV = 1, KL = +inf (seed 000 Theorem 1).
-* Wasserstein distances between 1-D laws: W_p^p = ∫_0^1 |F_P^{-1}(t) − F_Q^{-1}(t)|^p dt (seed 000
+  JS = log 2, TV = 1, KL = +inf (GAN analysis slides, Theorem 1).
+* Wasserstein distances between 1-D laws: W_p^p = ∫_0^1 |F_P^{-1}(t) − F_Q^{-1}(t)|^p dt (GAN analysis slides
   eq. 8), with W_1 = ∫ |F_P(x) − F_Q(x)| dx; Gaussians in closed form for W_2.
 
 All arithmetic is float64.
@@ -166,7 +166,7 @@ def wasserstein(p: Distribution, q: Distribution, order: int = 1) -> float:
     .. math::
 
         W_p(P, Q)^p = \int_0^1 |F_P^{-1}(t) - F_Q^{-1}(t)|^p \, dt, \qquad
-        W_1(P, Q) = \int_{\mathbb{R}} |F_P(x) - F_Q(x)| \, dx   \qquad \text{(seed 000, eq. 8)}
+        W_1(P, Q) = \int_{\mathbb{R}} |F_P(x) - F_Q(x)| \, dx   \qquad \text{(GAN analysis slides, eq. 8)}
 
     Gaussians: W_2² = ‖μ_P − μ_Q‖² + ‖σ_P − σ_Q‖² (exact for diagonal covariances).
     Discrete laws live on 0..K−1 and are solved exactly by POT's 1-D solver.

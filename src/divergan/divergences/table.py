@@ -1,13 +1,13 @@
-r"""The f-divergence family as data (seed 000 eqs. 3-7; seed 003 §4; Nowozin et al. 2016, table 2).
+r"""The f-divergence family as data (GAN analysis slides, eqs. 3-7; Sun (PaperWeekly), §4; Nowozin et al. 2016, table 2).
 
 An f-divergence between densities p and q is
 
 .. math::
 
-    D_f(P \,\|\, Q) = \int q(x)\, f\!\left(\frac{p(x)}{q(x)}\right) dx        \qquad \text{(seed 000, eq. 3)}
+    D_f(P \,\|\, Q) = \int q(x)\, f\!\left(\frac{p(x)}{q(x)}\right) dx        \qquad \text{(GAN analysis slides, eq. 3)}
 
 for a convex, lower semi-continuous generator f with f(1) = 0 (``gan`` is the one exception: its
-f(1) = -log 4, so that D_f = 2 JS - log 4 is the value of the original GAN game, seed 000 eq. 2).
+f(1) = -log 4, so that D_f = 2 JS - log 4 is the value of the original GAN game, GAN analysis slides, eq. 2).
 Because f = f** (eq. 4), every critic T gives the variational lower bound
 
 .. math::
@@ -26,7 +26,7 @@ f'(1) and the two limits that make D_f well defined when a density vanishes:
 Scale conventions (chosen so each name returns its own textbook value): ``js`` is
 ½KL(P‖M) + ½KL(Q‖M) ∈ [0, log 2] (the f-GAN table's f gives 2·JS, so f, f*, g_f here are that row
 rescaled by ½: (c·h)*(t) = c·h*(t/c)); ``tv`` is ½∫|p − q| ∈ [0, 1]; ``pearson`` is ∫(p − q)²/q;
-``neyman`` is ∫(p − q)²/p (seed 000's table writes Pearson with p and q swapped: here the argument
+``neyman`` is ∫(p − q)²/p (the GAN analysis slides' table writes Pearson with p and q swapped: here the argument
 order is always D(P‖Q) = ∫q f(p/q)); ``squared-hellinger`` is ∫(√p − √q)² ∈ [0, 2] (no ½).
 
 Adding a divergence is adding one entry (or one builder for a parameterised family) below; every test
@@ -324,7 +324,7 @@ def _squared_hellinger() -> FDivergence:
 
 
 def _js_pi(pi: float = 0.5) -> FDivergence:
-    """JS_π(P‖Q) = π KL(P‖M) + (1−π) KL(Q‖M), M = πP + (1−π)Q (seed 002; seed 000 eqs. 14-17).
+    """JS_π(P‖Q) = π KL(P‖M) + (1−π) KL(Q‖M), M = πP + (1−π)Q (Zhang lecture notes; GAN analysis slides, eqs. 14-17).
 
     f(u) = π u log u − (πu + 1 − π) log(πu + 1 − π),  f'(u) = π log(u / (πu + 1 − π)),
     f*(t) = −(1−π) log((1 − π e^{t/π}) / (1 − π)) on t < −π log π,
@@ -395,7 +395,7 @@ def _gan() -> FDivergence:
         f0=0.0,
         slope_inf=0.0,
         formulas={"f": "u log u - (u + 1) log(u + 1)", "f*": "-log(1 - exp(t))", "g_f": "-log(1 + exp(-v))"},
-        description="the original GAN game's value 2·JS - log 4 (seed 000 eq. 2), in [-log 4, 0]",
+        description="the original GAN game's value 2·JS - log 4 (GAN analysis slides, eq. 2), in [-log 4, 0]",
         conjugate_of_activation=F.softplus,
         log_ratio=lambda v: v,
     )

@@ -2,7 +2,7 @@
 
 One function per distance (``wasserstein``, ``sliced_wasserstein``, ``mmd2``, ``energy_distance``,
 ``kolmogorov``, ``total_variation_hist``, ``kl_knn``, ``variational_bound``, ``nn_divergence``), and
-:data:`IPMS`, the integral probability metrics of seed 000 eq. 18 by CLI name, each called as
+:data:`IPMS`, the integral probability metrics of the GAN analysis slides, eq. 18 by CLI name, each called as
 ``IPMS[name](x, y, **options) -> Estimate`` on arrays of shape (n, d) and (m, d).
 
 For ``mmd`` the reported value is the unbiased MMD² (U-statistic: its mean is the population MMD²,

@@ -6,7 +6,7 @@ r"""Energy distance between two samples (Székely & Rizzo 2013).
     \qquad X, X' \sim P,\ Y, Y' \sim Q \text{ independent},
 
 is 0 iff P = Q. It is twice the squared MMD of the distance-induced kernel
-k(x, y) = ‖x‖ + ‖y‖ − ‖x − y‖ (Sejdinovic et al. 2013), so it belongs with the IPMs of seed 000,
+k(x, y) = ‖x‖ + ‖y‖ − ‖x − y‖ (Sejdinovic et al. 2013), so it belongs with the IPMs of the GAN analysis slides,
 eq. 18; in 1-D it equals 2∫(F_P − F_Q)² dx (Cramér's distance, doubled).
 """
 

@@ -26,7 +26,7 @@ def kl_knn(x: Samples, y: Samples, k: int = 1, chunk: int | None = None) -> floa
 
     where ρ_k(i) is the Euclidean distance from x_i to its k-th nearest neighbour in
     {x_j : j ≠ i} and ν_k(i) the distance to its k-th nearest neighbour in {y_j}
-    (Wang, Kulkarni & Verdú 2009, eq. 5; seed 000 lists KL among the strong divergences).
+    (Wang, Kulkarni & Verdú 2009, eq. 5; the GAN analysis slides list KL among the strong divergences).
 
     Args:
         x: samples of P, shape (n, d) or (n,), n > k.

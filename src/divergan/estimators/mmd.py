@@ -1,7 +1,7 @@
-r"""Maximum mean discrepancy between two samples (seed 000, eqs. 13 and 18).
+r"""Maximum mean discrepancy between two samples (GAN analysis slides, eqs. 13 and 18).
 
 MMD is the integral probability metric over the unit ball of a reproducing-kernel Hilbert space H
-(seed 000, eq. 18, F = {f : ‖f‖_H <= 1}); with the kernel trick the squared distance between the
+(GAN analysis slides, eq. 18, F = {f : ‖f‖_H <= 1}); with the kernel trick the squared distance between the
 mean embeddings of eq. 13 needs only kernel evaluations:
 
 .. math::
@@ -132,7 +132,7 @@ def mmd2(
     unbiased: bool = True,
     chunk: int | None = None,
 ) -> Tensor:
-    r"""Squared MMD between samples x ~ P and y ~ Q, differentiable (seed 000, eq. 13).
+    r"""Squared MMD between samples x ~ P and y ~ Q, differentiable (GAN analysis slides, eq. 13).
 
     .. math::
 

@@ -1,10 +1,10 @@
-r"""The neural-network divergence d_NN of Arora et al. 2017 (seed 002, "Neural-Network Divergence").
+r"""The neural-network divergence d_NN of Arora et al. 2017 (Zhang lecture notes, "Neural-Network Divergence").
 
 .. math::
 
     d_{NN}(P \,\|\, Q) = \sup_{D \in \mathcal{NN}} \mathbb{E}_{x \sim P}[D(x)] - \mathbb{E}_{x \sim Q}[D(x)]
 
-over a class NN of small networks with outputs in [0, 1]. It is an IPM (seed 000, eq. 18) with a
+over a class NN of small networks with outputs in [0, 1]. It is an IPM (GAN analysis slides, eq. 18) with a
 parametric class, bounded by TV(P, Q) (take D = 1{p > q}); unlike JS and W it generalizes: with
 n critic parameters and m >= C n log(n)/ε² samples, |d_NN(P, Q) − d_NN(P̂, Q̂)| <= ε w.h.p. (seed
 002), which is why the parameter count is reported.
@@ -29,7 +29,7 @@ def nn_divergence(
     holdout: float = 0.0,
     layers: int = 1,
 ) -> Estimate:
-    r"""d_NN between two samples by gradient ascent over sigmoid-output MLP critics (seed 002).
+    r"""d_NN between two samples by gradient ascent over sigmoid-output MLP critics (Zhang lecture notes).
 
     .. math::
 
@@ -39,7 +39,7 @@ def nn_divergence(
     V_w is an MLP d → hidden (× ``layers``) → 1 with SiLU activations on standardised inputs, fitted
     by full-batch Adam (a local maximum: the reported value is a lower bound on the empirical
     d_NN(P̂, Q̂) over that class). With ``holdout`` = 0 (default) the value is d_NN between the two
-    empirical laws, as in seed 002; with ``holdout`` > 0 the critic is evaluated on held-out samples,
+    empirical laws, as in the Zhang lecture notes; with ``holdout`` > 0 the critic is evaluated on held-out samples,
     which estimates a lower bound on the population d_NN(P, Q). Deterministic given ``seed``.
 
     Args:
@@ -55,7 +55,7 @@ def nn_divergence(
     Returns:
         :class:`Estimate` with the value in [−1, 1], the 95% CI from the standard errors of the two
         means, and extras ``{"n_params", "train_value", "n_train", "n_eval", "steps"}``; ``n_params``
-        is the critic's parameter count n of seed 002's bound m >= C n log n / ε².
+        is the critic's parameter count n of the Zhang lecture notes' bound m >= C n log n / ε².
     """
 
     def objective(v_p: Tensor, v_q: Tensor) -> Tensor:

@@ -1,4 +1,4 @@
-r"""Distances between two samples on the line: Kolmogorov and histogram total variation (seed 000, eq. 18).
+r"""Distances between two samples on the line: Kolmogorov and histogram total variation (GAN analysis slides, eq. 18).
 
 Both are integral probability metrics: Kolmogorov's over the indicators of half-lines
 {1(x <= t)}, total variation over all measurable f with ‖f‖_∞ <= 1 (up to the factor ½).
@@ -51,7 +51,7 @@ def total_variation_hist(x: Samples, y: Samples, bins: int | str = "auto") -> fl
     where B_1..B_K partition the range of the pooled sample (numpy's ``histogram_bin_edges`` rule
     ``bins``, applied to the pooled sample). TV between the raw empirical measures would be useless:
     two samples of continuous laws share no point almost surely, so TV(P̂, Q̂) = 1 whatever P and Q
-    are (the "perfect discriminator" of seed 000, Lemma 2). Smoothing by the histogram makes the
+    are (the "perfect discriminator" of the GAN analysis slides, Lemma 2). Smoothing by the histogram makes the
     estimate converge to TV(P, Q) = ½∫|p − q| as n, m → ∞ with suitably shrinking bins.
 
     Args:

@@ -1,4 +1,4 @@
-r"""Variational (f-GAN) lower bounds on an f-divergence from samples (seed 000, eqs. 4-7).
+r"""Variational (f-GAN) lower bounds on an f-divergence from samples (GAN analysis slides, eqs. 4-7).
 
 Because f = f** (eq. 4), every critic T with values in dom f* gives
 
@@ -38,7 +38,7 @@ def _values(t: Samples, name: str) -> Tensor:
 
 
 def variational_bound(fdiv: FDivergence | str, t_p: Samples, t_q: Samples) -> Estimate:
-    r"""The f-GAN lower bound from critic values on P-samples and Q-samples (seed 000, eq. 5).
+    r"""The f-GAN lower bound from critic values on P-samples and Q-samples (GAN analysis slides, eq. 5).
 
     .. math::
 
@@ -105,7 +105,7 @@ def fit_variational_bound(
         - \frac{1}{|B|}\sum_{j \in B} f^*\big(g_f(V(y_j))\big),
         \qquad \hat D = \text{the same bound for } \hat V \text{ on the held-out } x_i, y_j
 
-    (seed 000, eqs. 5 and 7). V is an MLP d → hidden → hidden → 1 (SiLU, output softly clamped to
+    (GAN analysis slides, eqs. 5 and 7). V is an MLP d → hidden → hidden → 1 (SiLU, output softly clamped to
     ±20) on standardised inputs, trained in float64 by full-batch Adam for ``steps`` steps on a
     fraction 1 − ``holdout`` of each sample. Training longer overfits: between the two empirical
     laws, which are mutually singular, the supremum is f(0) + lim f(u)/u (+inf for KL), so the

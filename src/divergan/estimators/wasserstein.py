@@ -1,4 +1,4 @@
-r"""Wasserstein distances between two empirical samples, solved exactly by POT (seed 000, eq. 8).
+r"""Wasserstein distances between two empirical samples, solved exactly by POT (GAN analysis slides, eq. 8).
 
 For empirical measures :math:`\hat P = \sum_i a_i \delta_{x_i}` and :math:`\hat Q = \sum_j b_j \delta_{y_j}`
 the Kantorovich problem is a finite linear programme, which POT's network simplex (``ot.emd2``)
@@ -37,7 +37,7 @@ def wasserstein(
         \|x_i - y_j\|_2^{\,p} \Big)^{1/p},
         \qquad \Pi(a, b) = \{\gamma \ge 0 : \gamma \mathbf 1 = a,\ \gamma^\top \mathbf 1 = b\}
 
-    (seed 000, eq. 8, with the infimum over couplings of the two empirical laws). Order 1 uses the
+    (GAN analysis slides, eq. 8, with the infimum over couplings of the two empirical laws). Order 1 uses the
     Euclidean cost, order 2 the squared Euclidean cost followed by a square root. In 1-D the
     monotone (quantile) coupling is optimal and POT's ``wasserstein_1d`` is used.
 

@@ -1,4 +1,4 @@
-"""The theory lab: every claim of the seeds as a reproducible experiment (``divergan lab NAME``).
+"""The theory lab: every claim of the source notes as a reproducible experiment (``divergan lab NAME``).
 
 Each module states one claim, measures it, draws its figures and returns a result with ``claim``,
 ``measured``, ``expected``, ``holds`` and ``tolerance``; :func:`run_experiment` writes it to disk.

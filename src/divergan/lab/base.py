@@ -1,4 +1,4 @@
-"""What a lab experiment is: a claim of the seeds, a function that measures it, and a result on disk.
+"""What a lab experiment is: a claim of the source notes, a function that measures it, and a result on disk.
 
 An experiment's ``measure(ctx)`` returns a plain dict with at least ``measured``, ``expected``,
 ``holds`` (bool) and ``tolerance``; :func:`run_experiment` adds the claim, the seed reference, the

@@ -1,8 +1,8 @@
 r"""Distances between generated samples and held-out real samples (pure math on (N, d) tensors).
 
-* :func:`w1`: the exact 1-Wasserstein distance between the two empirical measures (seed 000, eq. 8),
+* :func:`w1`: the exact 1-Wasserstein distance between the two empirical measures (GAN analysis slides, eq. 8),
   solved by POT through :func:`divergan.estimators.wasserstein.wasserstein`.
-* :func:`mmd`: the maximum mean discrepancy for an RBF kernel mixture (seed 000, eqs. 13 and 18),
+* :func:`mmd`: the maximum mean discrepancy for an RBF kernel mixture (GAN analysis slides, eqs. 13 and 18),
   the biased (V-statistic) estimate, which is never negative, from :func:`divergan.estimators.mmd.mmd`.
 
 Images and other shaped samples are flattened to vectors first.

@@ -11,7 +11,7 @@ against closed forms on Gaussians.
 * :func:`prdc_from_features`: precision and recall (Kynkäänniemi et al. 2019), density and coverage
   (Naeem et al. 2020), from k-nearest-neighbour balls, in blocks of rows so memory stays bounded.
 * :func:`class_histogram_metrics` and :func:`stacked_mode_metrics`: mode counts and KL to uniform of a
-  classifier's labels (ANCHORS.md, stacked MNIST).
+  classifier's labels (docs/protocols.md, stacked MNIST).
 
 Everything is computed in float64.
 """
@@ -142,7 +142,7 @@ def kid_from_features(
         \widehat{\mathrm{MMD}}^2_u = \frac{1}{m(m-1)} \sum_{i \ne j} \big[k(x_i, x_j) + k(y_i, y_j)\big]
             − \frac{2}{m^2} \sum_{i, j} k(x_i, y_j),
 
-    an unbiased estimate of MMD² (seed 000, eq. 13): its mean is 0 when both samples come from one law,
+    an unbiased estimate of MMD² (GAN analysis slides, eq. 13): its mean is 0 when both samples come from one law,
     so single values can be negative. Returns the mean and standard deviation over subsets.
 
     Args:
@@ -267,7 +267,7 @@ def prdc_from_features(real: Tensor, fake: Tensor, k: int = 5, *, chunk: int | N
         \mathrm{density} &= \tfrac{1}{kM} \textstyle\sum_j \sum_i 1[y_j \in B(x_i, \mathrm{NND}_k(x_i))], \qquad
         \mathrm{coverage} = \tfrac{1}{N} \textstyle\sum_i 1[\exists j: y_j \in B(x_i, \mathrm{NND}_k(x_i))].
 
-    (ANCHORS.md.) Precision and recall use k = 3 and density and coverage k = 5 by the papers'
+    (docs/protocols.md.) Precision and recall use k = 3 and density and coverage k = 5 by the papers'
     defaults; :func:`divergan.metrics.images.image_metrics` does so, this function uses one k for all
     four, as in the authors' reference check (k = 5). Balls are open, as in the authors' code, so that
     identical samples give exactly 1 for all four (with closed balls a point of an identical sample
@@ -359,7 +359,7 @@ def class_histogram_metrics(labels: Tensor, num_classes: int) -> dict:
 
 
 def stacked_mode_metrics(channel_labels: Tensor, num_classes: int = 10) -> dict:
-    r"""Stacked-MNIST modes (ANCHORS.md): each sample's channel labels (c₁, .., c_C) form one of K^C modes.
+    r"""Stacked-MNIST modes (docs/protocols.md): each sample's channel labels (c₁, .., c_C) form one of K^C modes.
 
     The mode index is Σ_c c_c K^{C−c} (for three channels, 100 c₁ + 10 c₂ + c₃); modes = distinct
     indices seen, KL = KL(mode histogram ‖ uniform over K^C) in nats.

@@ -20,7 +20,7 @@ counts the N·C channel labels. ``features`` may also be the path of a ``digit-c
 (B, K)), e.g. an Inception network the user loaded themselves; without logits the class metrics are
 left out.
 
-**Stacked MNIST** (``stacked=True``, ANCHORS.md): each of the three channels is classified, the triple
+**Stacked MNIST** (``stacked=True``, docs/protocols.md): each of the three channels is classified, the triple
 of labels is one of 1,000 modes; reports the number of modes seen and KL(mode histogram ‖ uniform).
 """
 

@@ -12,7 +12,7 @@ many (``modes`` needs none).
 ==========  ======================================================================  ================
 metric      reports                                                                 default count
 ==========  ======================================================================  ================
-modes       modes, high_quality, reverse_kl, num_high_quality (ANCHORS 2-D mixtures) 2500
+modes       modes, high_quality, reverse_kl, num_high_quality (docs/protocols.md, 2-D Gaussian mixtures) 2500
 w1          w1: exact 1-Wasserstein distance to real samples (POT)                  2000
 mmd         mmd: RBF-mixture MMD to real samples                                    2000
 ==========  ======================================================================  ================

@@ -1,6 +1,6 @@
 r"""DCGAN generator and critic (Radford et al. 2016) for 16, 28, 32 and 64 px images, 1 or 3 channels.
 
-The five guidelines of seed 003 §5.2, as built here:
+The five guidelines of Sun (PaperWeekly), §5.2, as built here:
 
 1. no pooling: the critic halves the resolution with stride-2 convolutions, the generator doubles it
    with stride-2 transposed convolutions;
@@ -22,7 +22,7 @@ batch. Two consequences, both handled:
   statistics, while the generator step sees a batch of fakes alone. A critic with
   ``batch_dependent = True`` is therefore called on real and fake batches *separately* by the loop
   (:func:`divergan.train.loop.critic_outputs`), the convention of the DCGAN reference code;
-* gradient penalties (WGAN-GP, seed 003) penalise ‖∇ₓ D(x)‖ per sample, which is meaningless when
+* gradient penalties (WGAN-GP, Sun (PaperWeekly)) penalise ‖∇ₓ D(x)‖ per sample, which is meaningless when
   D(x) depends on the other samples of the batch (Gulrajani et al. 2017, §4: "we use layer
   normalization instead"). ``norm="layer"`` normalises each sample on its own (GroupNorm with one
   group = layer norm over C, H, W); the trainer picks it whenever the objective has a penalty

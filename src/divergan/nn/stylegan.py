@@ -1,4 +1,4 @@
-r"""A style-based generator (Karras et al. 2019, 2020; seed 003 §5.3) small enough for CPU.
+r"""A style-based generator (Karras et al. 2019, 2020; Sun (PaperWeekly), §5.3) small enough for CPU.
 
 The generator is two networks. A **mapping network** f: z ↦ w sends the latent z ∈ R^{z_dim} (normalised
 to the sphere of radius √z_dim) through an MLP into an intermediate latent space W. A **synthesis

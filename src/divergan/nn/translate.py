@@ -1,4 +1,4 @@
-r"""Conditional image-to-image networks for zi2zi-style glyph translation (seed 003 §5.4).
+r"""Conditional image-to-image networks for zi2zi-style glyph translation (Sun (PaperWeekly), §5.4).
 
 The generator is a **U-Net** (Ronneberger et al. 2015; pix2pix, Isola et al. 2017): an encoder of
 stride-2 convolutions down to a small bottleneck, a decoder of stride-2 transposed convolutions back up,

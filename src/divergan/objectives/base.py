@@ -1,6 +1,6 @@
 """What an objective is: pure functions of critic outputs, plus an optional penalty that takes the critic.
 
-The trainer calls only these fields; it never branches on an objective's name (``../STYLE.md``).
+The trainer calls only these fields; it never branches on an objective's name.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 r"""What f-GAN needs beyond the f-divergence table: stable f*∘g_f and the density ratio from V.
 
-For an entry of :mod:`divergan.divergences.table` the critic is T = g_f(V) (seed 000, eq. 7) and the
+For an entry of :mod:`divergan.divergences.table` the critic is T = g_f(V) (GAN analysis slides, eq. 7) and the
 optimal critic is T*(x) = f'(p_r(x)/p_g(x)) (eq. 6). Two compositions are needed:
 
 1. ``conjugate_of_activation(fdiv)``: v ↦ f*(g_f(v)), the fake-sample term of the critic objective.

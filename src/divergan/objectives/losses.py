@@ -28,9 +28,9 @@ from divergan.divergences.table import FDivergence
 Fn = Callable[[Tensor], Tensor]
 
 
-# --- the original GAN game (seed 000, eqs. 1-2) --------------------------------------------------------
+# --- the original GAN game (GAN analysis slides, eqs. 1-2) ---------------------------------------------
 def minimax_discriminator_loss(t_real: Tensor, t_fake: Tensor) -> Tensor:
-    r"""Negated value of the GAN game for D = σ(V) (seed 000, eq. 1).
+    r"""Negated value of the GAN game for D = σ(V) (GAN analysis slides, eq. 1).
 
     .. math::
 
@@ -57,7 +57,7 @@ def minimax_generator_loss(t_real: Tensor, t_fake: Tensor) -> Tensor:
 
 
 def non_saturating_generator_loss(t_real: Tensor, t_fake: Tensor) -> Tensor:
-    r"""The "−log D" generator loss (seed 003 §4, example 4; Goodfellow et al. 2014, §3).
+    r"""The "−log D" generator loss (Sun (PaperWeekly), §4, example 4; Goodfellow et al. 2014, §3).
 
     .. math::
 
@@ -70,9 +70,9 @@ def non_saturating_generator_loss(t_real: Tensor, t_fake: Tensor) -> Tensor:
     return F.softplus(-t_fake).mean()
 
 
-# --- π-weighted classifier game (seed 000, eqs. 14-17) --------------------------------------------------
+# --- π-weighted classifier game (GAN analysis slides, eqs. 14-17) ---------------------------------------
 def js_pi_discriminator_loss(t_real: Tensor, t_fake: Tensor, pi: float = 0.5) -> Tensor:
-    r"""Negated π-weighted log-likelihood of the classifier q(1|x) = σ(V(x)) (seed 000, eq. 17).
+    r"""Negated π-weighted log-likelihood of the classifier q(1|x) = σ(V(x)) (GAN analysis slides, eq. 17).
 
     .. math::
 
@@ -87,7 +87,7 @@ def js_pi_discriminator_loss(t_real: Tensor, t_fake: Tensor, pi: float = 0.5) ->
 
 
 def js_pi_generator_loss(t_real: Tensor, t_fake: Tensor, pi: float = 0.5) -> Tensor:
-    r"""The generator's part of the π-weighted game value (seed 000, the line after eq. 17).
+    r"""The generator's part of the π-weighted game value (GAN analysis slides, the line after eq. 17).
 
     .. math::
 
@@ -100,11 +100,11 @@ def js_pi_generator_loss(t_real: Tensor, t_fake: Tensor, pi: float = 0.5) -> Ten
     return -(1 - pi) * F.softplus(t_fake).mean()
 
 
-# --- f-GAN (seed 000, eqs. 5-7; Nowozin et al. 2016) ------------------------------------------------------
+# --- f-GAN (GAN analysis slides, eqs. 5-7; Nowozin et al. 2016) -------------------------------------------
 def fgan_discriminator_loss(
     t_real: Tensor, t_fake: Tensor, activation: Fn, conjugate_of_activation: Fn
 ) -> Tensor:
-    r"""Negated variational lower bound of D_f with T = g_f(V) (seed 000, eqs. 5 and 7).
+    r"""Negated variational lower bound of D_f with T = g_f(V) (GAN analysis slides, eqs. 5 and 7).
 
     .. math::
 
@@ -121,7 +121,7 @@ def fgan_discriminator_loss(
 
 
 def fgan_saddle_generator_loss(t_real: Tensor, t_fake: Tensor, conjugate_of_activation: Fn) -> Tensor:
-    r"""The generator's part of the f-GAN saddle objective (seed 000, eq. 7).
+    r"""The generator's part of the f-GAN saddle objective (GAN analysis slides, eq. 7).
 
     .. math::
 
@@ -181,9 +181,9 @@ def lsgan_generator_loss(t_real: Tensor, t_fake: Tensor, c: float = 1.0) -> Tens
     return 0.5 * ((t_fake - c) ** 2).mean()
 
 
-# --- Wasserstein (seed 000, eqs. 9-10) ------------------------------------------------------------------
+# --- Wasserstein (GAN analysis slides, eqs. 9-10) -------------------------------------------------------
 def wasserstein_discriminator_loss(t_real: Tensor, t_fake: Tensor) -> Tensor:
-    r"""Negated Kantorovich-Rubinstein objective (seed 000, eqs. 9-10).
+    r"""Negated Kantorovich-Rubinstein objective (GAN analysis slides, eqs. 9-10).
 
     .. math::
 
@@ -249,7 +249,7 @@ def rpgan_generator_loss(t_real: Tensor, t_fake: Tensor) -> Tensor:
 def mmd_gan_discriminator_loss(
     t_real: Tensor, t_fake: Tensor, bandwidths: tuple[float, ...] | None = None
 ) -> Tensor:
-    r"""Negated squared MMD between critic features φ(x) = V(x) ∈ R^K (seed 000, eqs. 11 and 13).
+    r"""Negated squared MMD between critic features φ(x) = V(x) ∈ R^K (GAN analysis slides, eqs. 11 and 13).
 
     .. math::
 
@@ -266,7 +266,7 @@ def mmd_gan_discriminator_loss(
 def mmd_gan_generator_loss(
     t_real: Tensor, t_fake: Tensor, bandwidths: tuple[float, ...] | None = None
 ) -> Tensor:
-    r"""Squared MMD between critic features, minimised by the generator (seed 000, eq. 12)."""
+    r"""Squared MMD between critic features, minimised by the generator (GAN analysis slides, eq. 12)."""
     from divergan.estimators.mmd import mmd2
 
     return mmd2(_features(t_real), _features(t_fake), kernel="rbf", bandwidths=bandwidths, unbiased=True)
@@ -275,7 +275,7 @@ def mmd_gan_generator_loss(
 def mmd_sample_loss(
     x_real: Tensor, x_fake: Tensor, bandwidths: tuple[float, ...] | str | None = None
 ) -> Tensor:
-    r"""Critic-free generative moment matching (seed 000, eq. 13; Li et al. 2015, Dziugaite et al. 2015).
+    r"""Critic-free generative moment matching (GAN analysis slides, eq. 13; Li et al. 2015, Dziugaite et al. 2015).
 
     .. math::
 

@@ -1,7 +1,7 @@
 r"""Penalties: the only losses that take the critic itself (TF-GAN style).
 
 The WGAN-GP gradient penalty (Gulrajani et al. 2017, eq. 3) softly enforces the 1-Lipschitz
-constraint of the Kantorovich-Rubinstein dual (seed 000, eq. 9) on the segments between real and
+constraint of the Kantorovich-Rubinstein dual (GAN analysis slides, eq. 9) on the segments between real and
 fake samples, where the optimal critic has gradient norm exactly 1 (their Prop. 1):
 
 .. math::

@@ -5,10 +5,10 @@ Names (``names()`` lists them in this order):
 =====================  =================================================  ==============================
 name                   game                                               params (default)
 =====================  =================================================  ==============================
-minimax                original GAN, saturating generator (seed 000 eq 1)  —
+minimax                original GAN, saturating generator (GAN analysis slides, eq 1)  —
 non-saturating         original critic, generator −E log D(G(z))           —
 fgan-<f>               f-GAN for every entry f of the divergence table     generator ("alt" | "saddle"),
-                       (seed 000 eq 7): fgan-kl, fgan-reverse-kl,          plus alpha (0.5) for
+                       (GAN analysis slides, eq 7): fgan-kl, fgan-reverse-kl,  plus alpha (0.5) for
                        fgan-pearson, fgan-neyman, fgan-squared-hellinger,  fgan-alpha, pi (0.5) for
                        fgan-js, fgan-gan, fgan-tv, fgan-jeffrey,           fgan-js-pi
                        fgan-alpha, fgan-js-pi
@@ -16,10 +16,10 @@ lsgan                  least squares (Mao et al. 2017)                    a (0),
 wgan                   Wasserstein, weight clipping, RMSProp               clip (0.01)
 wgan-gp                Wasserstein + gradient penalty, Adam                weight = λ (10)
 hinge                  hinge critic, generator −E V(G(z))                 —
-mmd                    critic-free MMD² (seed 000 eq 13)                   bandwidths (0.1..10 mixture)
+mmd                    critic-free MMD² (GAN analysis slides, eq 13)       bandwidths (0.1..10 mixture)
 mmd-gan                MMD² of learned critic features (B, K)              features (16), bandwidths
                                                                            ("1,2,4,8,16"), clip (0.01)
-js-pi                  π-weighted classifier game (seed 000 eq 17)         pi (0.5)
+js-pi                  π-weighted classifier game (GAN analysis slides, eq 17)  pi (0.5)
 rpgan                  relativistic pairing loss with zero-centred R1 (on  r1 = γ₁ (1), r2 = γ₂ (1)
                        real) and R2 (on fake) penalties (R3GAN)
 =====================  =================================================  ==============================
@@ -112,7 +112,7 @@ def _minimax(**params: Any) -> Objective:
         generator_loss=L.minimax_generator_loss,
         generator_uses_real=False,
         formula=("critic: max_V E_r log σ(V) + E_g log(1 − σ(V));  generator: min E_z log(1 − σ(V(G(z))))"),
-        divergence="2·JS(P_r‖P_g) − log 4 at the optimal critic D* = p_r/(p_r + p_g) (seed 000, eq. 2)",
+        divergence="2·JS(P_r‖P_g) − log 4 at the optimal critic D* = p_r/(p_r + p_g) (GAN analysis slides, eq. 2)",
         # D* = σ(V*) = p_r/(p_r + p_g)  ⇒  log p_r/p_g = log D*/(1 − D*) = V*
         density_ratio=lambda v: v,
         divergence_estimate=_js_from_minimax_loss,
@@ -129,7 +129,7 @@ def _non_saturating(**params: Any) -> Objective:
         formula="critic: max_V E_r log σ(V) + E_g log(1 − σ(V));  generator: min −E_z log σ(V(G(z)))",
         divergence=(
             "generator gradient at the optimal critic = ∇[KL(P_g‖P_r) − 2·JS(P_r‖P_g)] "
-            "(seed 003 §4 example 4; Arjovsky & Bottou 2017, Thm 2.5)"
+            "(Sun (PaperWeekly), §4 example 4; Arjovsky & Bottou 2017, Thm 2.5)"
         ),
         density_ratio=lambda v: v,
         divergence_estimate=_js_from_minimax_loss,
@@ -163,7 +163,7 @@ def _fgan_builder(div_name: str) -> Callable[..., Objective]:
             formula=(
                 f"T = g_f(V), g_f(v) = {g}, f*(t) = {fs};  critic: max_V E_r T − E_g f*(T);  generator: {gen_text}"
             ),
-            divergence=f"D_f(P_r‖P_g) for f = {fdiv.formulas['f']}: {fdiv.description} (seed 000, eqs. 5-7)",
+            divergence=f"D_f(P_r‖P_g) for f = {fdiv.formulas['f']}: {fdiv.description} (GAN analysis slides, eqs. 5-7)",
             density_ratio=log_density_ratio(fdiv),
             params=_record(p),
             divergence_estimate=lambda loss_d: -loss_d,  # E_r T − E_g f*(T) ≤ D_f, = at T* (eq. 5)
@@ -209,7 +209,7 @@ def _wgan(**params: Any) -> Objective:
         generator_loss=L.wasserstein_generator_loss,
         generator_uses_real=False,
         formula=f"critic: max_V E_r V − E_g V, weights clipped to [−{clip:g}, {clip:g}];  generator: min −E_z V(G(z))",
-        divergence="K·W_1(P_r, P_g) for a K-Lipschitz critic (seed 000, eqs. 8-10)",
+        divergence="K·W_1(P_r, P_g) for a K-Lipschitz critic (GAN analysis slides, eqs. 8-10)",
         clip=clip,
         optimizer="rmsprop",
         params=_record({"clip": clip}),
@@ -232,7 +232,7 @@ def _wgan_gp(**params: Any) -> Objective:
             f"critic: max_V E_r V − E_g V − {weight:g}·E (‖∇V(x̂)‖₂ − 1)², x̂ = εx + (1 − ε)G(z), ε ~ U[0,1] per sample;"
             "  generator: min −E_z V(G(z))"
         ),
-        divergence="W_1(P_r, P_g) (seed 000, eq. 9; Gulrajani et al. 2017)",
+        divergence="W_1(P_r, P_g) (GAN analysis slides, eq. 9; Gulrajani et al. 2017)",
         penalty=penalty,
         optimizer="adam",
         params=_record({"weight": weight}),
@@ -261,7 +261,7 @@ def _mmd(**params: Any) -> Objective:
         generator_loss=_no_critic,
         sample_loss=lambda x, y: L.mmd_sample_loss(x, y, bandwidths=bw),
         formula="generator: min MMD²_u(x, G(z)), k = mean over σ of exp(−‖x − y‖²/2σ²); no critic",
-        divergence="MMD²(P_r, P_g) for an RBF mixture kernel (seed 000, eqs. 13 and 18)",
+        divergence="MMD²(P_r, P_g) for an RBF mixture kernel (GAN analysis slides, eqs. 13 and 18)",
         params=_record({"bandwidths": bw}),
     )
 
@@ -280,7 +280,7 @@ def _mmd_gan(**params: Any) -> Objective:
         formula=(
             "critic φ: x ↦ R^K;  critic: max_φ MMD²_u(φ(x), φ(G(z)));  generator: min MMD²_u(φ(x), φ(G(z)))"
         ),
-        divergence="sup over critics φ of MMD²(φ#P_r, φ#P_g) (seed 000, eqs. 11-12; Li et al. 2017)",
+        divergence="sup over critics φ of MMD²(φ#P_r, φ#P_g) (GAN analysis slides, eqs. 11-12; Li et al. 2017)",
         clip=clip or None,
         optimizer="rmsprop" if clip else "adam",
         params=_record({"features": int(k), "bandwidths": bw, "clip": clip}),
@@ -301,7 +301,7 @@ def _js_pi(**params: Any) -> Objective:
             f"critic: max_V {pi:g}·E_r log σ(V) + {1 - pi:g}·E_g log(1 − σ(V));"
             f"  generator: min {1 - pi:g}·E_z log(1 − σ(V(G(z))))"
         ),
-        divergence=f"JS_π(P_r‖P_g) − H(π) = I(X; Z) − {h:.6g} at the optimal classifier (seed 000, eqs. 14-17)",
+        divergence=f"JS_π(P_r‖P_g) − H(π) = I(X; Z) − {h:.6g} at the optimal classifier (GAN analysis slides, eqs. 14-17)",
         # σ(V*) = π p_r/(π p_r + (1−π) p_g)  ⇒  V* = log(π/(1−π)) + log p_r/p_g
         density_ratio=lambda v: v - math.log(pi / (1 - pi)),
         params=_record({"pi": pi}),

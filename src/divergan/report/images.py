@@ -1,5 +1,5 @@
 r"""Image figures of a run, as PNG files written with Pillow: sample grids, latent interpolation and
-latent vector arithmetic (DCGAN, Radford et al. 2016; seed 003 §5.2).
+latent vector arithmetic (DCGAN, Radford et al. 2016; Sun (PaperWeekly), §5.2).
 
 All functions take images (N, C, H, W) with values in [−1, 1] (the generator's Tanh range).
 

@@ -30,7 +30,7 @@ class Config:
     """Everything a run needs; written to ``config.json`` in the run folder.
 
     Groups: data and objective (with their keyword parameters), networks, the alternating updates
-    (k critic steps, k′ generator steps, seed 001), optimisation, EMA, the final sampler, and intervals.
+    (k critic steps, k′ generator steps, Garcia), optimisation, EMA, the final sampler, and intervals.
     """
 
     # what is learnt, against what
@@ -57,7 +57,7 @@ class Config:
     g_norm: str = "none"
     d_maxout: int = 0
     d_mbstd: int = 0
-    # MIX+GAN (seed 002): K generators and K critics with mixture weights and an entropy bonus λ
+    # MIX+GAN (Zhang lecture notes): K generators and K critics with mixture weights and an entropy bonus λ
     mix_components: int = 1
     mix_entropy: float = 0.1
     # alternating updates
@@ -197,7 +197,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ema_half_life": 100.0,
         "steps": 6000,
     },
-    "wgan-gp-toy": {  # Gulrajani et al. 2017, gan_toy.py: ANCHORS.md
+    "wgan-gp-toy": {  # Gulrajani et al. 2017, gan_toy.py: docs/protocols.md
         "data": "wgan-gp-25gaussians",
         "objective": "wgan-gp",
         "objective_params": {"weight": 0.1},

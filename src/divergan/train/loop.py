@@ -1,4 +1,4 @@
-"""The training loop: alternating critic and generator updates (seed 001, §1).
+"""The training loop: alternating critic and generator updates (Garcia, §1).
 
 Phases of every step, in order: k critic updates, k′ generator updates — the losses of both come from
 the run's :mod:`Game <divergan.train.game>` (the objective's losses, penalty and clipping; MIX+GAN's
@@ -121,7 +121,7 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
     gs, ds = toy_networks(
         k, z_dim, dataset.dim, outputs, critic=objective.needs_critic, **remedy_options(cfg)
     )
-    if k > 1:  # MIX+GAN (seed 002): K generators against K critics, train/mixture.py
+    if k > 1:  # MIX+GAN (Zhang lecture notes): K generators against K critics, train/mixture.py
         return MixtureGenerator(gs, z_dim), MixtureCritic(ds) if ds else None
     g, d = gs[0], (ds[0] if ds else None)
     if dataset.is_image:  # pixels as flat vectors

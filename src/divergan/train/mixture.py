@@ -1,4 +1,4 @@
-r"""MIX+GAN as a trainer option (seed 002; Arora et al. 2017, §4): K generators against K critics.
+r"""MIX+GAN as a trainer option (Zhang lecture notes; Arora et al. 2017, §4): K generators against K critics.
 
 Each player holds K networks and mixture weights, w = softmax(α) for the generators and
 u = softmax(β) for the critics. The game is the bilinear extension of any objective of the trainer to

@@ -1,7 +1,7 @@
 r"""Drawing samples from a trained generator, directly or sharpened by the optimal-discriminator identity.
 
-The optimal discriminator between P_r and P_g is D*(x) = p_r(x) / (p_r(x) + p_g(x)) (seed 000, eq. 2;
-seed 001, Lemma 1.3), so its logit is the log density ratio
+The optimal discriminator between P_r and P_g is D*(x) = p_r(x) / (p_r(x) + p_g(x)) (GAN analysis slides, eq. 2;
+Garcia, Lemma 1.3), so its logit is the log density ratio
 
 .. math::
 

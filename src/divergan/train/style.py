@@ -1,4 +1,4 @@
-"""Training the style-based generator (seed 003 §5.3) on small digit images, on CPU.
+"""Training the style-based generator (Sun (PaperWeekly), §5.3) on small digit images, on CPU.
 
 ``divergan train --preset style-digits`` trains :class:`~divergan.nn.stylegan.StyleGenerator` against
 :class:`~divergan.nn.stylegan.StyleCritic` on the 1,797 8 × 8 scikit-learn digits upsampled to 16 × 16:

@@ -1,4 +1,4 @@
-"""zi2zi-style glyph translation (seed 003 §5.4): a conditional GAN from one font to others.
+"""zi2zi-style glyph translation (Sun (PaperWeekly), §5.4): a conditional GAN from one font to others.
 
 ``divergan train --preset glyphs`` renders the characters in a source font and in each target font
 (:mod:`divergan.data.glyphs`), holds some characters out, and trains a U-Net generator G(source, c)
