@@ -9,10 +9,9 @@ mode, whole ``divergan train`` processes are timed in three situations:
   other (twice the idle time of the same mode).
 
 Modes: ``old`` is ``DIVERGAN_THREAD_POLICY=off`` (torch's default threads, one per core, and OpenMP's
-default wait policy, which spins); ``new`` is the policy (``OMP_WAIT_POLICY=PASSIVE`` and the threads
-``divergan.threads`` chooses; the choice is printed); ``spin`` (idle only) is the policy's threads with
-OpenMP's default waiting (``GOMP_SPINCOUNT=300000``, GNU OpenMP's default), which tells what sleeping
-idle threads cost on an idle machine. Neither sets ``--set threads``, and
+default wait policy, which spins); ``new`` is the policy (the threads ``divergan.threads`` chooses,
+OpenMP's default waiting; the choice is printed); ``passive`` (idle only) is the policy's threads with
+``OMP_WAIT_POLICY=PASSIVE``, which tells what sleeping idle threads cost on an idle machine. Neither sets ``--set threads``, and
 ``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` are removed from the children's environment. Within every
 situation the two modes alternate, old first in even repeats and new first in odd ones; the load
 average is recorded before and after each measurement. The table goes to docs/benchmarks.md.
@@ -65,8 +64,8 @@ def env_for(mode: str) -> dict[str, str]:
         env["DIVERGAN_THREAD_POLICY"] = "off"
     else:
         env["DIVERGAN_THREADS_VERBOSE"] = "1"
-    if mode == "spin":  # the policy's threads with OpenMP's default waiting (GNU's default spin count)
-        env["GOMP_SPINCOUNT"] = "300000"
+    if mode == "passive":  # the policy's threads with idle OpenMP threads sleeping at once
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
     return env
 
 
@@ -137,7 +136,7 @@ def main() -> None:
     ap.add_argument("--jobs", default=",".join(JOBS), help="comma-separated: " + ", ".join(JOBS))
     ap.add_argument("--steps", type=int, default=None, help="override --steps of every job (smoke tests)")
     ap.add_argument(
-        "--modes", default="old,new,spin", help="comma-separated: old, new, spin (spin: idle only)"
+        "--modes", default="old,new,passive", help="comma-separated: old, new, passive (passive: idle only)"
     )
     ap.add_argument("--limit", type=float, default=None, help="seconds per run (default 240; --quick 120)")
     ap.add_argument("--no-doc", action="store_true", help="print the table, do not write docs/benchmarks.md")
@@ -155,7 +154,7 @@ def main() -> None:
                 job_args[job_args.index("--steps") + 1] = str(args.steps)
             for rep in range(args.repeats):
                 for situation in situations:
-                    here = [m for m in modes if situation == "idle" or m != "spin"]
+                    here = [m for m in modes if situation == "idle" or m != "passive"]
                     for mode in here if rep % 2 == 0 else here[::-1]:
                         r = measure(job_args, mode, situation, Path(tmp))
                         rows.setdefault((job, mode, situation), []).append(r)
@@ -182,16 +181,16 @@ def render(rows, args, elapsed: float, load_start) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for job in args.jobs.split(","):
-        for mode in ("old", "new", "spin"):
+        for mode in ("old", "new", "passive"):
             idle, busy, pair = ((job, mode, s) for s in ("idle", "busy", "pair"))
             if idle not in rows:
                 continue
-            if mode == "spin":
+            if mode == "passive":
                 ti, old = med(idle, "wall"), (job, "old", "idle")
                 ratio = f"{ti / med(old, 'wall'):.2f}" if old in rows else "—"
                 loads = [r["load"] for r in rows[idle]]
                 lines.append(
-                    f"| {job} | spin: the policy's threads, OpenMP's default waiting | {gt(idle)}{ti:.1f} | | "
+                    f"| {job} | passive: the policy's threads, `OMP_WAIT_POLICY=PASSIVE` | {gt(idle)}{ti:.1f} | | "
                     f"| {med(idle, 'train'):.1f} / / | {ratio} | {loads[0][0]:.1f} → {loads[0][1]:.1f} |"
                 )
                 continue

@@ -113,15 +113,14 @@ def test_busy_cores_uses_the_mark_when_recent(monkeypatch):
     assert threads.busy_cores() == pytest.approx(2.0)
 
 
-def test_wait_policy_is_set_before_torch_and_respects_the_user():
+def test_wait_policy_is_left_to_openmp_and_the_user():
     code = "from divergan.threads import configure_openmp; configure_openmp(); import os; print(os.environ.get('OMP_WAIT_POLICY'))"
     drop = ("OMP_WAIT_POLICY", "DIVERGAN_THREAD_POLICY", "GOMP_SPINCOUNT")
     env = {k: v for k, v in os.environ.items() if k not in drop}
     run = lambda e: subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True).stdout  # noqa: E731
-    assert run(env).strip() == "PASSIVE"
+    assert run(env).strip() == "None"  # PASSIVE cost the idle main job 24 % (docs/benchmarks.md)
+    assert run({**env, "OMP_WAIT_POLICY": "PASSIVE"}).strip() == "PASSIVE"
     assert run({**env, "OMP_WAIT_POLICY": "ACTIVE"}).strip() == "ACTIVE"
-    assert run({**env, "DIVERGAN_THREAD_POLICY": "off"}).strip() == "None"
-    assert run({**env, "GOMP_SPINCOUNT": "300000"}).strip() == "None"
 
 
 def test_forward_flops_counts_linear_and_convolutions_exactly():

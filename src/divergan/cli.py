@@ -55,7 +55,7 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 internal failure, 2 user error)."""
-    configure_openmp()  # before torch loads OpenMP: idle threads sleep instead of spinning (threads.py)
+    configure_openmp()  # before torch loads: starts the window in which other processes' CPU use is read
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
