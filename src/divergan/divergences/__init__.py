@@ -6,8 +6,9 @@ training run should not import scipy before it has written its folder.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from divergan._lazy import lazy
 
 if TYPE_CHECKING:
     from divergan.divergences.distributions import Discrete, Distribution, Normal, parse_spec
@@ -47,13 +48,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_WHERE[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy(globals(), _WHERE)

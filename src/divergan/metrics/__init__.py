@@ -6,8 +6,9 @@ run imports only when it evaluates.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from divergan._lazy import lazy
 
 if TYPE_CHECKING:
     from divergan.metrics.distances import mmd, w1
@@ -23,13 +24,4 @@ _WHERE = {
 __all__ = ["BASE", "Metric", "evaluate", "get_metric", "mmd", "mode_metrics", "names", "nearest_modes", "w1"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_WHERE[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy(globals(), _WHERE)

@@ -6,8 +6,9 @@ line's parser, ``divergan train --help``) does not import torch and the metrics.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from divergan._lazy import lazy
 
 if TYPE_CHECKING:
     from divergan.train.config import PRESETS, Config, apply_overrides, preset
@@ -40,13 +41,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_WHERE[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy(globals(), _WHERE)
