@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import statistics
 from pathlib import Path
 
 import torch
@@ -33,3 +35,18 @@ def machine() -> str:
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
         f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) when it finished"
     )
+
+
+def load_jsonl(path: Path) -> list[dict]:
+    """The rows of a results file (one JSON object per line); none if it does not exist yet."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def mean_sd(values: list[float], fmt: str) -> str:
+    """``mean ± standard deviation`` in the format ``fmt`` ("—" for no values, ± 0 for one)."""
+    if not values:
+        return "—"
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.fmean(values):{fmt}} ± {sd:{fmt}}"

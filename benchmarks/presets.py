@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _doc import ROOT, machine, write_section
+from _doc import ROOT, load_jsonl, machine, mean_sd, write_section
 from divergan.train import apply_overrides, preset, train
 
 RESULTS = ROOT / "benchmarks" / "results" / "presets.jsonl"
@@ -72,16 +72,7 @@ def run_one(name: str, seed: int) -> dict:
 
 
 def load() -> list[dict]:
-    if not RESULTS.exists():
-        return []
-    return [json.loads(line) for line in RESULTS.read_text().splitlines() if line]
-
-
-def _stat(values: list[float], fmt: str) -> str:
-    if not values:
-        return "—"
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.fmean(values):{fmt}} ± {sd:{fmt}}"
+    return load_jsonl(RESULTS)
 
 
 def table(rows: list[dict]) -> str:
@@ -104,10 +95,10 @@ def table(rows: list[dict]) -> str:
             ok = modes >= t["modes"] and hq >= t["high_quality"] and rkl <= t["reverse_kl"]
             met = "yes" if ok and len(rs) >= 10 else (f"yes on {len(rs)} seeds (10 asked)" if ok else "no")
         out.append(
-            f"| `{name}` ({data}, {rs[0]['steps']} steps) | {len(rs)} | {_stat([r['modes'] for r in rs], '.1f')} | "
-            f"{_stat([100 * r['high_quality'] for r in rs], '.1f')}% | {_stat([r['reverse_kl'] for r in rs], '.3f')} | "
-            f"{_stat([r['w1'] for r in rs], '.3f')} | {_stat([r['wall_seconds'] for r in rs], '.0f')} ({load:.1f}) | "
-            f"{_stat([r['cpu_seconds'] for r in rs if 'cpu_seconds' in r], '.0f')} | {target} | {met} |"
+            f"| `{name}` ({data}, {rs[0]['steps']} steps) | {len(rs)} | {mean_sd([r['modes'] for r in rs], '.1f')} | "
+            f"{mean_sd([100 * r['high_quality'] for r in rs], '.1f')}% | {mean_sd([r['reverse_kl'] for r in rs], '.3f')} | "
+            f"{mean_sd([r['w1'] for r in rs], '.3f')} | {mean_sd([r['wall_seconds'] for r in rs], '.0f')} ({load:.1f}) | "
+            f"{mean_sd([r['cpu_seconds'] for r in rs if 'cpu_seconds' in r], '.0f')} | {target} | {met} |"
         )
     out.append("\nPer seed (modes / high quality / reverse KL / wall s):\n")
     for name in names:

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _doc import ROOT, machine, write_section
+from _doc import ROOT, load_jsonl, machine, mean_sd, write_section
 from divergan.objectives import names as objective_names
 from divergan.train import apply_overrides, load_run, preset, train
 
@@ -136,16 +136,7 @@ def run_one(base: str, data: str, objective: str | None, variant: str, seed: int
 
 
 def load() -> list[dict]:
-    if not RESULTS.exists():
-        return []
-    return [json.loads(line) for line in RESULTS.read_text().splitlines() if line]
-
-
-def _stat(values: list[float], fmt: str) -> str:
-    if not values:
-        return "—"
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.fmean(values):{fmt}} ± {sd:{fmt}}"
+    return load_jsonl(RESULTS)
 
 
 def table(rows: list[dict]) -> str:
@@ -161,9 +152,9 @@ def table(rows: list[dict]) -> str:
         failed = f" ({len(rs) - len(ok)} diverged)" if len(ok) < len(rs) else ""
         out.append(
             f"| {data} | {variant} | {objective} | {steps} | {len(rs)}{failed} | "
-            f"{_stat([r['modes'] for r in ok], '.1f')} | {_stat([100 * r['high_quality'] for r in ok], '.1f')}% | "
-            f"{_stat([r['reverse_kl'] for r in ok], '.3f')} | {_stat([r['w1'] for r in ok], '.3f')} | "
-            f"{_stat([r['wall_seconds'] for r in rs], '.0f')} | {statistics.fmean(r['load'] for r in rs):.1f} |"
+            f"{mean_sd([r['modes'] for r in ok], '.1f')} | {mean_sd([100 * r['high_quality'] for r in ok], '.1f')}% | "
+            f"{mean_sd([r['reverse_kl'] for r in ok], '.3f')} | {mean_sd([r['w1'] for r in ok], '.3f')} | "
+            f"{mean_sd([r['wall_seconds'] for r in rs], '.0f')} | {statistics.fmean(r['load'] for r in rs):.1f} |"
         )
     out.append("\nPublished (generators alone): ring modes / HQ / rKL, grid modes / HQ / rKL\n")
     out.append(
