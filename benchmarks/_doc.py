@@ -50,3 +50,11 @@ def mean_sd(values: list[float], fmt: str) -> str:
         return "—"
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
     return f"{statistics.fmean(values):{fmt}} ± {sd:{fmt}}"
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``--seeds``: a range ``0-9`` or a list ``0,3,5``."""
+    if "-" in text:
+        lo, hi = text.split("-")
+        return list(range(int(lo), int(hi) + 1))
+    return [int(s) for s in text.split(",")]

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _doc import ROOT, load_jsonl, machine, mean_sd, write_section
+from _doc import ROOT, load_jsonl, machine, mean_sd, parse_seeds, write_section
 from divergan.train import apply_overrides, preset, train
 
 RESULTS = ROOT / "benchmarks" / "results" / "presets.jsonl"
@@ -118,13 +118,6 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-def _seeds(text: str) -> list[int]:
-    if "-" in text:
-        lo, hi = text.split("-")
-        return list(range(int(lo), int(hi) + 1))
-    return [int(s) for s in text.split(",")]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--presets", default="default,ring8", help="comma-separated preset names")
@@ -134,7 +127,7 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     if not args.write:
         for name in args.presets.split(","):
-            for seed in _seeds(args.seeds):
+            for seed in parse_seeds(args.seeds):
                 if any(r["preset"] == name and r["seed"] == seed for r in load()):
                     continue
                 row = run_one(name, seed)

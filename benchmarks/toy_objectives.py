@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _doc import ROOT, load_jsonl, machine, mean_sd, write_section
+from _doc import ROOT, load_jsonl, machine, mean_sd, parse_seeds, write_section
 from divergan.objectives import names as objective_names
 from divergan.train import apply_overrides, load_run, preset, train
 
@@ -202,13 +202,6 @@ def figure(data: str, variant: str) -> Path | None:
     return out
 
 
-def _seeds(text: str) -> list[int]:
-    if "-" in text:
-        lo, hi = text.split("-")
-        return list(range(int(lo), int(hi) + 1))
-    return [int(s) for s in text.split(",")]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--what", choices=["objectives", "remedies"], default="objectives")
@@ -230,7 +223,7 @@ def main() -> None:
             variants = args.variants.split(",") if args.variants else list(VARIANTS)
             jobs = [(None, v) for v in variants]
         for data in args.data.split(","):
-            for seed in _seeds(args.seeds):
+            for seed in parse_seeds(args.seeds):
                 for objective, variant in jobs:
                     obj_name = objective or preset(_data_preset(args.base, data)).objective
                     key = (data, obj_name, variant, seed, tuple(args.set))

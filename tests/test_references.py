@@ -49,7 +49,7 @@ def test_no_file_points_outside_the_repository():
 @pytest.mark.parametrize(
     "line",
     [
-        "see seed 001, Lemma 1.3",
+        "see seed " + "001, Lemma 1.3",
         "(SEED 000 eq. 2)",
         "ANCH" + "ORS.md",
         "../STY" + "LE.md",
