@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -24,17 +23,6 @@ from torch import Tensor
 def to_unit(images: Tensor) -> Tensor:
     """[−1, 1] -> [0, 1], clamped."""
     return ((images.detach().float() + 1) / 2).clamp(0, 1)
-
-
-def save_png(path: Path, array: np.ndarray, scale: int = 1) -> None:
-    """Write an (H, W, C) uint8 array (C = 1 or 3) as PNG, each pixel enlarged ``scale`` times."""
-    from PIL import Image
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    im = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-    if scale > 1:
-        im = im.resize((im.width * scale, im.height * scale), Image.Resampling.NEAREST)
-    im.save(path)
 
 
 def save_grid(images: Tensor, path: Path, nrow: int | None = None, scale: int = 2) -> None:
