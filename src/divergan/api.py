@@ -224,23 +224,6 @@ def load_generator(run: str | Path, module: nn.Module | None = None) -> nn.Modul
 
 def _rebuild(folder: Path, raw: dict) -> tuple[nn.Module, int | None]:
     """The generator a run's config describes (untrained), and its latent size (None: it takes no z)."""
-    from divergan.train.apps import app_of
-
-    if app_of(raw) == "style":
-        from divergan.nn.stylegan import StyleGenerator
-        from divergan.train.style import StyleConfig
-
-        style = StyleConfig(**raw)
-        g = StyleGenerator(
-            style.z_dim,
-            style.w_dim,
-            style.size,
-            1,
-            style.width,
-            style.mapping_depth,
-            noise_from=style.noise_from,
-        )
-        return g, style.z_dim
     from divergan.apps import app_for
     from divergan.train.runs import run_config
 

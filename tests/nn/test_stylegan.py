@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from divergan.apps.style import mixed_styles
 from divergan.nn.stylegan import ModulatedConv2d, StyleCritic, StyleGenerator, truncate
-from divergan.train.style import mixed_styles
 
 
 def small(size: int = 16) -> StyleGenerator:

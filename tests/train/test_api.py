@@ -145,7 +145,21 @@ def test_load_generator_of_app_runs(tmp_path, capsys):
     assert g.z_dim == 8 and g(torch.randn(2, 8)).shape == (2, 1, 8, 8)
     with pytest.raises(UserError, match="not a divergan run folder"):
         divergan.load_generator(tmp_path)
-    # the trainer's commands name what an app run is instead of "config.json has unknown keys"
-    assert main(["eval", str(style)]) == 2
+    # the apps are runs of the one loop: eval reads them
+    assert main(["eval", str(style)]) == 0
+    # a run of the former style trainer (its own config class, final networks only) still loads; the
+    # commands that need its optimizers say so in one line
+    from divergan.train import checkpoint as ckpt
+
+    old = tmp_path / "old"
+    (old / "checkpoints").mkdir(parents=True)
+    legacy = {"data": "digits", "size": 8, "z_dim": 8, "w_dim": 8, "width": 8, "mapping_depth": 3, "steps": 2}
+    (old / "config.json").write_text(json.dumps(legacy))
+    tensors, _ = ckpt.load(ckpt.latest(style))
+    kept = {k: v for k, v in tensors.items() if k.split(".")[0] in ("G", "EMA", "D")}
+    ckpt.save(ckpt.checkpoint_path(old, 2), kept, {"step": 2, "final": True, "config": legacy})
+    assert all(divergan.load_generator(old).state_dict()[k].equal(g.state_dict()[k]) for k in g.state_dict())
+    capsys.readouterr()
+    assert main(["eval", str(old)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "style generator application" in err[0] and "load_generator" in err[0]
+    assert len(err) == 1 and "older application trainer" in err[0] and "load_generator" in err[0]

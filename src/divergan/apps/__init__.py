@@ -2,7 +2,9 @@
 networks, data, evaluation and figures) and presets of the one :class:`~divergan.train.config.Config`.
 
 - ``glyphs`` (:mod:`divergan.apps.glyphs`): zi2zi-style font translation, presets ``glyphs``,
-  ``glyphs-64``, ``glyphs-latin``, ``glyphs-quick``.
+  ``glyphs-64``, ``glyphs-latin``, ``glyphs-quick``;
+- ``style`` (:mod:`divergan.apps.style`): the style-based generator on digits with lazy R1 and style
+  mixing, presets ``style-digits``, ``style-quick``.
 
 A config's ``app`` key names its application ("" is the trainer's own runs). This package sits above
 :mod:`divergan.train` (which never imports it): :func:`app_for` gives ``train.loop.train`` and
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from divergan.train.loop import App
 
 #: app name -> its module under divergan.apps (which defines ``APP``, ``PRESETS`` and ``summary``)
-MODULES: dict[str, str] = {"glyphs": "glyphs"}
+MODULES: dict[str, str] = {"glyphs": "glyphs", "style": "style"}
 
 #: preset name -> app name (the presets' values live in each app's module)
 APP_PRESETS: dict[str, str] = {
@@ -31,6 +33,8 @@ APP_PRESETS: dict[str, str] = {
     "glyphs-64": "glyphs",
     "glyphs-latin": "glyphs",
     "glyphs-quick": "glyphs",
+    "style-digits": "style",
+    "style-quick": "style",
 }
 
 
@@ -85,13 +89,12 @@ def load_run(run: Path) -> tuple[Config, Any, dict, App]:
 
     if not (run / "config.json").is_file():
         raise UserError(f"{run} is not a divergan run folder (no config.json)")
-    from divergan.train.apps import app_of
-    from divergan.train.runs import read_config_json
+    from divergan.train import checkpoint as ckpt
 
-    if app_of(read_config_json(run / "config.json")) == "style":
+    if "optimizers" not in ckpt.load(ckpt.latest(run))[1]:
         raise UserError(
-            f"{run} is a run of the style generator application: its final metrics are in "
-            f"{run / 'final_metrics.json'}; in Python, divergan.load_generator(RUN) gives its generator"
+            f"{run} was written by an older application trainer (final networks only): in Python, "
+            "divergan.load_generator(RUN) gives its generator"
         )
     app = app_for(run_config(run))
     cfg, parts, meta = loop_load_run(run, app)

@@ -122,12 +122,6 @@ def _run(args: argparse.Namespace) -> int:
 
         print(help_config())
         return 0
-    from divergan.train.apps import APP_PRESETS
-
-    if args.preset in APP_PRESETS:  # the style generator: its own trainer (until it is a Game too)
-        from divergan.commands import app_presets
-
-        return app_presets.run(args)
     if args.steps is not None and args.steps < 0:
         raise UserError(f"--steps must not be negative, got {args.steps}")
     if args.resume:

@@ -106,6 +106,13 @@ class Config:
     held_out: float = 0.15  # glyphs: fraction of the characters held out of training
     l1_weight: float = 100.0  # glyphs: λ of the generator's L1 term (pix2pix)
     embed_dim: int = 16  # glyphs: size of the target font's category embedding
+    w_dim: int = 32  # style: size of the mapping network's output w
+    mapping_depth: int = 3  # style: layers of the mapping network z -> w
+    noise_from: int = 4  # style: per-pixel noise in the blocks at this resolution and above (4: all)
+    r1_gamma: float = 0.5  # style: weight γ of the R1 penalty (γ/2) E|grad V(x)|^2 on real images
+    r1_every: int = 4  # style: lazy R1, every k-th step weighted by k (StyleGAN2)
+    mixing: float = 0.9  # style: fraction of each generator batch with two crossing latents
+    lr_mapping_factor: float = 1.0  # style: the mapping network's learning rate is lr_g times this
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -169,13 +176,18 @@ class Config:
         ]:
             if getattr(self, name) not in choices:
                 raise UserError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
-        for name in ["size", "embed_dim"]:
+        for name in ["size", "embed_dim", "w_dim", "mapping_depth", "noise_from", "r1_every"]:
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0 < self.held_out < 1:
             raise UserError(f"held_out must lie in (0, 1), got {self.held_out}")
-        if not (math.isfinite(self.l1_weight) and self.l1_weight >= 0):
-            raise UserError(f"l1_weight must be >= 0, got {self.l1_weight}")
+        for name in ["l1_weight", "r1_gamma"]:
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0 <= self.mixing <= 1:
+            raise UserError(f"mixing must lie in [0, 1], got {self.mixing}")
+        if not (math.isfinite(self.lr_mapping_factor) and self.lr_mapping_factor > 0):
+            raise UserError(f"lr_mapping_factor must be a positive number, got {self.lr_mapping_factor}")
         from divergan.train.devices import AMP, check_name
 
         check_name(self.device)
@@ -477,13 +489,20 @@ HELP: dict[str, str] = {
     "amp": "mixed precision: off or bf16 (autocast, CUDA only)",
     "compile": "torch.compile the generator (and a penalty-free critic); eager where it fails",
     "app": "application: '' (the trainer), glyphs (font translation) or style (style-based generator)",
-    "size": "apps: image side in pixels (glyphs 16, 32, 64 or 128)",
+    "size": "apps: image side in pixels (glyphs 16, 32, 64 or 128; style 8, 16 or 32)",
     "source": "glyphs: the source font (auto: Noto Sans CJK, WenQuanYi or DejaVu Sans, as installed)",
     "targets": "glyphs: comma-separated target fonts, one category each (auto: matching the source)",
     "chars": "glyphs: latin, cjk, or the characters themselves (auto: as the fonts allow)",
     "held_out": "glyphs: fraction of the characters held out of training (split seeded by seed)",
     "l1_weight": "glyphs: weight of the generator's L1 term |G(s, c) - y| beside the adversarial loss",
     "embed_dim": "glyphs: size of the target font's category embedding",
+    "w_dim": "style: size of the intermediate latent w (the mapping network's output)",
+    "mapping_depth": "style: layers of the mapping network z -> w",
+    "noise_from": "style: per-pixel noise in the synthesis blocks at this resolution and above (4: all)",
+    "r1_gamma": "style: weight gamma of the R1 penalty (gamma/2) E|grad_x V(x)|^2 on real images (0: off)",
+    "r1_every": "style: lazy regularisation, R1 every k-th step weighted by k (StyleGAN2)",
+    "mixing": "style: fraction of each generator batch trained with two latents crossing at a random layer",
+    "lr_mapping_factor": "style: the mapping network's learning rate is lr_g times this",
 }
 
 

@@ -62,15 +62,30 @@ _GLYPH_KEYS = {
 }  # fmt: skip
 
 
+#: the same for a style run
+_STYLE_KEYS = {
+    "data", "size", "z_dim", "w_dim", "mapping_depth", "noise_from", "width", "objective", "r1_gamma",
+    "r1_every", "mixing", "steps", "batch", "lr_g", "lr_d", "lr_mapping_factor", "beta1", "beta2",
+    "ema_half_life", "seed", "log_every", "eval_every", "threads",
+}  # fmt: skip
+
+
 def legacy_config(raw: dict[str, Any]) -> dict[str, Any]:
-    """A config.json of an older glyph run (its own config class: ``width`` for both networks, no
-    ``app``) in the one Config's keys; any other config is returned as it is."""
-    if "app" in raw or "l1_weight" not in raw or not set(raw) <= _GLYPH_KEYS:
+    """A config.json of an older glyph or style run (each had its own config class: ``width`` for both
+    networks, no ``app``) in the one Config's keys; any other config is returned as it is."""
+    if "app" in raw:
+        return raw
+    if "l1_weight" in raw and set(raw) <= _GLYPH_KEYS:
+        app = {"app": "glyphs", "optimizer": "adam", "ema_half_life": 0.0}
+    elif "w_dim" in raw and set(raw) <= _STYLE_KEYS:
+        app = {"app": "style", "optimizer": "adam", "data": "digits", "size": 16, "z_dim": 32, "w_dim": 32}
+        app.update(beta1=0.0, beta2=0.99, ema_half_life=100.0)
+    else:
         return raw
     new = {k: v for k, v in raw.items() if k != "width"}
     if "width" in raw:
         new["g_width"] = new["d_width"] = raw["width"]
-    return {"app": "glyphs", "optimizer": "adam", "ema_half_life": 0.0, **new}
+    return {**app, **new}
 
 
 def resume_config(folder: Path, steps: int | None, device: str | None, overrides: list[str]) -> Config:

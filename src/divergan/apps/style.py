@@ -1,0 +1,473 @@
+"""The style-based generator (Sun (PaperWeekly), §5.3) on small digit images, as a Game on the one loop.
+
+``divergan train --preset style-digits`` trains :class:`~divergan.nn.stylegan.StyleGenerator` against
+:class:`~divergan.nn.stylegan.StyleCritic` on the 1,797 8 × 8 scikit-learn digits upsampled to 16 × 16
+(500 of them held out):
+
+    critic:     objective.critic_loss(V(x), V(G(z)))  [+ the objective's penalty]
+                + R1 = (γ/2) E‖∇_x V(x)‖²  every k-th step, weighted by k (lazy regularisation)
+    generator:  objective.generator_loss(V(x) if read, V(G(z)))  with style-mixing regularisation: for a
+                fraction ``mixing`` of the batch, two latents z₁, z₂ cross at a random layer
+
+with Adam (β₁ = 0, β₂ = 0.99, as StyleGAN2), an EMA copy of the generator (half-life in steps; the
+running mean w̄ of the mapping network's outputs, for the truncation trick, is copied) on the loop
+(:func:`divergan.train.loop.train`: resume, signals, devices, TensorBoard scalars, checkpoints). At
+each evaluation interval: W1 of EMA samples to the held-out digits. After training (the figures hook,
+:meth:`StyleApp.finish`): ``mixing-8.png`` and ``mixing-16.png`` (style-mixing grids: coarse styles
+from the row's source, the rest from the column's), ``truncation.png`` (rows of one z each at
+ψ = 0, 0.125, …, 1), ``samples.png``, and ``final_metrics.json`` with pixel-space distances to the 500
+held-out digits at several ψ (exact W1 by optimal transport, MMD with the median bandwidth, and the
+spread — mean distance between two samples — which truncation shrinks), beside the same numbers for
+500 real training digits.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from divergan.errors import UserError
+from divergan.metrics.distances import mmd, w1
+from divergan.nn.stylegan import StyleCritic, StyleGenerator
+from divergan.objectives import Objective, get_objective, r1_penalty
+from divergan.train import dist
+from divergan.train.config import Config
+from divergan.train.loop import App, Parts
+
+_BASE = {
+    "app": "style",
+    "data": "digits",
+    "size": 16,
+    "z_dim": 32,
+    "w_dim": 32,
+    "mapping_depth": 3,
+    "noise_from": 4,
+    "g_width": 16,  # channels of every synthesis block
+    "d_width": 16,  # channels of the critic's first layer
+    "objective": "non-saturating",
+    "r1_gamma": 0.5,
+    "r1_every": 4,
+    "mixing": 0.9,
+    "steps": 1500,
+    "batch": 32,
+    "optimizer": "adam",
+    "lr_g": 1e-3,
+    "lr_d": 1e-3,
+    "lr_mapping_factor": 1.0,  # StyleGAN's 0.01 assumes equalised learning rates, not used here
+    "beta1": 0.0,
+    "beta2": 0.99,
+    "ema_half_life": 100.0,
+    "log_every": 50,
+    "eval_every": 500,
+    "checkpoint_every": 500,
+}
+
+#: named style configurations (full configs: the keys not named keep Config's defaults)
+PRESETS: dict[str, dict[str, Any]] = {
+    "style-digits": dict(_BASE),  # 16 px, 1,500 steps: a few minutes on 2 CPU cores
+    "style-quick": {
+        **_BASE,
+        "steps": 40,
+        "g_width": 8,
+        "d_width": 8,
+        "z_dim": 8,
+        "w_dim": 8,
+        "batch": 16,
+        "log_every": 10,
+        "eval_every": 20,
+        "checkpoint_every": 20,
+    },
+}
+
+HELD_OUT = 500  # digits held out of training, for the distances
+
+
+# -- data adapter ----------------------------------------------------------------------------------------
+
+
+def load_digits(size: int = 16) -> Tensor:
+    """The 1,797 scikit-learn digits (8 × 8, values 0..16) as (N, 1, size, size) in [-1, 1], bilinear."""
+    from sklearn.datasets import load_digits as sk_digits
+
+    x = torch.as_tensor(sk_digits().images, dtype=torch.float32)[:, None] / 8.0 - 1.0  # (N, 1, 8, 8)
+    if size != 8:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(-1, 1)
+    return x
+
+
+@dataclass
+class StyleData:
+    """Training and held-out digits, (N, 1, S, S) in [-1, 1]."""
+
+    train: Tensor
+    held_out: Tensor
+
+    is_image = True
+
+    @property
+    def dim(self) -> int:
+        return int(self.train[0].numel())
+
+
+# -- the Game ----------------------------------------------------------------------------------------------
+
+
+def real_outputs(objective: Objective, D: nn.Module, real: Tensor) -> Tensor | None:
+    """V(real) without gradient for a generator loss that reads it (``mmd-gan``), else None."""
+    if not objective.generator_uses_real:
+        return None
+    with torch.no_grad():
+        return D(real)
+
+
+def mixed_styles(G: StyleGenerator, z: Tensor, mixing: float, rng: torch.Generator) -> Tensor:
+    """ws for a training batch: a random ``mixing`` fraction of rows take w(z₂) from a random crossover on.
+
+    The random draws (which rows, z₂, the crossovers) come from ``rng`` on the CPU and move to z's device.
+    """
+    ws = G.styles(z, update_w_avg=True)  # (B, num_ws, w_dim)
+    B, device = z.shape[0], z.device
+    mix = (torch.rand(B, generator=rng) < mixing).to(device)  # (B,)
+    if mix.any():
+        w2 = G.mapping(torch.randn(B, G.z_dim, generator=rng).to(device))  # (B, w_dim)
+        cut = torch.randint(1, G.num_ws, (B,), generator=rng).to(device)  # (B,) crossover rows
+        rows = torch.arange(G.num_ws, device=device)[None, :] >= cut[:, None]  # (B, num_ws)
+        take = (rows & mix[:, None])[:, :, None]
+        ws = torch.where(take, w2[:, None, :].expand_as(ws), ws)
+    return ws
+
+
+class StyleGame:
+    """The style generator's game: lazy R1 in the critic phase, style mixing in the generator phase.
+
+    The critic phase draws real digits x and noise z; the generator phase draws fresh z (and the
+    mixing's random numbers) and reads the critic phase's x where the objective's generator loss needs
+    V(x). The critic's loss is the objective's: its ``divergence_estimate`` holds (before R1).
+    """
+
+    estimates_divergence = True
+
+    def __init__(
+        self,
+        objective: Objective,
+        G: StyleGenerator,
+        D: nn.Module,
+        data: StyleData,
+        *,
+        cfg: Config,
+        rng: torch.Generator,
+        device: torch.device,
+    ) -> None:
+        self.objective, self.G, self.D, self.data = objective, G, D, data
+        self.batch, self.z_dim, self.rng, self.device = cfg.batch, cfg.z_dim, rng, device
+        self.r1_gamma, self.r1_every, self.mixing = cfg.r1_gamma, cfg.r1_every, cfg.mixing
+        self.real: Tensor | None = None
+
+    def _noise(self) -> Tensor:
+        return torch.randn(self.batch, self.z_dim, generator=self.rng).to(self.device)
+
+    def critic_batch(self) -> tuple[Tensor, Tensor]:
+        """(x, z): B training digits (B, 1, S, S) and noise (B, z_dim), on the device."""
+        idx = torch.randint(len(self.data.train), (self.batch,), generator=self.rng)
+        self.real = self.data.train[idx].to(self.device)
+        return self.real, self._noise()
+
+    def generator_batch(self) -> tuple[Tensor, Tensor]:
+        """(x of the last critic batch, fresh noise z)."""
+        real = self.real if self.real is not None else self.critic_batch()[0]
+        return real, self._noise()
+
+    def critic_loss(self, batch: tuple, step: int) -> tuple[Tensor, Tensor]:
+        real, z = batch
+        obj, D = self.objective, self.D
+        with torch.no_grad():
+            fake = self.G(z)
+        loss = obj.critic_loss(D(real), D(fake))
+        game = loss.detach()
+        if obj.penalty is not None:
+            loss = loss + obj.penalty(D, real, fake)
+        if self.r1_gamma > 0 and step % self.r1_every == 0:  # lazy R1: every k-th step, weighted by k
+            loss = loss + r1_penalty(D, real, self.r1_gamma * self.r1_every)
+        return loss, game
+
+    @torch.no_grad()
+    def after_critic_step(self) -> None:
+        if self.objective.clip is not None:
+            for p in self.D.parameters():
+                p.clamp_(-self.objective.clip, self.objective.clip)
+
+    def generator_loss(self, batch: tuple, step: int) -> Tensor:
+        real, z = batch
+        self.D.requires_grad_(False)  # only ∂/∂G is needed
+        ws = mixed_styles(self.G, z, self.mixing, self.rng)
+        return self.objective.generator_loss(
+            real_outputs(self.objective, self.D, real), self.D(self.G.synthesis(ws))
+        )
+
+    def after_generator_backward(self) -> None:
+        self.D.requires_grad_(True)
+
+    def log_extras(self) -> dict[str, float]:
+        return {}
+
+
+# -- figures and metrics -----------------------------------------------------------------------------------
+
+
+def mixing_grid(G: StyleGenerator, z_rows: Tensor, z_cols: Tensor, crossover: int) -> Tensor:
+    """(1 + R)·(1 + C) images: top row the column sources, left column the row sources, cell (r, c)
+    the rows < crossover of w(z_rows[r]) and the rest of w(z_cols[c]); const noise; blank corner."""
+    with torch.no_grad():
+        rows = G(z_rows, noise_mode="const")  # (R, 1, S, S)
+        cols = G(z_cols, noise_mode="const")  # (C, 1, S, S)
+        R, C = len(z_rows), len(z_cols)
+        zr = z_rows.repeat_interleave(C, dim=0)  # (R·C, z_dim)
+        zc = z_cols.repeat(R, 1)
+        mixed = G(zr, z2=zc, crossover=crossover, noise_mode="const").reshape(R, C, *rows.shape[1:])
+        blank = torch.full_like(rows[:1], -1.0)
+        out = [torch.cat([blank, cols])]
+        for r in range(R):
+            out.append(torch.cat([rows[r : r + 1], mixed[r]]))
+    return torch.cat(out)
+
+
+def truncation_strip(G: StyleGenerator, z: Tensor, psis: list[float]) -> Tensor:
+    """(len(z)·len(psis)) images: row i is z_i at every ψ (const noise)."""
+    with torch.no_grad():
+        return torch.stack([G(z, psi=p, noise_mode="const") for p in psis], dim=1).flatten(0, 1)
+
+
+def _spread(x: Tensor) -> float:
+    """Mean pixel-space distance between two different samples of x (N, ...): diversity."""
+    d = torch.cdist(x.flatten(1), x.flatten(1), compute_mode="donot_use_mm_for_euclid_dist")  # exact 0s
+    return float(d.sum() / (len(x) * (len(x) - 1)))
+
+
+@torch.no_grad()
+def variation_sources(G: StyleGenerator, n: int = 200, seed: int = 0) -> dict[str, float]:
+    """Where the samples' variety comes from: the spread over z with the noise fixed (``from_w``), and
+    over the noise with z fixed (``from_noise``). A generator that ignores w has from_w ≈ 0."""
+    rng = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, G.z_dim, generator=rng)
+    return {
+        "from_w": _spread(G(z, noise_mode="const")),
+        "from_noise": _spread(G(z[:1].expand(n, -1), noise_mode="random")),
+    }
+
+
+@torch.no_grad()
+def distances(G: StyleGenerator, held_out: Tensor, z: Tensor, psis=(0.0, 0.5, 0.7, 1.0)) -> dict[str, dict]:
+    """W1, MMD (median bandwidth) and spread of G(z, ψ) against the held-out digits, per ψ."""
+    out = {}
+    for p in psis:
+        x = G(z, psi=p)
+        out[f"{p:g}"] = {"w1": w1(x, held_out), "mmd": mmd(x, held_out, "median"), "spread": _spread(x)}
+    return out
+
+
+def _own_random_state(device: torch.device):
+    """The generator's per-pixel noise draws from torch's global stream: inside this, a hook's draws
+    are undone on exit (the CPU's and ``device``'s states), so a resumed run continues bit for bit."""
+    return torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
+
+
+# -- the App: what the loop calls -----------------------------------------------------------------------
+
+
+class StyleApp(App):
+    """The style-based generator on the one loop (see the module docstring)."""
+
+    name = "style"
+
+    def check(self, cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None):
+        if generator is not None or critic is not None:
+            raise UserError("the style application builds its own networks: do not pass generator/critic")
+        if cfg.data != "digits":
+            raise UserError(f"the style application knows data 'digits' only, got {cfg.data!r}")
+        if cfg.size not in (8, 16, 32):
+            raise UserError(f"size must be 8, 16 or 32 for the style application, got {cfg.size}")
+        if cfg.noise_from not in (4, 8, 16, 32, 64):
+            raise UserError(f"noise_from must be a resolution 4, 8, ..., 64, got {cfg.noise_from}")
+        if dist.world_size() > 1:
+            raise UserError("the style application trains in one process (not under torchrun)")
+        objective = get_objective(cfg.objective, **cfg.objective_params)
+        if not objective.needs_critic:
+            raise UserError(f"objective {cfg.objective!r} has no critic; the style generator needs one")
+        return objective
+
+    def build(
+        self, cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None
+    ) -> Parts:
+        objective = self.check(cfg, generator=generator, critic=critic)
+        torch.manual_seed(cfg.seed)
+        rng = torch.Generator().manual_seed(cfg.seed)
+        digits = load_digits(cfg.size)
+        perm = torch.randperm(len(digits), generator=rng)
+        data = StyleData(train=digits[perm[HELD_OUT:]], held_out=digits[perm[:HELD_OUT]])
+        G, _ = self.generator(cfg)
+        D = StyleCritic(cfg.size, 1, cfg.d_width, objective.critic_outputs)
+        betas = (cfg.beta1, cfg.beta2)
+        kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
+        if kind == "rmsprop":
+            opt_g: torch.optim.Optimizer = torch.optim.RMSprop(
+                [
+                    {"params": G.synthesis.parameters(), "lr": cfg.lr_g},
+                    {"params": G.mapping.parameters(), "lr": cfg.lr_g * cfg.lr_mapping_factor},
+                ]
+            )
+            opt_d: torch.optim.Optimizer = torch.optim.RMSprop(D.parameters(), lr=cfg.lr_d)
+        else:
+            opt_g = torch.optim.Adam(
+                [
+                    {"params": G.synthesis.parameters(), "lr": cfg.lr_g},
+                    {"params": G.mapping.parameters(), "lr": cfg.lr_g * cfg.lr_mapping_factor},
+                ],
+                betas=betas,
+            )
+            opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=betas)
+        return Parts(
+            dataset=data,  # type: ignore[arg-type]
+            objective=objective,
+            generator=G,
+            critic=D,
+            ema=copy.deepcopy(G).requires_grad_(False),
+            opt_g=opt_g,
+            opt_d=opt_d,
+            ratio=None,
+            rng=rng,
+        )
+
+    def generator(self, cfg: Config) -> tuple[nn.Module, int | None]:
+        G = StyleGenerator(
+            cfg.z_dim, cfg.w_dim, cfg.size, 1, cfg.g_width, cfg.mapping_depth, noise_from=cfg.noise_from
+        )
+        return G, cfg.z_dim
+
+    def step_flops(self, cfg: Config) -> float:
+        return 0.0
+
+    def describe(self, cfg: Config) -> str:
+        return "style"
+
+    def game(
+        self, cfg: Config, parts: Parts, G: nn.Module, D: nn.Module | None, *, device, timer
+    ) -> StyleGame:
+        return StyleGame(
+            parts.objective,
+            G,  # type: ignore[arg-type]
+            D,  # type: ignore[arg-type]
+            parts.dataset,  # type: ignore[arg-type]
+            cfg=cfg,
+            rng=parts.rng,
+            device=device,
+        )
+
+    def ema_buffers(self, parts: Parts) -> list[str]:
+        return ["mapping.w_avg"]  # the truncation trick's w̄ is the generator's, not an average of it
+
+    def ready_ema(self, cfg: Config, parts: Parts, step: int) -> None:
+        pass  # no batch norm
+
+    @torch.no_grad()
+    def interval_metrics(self, cfg: Config, parts: Parts, device: torch.device, done: int) -> dict:
+        """W1 of EMA samples to the held-out digits (latents of their own, seeded by the step; the
+        per-pixel noise's draws are undone, so evaluating never shifts the training's random stream)."""
+        held = parts.dataset.held_out  # type: ignore[attr-defined]
+        z = torch.randn(len(held), cfg.z_dim, generator=torch.Generator().manual_seed(done))
+        with _own_random_state(device):
+            return {"w1": w1(parts.ema(z.to(device)).float().cpu(), held)}
+
+    def tb_view(self, parts: Parts) -> None:
+        return None  # scalars only
+
+    @torch.no_grad()
+    def grid(self, cfg: Config, parts: Parts, path: Path, step: int) -> None:
+        """An 8×8 grid of EMA samples from fixed latents (the same at every checkpoint)."""
+        from divergan.report.grids import save_grid
+
+        z = torch.randn(64, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 12345))
+        device = next(parts.ema.parameters()).device
+        with _own_random_state(device):
+            save_grid(parts.ema(z.to(device)).float().cpu(), path, nrow=8, scale=4)
+
+    def finish(self, cfg: Config, run: Path, parts: Parts, train_seconds: float, timer: Any) -> dict:
+        """The figures (mixing grids, truncation strip, samples) and the final distances (fixed latents)."""
+        from divergan.report.grids import save_grid
+
+        ema: StyleGenerator = parts.ema  # type: ignore[assignment]
+        data: StyleData = parts.dataset  # type: ignore[assignment]
+        fixed = torch.Generator().manual_seed(12345)
+        z_rows, z_cols = (
+            torch.randn(5, cfg.z_dim, generator=fixed),
+            torch.randn(6, cfg.z_dim, generator=fixed),
+        )
+        resolutions = ema.synthesis.resolutions
+        if cfg.plot:
+            for res in resolutions[1:]:
+                grid = mixing_grid(ema, z_rows, z_cols, ema.crossover_row(res))
+                save_grid(grid, run / f"mixing-{res}.png", nrow=7, scale=4)
+            psis = [i / 8 for i in range(9)]
+            save_grid(truncation_strip(ema, z_rows, psis), run / "truncation.png", nrow=len(psis), scale=4)
+        with torch.no_grad():
+            samples = ema(torch.randn(64, cfg.z_dim, generator=fixed))
+            if cfg.plot:
+                save_grid(samples, run / "samples.png", nrow=8, scale=4)
+            by_psi = distances(
+                ema, data.held_out, torch.randn(len(data.held_out), cfg.z_dim, generator=fixed)
+            )
+        floor = data.train[: len(data.held_out)]
+        results = {
+            "steps": cfg.steps,
+            "sampler": "direct",
+            "train_seconds": train_seconds,
+            "seconds": train_seconds,
+            "by_psi": by_psi,
+            "real": {
+                "w1": w1(floor, data.held_out),
+                "mmd": mmd(floor, data.held_out, "median"),
+                "spread": _spread(floor),
+            },
+            "num_ws": ema.num_ws,
+            "variation": variation_sources(ema),
+            "crossover_rows": {str(r): ema.crossover_row(r) for r in resolutions},
+        }
+        (run / "final_metrics.json").write_text(json.dumps(results, indent=2) + "\n")
+        if cfg.tensorboard:
+            from divergan.report.tensorboard import write_hparams
+
+            write_hparams(run, cfg.to_json(), {"by_psi": by_psi})
+        return results
+
+    def evaluate(self, cfg: Config, parts: Parts, log_ratio=None) -> tuple[dict, dict[str, Tensor]]:
+        """Distances of the EMA's samples to the held-out digits: ψ = 1 (``direct``) and truncated ψ."""
+        data: StyleData = parts.dataset  # type: ignore[assignment]
+        z = torch.randn(len(data.held_out), cfg.z_dim, generator=parts.rng)
+        by_psi = distances(parts.ema, data.held_out, z)  # type: ignore[arg-type]
+        return {"direct": by_psi["1"], **{f"psi={p}": m for p, m in by_psi.items() if p != "1"}}, {}
+
+
+def summary(run: Path, final: dict) -> str:
+    lines = [
+        f"run: {run}",
+        f"style generator on digits: {final['steps']} steps, {final['train_seconds']:.1f} s training",
+        "vs 500 held-out digits:  W1 (exact OT)   MMD (median σ)   spread (mean pairwise distance)",
+    ]
+    for name, m in [*((f"ψ = {p}", v) for p, v in final["by_psi"].items()), ("real digits", final["real"])]:
+        lines.append(f"  {name:<12} {m['w1']:14.3f} {m['mmd']:16.4f} {m['spread']:17.3f}")
+    v = final["variation"]
+    lines.append(f"spread from w (fixed noise) {v['from_w']:.3f}, from noise (fixed z) {v['from_noise']:.3f}")
+    lines.append(
+        f"files: {run / 'mixing-16.png'}, mixing-8.png, truncation.png, samples.png, final_metrics.json"
+    )
+    return "\n".join(lines)
+
+
+#: the App :func:`divergan.apps.app_for` gives for ``app = "style"``
+APP = StyleApp()
