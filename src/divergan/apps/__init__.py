@@ -82,8 +82,10 @@ def train(cfg: Config, run: Path, **kwargs: Any) -> dict:
     return loop_train(cfg, run, app=app_for(cfg), **kwargs)
 
 
-def load_run(run: Path) -> tuple[Config, Any, dict, App]:
-    """(config, parts, checkpoint metadata, App) of any run folder, the applications' included."""
+def load_run(run: Path, checkpoint: Path | None = None) -> tuple[Config, Any, dict, App]:
+    """(config, parts, checkpoint metadata, App) of any run folder, the applications' included: the
+    networks of its latest checkpoint (or of ``checkpoint``). The one way the commands and the report
+    read a run."""
     from divergan.train.loop import load_run as loop_load_run
     from divergan.train.runs import run_config
 
@@ -91,13 +93,13 @@ def load_run(run: Path) -> tuple[Config, Any, dict, App]:
         raise UserError(f"{run} is not a divergan run folder (no config.json)")
     from divergan.train import checkpoint as ckpt
 
-    if "optimizers" not in ckpt.load(ckpt.latest(run))[1]:
+    if "optimizers" not in ckpt.load(checkpoint or ckpt.latest(run))[1]:
         raise UserError(
             f"{run} was written by an older application trainer (final networks only): in Python, "
             "divergan.load_generator(RUN) gives its generator"
         )
     app = app_for(run_config(run))
-    cfg, parts, meta = loop_load_run(run, app)
+    cfg, parts, meta = loop_load_run(run, app, checkpoint)
     return cfg, parts, meta, app
 
 

@@ -281,7 +281,7 @@ def evaluate(G: nn.Module, pairs: GlyphPairs, mean_target: Tensor | None = None)
 
 def comparison_grid(pairs: GlyphPairs, out: Tensor, path: Path, columns: int = 16) -> Path:
     """Rows of source / generated / target, one triple of rows per target font (first ``columns`` chars)."""
-    from divergan.report.grids import save_grid
+    from divergan.figures.grids import save_grid
 
     rows = []
     for k in range(len(pairs.targets)):
@@ -406,7 +406,7 @@ class GlyphApp(App):
         comparison_grid(data.train, out_train, run / "train.png")
         (run / "final_metrics.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         if cfg.tensorboard:
-            from divergan.report.tensorboard import write_hparams
+            from divergan.figures.tensorboard import write_hparams
 
             write_hparams(run, cfg.to_json(), {"heldout": held["model"]})
         return results

@@ -390,7 +390,7 @@ class StyleApp(App):
     @torch.no_grad()
     def grid(self, cfg: Config, parts: Parts, path: Path, step: int) -> None:
         """An 8×8 grid of EMA samples from fixed latents (the same at every checkpoint)."""
-        from divergan.report.grids import save_grid
+        from divergan.figures.grids import save_grid
 
         z = torch.randn(64, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 12345))
         device = next(parts.ema.parameters()).device
@@ -399,7 +399,7 @@ class StyleApp(App):
 
     def finish(self, cfg: Config, run: Path, parts: Parts, train_seconds: float, timer: Any) -> dict:
         """The figures (mixing grids, truncation strip, samples) and the final distances (fixed latents)."""
-        from divergan.report.grids import save_grid
+        from divergan.figures.grids import save_grid
 
         ema: StyleGenerator = parts.ema  # type: ignore[assignment]
         data: StyleData = parts.dataset  # type: ignore[assignment]
@@ -440,7 +440,7 @@ class StyleApp(App):
         }
         (run / "final_metrics.json").write_text(json.dumps(results, indent=2) + "\n")
         if cfg.tensorboard:
-            from divergan.report.tensorboard import write_hparams
+            from divergan.figures.tensorboard import write_hparams
 
             write_hparams(run, cfg.to_json(), {"by_psi": by_psi})
         return results

@@ -22,16 +22,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
-from divergan.data.base import Dataset
 from divergan.errors import UserError
 from divergan.metrics.distances import mmd, w1
 from divergan.metrics.modes import mode_metrics
 
-Compute = Callable[[Tensor, Tensor | None, Dataset], dict[str, float]]
+if TYPE_CHECKING:  # metrics sit below data: the dataset is only a type here
+    from divergan.data.base import Dataset
+
+Compute = Callable[[Tensor, Tensor | None, "Dataset"], dict[str, float]]
 
 
 @dataclass(frozen=True)

@@ -238,28 +238,28 @@ def checkpoint_pictures(run: Path, config: dict) -> tuple[list[str], list[str]]:
         return [], []
     import torch
 
-    from divergan.report.plots import samples_figure
-    from divergan.train.config import Config
-    from divergan.train.loop import build, restore
+    from divergan.apps import check, load_run
+    from divergan.figures.plots import samples_figure
+    from divergan.train.runs import run_config
 
     try:
-        cfg = Config.from_json(config)
-        parts = build(cfg)
+        check(run_config(run))
     except UserError as exc:
         return [], [f"the networks could not be rebuilt from config.json: {exc}"]
-    if parts.dataset.dim > 2:  # pictures of high-dimensional runs are the PNGs the run saves
-        return [], []
-    n = min(cfg.eval_samples, 2000)
-    real = parts.dataset.sample(n, torch.Generator().manual_seed(0))
-    z = torch.randn(n, cfg.z_dim, generator=torch.Generator().manual_seed(1))
     figures, notes = [], []
+    real = z = None
     for path in paths:
         try:
-            tensors, meta = ckpt.load(path)
-            restore(parts, tensors, meta)
+            cfg, parts, meta, _ = load_run(run, checkpoint=path)
         except (UserError, OSError, KeyError) as exc:
             notes.append(f"{path.name} skipped: {exc}")
             continue
+        if parts.dataset.dim > 2:  # pictures of high-dimensional runs are the PNGs the run saves
+            return [], []
+        if real is None:
+            n = min(cfg.eval_samples, 2000)
+            real = parts.dataset.sample(n, torch.Generator().manual_seed(0))
+            z = torch.randn(n, cfg.z_dim, generator=torch.Generator().manual_seed(1))
         with torch.no_grad():
             fig = samples_figure(
                 real, parts.ema(z), parts.critic, f"step {meta['step']}", size=4.2, dpi=80, resolution=120

@@ -90,7 +90,7 @@ class Config:
     checkpoint_every: int = 1000
     keep_checkpoints: int = 3
     plot: bool = True
-    tensorboard: bool = True  # event files under RUN/tb/ (divergan.report.tensorboard)
+    tensorboard: bool = True  # event files under RUN/tb/ (divergan.figures.tensorboard)
     # where: auto | cpu | cuda | cuda:N | mps; amp = off | bf16 (autocast, CUDA only)
     device: str = "auto"
     amp: str = "off"

@@ -39,11 +39,11 @@ from tqdm import tqdm
 from divergan.data import get_dataset
 from divergan.data.base import Dataset
 from divergan.errors import Interrupted, UserError
+from divergan.figures.tensorboard import run_writer, write_hparams
 from divergan.nn import MLP
 from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, recalibrate_batchnorm
 from divergan.nn.remedies import remedy_options, toy_networks
 from divergan.objectives import Objective, get_objective
-from divergan.report.tensorboard import run_writer, write_hparams
 from divergan.threads import threads_for
 from divergan.train import checkpoint as ckpt
 from divergan.train import devices, dist
@@ -807,7 +807,7 @@ def finish(
     cfg: Config, run: Path, parts: Parts, train_seconds: float, timer: PhaseTimer | None = None
 ) -> dict:
     """Calibrate the ratio critic (if a density-ratio sampler is used), evaluate, plot."""
-    from divergan.report.plots import plot_run
+    from divergan.figures.plots import plot_run
 
     timer = timer or PhaseTimer(enabled=False)
     t0 = time.perf_counter()
@@ -835,7 +835,7 @@ def finish(
     if cfg.tensorboard:  # the config as hparams, the final metrics as their metrics
         write_hparams(run, cfg.to_json(), results)
     if cfg.plot and parts.dataset.is_image:
-        from divergan.report.plots import plot_curves
+        from divergan.figures.plots import plot_curves
 
         rows = [json.loads(r) for r in (run / "metrics.jsonl").read_text().splitlines() if r]
         if rows:
@@ -863,7 +863,7 @@ def _generate(cfg: Config, parts: Parts, per: int = 1) -> Callable[[Tensor], Ten
 @torch.no_grad()
 def _sample_grid(cfg: Config, parts: Parts, path: Path, step: int) -> None:
     """An 8×8 grid of EMA samples from fixed latents (the same at every checkpoint)."""
-    from divergan.report.images import save_grid
+    from divergan.figures.images import save_grid
 
     rng = torch.Generator().manual_seed(cfg.seed + 12345)
     z = torch.randn(64, cfg.z_dim, generator=rng)
@@ -873,7 +873,7 @@ def _sample_grid(cfg: Config, parts: Parts, path: Path, step: int) -> None:
 @torch.no_grad()
 def image_figures(cfg: Config, parts: Parts, run: Path) -> dict[str, float]:
     """samples.png, interpolation.png and arithmetic.png of the final EMA generator."""
-    from divergan.report.images import interpolation, latent_arithmetic
+    from divergan.figures.images import interpolation, latent_arithmetic
 
     _sample_grid(cfg, parts, run / "samples.png", cfg.steps)
     _sample_grid(cfg, parts, run / "samples" / f"step-{cfg.steps:08d}.png", cfg.steps)
@@ -883,9 +883,9 @@ def image_figures(cfg: Config, parts: Parts, run: Path) -> dict[str, float]:
     return latent_arithmetic(run / "arithmetic.png", _generate(cfg, parts), cfg.z_dim, rng)
 
 
-def load_run(run: Path, app: App | None = None) -> tuple[Config, Parts, dict]:
-    """Rebuild a run from its folder: config.json and the latest checkpoint. An application's run needs
-    its ``app`` (:func:`divergan.apps.load_run` picks it)."""
+def load_run(run: Path, app: App | None = None, checkpoint: Path | None = None) -> tuple[Config, Parts, dict]:
+    """Rebuild a run from its folder: config.json and the latest checkpoint (or ``checkpoint``). An
+    application's run needs its ``app`` (:func:`divergan.apps.load_run` picks it)."""
     if not (run / "config.json").is_file():
         raise UserError(f"{run} is not a divergan run folder (no config.json)")
     if (run / USER_NETWORKS).is_file():
@@ -900,7 +900,7 @@ def load_run(run: Path, app: App | None = None) -> tuple[Config, Parts, dict]:
     if cfg.app != app.name:
         raise UserError(f"{run} is a run of the {cfg.app!r} application: read it with divergan.apps.load_run")
     parts = app.build(cfg)
-    tensors, meta = ckpt.load(ckpt.latest(run))
+    tensors, meta = ckpt.load(checkpoint or ckpt.latest(run))
     restore(parts, tensors, meta, with_ratio=True)
     return cfg, parts, meta
 
