@@ -528,8 +528,23 @@ TABLE: dict[str, Callable[..., FDivergence]] = {
     "js-pi": _js_pi,
 }
 
-#: the parameter each family takes, with its default
-PARAMETERS: dict[str, tuple[str, float]] = {"alpha": ("alpha", 0.5), "js-pi": ("pi", 0.5)}
+
+def parameter(name: str) -> tuple[str, float] | None:
+    """The parameter an entry's family takes and its default, read from the entry itself (its
+    builder's keyword argument, e.g. ``_alpha(alpha=0.5)``); None for a divergence without one. So a
+    parametrised divergence is one entry, nothing else to register."""
+    import inspect
+
+    args = list(inspect.signature(TABLE[name]).parameters.values())
+    if not args:
+        return None
+    if len(args) > 1 or args[0].default is inspect.Parameter.empty:
+        raise TypeError(f"the builder of {name!r} must take at most one parameter, with a default")
+    return args[0].name, float(args[0].default)
+
+
+#: the parameter each family takes, with its default (derived from the entries; for existing callers)
+PARAMETERS: dict[str, tuple[str, float]] = {n: p for n in TABLE if (p := parameter(n)) is not None}
 
 
 def names() -> list[str]:
@@ -550,7 +565,7 @@ def get(name: str, **params: float | None) -> FDivergence:
     if name not in TABLE:
         raise UserError(f"unknown f-divergence {name!r}; choose from {', '.join(TABLE)}")
     given = {k: v for k, v in params.items() if v is not None}
-    wanted = PARAMETERS.get(name)
+    wanted = parameter(name)
     extra = set(given) - ({wanted[0]} if wanted else set())
     if extra:
         raise UserError(f"f-divergence {name!r} takes no parameter {', '.join(sorted(extra))}")

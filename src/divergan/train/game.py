@@ -58,6 +58,35 @@ def batch_dependent(net: nn.Module | None) -> bool:
     return bool(getattr(dist.unwrap(net), "batch_dependent", False))
 
 
+def game_critic_loss(objective: Objective, t_real: Tensor, t_fake: Tensor) -> Tensor:
+    """The critic's loss of the game on its outputs T(x), T(G(z)) (penalty excluded: what the
+    objective's ``divergence_estimate`` reads). The trainer's Games and the vmapped sweep call this."""
+    return objective.critic_loss(t_real, t_fake)
+
+
+def game_generator_loss(
+    objective: Objective,
+    t_real: Tensor | None,
+    t_fake: Tensor | None,
+    real: Tensor | None = None,
+    fake: Tensor | None = None,
+) -> Tensor:
+    """The generator's loss of the game: L_G(T(x), T(G(z))) — T(x) is passed on only to an objective
+    that reads it (``mmd-gan``) —, or without a critic the sample loss L(x, G(z)) on the samples
+    flattened to (B, d)."""
+    if objective.sample_loss is not None:
+        return objective.sample_loss(real.flatten(1), fake.flatten(1))  # type: ignore[union-attr]
+    return objective.generator_loss(t_real if objective.generator_uses_real else None, t_fake)
+
+
+@torch.no_grad()
+def clip_critic(objective: Objective, params) -> None:
+    """WGAN weight clipping of the critic's parameters to [−c, c], if the objective asks for it."""
+    if objective.clip is not None:
+        for p in params:
+            p.clamp_(-objective.clip, objective.clip)
+
+
 def _no_timer(name: str):
     from contextlib import nullcontext
 
@@ -127,7 +156,7 @@ class PlainGame:
         real, fake, y = dist.local(real_all), dist.local(fake_all), dist.local(y_all)  # rank's slice
         with timer("critic forward"):
             t_real, t_fake = critic_outputs(self.D, real, fake, y)  # (B/W,) or (B/W, K) each
-            loss = obj.critic_loss(t_real, t_fake)
+            loss = game_critic_loss(obj, t_real, t_fake)
             game = loss.detach()  # without the penalty: what divergence_estimate reads
         if obj.penalty is not None:  # global batch, by every rank (dist doc)
             with timer("gradient penalty (forward, input gradient)"):
@@ -136,12 +165,9 @@ class PlainGame:
                 loss = loss + obj.penalty(critic, real_all, fake_all)
         return loss, game
 
-    @torch.no_grad()
     def after_critic_step(self) -> None:
         """WGAN weight clipping, if the objective asks for it."""
-        if self.objective.clip is not None:
-            for p in self.D.parameters():
-                p.clamp_(-self.objective.clip, self.objective.clip)
+        clip_critic(self.objective, self.D.parameters())
 
     def generator_loss(self, batch: tuple, step: int) -> Tensor:
         """The generator's loss on this rank's slice (real (B/W, *shape), classes y or None, noise z).
@@ -152,14 +178,14 @@ class PlainGame:
         obj = self.objective
         fake = call(self.g_forward, z, y)
         if obj.sample_loss is not None:
-            return obj.sample_loss(real.flatten(1), fake.flatten(1))
+            return game_generator_loss(obj, None, None, real, fake)
         if self.freeze_d:
             self.D.requires_grad_(False)  # only ∂/∂G is needed: no critic weight gradients
         t_real = None
         if obj.generator_uses_real:
             with torch.no_grad():
                 t_real = call(self.d_forward, real, y)
-        return obj.generator_loss(t_real, call(self.d_forward, fake, y))
+        return game_generator_loss(obj, t_real, call(self.d_forward, fake, y))
 
     def after_generator_backward(self) -> None:
         if self.freeze_d:

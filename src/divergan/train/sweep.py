@@ -18,7 +18,9 @@ Each model is the ordinary trainer's run of its configuration, vectorised:
   x̂ to the objective's penalty as both batches, so the penalty's own interpolation is the identity
   (an interpolation penalty such as WGAN-GP's); a penalty on the batches themselves (R1/R2 of
   ``rpgan``, ``Objective.penalty_on == "batches"``) gets the real and fake batches and draws nothing;
-* per-model losses are ``vmap`` of the objective's pure loss functions; the gradient of their sum with
+* per-model losses are ``vmap`` of the Game's loss functions (:func:`~divergan.train.game.game_critic_loss`,
+  :func:`~divergan.train.game.game_generator_loss`, the ones :class:`~divergan.train.game.PlainGame`
+  calls, as is its weight clipping :func:`~divergan.train.game.clip_critic`); the gradient of their sum with
   respect to the stacked parameters is, slice by slice, each model's own gradient (the models share no
   parameter), and the penalty is a batch mean so it is multiplied by M to become the sum of the models'.
 
@@ -37,6 +39,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +51,7 @@ from divergan.errors import UserError
 from divergan.train import devices
 from divergan.train.config import Config, apply_overrides
 from divergan.train.ema import ema_beta, ema_lerp
+from divergan.train.game import clip_critic, game_critic_loss, game_generator_loss
 from divergan.train.loop import Parts, _lr_factor, build, evaluate
 
 #: fields that may differ between the models of one vmapped group
@@ -354,7 +358,7 @@ class Group:
                 with torch.no_grad():
                     fake = self.G(z)
                 t = self.D(torch.cat([real, fake], dim=1))  # (M, 2B) or (M, 2B, K)
-                loss = self._losses(obj.critic_loss, t[:, :b], t[:, b:])  # (M,)
+                loss = self._losses(partial(game_critic_loss, obj), t[:, :b], t[:, b:])  # (M,)
                 total = loss.sum()
                 if obj.penalty is not None:
                     total = total + self._penalty(real, fake)
@@ -363,19 +367,16 @@ class Group:
                 )
                 self._check(step + 1, "loss_d", loss, grads)
                 self.opt_d.step(self.D.params, grads, factor)
-                if obj.clip is not None:
-                    with torch.no_grad():
-                        for p in self.D.params.values():
-                            p.clamp_(-obj.clip, obj.clip)
+                clip_critic(obj, self.D.params.values())
         for _ in range(cfg.generator_steps):
             real, z = self._draw()
             fake = self.G(z)
             if obj.sample_loss is not None:
-                loss = self._losses(obj.sample_loss, real, fake)
+                loss = self._losses(lambda x, y: game_generator_loss(obj, None, None, x, y), real, fake)
             else:
                 with torch.no_grad():
                     t_real = self.D(real)
-                loss = self._losses(obj.generator_loss, t_real, self.D(fake))
+                loss = self._losses(partial(game_generator_loss, obj), t_real, self.D(fake))
             grads = dict(
                 zip(self.G.params, torch.autograd.grad(loss.sum(), list(self.G.params.values())), strict=True)
             )
