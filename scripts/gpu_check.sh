@@ -57,12 +57,35 @@ for spec in "${families[@]}"; do
     run $DIVERGAN eval "$folder" --json >"$folder/gpu-eval.json"
     # shellcheck disable=SC2086
     run $DIVERGAN report "$folder" --out "$folder/gpu-report.html"
+    # more steps: an explicit constant schedule (a linear one would be refused: it spans the run's steps)
+    # shellcheck disable=SC2086
+    run $DIVERGAN train --resume "$folder" --steps $((STEPS + 10)) --set lr_schedule=constant --quiet
+done
+# the applications (Games on the same loop): style generator, and glyphs where the DejaVu fonts exist;
+# each on the device, then sample, eval, report, resume
+apps=("style-quick --set size=16 --name style")
+if $PYTHON -c 'from divergan.data import glyphs; import sys; sys.exit(not all(glyphs.installed(f) for f in ("dejavu-sans", "dejavu-serif", "dejavu-sans-mono")))'; then
+    apps+=("glyphs-quick --set size=32 --set chars=latin --set source=dejavu-sans --set targets=dejavu-serif,dejavu-sans-mono --name glyphs")
+else
+    echo "gpu-check: the DejaVu fonts are not installed: the glyph application is not checked"
+fi
+for spec in "${apps[@]}"; do
+    read -r -a words <<<"$spec"
+    preset=${words[0]}
+    name=${words[-1]}
+    extra=("${words[@]:1:${#words[@]}-3}")
+    folder="$OUT/$name"
+    # shellcheck disable=SC2086
+    run $DIVERGAN train --preset "$preset" --steps "$STEPS" "${common[@]}" "${extra[@]}" --out "$folder"
+    # shellcheck disable=SC2086
+    run $DIVERGAN sample "$folder" --n 16 --out "$folder/gpu-samples.npy"
+    # shellcheck disable=SC2086
+    run $DIVERGAN eval "$folder" --json >"$folder/gpu-eval.json"
+    # shellcheck disable=SC2086
+    run $DIVERGAN report "$folder" --out "$folder/gpu-report.html"
     # shellcheck disable=SC2086
     run $DIVERGAN train --resume "$folder" --steps $((STEPS + 10)) --quiet
 done
-# the applications (style generator, glyphs) train end to end
-# shellcheck disable=SC2086
-run $DIVERGAN train --preset style-quick --steps 4 --set size=8 --quiet --out "$OUT/style"
 # the Python API on the GPU
 run $PYTHON -c "
 import torch, divergan

@@ -27,6 +27,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
         (["mix_components=2", "z_dim=3"], "mix_components"),
         (["data=digits", "data.size=16"], "images"),
         (["arch=dcgan", "data=digits", "data.size=16"], "arch=dcgan"),
+        (["app=style"], "the style application"),
+        (["app=glyphs"], "the glyphs application"),
     ],
 )
 def test_sweep_check_refuses_what_it_cannot_vectorise(overrides, words):

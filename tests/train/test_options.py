@@ -147,8 +147,11 @@ def test_resume_to_more_steps_under_a_linear_schedule_is_refused(tmp_path, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --steps 8") and "lr_schedule=linear" in err[0]
     assert (run / "config.json").read_text() == before  # the saved run is untouched
-    # controls: the same steps resume; a constant schedule may grow
+    # controls: the same steps resume; a constant schedule may grow; so may an explicit change of schedule
     assert main(["train", "--resume", str(run), "--steps", "4", "--quiet"]) == 0
+    assert (
+        main(["train", "--resume", str(run), "--steps", "6", "--set", "lr_schedule=constant", "--quiet"]) == 0
+    )
     constant = tmp_path / "constant"
     train(quick("steps=4", "checkpoint_every=2"), constant, progress=False)
     assert main(["train", "--resume", str(constant), "--steps", "6", "--quiet"]) == 0

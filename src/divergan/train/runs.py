@@ -95,16 +95,19 @@ def resume_config(folder: Path, steps: int | None, device: str | None, overrides
             f"{folder} was trained with your own networks (Python API); it cannot be resumed here"
         )
     cfg = run_config(folder)
-    if steps is not None and steps != cfg.steps and cfg.lr_schedule != "constant":
-        raise UserError(
-            f"--steps {steps}: the run's learning rates follow lr_schedule={cfg.lr_schedule} over its "
-            f"{cfg.steps} steps, which more steps would change; resume with --steps {cfg.steps}"
-        )
+    before = cfg.steps
     if steps is not None:
         cfg.steps = steps
     if device is not None:
         cfg.device = device
-    return apply_overrides(cfg, overrides)
+    cfg = apply_overrides(cfg, overrides)
+    if cfg.steps != before and cfg.lr_schedule != "constant":
+        raise UserError(
+            f"--steps {cfg.steps}: the run's learning rates follow lr_schedule={cfg.lr_schedule} over its "
+            f"{before} steps, which more steps would change; resume with --steps {before} (or change the "
+            "schedule explicitly with --set lr_schedule=constant)"
+        )
+    return cfg
 
 
 def write_config(folder: Path, cfg: Config) -> None:

@@ -428,6 +428,7 @@ def check(cfgs: Sequence[Config]) -> None:
             (cfg.mix_components > 1, "mix_components > 1 (MIX+GAN)"),
             (cfg.conditional, "conditional=true"),
             (cfg.arch == "dcgan", "arch=dcgan"),
+            (bool(cfg.app), f"the {cfg.app} application"),
         ]
         for hit, what in refused:
             if hit:
