@@ -229,3 +229,15 @@ def test_mean_target_baseline_is_the_per_category_average():
     target = torch.arange(4, dtype=torch.float32).reshape(4, 1, 1, 1).expand(4, 1, 2, 2)
     pairs = GlyphPairs("abab", target, target, torch.tensor([0, 1, 0, 1]), ("x", "y"))
     torch.testing.assert_close(glyphs.mean_targets(pairs)[:, 0, 0, 0], torch.tensor([1.0, 2.0]))
+
+
+@needs_dejavu
+def test_tensorboard_gets_the_scalars_and_the_held_out_translations(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    apps.train(tiny(2, "tensorboard=true", "log_every=1", "eval_every=2"), tmp_path, progress=False)
+    acc = EventAccumulator(str(tmp_path / "tb"))
+    acc.Reload()
+    assert {"loss_d", "loss_g", "l1_train_batch", "heldout_l1"} <= set(acc.Tags()["scalars"])
+    assert [e.step for e in acc.Images("heldout")] == [2]  # at the evaluation interval only
+    assert "samples" not in acc.Tags()["images"]  # the trainer's scatter of G(z) is not drawn for pairs

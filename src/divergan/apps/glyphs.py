@@ -283,6 +283,11 @@ def comparison_grid(pairs: GlyphPairs, out: Tensor, path: Path, columns: int = 1
     """Rows of source / generated / target, one triple of rows per target font (first ``columns`` chars)."""
     from divergan.figures.grids import save_grid
 
+    return save_grid(comparison_rows(pairs, out, columns), path, nrow=columns, scale=2)
+
+
+def comparison_rows(pairs: GlyphPairs, out: Tensor, columns: int = 16) -> Tensor:
+    """The images of :func:`comparison_grid`, (3·K·columns, 1, S, S), rows padded with blank cells."""
     rows = []
     for k in range(len(pairs.targets)):
         idx = (pairs.category == k).nonzero().squeeze(1)[:columns]
@@ -290,7 +295,7 @@ def comparison_grid(pairs: GlyphPairs, out: Tensor, path: Path, columns: int = 1
             row = images[idx]
             pad = torch.full((columns - len(idx), *row.shape[1:]), -1.0)
             rows.append(torch.cat([row, pad]))
-    return save_grid(torch.cat(rows), path, nrow=columns, scale=2)
+    return torch.cat(rows)
 
 
 # -- the App: what the loop calls -----------------------------------------------------------------------
@@ -377,7 +382,12 @@ class GlyphApp(App):
         return {"heldout_l1": evaluate(parts.ema, parts.dataset.held_out)[0]["model"]["l1"]}  # type: ignore[attr-defined]
 
     def tb_view(self, parts: Parts) -> None:
-        return None  # scalars only
+        return None  # no scatter of samples: the held-out translations instead (tb_images)
+
+    def tb_images(self, cfg: Config, parts: Parts, step: int) -> dict[str, tuple[Tensor, int]]:
+        """The held-out characters: rows of source / translation / target per target font."""
+        held = parts.dataset.held_out  # type: ignore[attr-defined]
+        return {"heldout": (comparison_rows(held, translate(parts.ema, held)), 16)}
 
     def grid(self, cfg: Config, parts: Parts, path: Path, step: int) -> None:
         held = parts.dataset.held_out  # type: ignore[attr-defined]

@@ -385,7 +385,15 @@ class StyleApp(App):
             return {"w1": w1(parts.ema(z.to(device)).float().cpu(), held)}
 
     def tb_view(self, parts: Parts) -> None:
-        return None  # scalars only
+        return None  # the samples come from tb_images
+
+    @torch.no_grad()
+    def tb_images(self, cfg: Config, parts: Parts, step: int) -> dict[str, tuple[Tensor, int]]:
+        """64 EMA samples from the checkpoint grid's fixed latents."""
+        z = torch.randn(64, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 12345))
+        device = next(parts.ema.parameters()).device
+        with _own_random_state(device):
+            return {"samples": (parts.ema(z.to(device)).float().cpu(), 8)}
 
     @torch.no_grad()
     def grid(self, cfg: Config, parts: Parts, path: Path, step: int) -> None:

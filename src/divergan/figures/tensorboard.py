@@ -68,15 +68,21 @@ class RunWriter:
         if config is not None:
             self.writer.add_text("config", config_text(config), start)
 
-    def log(self, row: dict[str, Any], parts: Any = None) -> None:
+    def log(self, row: dict[str, Any], parts: Any = None, images: dict[str, tuple] | None = None) -> None:
         """The scalars of a ``metrics.jsonl`` row; with ``parts`` (the run's networks and data) also
-        the samples picture and the critic histograms. Flushes, so a kill loses nothing logged."""
+        the samples picture and the critic histograms; ``images`` (name -> (images (N, C, H, W), columns),
+        an application's pictures) as grids. Flushes, so a kill loses nothing logged."""
         step = int(row["step"])
         for key, value in row.items():
             if key != "step" and isinstance(value, int | float) and not isinstance(value, bool):
                 self.writer.add_scalar(key, value, step)
         if parts is not None:
             self.snapshot(step, parts)
+        if images:
+            from divergan.figures.plots import image_grid
+
+            for name, (pictures, columns) in images.items():
+                self.writer.add_image(name, image_grid(pictures, columns=columns), step)
         self.writer.flush()
 
     @torch.no_grad()

@@ -641,7 +641,10 @@ def log_and_evaluate(state: LoopState, done: int, stats: dict[str, Tensor]) -> N
         row.update(measured)
     _append(state.run / "metrics.jsonl", row)
     if state.tb is not None:  # TensorBoard: the same scalars; pictures at the evaluation interval
-        state.tb.log(row, app.tb_view(parts) if evaluating else None)
+        if evaluating:
+            state.tb.log(row, app.tb_view(parts), app.tb_images(cfg, parts, done))
+        else:
+            state.tb.log(row)
     state.bar.set_postfix(
         {
             "D": f"{loss_d_mean:.3f}",
@@ -986,6 +989,10 @@ class App:
     def tb_view(self, parts: Parts) -> Parts | None:
         """What TensorBoard's pictures read (CPU copies), or None for scalars only."""
         return cpu_view(parts)
+
+    def tb_images(self, cfg: Config, parts: Parts, step: int) -> dict[str, tuple[Tensor, int]]:
+        """Pictures for TensorBoard at an evaluation interval, name -> (images (N, C, H, W), columns)."""
+        return {}
 
     def grid(self, cfg: Config, parts: Parts, path: Path, step: int) -> None:
         """The picture saved with a checkpoint: an image run's grid of EMA samples."""
