@@ -92,6 +92,11 @@ def fit(
     if unknown:
         raise UserError(f"unknown config key {unknown[0]!r}; divergan train --help-config lists them")
     set_fields(cfg, config)
+    if cfg.app:
+        raise UserError(
+            f"fit trains on your data; the {cfg.app} application has its own: divergan.apps.train(cfg, run) "
+            f"or divergan train --preset (docs/applications.md)"
+        )
     if dist.world_size() > 1:
         raise UserError("divergan.fit runs in one process; use divergan train under torchrun")
     named = isinstance(data, str | Path)

@@ -126,6 +126,7 @@ def test_fit_by_dataset_name(tmp_path):
         (dict(data=torch.randn(10, 2), generator=MyGenerator(2), critic=nn.Linear(2, 1), z_dim=2), r"\(B,\)"),
         (dict(data=torch.randn(10, 2), generator="G"), "nn.Module"),
         (dict(data=torch.randn(10, 2), objective="nope"), "unknown objective"),
+        (dict(data=torch.randn(10, 2), app="glyphs"), "the glyphs application has its own"),
     ],
 )
 def test_bad_arguments_are_one_clear_exception(tmp_path, kwargs, match):

@@ -10,6 +10,11 @@ density-ratio sampler (:mod:`divergan.train.sampling`), final metrics for the di
 sampler, plots. The loop never branches on the objective's name: it uses only the
 :class:`Objective`'s fields.
 
+What a kind of run builds, evaluates and draws beyond these phases is its :class:`App`: this module's
+own (``PLAIN``, below) for the trainer's networks and data, or an application's from
+:mod:`divergan.apps` (paired glyph translation, the style generator), passed to :func:`train` and
+:func:`load_run` by the caller; this module never imports the applications.
+
 Networks come from the data (``arch = "auto"``): an MLP for flat vectors, a DCGAN
 (:mod:`divergan.nn.dcgan`) for images. A critic whose outputs depend on the whole batch (batch norm)
 is called on real and fake batches separately (:func:`critic_outputs`); the generator's EMA gets
