@@ -64,12 +64,6 @@ def preset(name: str) -> Config:
     return cfg.validate()
 
 
-def preset_names() -> list[str]:
-    from divergan.train.config import PRESETS
-
-    return [*PRESETS, *APP_PRESETS]
-
-
 def check(cfg: Config, **networks: Any) -> None:
     """Fail (UserError) on a config its App cannot train, before any run folder is made."""
     app_for(cfg).check(cfg, **networks)
