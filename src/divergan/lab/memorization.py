@@ -126,7 +126,7 @@ def measure(ctx: Context) -> dict:
         ev["n_params"],
         ev["data"],
     )
-    half_modes, holds = ev["half_modes"], ev["holds"]
+    half_modes = ev["half_modes"]
     m_claim = ev["m_star"]["m"] if ev["m_star"] else MEMORISED[-1]
 
     fig = Figure(figsize=(14, 4), layout="constrained")
@@ -174,7 +174,6 @@ def measure(ctx: Context) -> dict:
             "half_modes_d_nn": f"≥ floor + {EPS}",
         },
         "tolerance": {"eps": EPS, "max_mode_fraction": MAX_MODE_FRACTION},
-        "holds": bool(holds),
         "figures": [ctx.save(fig, "memorization.png")],
     }
 
