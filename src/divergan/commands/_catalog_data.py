@@ -427,7 +427,9 @@ LAB = [
         "17): the smallest m on the grid with d_NN(P_r, G_m) ≤ noise floor + 0.05 exists and its "
         "memoriser captures at most a quarter of the 3,600 modes, while the same critic detects a law "
         "covering half of the modes: a small d_NN does not imply diversity (Zhang lecture notes; Arora et "
-        "al. 2017).",
+        "al. 2017). n-dependence (m ≳ C n log n/ε² suffices): with d_NN ≈ a/√m + b fitted for critics of "
+        "n = 5 and n = 129 parameters and m_ε = (a/ε)², m_ε(129)/m_ε(5) ≤ (129 log 129)/(5 log 5) with C "
+        "fixed on n = 5; whether m_ε grows at all is reported, not asserted.",
     },
     {
         "name": "mixed-equilibrium",

@@ -285,7 +285,11 @@ def measure(ctx: Context) -> dict:
     ax0.axis("off")
     if ev["examples"] is not None:
         ax1.imshow(_mosaic(ev["examples"]), cmap="gray", vmin=0, vmax=1)
-    ax1.set_title("z̄(large, right) − z̄(large, left) + z̄(small, left)\n→ small, right? (k = 3)", fontsize=8)
+    ax1.set_title(
+        "columns: G(z̄ large right), G(z̄ large left), G(z̄ small left),\n"
+        "G(z̄(large, right) − z̄(large, left) + z̄(small, left)): small, right? (k = 3)",
+        fontsize=8,
+    )
     ax1.axis("off")
     names = ["k = 3", "k = 1", "random\ndirection", "G∘π\n(scrambled)"]
     values = [rates["rate_k3"], rates["rate_k1"], rates["rate_random_direction"], ev["scrambled_rate_k3"]]
@@ -293,7 +297,7 @@ def measure(ctx: Context) -> dict:
     ax2.bar(names, values, yerr=[Z * s for s in se], color=["C0", "C0", "C7", "C7"], capsize=3)
     ax2.axhline(0.25, color="k", ls=":", label="chance 1/4")
     ax2.axhline(rates["chance_threshold"], color="C3", ls="--", lw=0.8, label="1/4 + 3 SE")
-    ax2.set_ylabel(f"target attributes hit (n = {rates['n']})")
+    ax2.set_ylabel(f"both target attributes hit (n = {rates['n']}; bars ±3 SE)")
     ax2.set_ylim(0, 1)
     ax2.legend(fontsize=7)
     fig.suptitle(
