@@ -261,7 +261,12 @@ def measure(ctx: Context) -> dict:
     ax1.axhline(floor_mean + EPS, color="gray", ls="--", lw=0.8, label=f"floor + ε (ε = {EPS})")
     ns = [r["n_params"] for r in dep["rows"]]
     nlogn = np.array([n * np.log(n) for n in ns])
-    ax4.loglog(ns, [r["m_eps"] for r in dep["rows"]], "C0o-", label="m needed: (a/ε)², excess ≈ a/√m fitted")
+    ax4.loglog(
+        ns,
+        [r["m_eps"] for r in dep["rows"]],
+        "C0o-",
+        label="m needed: (a/ε)², d_NN ≈ a/√m + b fitted (±1 SE)",
+    )
     ax4.loglog(
         ns, dep["rows"][0]["m_eps"] * nlogn / nlogn[0], "k--", lw=1, label="∝ n log n (the bound's rate)"
     )
