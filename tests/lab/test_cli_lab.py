@@ -27,6 +27,7 @@ ISSUE_ORDER = [
     "weight-clipping",
     "manifold-discriminator",
     "birthday-paradox",
+    "vector-arithmetic",
 ]
 
 
@@ -60,7 +61,7 @@ def test_json_output_is_the_written_result(tmp_path, capsys):
     printed = json.loads(capsys.readouterr().out)
     written = json.loads((tmp_path / "result.json").read_text())
     assert printed == written
-    for key in ("claim", "measured", "expected", "holds", "tolerance", "seconds"):
+    for key in ("claim", "measured", "expected", "holds", "failing", "tolerance", "seconds"):
         assert key in printed
     assert printed["quick"] is True and printed["seed"] == 0
     assert all((tmp_path / f).is_file() for f in printed["figures"])

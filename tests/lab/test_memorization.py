@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from divergan.lab import memorization as me
@@ -36,3 +38,29 @@ def test_negative_control_half_modes_law_in_the_memorisers_place(tmp_path):
     ev = me.evaluate(ctx, memorised=(400, 1600), n_eval=2000, repeats=1, memoriser=half_law)
     assert not ev["checks"]["fooled_at_some_m"]
     assert ev["holds"] is False
+
+
+#: (129 log 129)/(5 log 5): the bound m ≳ C n log n/ε² with C fixed on the n = 5 critic, applied at n = 129
+N_LOG_N_RATIO = 129 * math.log(129) / (5 * math.log(5))
+
+
+@pytest.mark.slow
+def test_m_needed_within_the_n_log_n_prediction(quick_result):
+    m = quick_result("memorization")["measured"]
+    lo, hi = m["n_dependence"]
+    assert (lo["n_params"], hi["n_params"]) == (5, 129)
+    assert lo["a"] > 0 and hi["a"] > 0
+    assert hi["m_eps"] / lo["m_eps"] <= N_LOG_N_RATIO == pytest.approx(77.9049, abs=1e-3)
+    assert m["checks"]["m_needed_within_n_log_n_prediction"]
+    # m_ε = (a/ε)² at ε = 0.05
+    assert lo["m_eps"] == pytest.approx((lo["a"] / EPS) ** 2)
+
+
+@pytest.mark.slow
+def test_negative_control_critic_sizes_swapped(quick_result):
+    """The same measured rows with the n's swapped: the n log n prediction now allows 1/77.9, and fails."""
+    rows = quick_result("memorization")["measured"]["n_dependence"]
+    swapped = [{**rows[0], "n_params": rows[1]["n_params"]}, {**rows[1], "n_params": rows[0]["n_params"]}]
+    out = me.dependence_checks(swapped)
+    assert out["n_log_n_ratio"] == pytest.approx(1 / N_LOG_N_RATIO)
+    assert not out["checks"]["m_needed_within_n_log_n_prediction"]

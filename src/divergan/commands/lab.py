@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{experiment.name}: {'HOLDS' if result['holds'] else 'DOES NOT HOLD'}  ({result['seconds']:.1f} s)"
     )
+    if result["failing"]:
+        print(f"failing:  {', '.join(result['failing'])}")
     print(f"claim:    {experiment.claim}")
     print(f"measured: {json.dumps(result['measured'], ensure_ascii=False)}")
     print(f"expected: {json.dumps(result['expected'], ensure_ascii=False)}")

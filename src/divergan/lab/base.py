@@ -1,8 +1,10 @@
 """What a lab experiment is: a claim of the source notes, a function that measures it, and a result on disk.
 
-An experiment's ``measure(ctx)`` returns a plain dict with at least ``measured``, ``expected``,
-``holds`` (bool) and ``tolerance``; :func:`run_experiment` adds the claim, the seed reference, the
-options and the wall time, writes ``result.json`` beside the figures in ``ctx.out`` and returns it.
+An experiment's ``measure(ctx)`` returns a plain dict with at least ``measured`` (holding ``checks``,
+a dict of named sub-claims → bool), ``expected`` and ``tolerance``. :func:`run_experiment` derives the
+verdict by one rule for every experiment, ``holds = all(checks)``, lists the failing sub-claims under
+``failing``, adds the claim, the options and the wall time, writes ``result.json`` beside the figures in
+``ctx.out`` and returns it. An experiment does not return ``holds`` itself, so none can drop a sub-claim.
 Figures are drawn on :class:`matplotlib.figure.Figure` objects directly (the Agg canvas, no pyplot
 state), so experiments run headless and in parallel.
 """
@@ -53,8 +55,8 @@ class Experiment:
         name: registry name (``divergan lab NAME``).
         title: one line for ``divergan lab list``.
         claim: the statement, with the seed and the equation it comes from.
-        measure: ``measure(ctx) -> dict`` with ``measured``, ``expected``, ``holds``, ``tolerance``
-            (and ``figures``, a list of file names in ``ctx.out``).
+        measure: ``measure(ctx) -> dict`` with ``measured`` (including ``checks``: name -> bool),
+            ``expected``, ``tolerance`` (and ``figures``, a list of file names in ``ctx.out``); no ``holds``.
     """
 
     name: str
@@ -82,14 +84,36 @@ def plain(value: Any) -> Any:
     return value
 
 
+def checks_of(body: dict[str, Any]) -> dict[str, bool]:
+    """The named sub-claims of a ``measure`` result: ``body["measured"]["checks"]``.
+
+    Raises:
+        TypeError: when the result has no non-empty ``checks`` or returns its own ``holds`` (the verdict
+            is derived here, by one rule, so that no sub-claim can be left out of it).
+    """
+    if "holds" in body:
+        raise TypeError("measure() must not return 'holds': it is derived from measured['checks']")
+    checks = body.get("measured", {}).get("checks") if isinstance(body.get("measured"), dict) else None
+    if not isinstance(checks, dict) or not checks:
+        raise TypeError("measure() must report measured['checks'], a non-empty dict of name -> bool")
+    return {str(k): bool(v) for k, v in checks.items()}
+
+
+def verdict(checks: dict[str, bool]) -> tuple[bool, list[str]]:
+    """(holds, failing): the claim holds iff every sub-claim does; ``failing`` names those that do not."""
+    failing = [name for name, ok in checks.items() if not ok]
+    return not failing, failing
+
+
 def run_experiment(
     experiment: Experiment, quick: bool = False, seed: int = 0, out: Path | None = None
 ) -> dict:
     """Run one experiment and write ``result.json`` (and its figures) to ``out``.
 
     Returns:
-        The result: ``name``, ``claim``, ``measured``, ``expected``, ``holds``, ``tolerance``,
-        ``figures``, ``quick``, ``seed``, ``seconds`` and whatever else the experiment reports.
+        The result: ``name``, ``claim``, ``measured``, ``expected``, ``holds`` (= every check holds),
+        ``failing`` (the checks that do not), ``tolerance``, ``figures``, ``quick``, ``seed``, ``seconds``
+        and whatever else the experiment reports.
     """
     out = Path(out) if out is not None else Path("runs") / "lab" / experiment.name
     out.mkdir(parents=True, exist_ok=True)
@@ -105,11 +129,13 @@ def run_experiment(
     finally:
         torch.set_num_threads(threads)
     seconds = time.perf_counter() - start
+    holds, failing = verdict(checks_of(body))
     result = {
         "name": experiment.name,
         "claim": experiment.claim,
         **plain(body),
-        "holds": bool(body["holds"]),
+        "holds": holds,
+        "failing": failing,
         "quick": quick,
         "seed": seed,
         "seconds": round(seconds, 3),

@@ -186,7 +186,6 @@ def measure(ctx: Context) -> dict:
         "js_pi_limits": limits["ok"],
         **{f"fgan_{label}_nearest_own_argmin": label in nearest[label] for label in CLAIMED_FITS},
     }
-    holds = all(checks.values())
 
     fig = Figure(figsize=(15, 7.5), layout="constrained")
     axes = fig.subplots(2, 4).ravel()
@@ -237,7 +236,6 @@ def measure(ctx: Context) -> dict:
             "js_pi_limits": f"relative error falls ≥ ×{MIN_LIMIT_RATE:g} per decade, ≤ 1% at π = 0.001",
         },
         "tolerance": {"kl_closed_form": 1e-3, "reverse_kl_mode": 0.05, "limit_rate": MIN_LIMIT_RATE},
-        "holds": bool(holds),
         "figures": [ctx.save(fig, "fdiv_fits.png")],
         "settings": {"steps": steps, "batch": batch, "critic_steps_per_generator_step": 2},
     }

@@ -166,7 +166,6 @@ def measure(ctx: Context) -> dict:
             "rhs": "2·JS to quadrature accuracy (Garcia states JS)",
         },
         "tolerance": {"quadrature": TOL_QUAD, "exact": TOL_EXACT, "rate": RATE_TOL},
-        "holds": ev["holds"],
         "figures": [ctx.save(fig, "garcia_lemmas.png")],
         "ks": ks,
     }

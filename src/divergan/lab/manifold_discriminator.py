@@ -104,7 +104,6 @@ def measure(ctx: Context) -> dict:
             "held_out": f"D ≥ {1 - DELTA} on every P point, ≤ {DELTA} on every Q point",
         },
         "tolerance": {"min_distance": MIN_DISTANCE, "delta": DELTA},
-        "holds": ev["holds"],
         "figures": [ctx.save(fig, "manifold_discriminator.png")],
         "steps": steps,
     }

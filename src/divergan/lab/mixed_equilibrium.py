@@ -265,7 +265,6 @@ def measure(ctx: Context) -> dict:
         checks["mixgan_modes_at_least_single_every_seed"] = all(
             r["mix_modes"] >= r["single_modes"] for r in mix_rows
         )
-    holds = all(checks.values())
 
     fig = Figure(figsize=(15, 4), layout="constrained")
     ax1, ax2, ax3 = fig.subplots(1, 3)
@@ -312,7 +311,6 @@ def measure(ctx: Context) -> dict:
             "mixgan": "modes(K = 4) ≥ modes(parameter-matched single GAN) on each of 3 seeds (full mode)",
         },
         "tolerance": {"lp": TOL_LP, "delta": DELTA, "slope_range": SLOPE_RANGE},
-        "holds": bool(holds),
         "figures": [ctx.save(fig, "mixed_equilibrium.png")],
         "rounds": rounds,
     }

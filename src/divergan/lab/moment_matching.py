@@ -185,7 +185,6 @@ def measure(ctx: Context) -> dict:
         and r["mmd2"] >= MIN_GAP
         for r in gh
     )
-    holds = verdict["holds"]
 
     fig = Figure(figsize=(14, 4), layout="constrained")
     ax1, ax2, ax3 = fig.subplots(1, 3)
@@ -242,7 +241,6 @@ def measure(ctx: Context) -> dict:
             "zero": TOL_ZERO,
             "min_gap": MIN_GAP,
         },
-        "holds": bool(holds),
         "figures": [ctx.save(fig, "moment_matching.png")],
         "k_max": K_MAX,
         "steps": steps,

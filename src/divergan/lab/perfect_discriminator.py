@@ -202,7 +202,7 @@ def measure(ctx: Context) -> dict:
     n_eval = 4096 if ctx.quick else 16384
     ts = np.linspace(-1, 1, 11 if ctx.quick else 41)
     ev = evaluate(ctx, train_critics(ctx, long_steps), n_eval, ts)
-    rows, holds = ev["rows"], ev["holds"]
+    rows = ev["rows"]
     fig = Figure(figsize=(11, 4), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
     styles = {
@@ -245,7 +245,6 @@ def measure(ctx: Context) -> dict:
             "delta_perfect": DELTA_PERFECT,
             "grad_ratio": GRAD_RATIO,
         },
-        "holds": bool(holds),
         "figures": [ctx.save(fig, "perfect_discriminator.png")],
         "path": {"t": ts, **rows},
     }

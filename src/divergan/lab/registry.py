@@ -25,6 +25,7 @@ MODULES: dict[str, str] = {
     "weight-clipping": "weight_clipping",
     "manifold-discriminator": "manifold_discriminator",
     "birthday-paradox": "birthday_paradox",
+    "vector-arithmetic": "vector_arithmetic",
 }
 
 

@@ -279,7 +279,6 @@ def measure(ctx: Context) -> dict:
             "f": "Pinsker, TV²/2 ≤ JS ≤ log 2·TV, W₁ ≤ 9·TV",
         },
         "tolerance": {"exact": TOL_EXACT, "quadrature": TOL_QUAD},
-        "holds": ev["holds"],
         "figures": [ctx.save(fig, "topology.png")],
         "sequences": {
             k: ev[k] for k in ("dirac", "shifted_normal", "quantile_law", "atom_in_normal", "escaping_mass")

@@ -129,7 +129,6 @@ def measure(ctx: Context) -> dict:
             "estimate": f"≤ W₁ + {Z_SE:g} SE (duality), > {Z_SE:g} SE",
         },
         "tolerance": {"at_edge": AT_EDGE, "min_piled": MIN_PILED, "standard_errors": Z_SE},
-        "holds": all(checks.values()),
         "figures": [ctx.save(fig, "weight_clipping.png")],
         "steps": steps,
     }
