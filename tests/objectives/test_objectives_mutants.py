@@ -25,6 +25,7 @@ from divergan.objectives import (
     conjugate_of_activation,
     get_objective,
     gradient_norms,
+    gradient_penalty,
     interpolate,
     js_pi_discriminator_loss,
     js_pi_generator_loss,
@@ -421,3 +422,32 @@ def test_interpolate_by_hand():
     assert torch.equal(a, b) and a.dtype == F64
     with pytest.raises(ValueError, match=r"real and fake batches differ in shape: \(2, 2\) vs \(2, 3\)"):
         interpolate(real, torch.zeros(2, 3))
+
+
+def test_interpolation_draws_its_coefficients_from_the_generator_in_the_batch_dtype():
+    """ε ~ U[0, 1] from the given generator, in the batches' dtype: the same numbers as drawing them here."""
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(4, 3, generator=g, dtype=F64)
+    fake = torch.randn(4, 3, generator=g, dtype=F64)
+    eps = torch.rand((4, 1), generator=torch.Generator().manual_seed(7), dtype=F64)
+    x = interpolate(real, fake, generator=torch.Generator().manual_seed(7))
+    assert torch.equal(x, eps * real + (1 - eps) * fake)
+    # the penalty draws the same x̂: for V(x) = ½‖x‖², ‖∇V(x̂)‖ = ‖x̂‖
+    critic = _HalfSquare()
+    pen = gradient_penalty(critic, real, fake, weight=2.0, generator=torch.Generator().manual_seed(7))
+    want = 2.0 * ((x.norm(dim=1) - 1) ** 2).mean()
+    assert float(pen.detach()) == pytest.approx(float(want), rel=1e-12)
+
+
+def test_mmd_gan_losses_read_each_sample_as_one_feature_vector():
+    """Critic outputs (B, K) are B points of R^K (not B·K numbers); (B,) are B points of R."""
+    from divergan.estimators.mmd import mmd2
+
+    g = torch.Generator().manual_seed(1)
+    tr, tf = torch.randn(5, 3, generator=g, dtype=F64), torch.randn(6, 3, generator=g, dtype=F64) + 0.5
+    want = float(mmd2(tr, tf, bandwidths=(1.0, 2.0)))
+    obj = get_objective("mmd-gan", bandwidths="1,2", features=3)
+    assert float(obj.generator_loss(tr, tf)) == pytest.approx(want, rel=1e-12)
+    assert float(obj.critic_loss(tr, tf)) == pytest.approx(-want, rel=1e-12)
+    flat = float(mmd2(tr.reshape(-1, 1), tf.reshape(-1, 1), bandwidths=(1.0, 2.0)))
+    assert abs(flat - want) > 1e-3  # the two readings differ on these numbers
