@@ -138,7 +138,9 @@ def test_clean():
 
 def test_breakpoints_of_the_quadrature():
     p, q = Normal((0.0,), (1.0,)), Normal((2.0,), (1.0,))  # equal variances: one crossing at 1
-    assert exact_module._breakpoints(p, q) == [-3.0, -1.0, 0.0, 1.0, 2.0, 3.0, 5.0]
+    # the means, the crossing, and μ ± kσ for k in SIGMA_STEPS (3 and 10)
+    assert exact_module.SIGMA_STEPS == (3.0, 10.0)
+    assert exact_module._breakpoints(p, q) == [-10.0, -8.0, -3.0, -1.0, 0.0, 1.0, 2.0, 3.0, 5.0, 10.0, 12.0]
     assert exact_module._crossings(p, q) == [1.0]
 
 
