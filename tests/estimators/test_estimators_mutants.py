@@ -476,3 +476,24 @@ def test_unknown_options_name_what_is_accepted():
     assert _message(IPMS["sliced-wasserstein"], x, y, k=1) == (
         "sliced-wasserstein takes no option k; it takes n_projections, order, seed, a, b"
     )
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_the_wasserstein_entries_built_afresh(order):
+    """``IPMS`` holds entries made at import; build them again so that a change inside the builder shows."""
+    import divergan.estimators as est
+
+    entry = est._ipm_wasserstein(order)
+    x, y = np.array([[0.0], [1.0]]), np.array([[3.0], [5.0], [6.0]])
+    got = entry(x, y)
+    assert got.value == wasserstein(x, y, order=order)
+    assert got.method == f"W_{order}, POT wasserstein_1d (exact, sorted)" and got.extras == {
+        "n": 2,
+        "m": 3,
+        "d": 1,
+    }
+    two = entry(np.c_[x, x], np.c_[y, y])
+    assert two.method == f"W_{order}, POT emd2 (exact network simplex)" and two.extras["d"] == 2
+    assert entry(x, y, a=[1.0, 0.0]).value == wasserstein(x, y, order=order, a=[1.0, 0.0])
+    assert _message(entry, x, y, order=2) == f"wasserstein-{order} takes no option order; it takes a, b"
+    assert entry.__doc__ == f"W_{order} between the two empirical samples (:func:`wasserstein`)."
