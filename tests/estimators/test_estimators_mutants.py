@@ -196,6 +196,9 @@ def test_mmd_by_hand_and_its_messages():
     assert float(mmd2(x, y, bandwidths=[1.0])) == pytest.approx(unbiased, rel=1e-14)
     assert float(mmd2(x, y, bandwidths=[1.0], unbiased=False)) == pytest.approx(biased, rel=1e-14)
     assert mmd(x, y, bandwidths=[1.0]) == pytest.approx(math.sqrt(biased), rel=1e-14)
+    q = lambda d: (1 + d * d) ** -0.5  # noqa: E731  the IMQ kernel with c = 1
+    imq_biased = (2 + 2 * q(1)) / 4 + (2 + 2 * q(3)) / 4 - 2 * (q(0) + q(3) + q(1) + q(2)) / 4
+    assert mmd(x, y, kernel="imq", bandwidths=[1.0]) == pytest.approx(math.sqrt(imq_biased), rel=1e-14)
     assert mmd2(x.float(), y.float()).dtype == torch.float32
     assert _message(mmd2, x, y, kernel="laplace") == "unknown kernel 'laplace'; choose from rbf, imq"
     assert _message(mmd2, x[:1], y) == "the unbiased MMD² needs at least 2 samples of each, got 1 and 2"
