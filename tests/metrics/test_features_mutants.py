@@ -42,6 +42,14 @@ def test_feature_checks_word_for_word():
     assert _message(frechet_distance_from_features, x, torch.zeros(1, 2)) == (
         "fake features need at least 2 rows, got 1"
     )
+    assert _message(frechet_distance_from_features, torch.zeros(1, 2), x) == (
+        "real features need at least 2 rows, got 1"
+    )
+    assert _message(kid_from_features, torch.zeros(1, 2), x) == "real features need at least 2 rows, got 1"
+    assert _message(kid_from_features, x, torch.zeros(1, 2)) == "fake features need at least 2 rows, got 1"
+    assert (
+        _message(prdc_from_features, x, torch.zeros(0, 2), k=1) == "fake features need at least 1 rows, got 0"
+    )
     assert _message(frechet_distance_from_features, x, torch.zeros(3, 4)) == (
         "real features have 2 dimensions but fake features have 4"
     )
