@@ -85,6 +85,14 @@ def test_mean_and_unbiased_covariance_by_hand():
     assert frechet_distance_from_features(x, x) == 0.0 or frechet_distance_from_features(x, x) < 1e-12
 
 
+def test_frechet_distance_computes_in_float64():
+    mu1, mu2 = torch.tensor([0.1, 0.2]), torch.tensor([0.3, -0.7])
+    s1 = torch.tensor([[1.3, 0.2], [0.2, 0.7]])
+    s2 = torch.tensor([[0.9, -0.1], [-0.1, 1.1]])
+    d64 = frechet_distance_from_stats(mu1.double(), s1.double(), mu2.double(), s2.double())
+    assert frechet_distance_from_stats(mu1, s1, mu2, s2) == pytest.approx(d64, rel=1e-13)
+
+
 def test_psd_square_root_ignores_an_asymmetric_round_off():
     # Σ₁ slightly asymmetric: the symmetrised square root is used; d² = tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^½)
     s1 = torch.tensor([[4.0, 1e-13], [0.0, 9.0]], dtype=F64)
@@ -122,14 +130,15 @@ def test_kid_spread_is_the_population_standard_deviation_over_subsets():
         for i, j in itertools.product(list(pairs), repeat=2)
     ]
     values = sorted(set(round(v, 9) for v in values))
-    found = 0
+    found, results = 0, set()
     for seed in range(6):
         mean, std = kid_from_features(
             x, y, num_subsets=2, subset_size=2, generator=torch.Generator().manual_seed(seed)
         )
         assert round(mean - std, 9) in values and round(mean + std, 9) in values
         found += std > 0
-    assert found  # at least one seed drew two different subsets
+        results.add((mean, std))
+    assert found and len(results) > 1  # the generator is used: seeds draw different subsets
     # subset_size is clipped to the smaller sample: 3 here, one subset -> the whole-sample value
     mean, std = kid_from_features(x, y, num_subsets=1, subset_size=1000)
     assert mean == pytest.approx(_mmd2_cubic(x.numpy(), y.numpy()), rel=1e-12) and std == 0.0
@@ -137,6 +146,23 @@ def test_kid_spread_is_the_population_standard_deviation_over_subsets():
     a = kid_from_features(x, y, num_subsets=4, subset_size=2)
     b = kid_from_features(x, y, num_subsets=4, subset_size=2, generator=torch.Generator().manual_seed(0))
     assert a == b
+
+
+def test_kid_subset_size_is_clipped_to_each_sample():
+    # 5 equal fakes: every 3-subset of them is the same set, so with 3 reals (m = 3) the value is fixed
+    x = torch.tensor([[0.0, 1.0], [2.0, -1.0], [1.0, 3.0]], dtype=F64)
+    same = torch.tensor([[0.5, 0.5]] * 5, dtype=F64)
+    want = _mmd2_cubic(x.numpy(), same[:3].numpy())
+    assert kid_from_features(x, same, num_subsets=1)[0] == pytest.approx(want, rel=1e-12)
+    assert kid_from_features(same, x, num_subsets=1)[0] == pytest.approx(
+        _mmd2_cubic(same[:3].numpy(), x.numpy()), rel=1e-12
+    )
+    # the default subset size is 1,000: 1,001 rows give a subset, not the whole sample
+    g = torch.Generator().manual_seed(3)
+    big_x, big_y = torch.randn(1001, 2, generator=g, dtype=F64), torch.randn(1001, 2, generator=g, dtype=F64)
+    default = kid_from_features(big_x, big_y, num_subsets=1)
+    assert default == kid_from_features(big_x, big_y, num_subsets=1, subset_size=1000)
+    assert default != kid_from_features(big_x, big_y, num_subsets=1, subset_size=1001)
 
 
 def test_kid_checks():
@@ -239,6 +265,8 @@ def test_histograms_and_kl_word_for_word():
         "kl_uniform": pytest.approx(kl_to_uniform(torch.tensor([1, 0, 3]))),
     }
     assert class_histogram_metrics(torch.tensor([0, 2]), 3)["class_histogram"] == [1, 0, 1]
+    assert class_histogram_metrics(torch.tensor([0, 0]), 3)["class_histogram"] == [2, 0, 0]  # K counts
+    assert class_histogram_metrics(torch.tensor([1]), 3)["modes"] == 1  # one sample is enough
     assert (
         _message(stacked_mode_metrics, torch.tensor([1, 2, 3]))
         == "stacked modes need (N, C) channel labels, got shape (3,)"
