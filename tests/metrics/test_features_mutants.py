@@ -142,6 +142,10 @@ def test_kid_spread_is_the_population_standard_deviation_over_subsets():
     # subset_size is clipped to the smaller sample: 3 here, one subset -> the whole-sample value
     mean, std = kid_from_features(x, y, num_subsets=1, subset_size=1000)
     assert mean == pytest.approx(_mmd2_cubic(x.numpy(), y.numpy()), rel=1e-12) and std == 0.0
+    # 100 subsets by default
+    default = kid_from_features(x, y, subset_size=2)
+    assert default == kid_from_features(x, y, num_subsets=100, subset_size=2)
+    assert default != kid_from_features(x, y, num_subsets=101, subset_size=2)
     # the default generator is seeded with 0
     a = kid_from_features(x, y, num_subsets=4, subset_size=2)
     b = kid_from_features(x, y, num_subsets=4, subset_size=2, generator=torch.Generator().manual_seed(0))
