@@ -500,3 +500,55 @@ def test_the_wasserstein_entries_built_afresh(order):
     assert entry(x, y, a=[1.0, 0.0]).value == wasserstein(x, y, order=order, a=[1.0, 0.0])
     assert _message(entry, x, y, order=2) == f"wasserstein-{order} takes no option order; it takes a, b"
     assert entry.__doc__ == f"W_{order} between the two empirical samples (:func:`wasserstein`)."
+
+
+def test_one_dimensional_and_weight_errors_name_their_sample():
+    flat, wide = [0.0, 1.0], [[0.0, 1.0], [2.0, 3.0]]
+    one_d = "must be one-dimensional (shape (n,) or (n, 1)), got d = 2"
+    assert _message(kolmogorov, wide, flat) == f"x {one_d}"
+    assert _message(kolmogorov, flat, wide) == f"y {one_d}"
+    assert _message(total_variation_hist, wide, flat) == f"x {one_d}"
+    assert _message(total_variation_hist, flat, wide) == f"y {one_d}"
+    assert _message(base.one_dimensional, wide) == f"x {one_d}"
+    for fn in (wasserstein, sliced_wasserstein):
+        assert _message(fn, flat, flat, a=[1.0]) == "a has 1 weights for 2 samples"
+        assert _message(fn, flat, flat, b=[1.0, 2.0, 3.0]) == "b has 3 weights for 2 samples"
+    assert _message(wasserstein, wide, wide, b=[1.0]) == "b has 1 weights for 2 samples"
+
+
+def test_sliced_seed_and_tv_bins_defaults():
+    g = np.random.default_rng(0)
+    x, y = g.normal(size=(30, 3)), g.normal(size=(20, 3))
+    assert sliced_wasserstein(x, y, n_projections=5) == sliced_wasserstein(x, y, n_projections=5, seed=0)
+    assert sliced_wasserstein(x, y, n_projections=5) != sliced_wasserstein(x, y, n_projections=5, seed=1)
+    a, b = g.normal(size=200)[:, None], g.normal(0.3, 1.0, size=150)[:, None]
+    assert total_variation_hist(a, b, bins=2) != total_variation_hist(a, b)  # "auto" is not 2 bins here
+    assert IPMS["tv-hist"](a, b, bins=2).value == total_variation_hist(a, b, bins=2)
+
+
+def test_the_mmd_entry_uses_one_set_of_bandwidths_for_both_statistics():
+    g = np.random.default_rng(1)
+    x, y = g.normal(size=(20, 2)), g.normal(0.5, 1.0, size=(15, 2))
+    est = IPMS["mmd"](x, y, bandwidths=[1.0, 2.5])
+    assert est.extras["mmd2_biased"] == pytest.approx(
+        float(mmd2(x, y, bandwidths=[1.0, 2.5], unbiased=False))
+    )
+    med = IPMS["mmd"](x, y, bandwidths="median")
+    m = median_bandwidth(torch.from_numpy(x), torch.from_numpy(y))
+    assert med.extras["bandwidths"] == pytest.approx((0.5 * m, m, 2 * m), rel=1e-15)
+    assert med.value == pytest.approx(float(mmd2(x, y, bandwidths=(0.5 * m, m, 2 * m))), rel=1e-12)
+
+
+def test_fitted_bound_reports_its_set_up():
+    from divergan.estimators import fit_variational_bound
+
+    g = np.random.default_rng(2)
+    x, y = g.normal(size=(20, 1)), g.normal(1.0, 1.0, size=(20, 1))
+    est = fit_variational_bound("kl", x, y, steps=0)
+    # the default critic: 1 -> 64 -> 64 -> 1
+    assert est.extras["n_params"] == (64 + 64) + (64 * 64 + 64) + (64 + 1)
+    assert est.extras["steps"] == 0 and est.extras["holdout"] == 0.5 and est.extras["n_train"] == (10, 10)
+    assert "train_value" in est.extras and est.extras["divergence"] == "kl"
+    assert est.method == "variational bound (kl), MLP critic g_f(V), held-out samples"
+    est0 = fit_variational_bound("kl", x, y, steps=0, hidden=2, holdout=0.0)
+    assert est0.method == "variational bound (kl), MLP critic g_f(V), training samples"
