@@ -82,6 +82,7 @@ def test_discrete_checks_and_texts():
         ("normal:0,1;y", "bad SIGMA in spec 'normal:0,1;y': '1;y' is not a number"),
         ("normal:nan,1", "bad MU in spec 'normal:nan,1': numbers must be finite"),
         ("discrete:a", "bad spec 'discrete:a': probabilities must be numbers"),
+        ("normal:0:1,1", "bad MU in spec 'normal:0:1,1': '0:1' is not a number"),  # split at the first ':'
         ("discrete:inf,0", "bad spec 'discrete:inf,0': probabilities must be finite"),
         (
             "gamma:1,2",
