@@ -133,8 +133,9 @@ def test_method_names_and_errors():
 def test_clean():
     assert exact_module._clean(2.5) == 2.5
     assert exact_module._clean(1e300) == 1e300 and exact_module._clean(1.0000001e300) == math.inf
-    with pytest.raises(ArithmeticError, match="divergence evaluated to NaN"):
+    with pytest.raises(ArithmeticError) as info:
         exact_module._clean(math.nan)
+    assert str(info.value) == "divergence evaluated to NaN"
 
 
 def test_breakpoints_of_the_quadrature():
