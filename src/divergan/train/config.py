@@ -293,7 +293,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 PRESETS["grid25"] = dict(PRESETS["default"])  # the main job by the name of its data
 # the main job's recipe on 8 Gaussians on the unit circle, std 0.01
-# (without R1/R2: the recipe its 10-seed measurement in docs/benchmarks.md was made with)
+# without R1/R2: its 10 seeds in docs/benchmarks.md were measured so; R1/R2 cost it sharpness and time there
 PRESETS["ring8"] = {**PRESETS["default"], "data": "ring8", "steps": 4000, "objective_params": {}}
 
 # the same DCGAN without classes: its class balance is the generator's own (docs/benchmarks.md)
