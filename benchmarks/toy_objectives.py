@@ -6,7 +6,8 @@ protocol (2,500 samples; modes, high quality, reverse KL) plus W1 to 2,000 held-
 
 * ``--what objectives``: every objective of ``divergan objectives`` with the remedies of the preset
   switched off (``plain``: pack 1, no batch norm in G, no maxout, no minibatch std, no Fourier features,
-  constant learning rate) and as the preset ships them (``preset``), the objective swapped in;
+  constant learning rate, the objective's own default parameters, so no R1/R2) and as the preset ships
+  them (``preset``), the objective swapped in;
 * ``--what remedies``: the preset with one remedy changed at a time (:data:`VARIANTS`).
 
 Results are appended to benchmarks/results/toy_objectives.jsonl (re-running skips what is there). The
@@ -63,6 +64,7 @@ VARIANTS = {
     "minibatch std (group 4)": ["d_mbstd=4"],
     "maxout critic (5 pieces)": ["d_maxout=5"],
     "no Fourier features": ["d_fourier=0"],
+    "no R1/R2": ["objective.r1=0", "objective.r2=0"],
     "constant learning rate": ["lr_schedule=constant"],
     "no EMA": ["ema_half_life=0"],
     "MIX+GAN K=4": ["mix_components=4", "pack=1", "d_mbstd=0"],
@@ -99,8 +101,8 @@ def run_one(base: str, data: str, objective: str | None, variant: str, seed: int
         "tensorboard=false",
         *VARIANTS[variant],
     ]
-    if objective is not None and objective != cfg.objective:
-        cfg.objective, cfg.objective_params = objective, {}
+    if objective is not None and (objective != cfg.objective or variant == "plain"):
+        cfg.objective, cfg.objective_params = objective, {}  # its own defaults: no R1/R2 when plain
     cfg = apply_overrides(cfg, [*sets, *extra])
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

@@ -104,3 +104,21 @@ def test_the_rpgan_objective():
         get_objective("rpgan", r1=-1)
     with pytest.raises(UserError, match="gamma"):
         get_objective("rpgan", gamma=1)
+
+
+def test_non_saturating_takes_r1_and_r2():
+    """Mescheder et al. 2018's GAN + R1: the same zero-centred penalties, off by default."""
+    plain = get_objective("non-saturating")
+    assert plain.penalty is None and plain.params == {}
+    obj = get_objective("non-saturating", r1=0.4, r2=3.0)
+    assert obj.penalty_on == "batches" and obj.params == {"r1": 0.4, "r2": 3.0}
+    assert not obj.generator_uses_real  # the generator's loss is unchanged
+    real = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]], dtype=torch.float64)
+    fake = torch.tensor([[2.0, 0.0], [-1.0, 1.0], [0.0, 0.0]], dtype=torch.float64)
+    # the hand-computed norms of the quadratic critic above: E_r ‖∇V‖² = 20/3, E_g ‖∇V‖² = 25/3
+    assert value(obj.penalty(quadratic, real, fake)) == pytest.approx(0.2 * 20 / 3 + 1.5 * 25 / 3, rel=1e-14)
+    only_r1 = get_objective("non-saturating", r1=0.4).penalty
+    assert value(only_r1(quadratic, real, fake)) == pytest.approx(0.2 * 20 / 3, rel=1e-14)
+    assert "0.4/2·E_r ‖∇V‖²" in obj.formula and "E_r ‖∇V‖²" not in plain.formula
+    with pytest.raises(UserError, match="r2"):
+        get_objective("non-saturating", r2=-1)

@@ -46,7 +46,7 @@ def test_overrides_are_typed():
         ],
     )
     assert cfg.steps == 7 and cfg.lr_g == 1e-3 and cfg.plot is False and cfg.sampler == "drs"
-    assert cfg.objective_params == {"pi": 0.25, "generator": "saddle"}
+    assert cfg.objective_params == {**preset("default").objective_params, "pi": 0.25, "generator": "saddle"}
     assert cfg.data_params == {"noise": 0.1}
 
 

@@ -6,7 +6,8 @@ Names (``names()`` lists them in this order):
 name                   game                                               params (default)
 =====================  =================================================  ==============================
 minimax                original GAN, saturating generator (GAN analysis slides, eq 1)  —
-non-saturating         original critic, generator −E log D(G(z))           —
+non-saturating         original critic, generator −E log D(G(z)); optional  r1 = γ₁ (0), r2 = γ₂ (0)
+                       R1/R2 as for rpgan (Mescheder et al. 2018)
 fgan-<f>               f-GAN for every entry f of the divergence table     generator ("alt" | "saddle"),
                        (GAN analysis slides, eq 7): fgan-kl, fgan-reverse-kl,  plus alpha (0.5) for
                        fgan-pearson, fgan-neyman, fgan-squared-hellinger,  fgan-alpha, pi (0.5) for
@@ -119,14 +120,37 @@ def _minimax(**params: Any) -> Objective:
     )
 
 
+def _zero_centred(name: str, params: dict[str, Any], default: float) -> tuple[float, float, Any]:
+    """The r1/r2 weights of an objective and its penalty (None when both are 0)."""
+    p = _take(name, params, {"r1": default, "r2": default})
+    r1, r2 = (_float(name, k, p[k], 0.0, math.inf) for k in ("r1", "r2"))
+
+    def penalty(critic: Any, real: Tensor, fake: Tensor) -> Tensor:
+        return zero_centred_penalty(critic, real, fake, r1, r2)
+
+    return r1, r2, penalty if (r1 or r2) else None
+
+
+def _penalty_text(r1: float, r2: float, sign: str) -> str:
+    """ " − 0.1/2·E_r ‖∇V‖²"-style terms of the nonzero weights, for a formula."""
+    return "".join(f" {sign} {g:g}/2·E_{s} ‖∇V‖²" for g, s in ((r1, "r"), (r2, "g")) if g)
+
+
 def _non_saturating(**params: Any) -> Objective:
-    _take("non-saturating", params, {})
+    # optional zero-centred penalties on the real (R1) and fake (R2) batches, Mescheder et al. 2018
+    r1, r2, penalty = _zero_centred("non-saturating", params, 0.0)
     return Objective(
         name="non-saturating",
         critic_loss=L.minimax_discriminator_loss,
         generator_loss=L.non_saturating_generator_loss,
         generator_uses_real=False,
-        formula="critic: max_V E_r log σ(V) + E_g log(1 − σ(V));  generator: min −E_z log σ(V(G(z)))",
+        penalty=penalty,
+        penalty_on="batches",
+        params=_record({"r1": r1, "r2": r2}) if penalty else {},
+        formula=(
+            f"critic: max_V E_r log σ(V) + E_g log(1 − σ(V)){_penalty_text(r1, r2, '−')};"
+            "  generator: min −E_z log σ(V(G(z)))"
+        ),
         divergence=(
             "generator gradient at the optimal critic = ∇[KL(P_g‖P_r) − 2·JS(P_r‖P_g)] "
             "(Sun (PaperWeekly), §4 example 4; Arjovsky & Bottou 2017, Thm 2.5)"
@@ -310,12 +334,7 @@ def _js_pi(**params: Any) -> Objective:
 
 
 def _rpgan(**params: Any) -> Objective:
-    p = _take("rpgan", params, {"r1": 1.0, "r2": 1.0})
-    r1, r2 = (_float("rpgan", k, p[k], 0.0, math.inf) for k in ("r1", "r2"))
-
-    def penalty(critic: Any, real: Tensor, fake: Tensor) -> Tensor:
-        return zero_centred_penalty(critic, real, fake, r1, r2)
-
+    r1, r2, penalty = _zero_centred("rpgan", params, 1.0)
     return Objective(
         name="rpgan",
         critic_loss=L.rpgan_discriminator_loss,
@@ -329,7 +348,7 @@ def _rpgan(**params: Any) -> Objective:
             "relativistic pairing GAN (Huang et al. 2024, R3GAN) with R1/R2 zero-centred penalties; "
             "every basin of its loss landscape is a global minimum P_g = P_r (Sun et al. 2020)"
         ),
-        penalty=penalty if (r1 or r2) else None,
+        penalty=penalty,
         penalty_on="batches",  # R1 on the real batch, R2 on the fake one
         optimizer="adam",
         params=_record({"r1": r1, "r2": r2}),
