@@ -120,7 +120,6 @@ CJK = "".join(
 )
 
 
-
 def gb2312_level1() -> str:
     """The 3,755 characters of GB 2312 level 1 (rows 16-55 of the code table, in its pinyin order)."""
     chars = []
