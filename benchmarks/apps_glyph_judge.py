@@ -1,7 +1,7 @@
 """Rebuild the shipped CJK glyph judge (src/divergan/assets/glyph_judge_cjk.safetensors) and measure it.
 
 The judge (:mod:`divergan.metrics.glyph_judge`) names the held-out characters of the CJK glyph presets
-(GB 2312 level 1, held-out fraction and seed as in :data:`HELD_OUT`, :data:`SEED`). It is trained only
+(``CJK_SPLIT`` of :mod:`divergan.metrics.glyph_judge`: GB 2312 level 1, 8 % held out, seed 0). It is trained only
 on fonts that are neither the translator's source (WenQuanYi Micro Hei) nor its targets (AR PL UKai,
 AR PL UMing), and then measured on the real glyphs of all three, with two negative controls: blank
 images and the real target glyphs with their labels shuffled (both should score about 1/N).
@@ -22,33 +22,21 @@ from pathlib import Path
 
 import torch
 
-from divergan.data.glyphs import charset, render_glyph, split_characters
-from divergan.metrics.glyph_judge import CJK_JUDGE, save_judge, train_judge
+from divergan.data.glyphs import render_glyph
+from divergan.metrics.glyph_judge import (
+    CJK_JUDGE,
+    CJK_JUDGE_FONTS,
+    cjk_heldout_characters,
+    save_judge,
+    train_judge,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "apps_glyph_judge.json"
 
-#: the CJK glyph presets' split: GB 2312 level 1, this fraction held out, by this seed
-HELD_OUT, SEED, SIZE = 0.08, 0, 32
-#: fonts the judge learns from: none is the translator's source or a target
-JUDGE_FONTS = (
-    "wqy-zenhei",
-    "noto-sans-cjk",
-    "noto-sans-cjk-bold",
-    "noto-serif-cjk",
-    "noto-serif-cjk-bold",
-    "lxgw-wenkai-light",
-    "lxgw-wenkai",
-    "lxgw-wenkai-bold",
-    "arphic-gbsn",
-    "smiley-sans",
-)
+SIZE = 32
 #: fonts it is measured on: the targets (the ≥ 95 % precondition) and the source
 MEASURED_FONTS = ("arphic-ukai", "arphic-uming", "wqy-microhei")
-
-
-def heldout_characters() -> str:
-    return split_characters(charset("gb2312"), HELD_OUT, SEED)[1]
 
 
 def render(chars: str, font: str) -> torch.Tensor:
@@ -63,16 +51,16 @@ def main() -> None:
     ap.add_argument("--no-save", action="store_true", help="measure only; keep the shipped weights")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    chars = heldout_characters()
-    images = torch.cat([render(chars, f) for f in JUDGE_FONTS])
-    labels = torch.arange(len(chars)).repeat(len(JUDGE_FONTS))
-    print(f"{len(chars)} classes x {len(JUDGE_FONTS)} fonts = {len(images)} training glyphs", flush=True)
+    chars = cjk_heldout_characters()
+    images = torch.cat([render(chars, f) for f in CJK_JUDGE_FONTS])
+    labels = torch.arange(len(chars)).repeat(len(CJK_JUDGE_FONTS))
+    print(f"{len(chars)} classes x {len(CJK_JUDGE_FONTS)} fonts = {len(images)} training glyphs", flush=True)
     t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     judge = train_judge(
         images,
         labels,
         chars,
-        JUDGE_FONTS,
+        CJK_JUDGE_FONTS,
         steps=args.steps,
         batch=args.batch,
         width=args.width,
@@ -81,7 +69,7 @@ def main() -> None:
     c1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
     wall = time.perf_counter() - t0
-    results: dict = {"classes": len(chars), "train_fonts": list(JUDGE_FONTS), "steps": args.steps}
+    results: dict = {"classes": len(chars), "train_fonts": list(CJK_JUDGE_FONTS), "steps": args.steps}
     for font in MEASURED_FONTS:
         results[f"real {font}"] = judge.accuracy(render(chars, font), chars)
     real = render(chars, MEASURED_FONTS[0])

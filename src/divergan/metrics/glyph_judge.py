@@ -32,6 +32,30 @@ from divergan.errors import UserError
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 #: the shipped CJK judge
 CJK_JUDGE = ASSETS / "glyph_judge_cjk.safetensors"
+#: the split of the CJK glyph presets whose held-out characters the shipped judge names:
+#: (character set, held-out fraction, split seed)
+CJK_SPLIT = ("gb2312", 0.08, 0)
+#: the fonts the shipped judge learnt from: none is the CJK presets' source or a target
+CJK_JUDGE_FONTS = (
+    "wqy-zenhei",
+    "noto-sans-cjk",
+    "noto-sans-cjk-bold",
+    "noto-serif-cjk",
+    "noto-serif-cjk-bold",
+    "lxgw-wenkai-light",
+    "lxgw-wenkai",
+    "lxgw-wenkai-bold",
+    "arphic-gbsn",
+    "smiley-sans",
+)
+
+
+def cjk_heldout_characters() -> str:
+    """The held-out characters of :data:`CJK_SPLIT` (301 of GB 2312 level 1's 3,755)."""
+    from divergan.data.glyphs import charset, split_characters
+
+    name, fraction, seed = CJK_SPLIT
+    return split_characters(charset(name), fraction, seed)[1]
 
 
 class GlyphJudge(nn.Module):
@@ -42,7 +66,9 @@ class GlyphJudge(nn.Module):
     (2, 5)
     """
 
-    def __init__(self, classes: int, size: int = 32, width: int = 16, hidden: int = 256) -> None:
+    def __init__(
+        self, classes: int, size: int = 32, width: int = 16, hidden: int = 256, dropout: float = 0.2
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         in_ch = 1
@@ -59,10 +85,10 @@ class GlyphJudge(nn.Module):
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(
             nn.Flatten(),
-            nn.Dropout(0.3),
+            nn.Dropout(dropout),
             nn.Linear(in_ch * (size // 8) ** 2, hidden),
             nn.ReLU(),
-            nn.Dropout(0.3),
+            nn.Dropout(dropout),
             nn.Linear(hidden, classes),
         )
 
