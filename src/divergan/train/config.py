@@ -106,6 +106,10 @@ class Config:
     held_out: float = 0.15  # glyphs: fraction of the characters held out of training
     l1_weight: float = 100.0  # glyphs: λ of the generator's L1 term (pix2pix)
     embed_dim: int = 16  # glyphs: size of the target font's category embedding
+    glyph_norm: str = "batch"  # glyphs: the U-Net's normalisation, batch or instance
+    patch_down: int = 2  # glyphs: stride-2 layers of the PatchGAN critic (receptive field 5·2^n − 2 px)
+    const_weight: float = 0.0  # glyphs: λ of zi2zi's constant loss mean |enc(G(s, c)) − enc(s)|²
+    l1_weight_end: float = -1.0  # glyphs: L1 weight at the last step, linear from l1_weight; < 0: constant
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -176,6 +180,15 @@ class Config:
             raise UserError(f"held_out must lie in (0, 1), got {self.held_out}")
         if not (math.isfinite(self.l1_weight) and self.l1_weight >= 0):
             raise UserError(f"l1_weight must be >= 0, got {self.l1_weight}")
+        if self.glyph_norm not in ("batch", "instance"):
+            raise UserError(f"glyph_norm must be one of batch, instance, got {self.glyph_norm!r}")
+        if not 1 <= self.patch_down <= 3:
+            raise UserError(f"patch_down must lie in 1..3, got {self.patch_down}")
+        for name in ("const_weight", "l1_weight_end"):
+            if not math.isfinite(getattr(self, name)):
+                raise UserError(f"{name} must be a finite number, got {getattr(self, name)}")
+        if self.const_weight < 0:
+            raise UserError(f"const_weight must be >= 0, got {self.const_weight}")
         from divergan.train.devices import AMP, check_name
 
         check_name(self.device)
@@ -484,6 +497,10 @@ HELP: dict[str, str] = {
     "held_out": "glyphs: fraction of the characters held out of training (split seeded by seed)",
     "l1_weight": "glyphs: weight of the generator's L1 term |G(s, c) - y| beside the adversarial loss",
     "embed_dim": "glyphs: size of the target font's category embedding",
+    "glyph_norm": "glyphs: the U-Net's normalisation, batch (pix2pix) or instance (the same in training and evaluation)",
+    "patch_down": "glyphs: stride-2 layers of the PatchGAN critic, 1..3 (receptive field 8, 18, 38 px)",
+    "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
+    "l1_weight_end": "glyphs: L1 weight at the last step, linear from l1_weight (< 0: constant l1_weight)",
 }
 
 
