@@ -83,3 +83,13 @@ def test_user_errors_are_one_line_exit_2_and_write_nothing(run, tmp_path, capsys
 def test_not_a_run_folder(tmp_path, capsys):
     assert main(["translate", str(tmp_path), "--text", "A", "--out", str(tmp_path / "o")]) == 2
     assert "not a divergan run folder" in capsys.readouterr().err
+
+
+def test_each_character_is_labelled_trained_on_or_held_out_from_heldout_txt(run, tmp_path, capsys):
+    held = (run / "heldout.txt").read_text(encoding="utf-8").split()
+    assert len(held) == 2 and set(held) < set("ABCDEFGHIJ")  # ⌈0.2 · 10⌉ characters, one per line
+    assert main(["translate", str(run), "--text", "ABCDEFGHIJ", "--out", str(tmp_path / "o")]) == 0
+    lines = capsys.readouterr().out.splitlines()[:10]
+    labels = {line[0]: line.rsplit("(", 1)[1].rstrip(")") for line in lines}
+    assert {c for c, label in labels.items() if label == "held out"} == set(held)
+    assert {c for c, label in labels.items() if label == "trained on"} == set("ABCDEFGHIJ") - set(held)
