@@ -48,6 +48,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--width", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--no-save", action="store_true", help="measure only; keep the shipped weights")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -64,12 +65,13 @@ def main() -> None:
         steps=args.steps,
         batch=args.batch,
         width=args.width,
+        lr=args.lr,
         log=lambda s, l: print(f"step {s}: loss {l:.3f}", flush=True),
     )
     c1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
     wall = time.perf_counter() - t0
-    results: dict = {"classes": len(chars), "train_fonts": list(CJK_JUDGE_FONTS), "steps": args.steps}
+    results: dict = {"classes": len(chars), "train_fonts": list(CJK_JUDGE_FONTS), **vars(args)}
     for font in MEASURED_FONTS:
         results[f"real {font}"] = judge.accuracy(render(chars, font), chars)
     real = render(chars, MEASURED_FONTS[0])
