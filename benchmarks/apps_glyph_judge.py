@@ -6,7 +6,7 @@ on fonts that are neither the translator's source (WenQuanYi Micro Hei) nor its 
 AR PL UMing), and then measured on the real glyphs of all three, with two negative controls: blank
 images and the real target glyphs with their labels shuffled (both should score about 1/N).
 
-    OMP_NUM_THREADS=1 python benchmarks/apps_glyph_judge.py            # ~10 min of one core
+    OMP_NUM_THREADS=1 python benchmarks/apps_glyph_judge.py            # ~2 min of one core
     python benchmarks/apps_glyph_judge.py --steps 300 --no-save         # a quick look
 
 Results: printed, and written to benchmarks/results/apps_glyph_judge.json.
@@ -45,8 +45,8 @@ def render(chars: str, font: str) -> torch.Tensor:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--width", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--no-save", action="store_true", help="measure only; keep the shipped weights")
