@@ -72,3 +72,24 @@ def test_the_constant_loss_is_zero_for_a_copy_and_holds_the_source_code_fixed():
 def test_config_rejects_bad_glyph_keys(item, message):
     with pytest.raises(UserError, match=message):
         Config(**item).validate()
+
+
+@pytest.mark.usefixtures("dejavu")
+def test_judge_scores_identities():
+    from divergan.apps.glyphs import judge_scores
+    from divergan.data import glyphs
+    from divergan.metrics.glyph_judge import cjk_heldout_characters
+
+    latin = glyphs.glyph_pairs("ABC", "dejavu-sans", ["dejavu-serif"], 32)
+    assert judge_scores(latin, latin.target) is None  # characters the judge does not know
+    if not all(glyphs.installed(f) for f in ("wqy-microhei", "arphic-ukai", "arphic-uming")):
+        pytest.skip("the CJK fonts of the glyph presets are not installed")
+    chars = cjk_heldout_characters()[:40]
+    pairs = glyphs.glyph_pairs(chars, "wqy-microhei", ["arphic-ukai", "arphic-uming"], 32)
+    scores = judge_scores(pairs, pairs.target)  # "generated" = the real targets
+    for font in ("arphic-ukai", "arphic-uming"):
+        assert scores[font]["generated"] == scores[font]["real_target"] and scores[font]["n"] == 40
+    copied = judge_scores(pairs, pairs.source)  # "generated" = the source glyphs
+    assert all(copied[f]["generated"] == copied[f]["source"] for f in copied)
+    blank = judge_scores(pairs, torch.full_like(pairs.target, -1.0))
+    assert all(blank[f]["generated"] <= 1 / 40 for f in blank)  # one answer for all 40

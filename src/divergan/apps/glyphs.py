@@ -50,7 +50,7 @@ _BASE = {
     "objective": "non-saturating",
     "l1_weight": 100.0,
     "const_weight": 15.0,  # zi2zi's
-    "glyph_norm": "instance",  # batch norm's running statistics left the evaluated glyphs speckled
+    "glyph_norm": "instance",  # per image: the generator evaluates as it trains (no running statistics)
     "g_width": 16,
     "d_width": 16,
     "embed_dim": 16,
