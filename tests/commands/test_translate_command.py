@@ -83,6 +83,9 @@ def test_user_errors_are_one_line_exit_2_and_write_nothing(run, tmp_path, capsys
 def test_not_a_run_folder(tmp_path, capsys):
     assert main(["translate", str(tmp_path), "--text", "A", "--out", str(tmp_path / "o")]) == 2
     assert "not a divergan run folder" in capsys.readouterr().err
+    (tmp_path / "config.json").write_text('{"app": "", "targets": "auto", "source": "auto"}')  # a GAN run
+    assert main(["translate", str(tmp_path), "--text", "A", "--out", str(tmp_path / "o")]) == 2
+    assert "not a glyph run" in capsys.readouterr().err
 
 
 def test_each_character_is_labelled_trained_on_or_held_out_from_heldout_txt(run, tmp_path, capsys):

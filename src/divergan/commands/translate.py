@@ -37,11 +37,12 @@ def glyph_run_fonts(folder: Path) -> tuple[str, list[str], int]:
     if not (folder / "config.json").is_file():
         raise UserError(f"{folder} is not a divergan run folder (no config.json)")
     raw = read_config_json(folder / "config.json")
-    if raw.get("app") not in ("glyphs", "translate") and "targets" not in raw:
+    older = "app" not in raw and "chars" in raw  # a glyph run from before the one Config
+    if raw.get("app") != "glyphs" and not older:
         raise UserError(f"{folder} is not a glyph run (train one with --preset glyphs)")
     final = folder / "final_metrics.json"
-    if final.is_file():  # "auto" fonts as resolved when the run trained
-        done = json.loads(final.read_text(encoding="utf-8"))
+    done = json.loads(final.read_text(encoding="utf-8")) if final.is_file() else {}
+    if isinstance(done, dict) and "source" in done and "targets" in done:  # "auto" as resolved then
         return done["source"], list(done["targets"]), int(raw.get("size", 32))
     from divergan.data.glyphs import default_fonts
 
