@@ -91,8 +91,9 @@ def test_not_a_run_folder(tmp_path, capsys):
 def test_each_character_is_labelled_trained_on_or_held_out_from_heldout_txt(run, tmp_path, capsys):
     held = (run / "heldout.txt").read_text(encoding="utf-8").split()
     assert len(held) == 2 and set(held) < set("ABCDEFGHIJ")  # ⌈0.2 · 10⌉ characters, one per line
-    assert main(["translate", str(run), "--text", "ABCDEFGHIJ", "--out", str(tmp_path / "o")]) == 0
-    lines = capsys.readouterr().out.splitlines()[:10]
+    assert main(["translate", str(run), "--text", "ABCDEFGHIJK", "--out", str(tmp_path / "o")]) == 0
+    lines = capsys.readouterr().out.splitlines()[:11]
     labels = {line[0]: line.rsplit("(", 1)[1].rstrip(")") for line in lines}
     assert {c for c, label in labels.items() if label == "held out"} == set(held)
     assert {c for c, label in labels.items() if label == "trained on"} == set("ABCDEFGHIJ") - set(held)
+    assert labels["K"] == "not among the run's characters"  # neither trained on nor held out

@@ -4,8 +4,8 @@ Each character of the text (whitespace skipped) is drawn in the run's source fon
 the run's generator into target font K (an index into the run's targets, or the font's name; default
 the first). ``DIR`` gets one PNG per character, ``NN-U+XXXX.png`` in text order, black ink on white at
 ``--scale`` × the run's glyph size, and ``strip.png`` with all of them in one row. The command prints
-for each character whether the run trained on it or held it out (``heldout.txt`` of the run folder),
-so the output of characters the model never saw can be told apart.
+for each character whether the run trained on it, held it out (``heldout.txt`` of the run folder), or
+never had it among its characters, so the output of characters the model never saw can be told apart.
 
 A character the source font does not draw, an unknown style, a folder that is not a glyph run: one
 line ``error: ...`` and exit status 2, before anything is written.
@@ -71,6 +71,16 @@ def style_index(style: str, targets: list[str]) -> int:
     return k
 
 
+def _seen(folder: Path) -> tuple[set[str], set[str]]:
+    """(held-out characters from heldout.txt, training characters from final_metrics.json); empty sets
+    where the run has not written them (yet)."""
+    held_file, final = folder / "heldout.txt", folder / "final_metrics.json"
+    held = set(held_file.read_text(encoding="utf-8").split()) if held_file.is_file() else set()
+    done = json.loads(final.read_text(encoding="utf-8")) if final.is_file() else {}
+    trained = set(done.get("train_characters", "")) if isinstance(done, dict) else set()
+    return held, trained
+
+
 def _png(image, path: Path, scale: int) -> None:
     """(S, S) in [−1, 1], ink = +1 → black ink on white, upscaled ``scale``× (nearest)."""
     import numpy as np
@@ -105,13 +115,12 @@ def run(args: argparse.Namespace) -> int:
     s = torch.stack([render_glyph(c, source, size) for c in chars])[:, None]  # (N, 1, S, S)
     with torch.no_grad():
         y = G(s, torch.full((len(chars),), k, dtype=torch.long))  # (N, 1, S, S)
-    heldout_file = folder / "heldout.txt"
-    held = set(heldout_file.read_text(encoding="utf-8").split()) if heldout_file.is_file() else None
+    held, trained = _seen(folder)
     out.mkdir(parents=True, exist_ok=True)
     for i, c in enumerate(chars):
         path = out / f"{i:02d}-U+{ord(c):04X}.png"
         _png(y[i, 0], path, args.scale)
-        seen = "unknown" if held is None else ("held out" if c in held else "trained on")
+        seen = "held out" if c in held else "trained on" if c in trained else "not among the run's characters"
         print(f"{c}  {path}  ({seen})")
     strip = torch.cat(list(y[:, 0]), dim=1)  # (S, N·S)
     _png(strip, out / "strip.png", args.scale)
