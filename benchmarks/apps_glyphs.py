@@ -26,28 +26,53 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
 
+def rejudge(run: Path) -> dict | None:
+    """The shipped judge's scores (:func:`divergan.apps.glyphs.judge_scores`) of the run's latest generator
+    on its held-out characters."""
+    import torch
+
+    from divergan.api import load_generator
+    from divergan.apps.glyphs import judge_scores, load_data, translate
+    from divergan.train.runs import run_config
+
+    torch.set_num_threads(1)
+    held = load_data(run_config(run)).held_out
+    return judge_scores(held, translate(load_generator(run), held))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("preset")
     ap.add_argument("--set", action="append", default=[], dest="sets")
     ap.add_argument("--out", type=Path, default=None, help="run folder (default runs/bench-PRESET)")
     ap.add_argument("--figure", default=None)
+    ap.add_argument(
+        "--rescore",
+        action="store_true",
+        help="train nothing: judge the existing run folder --out again with the current judge (keeps the times)",
+    )
     args = ap.parse_args()
     out = args.out or ROOT / "runs" / f"bench-{args.preset}"
-    if out.exists():
-        shutil.rmtree(out)
-    cmd = [sys.executable, "-m", "divergan", "train", "--preset", args.preset, "--out", str(out)]
-    for item in ["threads=1", "tensorboard=false", *args.sets]:
-        cmd += ["--set", item]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env)
-    wall = time.perf_counter() - t0
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if args.rescore:
+        old = json.loads((RESULTS / f"apps_glyphs-{args.preset}.json").read_text(encoding="utf-8"))
+        wall, cpu = old["wall_seconds"], old["cpu_seconds"]
+    else:
+        if out.exists():
+            shutil.rmtree(out)
+        cmd = [sys.executable, "-m", "divergan", "train", "--preset", args.preset, "--out", str(out)]
+        for item in ["threads=1", "tensorboard=false", *args.sets]:
+            cmd += ["--set", item]
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, env=env)
+        wall = time.perf_counter() - t0
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = round(usage.ru_utime + usage.ru_stime, 1)
     final = json.loads((out / "final_metrics.json").read_text(encoding="utf-8"))
+    judge = rejudge(out)  # the current judge on the run's latest generator
     rows = {}
     for font, m in final["heldout"]["per_target"].items():
-        j = (final.get("heldout_judge") or {}).get(font)
+        j = (judge or {}).get(font)
         rows[font] = {
             "judge_generated": j and j["generated"],
             "judge_real_target": j and j["real_target"],
@@ -64,7 +89,7 @@ def main() -> None:
         "source": final["source"],
         "heldout_characters": final["heldout_characters"],
         "per_target": rows,
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "cpu_seconds": cpu,
         "wall_seconds": round(wall, 1),
         "train_seconds": round(final["train_seconds"], 1),
         "load_average_at_end": os.getloadavg()[0],

@@ -11,6 +11,7 @@ from divergan.data import glyphs
 from divergan.errors import UserError
 from divergan.metrics.glyph_judge import (
     CJK_JUDGE,
+    CJK_JUDGE_EXCLUDED,
     GlyphJudge,
     Judge,
     augment,
@@ -48,6 +49,8 @@ def _real(judge: Judge, font: str) -> torch.Tensor:
 
 def test_the_judge_never_learnt_from_the_source_or_target_fonts(judge):
     assert judge.fonts and not set(judge.fonts) & {SOURCE, *TARGETS}
+    assert not set(judge.fonts) & set(CJK_JUDGE_EXCLUDED)  # nor from the fonts UMing/UKai were built from
+    assert not any(f.startswith("arphic") for f in judge.fonts)
     # nor from a font of the same collection under another name
     files = {glyphs.FONTS[f][0] for f in judge.fonts}
     assert not files & {glyphs.FONTS[f][0] for f in (SOURCE, *TARGETS)}

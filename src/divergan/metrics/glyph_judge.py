@@ -10,8 +10,8 @@ anything: the glyph app requires ≥ 95 %); blank or shuffled inputs give its fl
 The judge shipped with the package (``assets/glyph_judge_cjk.safetensors``, rebuilt by
 ``benchmarks/apps_glyph_judge.py``) names the held-out characters of the CJK glyph presets, learnt
 from their renderings in WenQuanYi Zen Hei, Noto Sans/Serif CJK SC (regular and bold), LXGW WenKai
-(light, regular, bold), AR PL SungtiL GB and Smiley Sans, under small random affine maps, stroke
-thickening and blur. Its metadata holds the characters (class order), the fonts and the image size.
+(light, regular, bold) and Smiley Sans, under small random affine maps, stroke thickening and blur; no
+Arphic font (the targets' foundry, whose older fonts the targets were built from) is among them. Its metadata holds the characters (class order), the fonts and the image size.
 
 Images: (N, 1, S, S) in [−1, 1], ink = +1 (as :func:`divergan.data.glyphs.render_glyph` draws them).
 """
@@ -45,9 +45,12 @@ CJK_JUDGE_FONTS = (
     "lxgw-wenkai-light",
     "lxgw-wenkai",
     "lxgw-wenkai-bold",
-    "arphic-gbsn",
     "smiley-sans",
 )
+#: fonts the CJK judge must not learn from: the presets' source and targets, and the Arphic fonts they
+#: were made from (AR PL UMing merges AR PL SungtiL GB and Mingti2L Big5; AR PL UKai grew out of
+#: KaitiM GB and Big5)
+CJK_JUDGE_EXCLUDED = ("wqy-microhei", "arphic-ukai", "arphic-uming", "arphic-gbsn")
 
 
 def cjk_heldout_characters() -> str:
