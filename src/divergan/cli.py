@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "sweep",
     "tune",
     "sample",
+    "translate",
     "evaluate",
     "measure_images",
     "report",

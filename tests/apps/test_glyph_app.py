@@ -209,7 +209,9 @@ def test_cli_train_sample_eval_report(tmp_path, capsys):
 def test_load_generator_of_a_glyph_run_and_an_older_one(tmp_path):
     import divergan
 
-    apps.train(tiny(2, "ema_half_life=1"), tmp_path / "r", progress=False)
+    apps.train(
+        tiny(2, "ema_half_life=1", "glyph_norm=batch"), tmp_path / "r", progress=False
+    )  # as older runs
     G = divergan.load_generator(tmp_path / "r")
     tensors, _ = ckpt.load(ckpt.latest(tmp_path / "r"))
     ema = {k[4:]: v for k, v in tensors.items() if k.startswith("EMA.")}

@@ -6,10 +6,13 @@ against a PatchGAN critic V(s, image, c) (:mod:`divergan.nn.translate`) on paire
 source glyph, target glyph, target font. The critic sees (source, image) pairs:
 
     critic:     objective.critic_loss(V(s, y, c), V(s, G(s, c), c))    [+ penalty, clipping if any]
-    generator:  objective.generator_loss(·, V(s, G(s, c), c)) + λ_L1 · E|G(s, c) − y|
+    generator:  objective.generator_loss(·, V(s, G(s, c), c)) + λ_L1(t) · E|G(s, c) − y|
+                + λ_const · E|enc(G(s, c)) − enc(s)|²
 
-(pix2pix's objective, Isola et al. 2017, eq. 4, with λ_L1 = ``l1_weight`` = 100 by default;
-:func:`generator_loss` holds the terms). The adversarial terms are pure functions of the critic's
+(pix2pix's objective, Isola et al. 2017, eq. 4, with λ_L1 = ``l1_weight`` = 100 by default, optionally
+moving linearly to ``l1_weight_end`` over the run; zi2zi's constant loss with λ_const =
+``const_weight``, enc the U-Net's own encoder down to its bottleneck, enc(s) held fixed: the
+translated glyph must encode as the same character; :func:`generator_loss` holds the terms). The adversarial terms are pure functions of the critic's
 outputs from :mod:`divergan.objectives`, so any registered objective with a critic works. The loop
 (:func:`divergan.train.loop.train`) gives these runs resume, signals, devices, the EMA (half-life 0 by
 default: the EMA is the generator), TensorBoard scalars and checkpoints.
@@ -46,14 +49,16 @@ _BASE = {
     "size": 32,
     "objective": "non-saturating",
     "l1_weight": 100.0,
+    "const_weight": 15.0,  # zi2zi's
+    "glyph_norm": "instance",  # per image: the generator evaluates as it trains (no running statistics)
     "g_width": 16,
     "d_width": 16,
     "embed_dim": 16,
     "steps": 1000,
     "batch": 32,
     "optimizer": "adam",
-    "lr_g": 2e-4,
-    "lr_d": 2e-4,
+    "lr_g": 1e-3,  # pix2pix's 2e-4 left this small U-Net far from fitting even its training glyphs
+    "lr_d": 1e-3,
     "beta1": 0.5,
     "beta2": 0.999,
     "ema_half_life": 0.0,  # 0: the EMA is the generator itself (with its batch-norm statistics)
@@ -62,10 +67,20 @@ _BASE = {
     "checkpoint_every": 250,
 }
 
+#: the CJK recipe: WenQuanYi Micro Hei → AR PL UKai and AR PL UMing (two categories, one model) on the
+#: 3,755 characters of GB 2312 level 1, 8 % (301) held out: the split the shipped glyph judge names
+_CJK = {
+    "source": "wqy-microhei",
+    "targets": "arphic-ukai,arphic-uming",
+    "chars": "gb2312",
+    "held_out": 0.08,
+}
+STEPS_CJK = 8000
+
 #: named glyph configurations (full configs: the keys not named keep Config's defaults)
 PRESETS: dict[str, dict[str, Any]] = {
-    "glyphs": dict(_BASE),  # 32 px: a few minutes on 2 CPU cores
-    "glyphs-64": {**_BASE, "size": 64, "steps": 1500, "batch": 16},
+    "glyphs": {**_BASE, **_CJK, "steps": STEPS_CJK},
+    "glyphs-64": {**_BASE, **_CJK, "size": 64, "steps": 1500, "batch": 16},
     # the Latin run of docs/applications.md: DejaVu Sans -> DejaVu Serif and DejaVu Sans Mono
     "glyphs-latin": {
         **_BASE,
@@ -131,15 +146,32 @@ def load_data(cfg: Config) -> GlyphData:
 # -- the Game ----------------------------------------------------------------------------------------------
 
 
+def l1_weight_at(cfg_l1: float, cfg_end: float, step: int, steps: int) -> float:
+    """λ_L1 at ``step`` (0-based) of ``steps``: ``cfg_l1`` throughout when ``cfg_end`` < 0, else linear
+    from ``cfg_l1`` at the first step to ``cfg_end`` at the last."""
+    if cfg_end < 0 or steps <= 1:
+        return cfg_l1
+    return cfg_l1 + (cfg_end - cfg_l1) * min(1.0, step / (steps - 1))
+
+
 def generator_loss(
-    objective: Objective, D: nn.Module, s: Tensor, y: Tensor, c: Tensor, fake: Tensor, l1_weight: float
+    objective: Objective,
+    D: nn.Module,
+    s: Tensor,
+    y: Tensor,
+    c: Tensor,
+    fake: Tensor,
+    l1_weight: float,
+    const: tuple[Tensor, Tensor] | None = None,
+    const_weight: float = 0.0,
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """The generator's loss on a paired batch and its terms (detached), for logging.
 
-    L_G = objective.generator_loss(V(s, y, c), V(s, G(s, c), c)) + λ_L1 · mean |G(s, c) − y|, with
-    s, y, fake = G(s, c) of shape (B, 1, S, S) and c (B,); V(s, y, c) is computed (without gradient)
-    only for an objective whose generator loss reads it. More terms (a constant/encoding loss, an L1
-    weight schedule) are added here.
+    L_G = objective.generator_loss(V(s, y, c), V(s, G(s, c), c)) + λ_L1 · mean |G(s, c) − y|
+          + λ_const · mean (enc(G(s, c)) − enc(s))²,
+    with s, y, fake = G(s, c) of shape (B, 1, S, S) and c (B,); ``const`` = (enc(G(s, c)), enc(s)),
+    the bottleneck codes (B, C, h, w), the second without gradient (zi2zi's constant loss). V(s, y, c)
+    is computed (without gradient) only for an objective whose generator loss reads it.
     """
     t_real = None
     if objective.generator_uses_real:
@@ -147,7 +179,13 @@ def generator_loss(
             t_real = D(s, y, c)
     adv = objective.generator_loss(t_real, D(s, fake, c))
     l1 = (fake - y).abs().mean()
-    return adv + l1_weight * l1, {"adversarial": adv.detach(), "l1": l1.detach()}
+    loss = adv + l1_weight * l1
+    terms = {"adversarial": adv.detach(), "l1": l1.detach()}
+    if const is not None:
+        constant = (const[0] - const[1].detach()).pow(2).mean()
+        loss = loss + const_weight * constant
+        terms["constant"] = constant.detach()
+    return loss, terms
 
 
 class PairedGame:
@@ -171,9 +209,13 @@ class PairedGame:
         rng: torch.Generator,
         device: torch.device,
         l1_weight: float,
+        l1_weight_end: float = -1.0,
+        steps: int = 1,
+        const_weight: float = 0.0,
     ) -> None:
         self.objective, self.G, self.D, self.pairs = objective, G, D, pairs
         self.batch, self.rng, self.device, self.l1_weight = batch, rng, device, l1_weight
+        self.l1_weight_end, self.steps, self.const_weight = l1_weight_end, steps, const_weight
         self.last: tuple[Tensor, Tensor, Tensor] | None = None
         self.terms: dict[str, Tensor] = {}
 
@@ -208,7 +250,14 @@ class PairedGame:
     def generator_loss(self, batch: tuple, step: int) -> Tensor:
         s, y, c = batch
         self.D.requires_grad_(False)  # only ∂/∂G is needed
-        loss, self.terms = generator_loss(self.objective, self.D, s, y, c, self.G(s, c), self.l1_weight)
+        G = self.G
+        code, skips = G.encode(s)
+        fake = G.decode(code, skips, c)
+        const = (G.encode(fake)[0], code) if self.const_weight > 0 else None
+        l1_weight = l1_weight_at(self.l1_weight, self.l1_weight_end, step, self.steps)
+        loss, self.terms = generator_loss(
+            self.objective, self.D, s, y, c, fake, l1_weight, const, self.const_weight
+        )
         return loss
 
     def after_generator_backward(self) -> None:
@@ -218,7 +267,10 @@ class PairedGame:
         """The generator's adversarial term and the batch's L1 in [0, 1] intensity units (as l1_distance)."""
         if not self.terms:
             return {}
-        return {"loss_g_adv": float(self.terms["adversarial"]), "l1_train_batch": float(self.terms["l1"]) / 2}
+        row = {"loss_g_adv": float(self.terms["adversarial"]), "l1_train_batch": float(self.terms["l1"]) / 2}
+        if "constant" in self.terms:
+            row["loss_g_constant"] = float(self.terms["constant"])
+        return row
 
 
 # -- evaluation and figures --------------------------------------------------------------------------------
@@ -279,6 +331,30 @@ def evaluate(G: nn.Module, pairs: GlyphPairs, mean_target: Tensor | None = None)
     return metrics, out
 
 
+def judge_scores(pairs: GlyphPairs, out: Tensor) -> dict | None:
+    """The shipped glyph judge's reading of the generated glyphs beside the real target and source glyphs,
+    per target font (:mod:`divergan.metrics.glyph_judge`); None when the judge does not know every
+    character or reads another size (e.g. a Latin run)."""
+    from divergan.metrics.glyph_judge import CJK_JUDGE, load_judge
+
+    if not CJK_JUDGE.is_file():
+        return None
+    judge = load_judge()
+    if judge.size != out.shape[-1] or not set(pairs.chars) <= set(judge.chars):
+        return None
+    scores = {}
+    for k, name in enumerate(pairs.targets):
+        idx = (pairs.category == k).nonzero().squeeze(1)
+        chars = "".join(pairs.chars[i] for i in idx.tolist())
+        scores[name] = {
+            "generated": judge.accuracy(out[idx], chars),
+            "real_target": judge.accuracy(pairs.target[idx], chars),
+            "source": judge.accuracy(pairs.source[idx], chars),
+            "n": len(chars),
+        }
+    return scores
+
+
 def comparison_grid(pairs: GlyphPairs, out: Tensor, path: Path, columns: int = 16) -> Path:
     """Rows of source / generated / target, one triple of rows per target font (first ``columns`` chars)."""
     from divergan.figures.grids import save_grid
@@ -330,8 +406,8 @@ class GlyphApp(App):
         torch.manual_seed(cfg.seed)
         data, objective = self.check(cfg, generator=generator, critic=critic)
         K = len(data.train.targets)
-        G = UNetGenerator(cfg.size, K, cfg.g_width, cfg.embed_dim)
-        D = PatchCritic(K, cfg.d_width)
+        G = UNetGenerator(cfg.size, K, cfg.g_width, cfg.embed_dim, norm=cfg.glyph_norm)
+        D = PatchCritic(K, cfg.d_width, n_down=cfg.patch_down)
         kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
 
         def optimizer(params, lr: float) -> torch.optim.Optimizer:
@@ -369,6 +445,9 @@ class GlyphApp(App):
             rng=parts.rng,
             device=device,
             l1_weight=cfg.l1_weight,
+            l1_weight_end=cfg.l1_weight_end,
+            steps=cfg.steps,
+            const_weight=cfg.const_weight,
         )
 
     def ema_buffers(self, parts: Parts) -> list[str]:
@@ -407,6 +486,7 @@ class GlyphApp(App):
             "train_characters": "".join(dict.fromkeys(data.train.chars)),
             "heldout_characters": heldout_chars,
             "heldout": held,
+            "heldout_judge": judge_scores(data.held_out, out_held),
             "train": seen,
             "train_seconds": train_seconds,
             "seconds": train_seconds,
@@ -436,7 +516,9 @@ class GlyphApp(App):
 
     def generator(self, cfg: Config) -> tuple[nn.Module, int | None]:
         """The U-Net of ``cfg`` (its categories: the target fonts); it takes (source, category), no z."""
-        return UNetGenerator(cfg.size, len(fonts(cfg)[1]), cfg.g_width, cfg.embed_dim), None
+        return UNetGenerator(
+            cfg.size, len(fonts(cfg)[1]), cfg.g_width, cfg.embed_dim, norm=cfg.glyph_norm
+        ), None
 
     def sample(self, cfg: Config, parts: Parts, n: int, rng: torch.Generator) -> Tensor:
         """The EMA's translations of the held-out pairs, in order (repeated when n exceeds them)."""
@@ -456,6 +538,11 @@ def summary(run: Path, final: dict) -> str:
             f"  model     L1 {m['l1']:.4f}  SSIM {m['ssim']:.3f}  IoU {m['iou']:.3f}",
             f"  baseline  L1 {b['l1']:.4f}  SSIM {b['ssim']:.3f}  IoU {b['iou']:.3f}   (source glyph as prediction)",
             f"  baseline  L1 {a['l1']:.4f}  SSIM {a['ssim']:.3f}  IoU {a['iou']:.3f}   (mean training target glyph)",
+            *(
+                f"  judge ({font}): reads {j['generated']:.1%} of the generated glyphs, {j['real_target']:.1%} of "
+                f"the real ones, {j['source']:.1%} of the source glyphs"
+                for font, j in (final.get("heldout_judge") or {}).items()
+            ),
             f"files: {run / 'heldout.png'}, train.png, heldout.txt, final_metrics.json, metrics.jsonl, checkpoints/",
         ]
     )

@@ -23,7 +23,26 @@ arphic-ukai         arphic/ukai.ttc                             fonts-arphic-uka
 arphic-uming        arphic/uming.ttc                            fonts-arphic-uming
 noto-sans-cjk       (opentype) noto/NotoSansCJK-Regular.ttc     fonts-noto-cjk
 noto-serif-cjk      (opentype) noto/NotoSerifCJK-Regular.ttc    fonts-noto-cjk
+noto-sans-cjk-bold  (opentype) noto/NotoSansCJK-Bold.ttc        fonts-noto-cjk
+noto-serif-cjk-bold (opentype) noto/NotoSerifCJK-Bold.ttc       fonts-noto-cjk
+lxgw-wenkai         lxgw-wenkai/LXGWWenKai-Regular.ttf          fonts-lxgw-wenkai
+lxgw-wenkai-light   lxgw-wenkai/LXGWWenKai-Light.ttf            fonts-lxgw-wenkai
+lxgw-wenkai-bold    lxgw-wenkai/LXGWWenKai-Bold.ttf             fonts-lxgw-wenkai
+arphic-gbsn         arphic-gbsn00lp/gbsn00lp.ttf                fonts-arphic-gbsn00lp
+smiley-sans         smiley-sans/SmileySans-Oblique.ttf          fonts-smiley-sans
+nimbus-roman        (opentype) urw-base35/NimbusRoman-Regular   fonts-urw-base35
+nimbus-sans         (opentype) urw-base35/NimbusSans-Regular    fonts-urw-base35
+c059                (opentype) urw-base35/C059-Roman            fonts-urw-base35
+p052                (opentype) urw-base35/P052-Roman            fonts-urw-base35
+urw-bookman         (opentype) urw-base35/URWBookman-Light      fonts-urw-base35
+urw-gothic          (opentype) urw-base35/URWGothic-Book        fonts-urw-base35
+z003                (opentype) urw-base35/Z003-MediumItalic     fonts-urw-base35
 ==================  ==========================================  =======================
+
+The Noto CJK collections are read at their simplified-Chinese face (``Noto Sans CJK SC``, index 2 of
+the .ttc); the other collections at their first face. ``gb2312`` is the 3,755 characters of GB 2312
+level 1 (the frequent simplified Chinese characters, decoded from the standard's code table), drawn by
+every CJK font above.
 
 A missing font raises :class:`~divergan.errors.UserError` naming the package to install.
 """
@@ -60,6 +79,28 @@ FONTS: dict[str, tuple[Path, str]] = {
     "arphic-uming": (TRUETYPE / "arphic/uming.ttc", "fonts-arphic-uming"),
     "noto-sans-cjk": (OPENTYPE / "noto/NotoSansCJK-Regular.ttc", "fonts-noto-cjk"),
     "noto-serif-cjk": (OPENTYPE / "noto/NotoSerifCJK-Regular.ttc", "fonts-noto-cjk"),
+    "noto-sans-cjk-bold": (OPENTYPE / "noto/NotoSansCJK-Bold.ttc", "fonts-noto-cjk"),
+    "noto-serif-cjk-bold": (OPENTYPE / "noto/NotoSerifCJK-Bold.ttc", "fonts-noto-cjk"),
+    "lxgw-wenkai": (TRUETYPE / "lxgw-wenkai/LXGWWenKai-Regular.ttf", "fonts-lxgw-wenkai"),
+    "lxgw-wenkai-light": (TRUETYPE / "lxgw-wenkai/LXGWWenKai-Light.ttf", "fonts-lxgw-wenkai"),
+    "lxgw-wenkai-bold": (TRUETYPE / "lxgw-wenkai/LXGWWenKai-Bold.ttf", "fonts-lxgw-wenkai"),
+    "arphic-gbsn": (TRUETYPE / "arphic-gbsn00lp/gbsn00lp.ttf", "fonts-arphic-gbsn00lp"),
+    "smiley-sans": (TRUETYPE / "smiley-sans/SmileySans-Oblique.ttf", "fonts-smiley-sans"),
+    "nimbus-roman": (OPENTYPE / "urw-base35/NimbusRoman-Regular.otf", "fonts-urw-base35"),
+    "nimbus-sans": (OPENTYPE / "urw-base35/NimbusSans-Regular.otf", "fonts-urw-base35"),
+    "c059": (OPENTYPE / "urw-base35/C059-Roman.otf", "fonts-urw-base35"),
+    "p052": (OPENTYPE / "urw-base35/P052-Roman.otf", "fonts-urw-base35"),
+    "urw-bookman": (OPENTYPE / "urw-base35/URWBookman-Light.otf", "fonts-urw-base35"),
+    "urw-gothic": (OPENTYPE / "urw-base35/URWGothic-Book.otf", "fonts-urw-base35"),
+    "z003": (OPENTYPE / "urw-base35/Z003-MediumItalic.otf", "fonts-urw-base35"),
+}
+
+#: the face of a font collection (.ttc) to read, where it is not the first: Noto's simplified Chinese
+FACES: dict[str, int] = {
+    "noto-sans-cjk": 2,
+    "noto-serif-cjk": 2,
+    "noto-sans-cjk-bold": 2,
+    "noto-serif-cjk-bold": 2,
 }
 
 #: Latin letters, digits and a few punctuation marks (the default when no CJK font is installed)
@@ -77,6 +118,19 @@ CJK = "".join(
         "运武半候七必城父强步完革深区即求品士转量空甚众技轻程告江语英基派满式李息写呢识极令黄德收脸钱党倒未持"
     )
 )
+
+
+def gb2312_level1() -> str:
+    """The 3,755 characters of GB 2312 level 1 (rows 16-55 of the code table, in its pinyin order)."""
+    chars = []
+    for row in range(0xB0, 0xD8):
+        for cell in range(0xA1, 0xFF):
+            try:
+                chars.append(bytes([row, cell]).decode("gb2312"))
+            except UnicodeDecodeError:  # the last row ends early (0xD7FA..0xD7FE are unassigned)
+                pass
+    return "".join(chars)
+
 
 #: defaults: (source, targets, character set), CJK first when its fonts are installed
 DEFAULTS = [
@@ -124,14 +178,20 @@ def _resolve(font: str | Path) -> Path:
     return font if isinstance(font, Path) else font_path(font)
 
 
-@lru_cache(maxsize=32)
-def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, size)
+def _face(font: str | Path) -> tuple[str, int]:
+    """(file, face index) of a font name or path."""
+    return str(_resolve(font)), FACES.get(font, 0) if isinstance(font, str) else 0
+
+
+@lru_cache(maxsize=64)
+def _font(path: str, size: int, index: int = 0) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size, index=index)
 
 
 def has_glyph(font: str | Path, char: str) -> bool:
     """Whether the font draws ``char`` as something other than its "missing glyph" box (or nothing)."""
-    f = _font(str(_resolve(font)), 32)
+    path, index = _face(font)
+    f = _font(path, 32, index)
     mask = np.asarray(f.getmask(char))
     if mask.size == 0 or mask.max() == 0:
         return False
@@ -146,9 +206,9 @@ def render_glyph(char: str, font: str | Path, size: int = 32, fill: float = 0.8)
     zi2zi does), so every font puts the character at the same place; a glyph larger than the square
     is scaled down to fit.
     """
-    path = _resolve(font)
+    path, index = _face(font)
     canvas = 2 * size
-    f = _font(str(path), max(1, round(fill * size)))
+    f = _font(path, max(1, round(fill * size)), index)
     img = Image.new("L", (canvas, canvas), 0)
     draw = ImageDraw.Draw(img)
     left, top, right, bottom = draw.textbbox((0, 0), char, font=f)
@@ -209,15 +269,17 @@ def glyph_pairs(chars: str, source: str, targets: tuple[str, ...] | list[str], s
     if size < 8:
         raise UserError(f"glyph size must be at least 8, got {size}")
     fonts = [source, *targets]
-    paths = [font_path(f) for f in fonts]
-    kept = "".join(c for c in dict.fromkeys(chars) if not c.isspace() and all(has_glyph(p, c) for p in paths))
+    for f in fonts:
+        _resolve(f)  # a missing font is a UserError naming its package
+    kept = "".join(c for c in dict.fromkeys(chars) if not c.isspace() and all(has_glyph(f, c) for f in fonts))
     if not kept:
         raise UserError(f"none of the characters are drawn by all of {', '.join(fonts)}")
     src, tgt, cat, pair_chars = [], [], [], []
-    for k, path in enumerate(paths[1:]):
+    sources = {c: render_glyph(c, source, size) for c in kept}
+    for k, target in enumerate(targets):
         for c in kept:
-            src.append(render_glyph(c, paths[0], size))
-            tgt.append(render_glyph(c, path, size))
+            src.append(sources[c])
+            tgt.append(render_glyph(c, target, size))
             cat.append(k)
             pair_chars.append(c)
     return GlyphPairs(
@@ -230,5 +292,7 @@ def glyph_pairs(chars: str, source: str, targets: tuple[str, ...] | list[str], s
 
 
 def charset(name: str) -> str:
-    """``latin``, ``cjk``, or the characters themselves."""
+    """``latin``, ``cjk`` (420 frequent characters), ``gb2312`` (3,755), or the characters themselves."""
+    if name == "gb2312":
+        return gb2312_level1()
     return {"latin": LATIN, "cjk": CJK}.get(name, name)

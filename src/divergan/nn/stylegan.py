@@ -263,26 +263,79 @@ class StyleGenerator(nn.Module):
         return self.synthesis(self.styles(z, psi, z2, crossover, update_w_avg), noise_mode)
 
 
+class EqualizedLinear(nn.Module):
+    """y = x (c·W)ᵀ + lr_mul·b, with W ~ N(0, 1/lr_mul²) stored and c = lr_mul/√fan_in applied at run time:
+    the **equalised learning rate** (Karras et al. 2018 (ProGAN), §4.1). Adam's steps are invariant to
+    the scale of a parameter, so with the scale moved out of W every layer learns at the same effective
+    rate whatever its fan-in; ``lr_mul`` < 1 slows a layer down (StyleGAN's mapping network: 0.01).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, lr_mul: float = 1.0) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_features, in_features) / lr_mul)
+        self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
+        self.scale, self.lr_mul = lr_mul / math.sqrt(in_features), lr_mul
+
+    def forward(self, x: Tensor) -> Tensor:
+        bias = self.bias * self.lr_mul if self.bias is not None else None
+        return F.linear(x, self.weight * self.scale, bias)
+
+
+class EqualizedConv2d(nn.Module):
+    """A convolution with the equalised learning rate of :class:`EqualizedLinear` (fan-in = in·k²)."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int = 1, padding: int = 0) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_ch, in_ch, kernel, kernel))
+        self.bias = nn.Parameter(torch.zeros(out_ch))
+        self.scale, self.stride, self.padding = 1 / math.sqrt(in_ch * kernel * kernel), stride, padding
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.weight * self.scale, self.bias, stride=self.stride, padding=self.padding)
+
+
 class StyleCritic(nn.Module):
     """A plain convolutional critic for the style generator: size → 4 by stride-2 convs, then linear.
 
     No normalisation layers, so per-sample gradients (R1) are well defined. Output (B,) raw logits,
     or (B, outputs) features for an objective whose critic returns several numbers (``mmd-gan``).
+    StyleGAN2's options, off by default: ``mbstd_group`` ≥ 2 appends the minibatch standard deviation
+    of the 4×4 features over groups of that many samples before the head (Karras et al. 2018 (ProGAN),
+    :class:`~divergan.nn.remedies.MinibatchStd`), ``equalized`` uses the equalised learning rate.
     """
 
-    def __init__(self, size: int = 16, channels: int = 1, width: int = 64, outputs: int = 1) -> None:
+    def __init__(
+        self,
+        size: int = 16,
+        channels: int = 1,
+        width: int = 64,
+        outputs: int = 1,
+        *,
+        mbstd_group: int = 0,
+        equalized: bool = False,
+    ) -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, padding=1), nn.LeakyReLU(0.2)]
+        from divergan.nn.remedies import MinibatchStd
+
+        conv = EqualizedConv2d if equalized else nn.Conv2d
+        linear = EqualizedLinear if equalized else nn.Linear
+        layers: list[nn.Module] = [conv(channels, width, 3, padding=1), nn.LeakyReLU(0.2)]
         r, ch = size, width
         while r > 4:
             out = min(2 * ch, 256)
-            layers += [nn.Conv2d(ch, out, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            layers += [conv(ch, out, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
             r, ch = r // 2, out
         self.features = nn.Sequential(*layers)
+        mbstd: list[nn.Module] = [MinibatchStd(mbstd_group)] if mbstd_group else []
         self.head = nn.Sequential(
-            nn.Flatten(), nn.Linear(ch * 16, ch), nn.LeakyReLU(0.2), nn.Linear(ch, outputs)
+            nn.Flatten(),
+            *mbstd,
+            linear(ch * 16 + len(mbstd), ch),
+            nn.LeakyReLU(0.2),
+            linear(ch, outputs),
         )
         self.outputs = outputs
+        self.batch_dependent = bool(mbstd_group)
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.head(self.features(x))  # (B, outputs)

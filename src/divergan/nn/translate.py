@@ -11,6 +11,14 @@ The critic is a **PatchGAN** (pix2pix): a fully convolutional net whose every ou
 receptive-field patch of the pair (source, image), here also given the category as one-hot channels, so
 it judges whether *this* output is the target style of *this* source, locally, patch by patch.
 
+zi2zi's **constant loss** needs the generator's encoder on its own: :meth:`UNetGenerator.encode` gives
+the bottleneck code (and the skip maps), so a trainer can ask that enc(G(s, c)) ≈ enc(s), i.e. that the
+translated glyph still encodes the same character.
+
+Normalisation: ``norm="batch"`` (pix2pix/zi2zi; in eval mode it uses running statistics, which lag
+behind a generator trained adversarially) or ``norm="instance"`` (per image and channel, the same in
+training and evaluation; the 2×2 bottleneck and the outermost encoder layer are left unnormalised).
+
 Shapes: source and images (B, 1, S, S) in [-1, 1] with S a power of two ≥ 16; category (B,) long.
 """
 
@@ -22,21 +30,31 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+NORMS = ("batch", "instance")
 
-def _down(in_ch: int, out_ch: int, norm: bool = True) -> nn.Sequential:
+
+def _norm(kind: str, ch: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(ch)
+    if kind == "instance":
+        return nn.InstanceNorm2d(ch, affine=True)
+    raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {kind!r}")
+
+
+def _down(in_ch: int, out_ch: int, norm: bool = True, kind: str = "batch") -> nn.Sequential:
     layers: list[nn.Module] = [nn.Conv2d(in_ch, out_ch, 4, stride=2, padding=1, bias=not norm)]
     if norm:
-        layers.append(nn.BatchNorm2d(out_ch))
+        layers.append(_norm(kind, out_ch))
     layers.append(nn.LeakyReLU(0.2))
     return nn.Sequential(*layers)
 
 
-def _up(in_ch: int, out_ch: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.ConvTranspose2d(in_ch, out_ch, 4, stride=2, padding=1, bias=False),
-        nn.BatchNorm2d(out_ch),
-        nn.ReLU(),
-    )
+def _up(in_ch: int, out_ch: int, kind: str = "batch", norm: bool = True) -> nn.Sequential:
+    layers: list[nn.Module] = [nn.ConvTranspose2d(in_ch, out_ch, 4, stride=2, padding=1, bias=not norm)]
+    if norm:
+        layers.append(_norm(kind, out_ch))
+    layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
 
 
 class UNetGenerator(nn.Module):
@@ -57,6 +75,8 @@ class UNetGenerator(nn.Module):
         width: int = 32,
         embed_dim: int = 32,
         depth: int | None = None,
+        *,
+        norm: str = "batch",
     ) -> None:
         super().__init__()
         if size < 16 or size & (size - 1):
@@ -65,48 +85,69 @@ class UNetGenerator(nn.Module):
         chans = [min(width * 2**i, 8 * width) for i in range(depth)]  # encoder outputs
         self.embedding = nn.Embedding(categories, embed_dim)
         self.down = nn.ModuleList(
-            _down(1 if i == 0 else chans[i - 1], chans[i], norm=0 < i < depth - 1) for i in range(depth)
+            _down(1 if i == 0 else chans[i - 1], chans[i], norm=0 < i < depth - 1, kind=norm)
+            for i in range(depth)
         )
         ups = []
         for i in reversed(range(1, depth)):  # decoder stage producing the resolution of encoder i-1
             in_ch = chans[i] + (embed_dim if i == depth - 1 else chans[i])  # (bottleneck+e) or (dec+skip)
-            ups.append(_up(in_ch, chans[i - 1]))
+            # instance norm of a 2 × 2 map would erase it: the first decoder stage stays unnormalised
+            ups.append(_up(in_ch, chans[i - 1], norm, norm=norm == "batch" or i < depth - 1))
         self.up = nn.ModuleList(ups)
         self.out = nn.ConvTranspose2d(2 * chans[0], 1, 4, stride=2, padding=1)
 
-    def forward(self, source: Tensor, category: Tensor) -> Tensor:
+    def encode(self, source: Tensor) -> tuple[Tensor, list[Tensor]]:
+        """(bottleneck code (B, C, s, s), the encoder maps from the largest to the bottleneck)."""
         skips = []
         x = source  # (B, 1, S, S)
         for layer in self.down:
             x = layer(x)
             skips.append(x)
-        e = self.embedding(category)[:, :, None, None].expand(-1, -1, *x.shape[2:])  # (B, E, s, s)
-        x = torch.cat([x, e], dim=1)  # the bottleneck, conditioned on the target style
+        return x, skips
+
+    def decode(self, code: Tensor, skips: list[Tensor], category: Tensor) -> Tensor:
+        """The image from the bottleneck code, the skip maps and the target category."""
+        e = self.embedding(category)[:, :, None, None].expand(-1, -1, *code.shape[2:])  # (B, E, s, s)
+        x = torch.cat([code, e], dim=1)  # the bottleneck, conditioned on the target style
         for layer, skip in zip(self.up, reversed(skips[:-1]), strict=True):
             x = torch.cat([layer(x), skip], dim=1)  # (B, 2C, r, r): decoder map + encoder map
         return torch.tanh(self.out(x))  # (B, 1, S, S)
+
+    def forward(self, source: Tensor, category: Tensor) -> Tensor:
+        code, skips = self.encode(source)
+        return self.decode(code, skips, category)
+
+
+def receptive_field(n_down: int) -> int:
+    """Side of the square of input pixels one PatchCritic logit sees: ``n_down`` stride-2 4×4
+    convolutions, then a 3×3 and a 1×1 (r ← r + (k − 1)·j, j ← j·stride, from the input side):
+    r = 5·2^n_down − 2, i.e. 8, 18, 38 for 1, 2, 3."""
+    r, j = 1, 1
+    for k, stride in [(4, 2)] * n_down + [(3, 1), (1, 1)]:
+        r, j = r + (k - 1) * j, j * stride
+    return r
 
 
 class PatchCritic(nn.Module):
     """PatchGAN critic on (source, image, one-hot category): (B, n_patches) raw logits.
 
-    Two stride-2 4×4 convolutions, a 3×3 and a 1×1 one: each logit sees an 18 × 18 patch (receptive
-    field 1 → 1 → 3 → 8 → 18), so a 32-px pair gives 8 × 8 logits and a 64-px pair 16 × 16 (pix2pix's
-    70 × 70 PatchGAN, scaled to glyphs).
+    ``n_down`` stride-2 4×4 convolutions, a 3×3 and a 1×1 one. With the default ``n_down=2`` each logit
+    sees an 18 × 18 patch (:func:`receptive_field`), so a 32-px pair gives 8 × 8 logits and a 64-px pair
+    16 × 16. pix2pix's 70 × 70 PatchGAN covers about a quarter of the side of its 256-px images, a few
+    strokes of a glyph; at 32 px ``n_down=1`` (8 px, a stroke and its ends) is about the same fraction.
     """
 
-    def __init__(self, categories: int = 1, width: int = 32) -> None:
+    def __init__(self, categories: int = 1, width: int = 32, n_down: int = 2) -> None:
         super().__init__()
         self.categories = categories
-        self.net = nn.Sequential(
-            nn.Conv2d(2 + categories, width, 4, stride=2, padding=1),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * width, 4 * width, 3, stride=1, padding=1),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(4 * width, 1, 1),
-        )
+        layers: list[nn.Module] = []
+        in_ch = 2 + categories
+        for i in range(n_down):
+            layers += [nn.Conv2d(in_ch, width * 2**i, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            in_ch = width * 2**i
+        layers += [nn.Conv2d(in_ch, 2 * in_ch, 3, stride=1, padding=1), nn.LeakyReLU(0.2)]
+        layers.append(nn.Conv2d(2 * in_ch, 1, 1))
+        self.net = nn.Sequential(*layers)
 
     def forward(self, source: Tensor, image: Tensor, category: Tensor) -> Tensor:
         onehot = F.one_hot(category, self.categories).to(source.dtype)  # (B, K)

@@ -113,6 +113,10 @@ class Config:
     r1_every: int = 4  # style: lazy R1, every k-th step weighted by k (StyleGAN2)
     mixing: float = 0.9  # style: fraction of each generator batch with two crossing latents
     lr_mapping_factor: float = 1.0  # style: the mapping network's learning rate is lr_g times this
+    glyph_norm: str = "batch"  # glyphs: the U-Net's normalisation, batch or instance
+    patch_down: int = 2  # glyphs: stride-2 layers of the PatchGAN critic (receptive field 5·2^n − 2 px)
+    const_weight: float = 0.0  # glyphs: λ of zi2zi's constant loss mean |enc(G(s, c)) − enc(s)|²
+    l1_weight_end: float = -1.0  # glyphs: L1 weight at the last step, linear from l1_weight; < 0: constant
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -188,6 +192,15 @@ class Config:
             raise UserError(f"mixing must lie in [0, 1], got {self.mixing}")
         if not (math.isfinite(self.lr_mapping_factor) and self.lr_mapping_factor > 0):
             raise UserError(f"lr_mapping_factor must be a positive number, got {self.lr_mapping_factor}")
+        if self.glyph_norm not in ("batch", "instance"):
+            raise UserError(f"glyph_norm must be one of batch, instance, got {self.glyph_norm!r}")
+        if not 1 <= self.patch_down <= 3:
+            raise UserError(f"patch_down must lie in 1..3, got {self.patch_down}")
+        for name in ("const_weight", "l1_weight_end"):
+            if not math.isfinite(getattr(self, name)):
+                raise UserError(f"{name} must be a finite number, got {getattr(self, name)}")
+        if self.const_weight < 0:
+            raise UserError(f"const_weight must be >= 0, got {self.const_weight}")
         from divergan.train.devices import AMP, check_name
 
         check_name(self.device)
@@ -506,6 +519,10 @@ HELP: dict[str, str] = {
     "r1_every": "style: lazy regularisation, R1 every k-th step weighted by k (StyleGAN2)",
     "mixing": "style: fraction of each generator batch trained with two latents crossing at a random layer",
     "lr_mapping_factor": "style: the mapping network's learning rate is lr_g times this",
+    "glyph_norm": "glyphs: the U-Net's normalisation, batch (pix2pix) or instance (the same in training and evaluation)",
+    "patch_down": "glyphs: stride-2 layers of the PatchGAN critic, 1..3 (receptive field 8, 18, 38 px)",
+    "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
+    "l1_weight_end": "glyphs: L1 weight at the last step, linear from l1_weight (< 0: constant l1_weight)",
 }
 
 

@@ -1,0 +1,107 @@
+"""Train a glyph preset and record what docs/applications.md shows: the judge's reading, L1, SSIM, time.
+
+    OMP_NUM_THREADS=1 python benchmarks/apps_glyphs.py glyphs [--set key=value ...] [--figure NAME]
+
+Runs ``divergan train --preset PRESET --set threads=1`` in a child process (its CPU time, user + sys,
+is the idle-machine equivalent of the wall time when it runs on one thread), then writes
+benchmarks/results/apps_glyphs-PRESET.json with the held-out metrics per target font: the glyph judge's
+accuracy on the generated glyphs beside the real target glyphs and the source glyphs, L1 and SSIM of
+the model and of the source-glyph baseline; ``--figure NAME`` copies the run's heldout.png to
+docs/applications/NAME.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def rejudge(run: Path) -> dict | None:
+    """The shipped judge's scores (:func:`divergan.apps.glyphs.judge_scores`) of the run's latest generator
+    on its held-out characters."""
+    import torch
+
+    from divergan.api import load_generator
+    from divergan.apps.glyphs import judge_scores, load_data, translate
+    from divergan.train.runs import run_config
+
+    torch.set_num_threads(1)
+    held = load_data(run_config(run)).held_out
+    return judge_scores(held, translate(load_generator(run), held))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("preset")
+    ap.add_argument("--set", action="append", default=[], dest="sets")
+    ap.add_argument("--out", type=Path, default=None, help="run folder (default runs/bench-PRESET)")
+    ap.add_argument("--figure", default=None)
+    ap.add_argument(
+        "--rescore",
+        action="store_true",
+        help="train nothing: judge the existing run folder --out again with the current judge (keeps the times)",
+    )
+    args = ap.parse_args()
+    out = args.out or ROOT / "runs" / f"bench-{args.preset}"
+    if args.rescore:
+        old = json.loads((RESULTS / f"apps_glyphs-{args.preset}.json").read_text(encoding="utf-8"))
+        wall, cpu = old["wall_seconds"], old["cpu_seconds"]
+    else:
+        if out.exists():
+            shutil.rmtree(out)
+        cmd = [sys.executable, "-m", "divergan", "train", "--preset", args.preset, "--out", str(out)]
+        for item in ["threads=1", "tensorboard=false", *args.sets]:
+            cmd += ["--set", item]
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, env=env)
+        wall = time.perf_counter() - t0
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = round(usage.ru_utime + usage.ru_stime, 1)
+    final = json.loads((out / "final_metrics.json").read_text(encoding="utf-8"))
+    judge = rejudge(out)  # the current judge on the run's latest generator
+    rows = {}
+    for font, m in final["heldout"]["per_target"].items():
+        j = (judge or {}).get(font)
+        rows[font] = {
+            "judge_generated": j and j["generated"],
+            "judge_real_target": j and j["real_target"],
+            "judge_source": j and j["source"],
+            "l1": m["model"]["l1"],
+            "l1_source": m["baseline_source"]["l1"],
+            "ssim": m["model"]["ssim"],
+            "ssim_source": m["baseline_source"]["ssim"],
+            "n": m["n"],
+        }
+    result = {
+        "preset": args.preset,
+        "sets": args.sets,
+        "source": final["source"],
+        "heldout_characters": final["heldout_characters"],
+        "per_target": rows,
+        "cpu_seconds": cpu,
+        "wall_seconds": round(wall, 1),
+        "train_seconds": round(final["train_seconds"], 1),
+        "load_average_at_end": os.getloadavg()[0],
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"apps_glyphs-{args.preset}.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    )
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    if args.figure:
+        shutil.copy(out / "heldout.png", ROOT / "docs" / "applications" / f"{args.figure}.png")
+
+
+if __name__ == "__main__":
+    main()
