@@ -223,28 +223,26 @@ def load_generator(run: str | Path, module: nn.Module | None = None) -> nn.Modul
 
 
 def _rebuild(folder: Path, raw: dict) -> tuple[nn.Module, int | None]:
-    """The generator a run's config describes (untrained), and its latent size."""
+    """The generator a run's config describes (untrained), and its latent size (None: it takes no z)."""
     from divergan.train.apps import app_of
 
-    app = app_of(raw)
-    if app == "style":
+    if app_of(raw) == "style":
         from divergan.nn.stylegan import StyleGenerator
         from divergan.train.style import StyleConfig
 
-        cfg = StyleConfig(**raw)
+        style = StyleConfig(**raw)
         g = StyleGenerator(
-            cfg.z_dim, cfg.w_dim, cfg.size, 1, cfg.width, cfg.mapping_depth, noise_from=cfg.noise_from
+            style.z_dim,
+            style.w_dim,
+            style.size,
+            1,
+            style.width,
+            style.mapping_depth,
+            noise_from=style.noise_from,
         )
-        return g, cfg.z_dim
-    if app == "translate":
-        from divergan.nn.translate import UNetGenerator
-        from divergan.train.translate import TranslateConfig, load_data
+        return g, style.z_dim
+    from divergan.apps import app_for
+    from divergan.train.runs import run_config
 
-        cfg = TranslateConfig(**raw)
-        return UNetGenerator(cfg.size, len(load_data(cfg).train.targets), cfg.width, cfg.embed_dim), None
-    from divergan.train.config import Config
-    from divergan.train.loop import build
-
-    cfg = Config.from_json(raw)
-    cfg.sampler = "direct"  # no ratio critic is needed to load the generator
-    return build(cfg).ema, cfg.z_dim
+    cfg = run_config(folder)
+    return app_for(cfg).generator(cfg)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import types
 
@@ -309,28 +308,3 @@ def test_sweep_of_a_zero_centred_penalty_equals_the_trainer(tmp_path):
         torch.testing.assert_close(
             group.generator_params(0, ema=False)[name], value.detach(), rtol=1e-4, atol=1e-5
         )
-
-
-# --- glyphs: an EMA of the generator (off by default), evaluated, saved and loaded ------------------------
-def test_glyph_translation_keeps_an_ema_when_asked(tmp_path):
-    import divergan
-    from divergan.train import checkpoint as ckpt
-    from divergan.train.apps import app_of
-    from divergan.train.translate import TranslateConfig, train_translation
-
-    fonts = dict(
-        source="dejavu-sans", targets="dejavu-serif,dejavu-sans-mono", chars="ABCDEFGHIJ", held_out=0.2
-    )
-    cfg = TranslateConfig(**fonts, size=16, width=4, embed_dim=4, steps=3, batch=4, log_every=3, eval_every=3)
-    cfg.ema_half_life = 1.0
-    train_translation(cfg, tmp_path / "r", progress=False)
-    tensors, _ = ckpt.load(ckpt.latest(tmp_path / "r"))
-    ema = {k[4:]: v for k, v in tensors.items() if k.startswith("EMA.")}
-    g = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}
-    assert ema and ema.keys() == g.keys() and any(not ema[k].equal(g[k]) for k in ema)  # an average, not G
-    loaded = divergan.load_generator(tmp_path / "r")
-    assert all(loaded.state_dict()[k].equal(v) for k, v in ema.items())
-    # an older glyph run's config.json (without the new key) is still recognised
-    raw = json.loads((tmp_path / "r" / "config.json").read_text())
-    del raw["ema_half_life"]
-    assert app_of(raw) == "translate" and app_of({"steps": 3}) is None

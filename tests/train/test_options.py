@@ -133,3 +133,22 @@ def test_resume_with_rmsprop_and_weight_clipping(tmp_path):
 def test_resume_a_conditional_image_run(tmp_path):
     base = apply_overrides(preset("digits-quick"), ["conditional=true", "plot=false", "tensorboard=false"])
     resume_matches(tmp_path, base, steps=20, cut=10)
+
+
+def test_resume_to_more_steps_under_a_linear_schedule_is_refused(tmp_path, capsys):
+    # the linear schedule decays over the run's steps: more steps would silently change its horizon
+    from divergan.cli import main
+
+    run = tmp_path / "linear"
+    train(quick("lr_schedule=linear", "steps=4", "checkpoint_every=2"), run, progress=False)
+    before = (run / "config.json").read_text()
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--steps", "8", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --steps 8") and "lr_schedule=linear" in err[0]
+    assert (run / "config.json").read_text() == before  # the saved run is untouched
+    # controls: the same steps resume; a constant schedule may grow
+    assert main(["train", "--resume", str(run), "--steps", "4", "--quiet"]) == 0
+    constant = tmp_path / "constant"
+    train(quick("steps=4", "checkpoint_every=2"), constant, progress=False)
+    assert main(["train", "--resume", str(constant), "--steps", "6", "--quiet"]) == 0

@@ -2,7 +2,8 @@
 checkpoint.
 
 Flat data: (N, d) float32. Image runs: (N, C, H, W) float32 in [0, 1] (the generator's [−1, 1] mapped
-by x ↦ (x + 1)/2); a conditional run draws the classes uniformly. With ``--format png`` (image runs
+by x ↦ (x + 1)/2); a conditional run draws the classes uniformly; a glyph run gives its translations of
+the held-out characters, in the order of ``heldout.txt`` per target font (repeated beyond them). With ``--format png`` (image runs
 only) ``DIR`` gets one 8-bit PNG per image (``000000.png``, ...; grayscale for 1 channel, RGB for 3), the
 layout torch-fidelity and clean-fid read, plus the same samples as ``DIR/samples.npy``.
 """
@@ -50,16 +51,15 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
+    from divergan.apps import load_run
     from divergan.data.images import save_png_folder
-    from divergan.train import load_run
-    from divergan.train.loop import sample_fake as sample_run
     from divergan.train.sampling import draw
 
     if args.n < 1:
         raise UserError(f"--n must be at least 1, got {args.n}")
     out = Path(args.out)
     _check_out(out, args.format)
-    cfg, parts, meta = load_run(Path(args.run))
+    cfg, parts, meta, app = load_run(Path(args.run))
     if args.format == "png" and not parts.dataset.is_image:
         raise UserError(
             f"--format png needs an image run; {args.run} was trained on {cfg.data!r} "
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"the run was trained with sampler 'direct' and has no ratio critic for {method!r}")
     torch.manual_seed(args.seed)
     rng = torch.Generator().manual_seed(args.seed)
-    sample_fake = lambda n: sample_run(cfg, parts, n, rng)  # noqa: E731
+    sample_fake = lambda n: app.sample(cfg, parts, n, rng)  # noqa: E731  (glyphs: held-out translations)
     x, info = draw(method, sample_fake, args.n, parts.ratio, cfg.mh_steps)
     if parts.dataset.is_image:
         x = ((x + 1) / 2).clamp(0, 1)  # (N, C, H, W) in [0, 1]

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--preset",
         default="default",
         help="named configuration (default, wgan-gp-toy, ring8, mnist, mnist-unconditional, digits-quick, quick; applications: "
-        "glyphs, glyphs-64, glyphs-quick, style-digits, style-quick)",
+        "glyphs, glyphs-64, glyphs-latin, glyphs-quick, style-digits, style-quick)",
     )
     p.add_argument("--objective", help="objective name ('divergan objectives' lists them)")
     p.add_argument(
@@ -84,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
 
 def resolve_config(args: argparse.Namespace):
     """The Config of a new run from --config or --preset, the flags and --set (validated, not built)."""
-    from divergan.train import Config, apply_overrides, preset
+    from divergan.apps import preset
+    from divergan.train import Config, apply_overrides
     from divergan.train.runs import read_config_json
 
     if args.config is not None:
@@ -100,12 +101,19 @@ def resolve_config(args: argparse.Namespace):
     for key in ("steps", "seed", "sampler", "device"):
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
-    return apply_overrides(cfg, args.set)
+    cfg = apply_overrides(cfg, args.set)
+    if cfg.app:
+        for flag in ("data", "sampler"):
+            if getattr(args, flag) is not None:
+                raise UserError(
+                    f"the {cfg.app} application does not take --{flag} (see docs/applications.md)"
+                )
+    return cfg
 
 
 def _run(args: argparse.Namespace) -> int:
-    from divergan.train import dist, train
-    from divergan.train.apps import APP_PRESETS
+    from divergan import apps
+    from divergan.train import dist
     from divergan.train.perf import PhaseTimer
     from divergan.train.runs import new_run_folder, resume_config, write_config
 
@@ -114,7 +122,9 @@ def _run(args: argparse.Namespace) -> int:
 
         print(help_config())
         return 0
-    if args.preset in APP_PRESETS:  # glyph translation and the style generator: their own trainers
+    from divergan.train.apps import APP_PRESETS
+
+    if args.preset in APP_PRESETS:  # the style generator: its own trainer (until it is a Game too)
         from divergan.commands import app_presets
 
         return app_presets.run(args)
@@ -145,16 +155,17 @@ def _run(args: argparse.Namespace) -> int:
         if args.print_config:
             print(json.dumps(cfg.to_json(), indent=2))
             return 0
-        from divergan.train.loop import check
-
-        check(cfg)  # fail on a bad objective/data/parameter before any folder is made
+        apps.check(cfg)  # fail on a bad objective/data/parameter/font before any folder is made
         from divergan.train.devices import check_amp, resolve
 
         check_amp(cfg.amp, resolve(cfg.device))  # an unavailable device is an error before any folder
         dist.setup(cfg.device)
 
         def choose() -> str:  # on rank 0 only: the others must not see the folder it creates
-            return str(new_run_folder(args.out, f"{Path(cfg.data).stem}-{cfg.objective}"))
+            desc = (
+                args.preset if cfg.app and args.config is None else f"{Path(cfg.data).stem}-{cfg.objective}"
+            )
+            return str(new_run_folder(args.out, desc))
 
         folder = Path(dist.on_main(choose))
         if dist.is_main():  # the folder and its config.json first; train() writes the same file again
@@ -164,16 +175,16 @@ def _run(args: argparse.Namespace) -> int:
     main = dist.is_main()
     timer = PhaseTimer(enabled=args.profile)
     t0 = time.perf_counter()
-    final = train(cfg, folder, resume=bool(args.resume), progress=progress, timer=timer)
+    final = apps.train(cfg, folder, resume=bool(args.resume), progress=progress, timer=timer)
     if not main:  # under torchrun only rank 0 reports
         return 0
     if args.profile:
         print(f"where the time went ({folder}):", file=sys.stderr)
         print(timer.table(time.perf_counter() - t0), file=sys.stderr)
     if args.json:
-        print(json.dumps({"run": str(folder), **final}, indent=2))
+        print(json.dumps({"run": str(folder), **final}, indent=2, ensure_ascii=False))
     else:
-        print(summary(folder, final))
+        print(apps.summary(cfg, folder, final) or summary(folder, final))
     return 0
 
 

@@ -57,6 +57,10 @@ code { background: #f5f5f5; padding: 0 .2em; }
 # -- reading the folder: every failure is one UserError line ----------------------------------------------
 
 
+#: the picture shown as a run's latest samples, the first of these the run folder holds
+HEADLINES = ("samples.png", "heldout.png")
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -230,6 +234,8 @@ def checkpoint_pictures(run: Path, config: dict) -> tuple[list[str], list[str]]:
     paths = ckpt.list_checkpoints(run)[-CHECKPOINT_PICTURES:]
     if not paths:
         return [], ["no checkpoint yet: no samples drawn from the networks"]
+    if config.get("app"):  # an application's run: its pictures are the PNGs it saves
+        return [], []
     import torch
 
     from divergan.report.plots import samples_figure
@@ -347,8 +353,10 @@ def run_page(run: Path) -> str:
     sections.append("<h2>Latest samples</h2>")
     if figures:  # 1-D and 2-D runs: the EMA generator's own samples at the newest checkpoint
         sections.append(figures.pop())
-    elif not notes and (run / "samples.png").is_file():  # image runs: the EMA generator's grid
-        shown = ("samples.png",)
+    elif not notes and (headline := [n for n in HEADLINES if (run / n).is_file()]):
+        shown = tuple(
+            headline[:1]
+        )  # image runs: the EMA generator's grid (glyphs: the held-out translations)
         latest, more = folder_pictures(run, include=shown)
         sections.append("".join(latest) + _notes(more))
     else:

@@ -1,4 +1,4 @@
-"""What the application trainers (glyph translation, style generator) share: presets of their own
+"""What the style generator's own trainer (not yet a Game on the loop) uses: presets of their own
 dataclass configs, ``--set key=value`` overrides, run-folder files and the final checkpoint.
 
 Their presets are reachable from ``divergan train --preset NAME`` like the main trainer's
@@ -19,9 +19,6 @@ from divergan.train.config import parse_items, set_fields
 
 #: preset name -> module under divergan.train with ``preset(name)``, ``train(cfg, run)``, ``summary``
 APP_PRESETS: dict[str, str] = {
-    "glyphs": "translate",
-    "glyphs-64": "translate",
-    "glyphs-quick": "translate",
     "style-digits": "style",
     "style-quick": "style",
 }
@@ -60,15 +57,13 @@ def save_final(run: Path, cfg: Any, step: int, **modules: nn.Module) -> Path:
 
 
 def app_of(config: dict) -> str | None:
-    """Which application wrote a run's ``config.json`` (``"style"`` or ``"translate"``), or None for the
-    trainer's own runs: an application's config holds exactly its dataclass's fields."""
+    """``"style"`` if a run's ``config.json`` was written by the style generator's own config class, else
+    None (the one Config's runs, the glyph application's included): such a config holds ``w_dim`` and
+    only that class's fields."""
     import dataclasses
 
     from divergan.train.style import StyleConfig
-    from divergan.train.translate import TranslateConfig
 
-    # a key only that application has; the rest a subset of its fields (older runs lack newer keys)
-    for name, kind, marker in (("style", StyleConfig, "w_dim"), ("translate", TranslateConfig, "l1_weight")):
-        if marker in config and set(config) <= {f.name for f in dataclasses.fields(kind)}:
-            return name
+    if "w_dim" in config and set(config) <= {f.name for f in dataclasses.fields(StyleConfig)}:
+        return "style"
     return None

@@ -95,6 +95,17 @@ class Config:
     device: str = "auto"
     amp: str = "off"
     compile: bool = False  # torch.compile the generator (and a penalty-free critic); eager if it fails
+    # applications (divergan.apps): "" is the trainer above; "glyphs" (paired image-to-image translation
+    # of fonts) and "style" (the style-based generator) build their own networks and data from the keys
+    # below, and read g_width/d_width as their networks' widths; other runs ignore these keys
+    app: str = ""
+    size: int = 32  # image side in pixels
+    source: str = "auto"  # glyphs: the source font
+    targets: str = "auto"  # glyphs: comma-separated target fonts, one category each
+    chars: str = "auto"  # glyphs: latin, cjk, or the characters themselves
+    held_out: float = 0.15  # glyphs: fraction of the characters held out of training
+    l1_weight: float = 100.0  # glyphs: λ of the generator's L1 term (pix2pix)
+    embed_dim: int = 16  # glyphs: size of the target font's category embedding
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -158,6 +169,13 @@ class Config:
         ]:
             if getattr(self, name) not in choices:
                 raise UserError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
+        for name in ["size", "embed_dim"]:
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 < self.held_out < 1:
+            raise UserError(f"held_out must lie in (0, 1), got {self.held_out}")
+        if not (math.isfinite(self.l1_weight) and self.l1_weight >= 0):
+            raise UserError(f"l1_weight must be >= 0, got {self.l1_weight}")
         from divergan.train.devices import AMP, check_name
 
         check_name(self.device)
@@ -458,6 +476,14 @@ HELP: dict[str, str] = {
     "device": "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps",
     "amp": "mixed precision: off or bf16 (autocast, CUDA only)",
     "compile": "torch.compile the generator (and a penalty-free critic); eager where it fails",
+    "app": "application: '' (the trainer), glyphs (font translation) or style (style-based generator)",
+    "size": "apps: image side in pixels (glyphs 16, 32, 64 or 128)",
+    "source": "glyphs: the source font (auto: Noto Sans CJK, WenQuanYi or DejaVu Sans, as installed)",
+    "targets": "glyphs: comma-separated target fonts, one category each (auto: matching the source)",
+    "chars": "glyphs: latin, cjk, or the characters themselves (auto: as the fonts allow)",
+    "held_out": "glyphs: fraction of the characters held out of training (split seeded by seed)",
+    "l1_weight": "glyphs: weight of the generator's L1 term |G(s, c) - y| beside the adversarial loss",
+    "embed_dim": "glyphs: size of the target font's category embedding",
 }
 
 

@@ -74,6 +74,14 @@ class PlainGame:
         freeze_d: switch off the critic's weight gradients in the generator phase (one process only:
             DDP expects every parameter to get a gradient).
         timer: the loop's phase timer (``timer(name)`` is a context manager).
+        real_batch: () -> the global real batch (B, *shape) and its classes (or None), on the device.
+        noise: n -> noise (n, z_dim) on the device; both draw from the run's data stream.
+        batch: the global batch size B.
+
+    Every Game has this interface, which is all the loop calls: ``critic_batch()``,
+    ``critic_loss(batch, step) -> (loss, game_value)``, ``after_critic_step()``, ``generator_batch()``,
+    ``generator_loss(batch, step)``, ``after_generator_backward()``, ``log_extras()`` and the flag
+    ``estimates_divergence`` (the applications' Games are in :mod:`divergan.apps`).
     """
 
     estimates_divergence = True  # the critic loss is the objective's own: its divergence_estimate holds
@@ -88,16 +96,31 @@ class PlainGame:
         d_forward: Callable | None = None,
         freeze_d: bool = False,
         timer: Callable = _no_timer,
+        real_batch: Callable[[], tuple[Tensor, Tensor | None]] | None = None,
+        noise: Callable[[int], Tensor] | None = None,
+        batch: int = 0,
     ) -> None:
         self.objective, self.G, self.D = objective, G, D
         self.g_forward = g_forward or G
         self.d_forward = d_forward or D
         self.freeze_d = freeze_d
         self.timer = timer
+        self.real_batch, self.noise, self.batch = real_batch, noise, batch
 
-    def critic_loss(self, real_all: Tensor, y_all: Tensor | None, z_all: Tensor) -> tuple[Tensor, Tensor]:
+    def critic_batch(self) -> tuple[Tensor, Tensor | None, Tensor]:
+        """The global batch of one critic update: real (B, *shape), classes (B,) or None, noise (B, z_dim)."""
+        real_all, y_all = self.real_batch()  # type: ignore[misc]
+        return real_all, y_all, self.noise(self.batch)  # type: ignore[misc]
+
+    def generator_batch(self) -> tuple[Tensor, Tensor | None, Tensor]:
+        """This rank's slice of a fresh global batch: real, classes or None, noise."""
+        real_all, y_all = self.real_batch()  # type: ignore[misc]  # drawn even when unused: same random stream
+        return dist.local(real_all), dist.local(y_all), dist.local(self.noise(self.batch))  # type: ignore[misc]
+
+    def critic_loss(self, batch: tuple, step: int) -> tuple[Tensor, Tensor]:
         """(loss with the penalty, the objective's critic loss alone, detached) on the global batch
-        real_all (B, *shape), classes y_all (B,) or None, noise z_all (B, z_dim); this rank's slice."""
+        (real_all (B, *shape), classes y_all (B,) or None, noise z_all (B, z_dim)); this rank's slice."""
+        real_all, y_all, z_all = batch
         obj, timer = self.objective, self.timer
         with timer("generator forward (critic phase)"), torch.no_grad():
             fake_all = call(dist.unwrap(self.G), z_all, y_all)  # same classes as real
@@ -120,11 +143,12 @@ class PlainGame:
             for p in self.D.parameters():
                 p.clamp_(-self.objective.clip, self.objective.clip)
 
-    def generator_loss(self, real: Tensor, y: Tensor | None, z: Tensor) -> Tensor:
-        """The generator's loss on this rank's slice: real (B/W, *shape), classes y or None, noise z.
+    def generator_loss(self, batch: tuple, step: int) -> Tensor:
+        """The generator's loss on this rank's slice (real (B/W, *shape), classes y or None, noise z).
 
         Leaves the critic's weights without gradient until :meth:`after_generator_backward`.
         """
+        real, y, z = batch
         obj = self.objective
         fake = call(self.g_forward, z, y)
         if obj.sample_loss is not None:
@@ -151,12 +175,13 @@ class MixtureGame(PlainGame):
     estimates_divergence = False  # a mixed payoff with entropy terms: no divergence identity
 
     def __init__(
-        self, objective: Objective, G: MixtureGenerator, D, *, entropy_weight: float, timer=_no_timer
+        self, objective: Objective, G: MixtureGenerator, D, *, entropy_weight: float, timer=_no_timer, **draw
     ):
-        super().__init__(objective, G, D, timer=timer)
+        super().__init__(objective, G, D, timer=timer, **draw)
         self.entropy_weight = entropy_weight
 
-    def critic_loss(self, real_all: Tensor, y_all: Tensor | None, z_all: Tensor) -> tuple[Tensor, Tensor]:
+    def critic_loss(self, batch: tuple, step: int) -> tuple[Tensor, Tensor]:
+        real_all, _, z_all = batch
         timer = self.timer
         with timer("generator forward (critic phase)"), torch.no_grad():
             fake_all = self.G.every(z_all)  # every component: (K, B, d)
@@ -169,7 +194,8 @@ class MixtureGame(PlainGame):
         if self.objective.clip is not None:
             self.D.clip_(self.objective.clip)  # the critics' weights, not the mixture logits
 
-    def generator_loss(self, real: Tensor, y: Tensor | None, z: Tensor) -> Tensor:
+    def generator_loss(self, batch: tuple, step: int) -> Tensor:
+        real, _, z = batch
         fake = self.G.every(z)  # Σ_ij w_i u_j L_G(D_j, G_i) − λ H(w)
         return mixture_generator_loss(self.objective, self.G, self.D, real, fake, self.entropy_weight)
 
@@ -184,5 +210,6 @@ class MixtureGame(PlainGame):
 def make_game(objective: Objective, G, D, *, mix_entropy: float, **plain) -> PlainGame:
     """The Game of the networks the config built: MIX+GAN for a mixture generator, else plain."""
     if isinstance(G, MixtureGenerator):
-        return MixtureGame(objective, G, D, entropy_weight=mix_entropy, timer=plain.get("timer", _no_timer))
+        draw = {k: plain[k] for k in ("timer", "real_batch", "noise", "batch") if k in plain}
+        return MixtureGame(objective, G, D, entropy_weight=mix_entropy, **draw)
     return PlainGame(objective, G, D, **plain)

@@ -298,9 +298,10 @@ def save_checkpoint(
     step: int,
     final: bool = False,
     rng: tuple[Tensor, Tensor] | None = None,
+    app: App | None = None,
 ) -> Path:
     """Write the state at ``step``; ``rng`` (torch, data) overrides the current RNG states."""
-    ready_ema(cfg, parts, step)
+    (app or PLAIN).ready_ema(cfg, parts, step)
     tensors = {**ckpt.module_tensors("G", parts.generator), **ckpt.module_tensors("EMA", parts.ema)}
     optim_meta = {}
     for name, module, opt in (("D", parts.critic, parts.opt_d), ("G", None, parts.opt_g)):
@@ -405,13 +406,16 @@ def train(
     on_eval: Callable[[int, dict], None] | None = None,
     generator: nn.Module | None = None,
     critic: nn.Module | None = None,
+    app: App | None = None,
 ) -> dict:
     """Train per ``cfg`` into the run folder ``run``; returns the final metrics (also in final_metrics.json).
 
     ``timer`` (``--profile``) collects wall seconds per phase; it does not change any result.
     ``generator`` / ``critic``: the user's own networks (see :func:`build`); the run folder then records
     their class names in ``user_networks.json``, and only :func:`divergan.load_generator` with a fresh
-    instance reads its weights back.
+    instance reads its weights back. ``app``: what the run trains beyond the loop (its networks, data,
+    Game, evaluation and figures); None is the trainer's own :class:`App` (an application's comes from
+    :func:`divergan.apps.app_for`).
 
     ``on_eval(step, row)`` (rank 0) is called at each evaluation interval with that step's logged row
     (the mode metrics, where the data has modes). An exception it raises (a pruned search trial) stops
@@ -421,8 +425,11 @@ def train(
     them; the previous number is restored.
     """
     cfg.validate()
+    app = app or PLAIN
+    if cfg.app != app.name:
+        raise UserError(f"config app {cfg.app!r} needs its own App (divergan.apps.app_for), got {app.name!r}")
     before = torch.get_num_threads()
-    if threads := threads_for(cfg.threads, lambda: step_flops(cfg, build_networks), before):  # threads.py
+    if threads := threads_for(cfg.threads, lambda: app.step_flops(cfg), before):  # threads.py
         torch.set_num_threads(threads)
     try:
         return _train(
@@ -433,6 +440,7 @@ def train(
             timer=timer or PhaseTimer(enabled=False),
             on_eval=on_eval,
             networks={"generator": generator, "critic": critic},
+            app=app,
         )
     finally:
         dist.release()  # _train's DDP wrappers, and with them the process group, are gone by now
@@ -446,9 +454,11 @@ def _train(
     resume: bool,
     progress: bool,
     timer: PhaseTimer,
-    on_eval: Callable[[int, dict], None] | None = None,
-    networks: dict | None = None,
+    on_eval: Callable[[int, dict], None] | None,
+    networks: dict,
+    app: App,
 ) -> dict:
+    # -- set up: device, networks and optimizers, the run folder (or its checkpoint), the Game ------------
     dist.setup(cfg.device)
     device = dist.device_for(devices.resolve(cfg.device))
     devices.check_amp(cfg.amp, device)
@@ -456,26 +466,19 @@ def _train(
     main = dist.is_main()  # only rank 0 writes the run folder
     if main:
         run.mkdir(parents=True, exist_ok=True)
-    parts = build(cfg, **(networks or {}))
-    if main and networks and any(networks.values()):
+    parts = app.build(cfg, **networks)
+    if main and any(networks.values()):
         (run / USER_NETWORKS).write_text(
             json.dumps({k: type(v).__name__ for k, v in networks.items() if v is not None}) + "\n"
         )
     sync_batchnorm(parts, device)
     _move(parts, device)
-    obj, data, rng = parts.objective, parts.dataset, parts.rng
     G, D = dist.wrap(parts.generator, device), dist.wrap(parts.critic, device)
+    base_lrs = _base_lrs(parts)  # as built: a checkpoint holds the rates of its step
     start = open_run(cfg, run, parts, resume=resume, main=main)
-    beta = ema_beta(cfg.ema_half_life)
-    # the global batch is drawn on the CPU on every rank; each keeps its slice (dist.local), on its device
-    noise_all = lambda n: torch.randn(n, cfg.z_dim, generator=rng).to(device)  # noqa: E731
-    noise = lambda n: dist.local(noise_all(n))  # noqa: E731
-
-    def real_batch() -> tuple[Tensor, Tensor | None]:
-        """The global real batch (B, *shape) and its classes (conditional runs; else None), on device."""
-        x, y = data.sample_labeled(cfg.batch, rng)
-        return x.to(device), (y.to(device) if cfg.conditional and y is not None else None)
-
+    game = app.game(cfg, parts, G, D, device=device, timer=timer)
+    beta, buffers = ema_beta(cfg.ema_half_life), app.ema_buffers(parts)
+    estimate = parts.objective.divergence_estimate if game.estimates_divergence else None
     t0 = time.perf_counter()
     bar = tqdm(
         range(start, cfg.steps),
@@ -484,83 +487,28 @@ def _train(
         disable=not (progress and main),
         file=sys.stderr,
         dynamic_ncols=True,
-        desc=f"{cfg.objective} on {cfg.data}",
+        desc=app.describe(cfg),
     )
-    B = cfg.batch
-    # torch.compile (eager where it fails) for unconditional forwards that need no double backward
-    plain_d = D is not None and not (cfg.conditional or batch_dependent(D))
-    game = make_game(
-        obj,
-        G,
-        D,
-        mix_entropy=cfg.mix_entropy,
-        g_forward=compiled(G, cfg.compile and not cfg.conditional),
-        d_forward=compiled(D, cfg.compile and obj.penalty is None) if plain_d else D,
-        # the generator phase needs no critic weight gradients; DDP expects every parameter to get one
-        freeze_d=D is not None and dist.world_size() == 1,
-        timer=timer,
-    )
-    loss_d = grad_d = loss_g = grad_g = game_d = torch.zeros(())
-    estimate = obj.divergence_estimate if game.estimates_divergence else None  # where an identity holds
-    health: list[tuple[str, Tensor]] = []  # this step's losses and norms, checked once at its end
+    # -- the steps: phases, the EMA, then the interval hooks ---------------------------------------------
     with (
         _stop_on_signals() as received,
         run_writer(run, cfg, start) as tb,
         devices.autocast(cfg.amp, device),
     ):
         state = LoopState(
-            cfg, run, parts, game, device, main, timer, bar, tb, t0, estimate, received, on_eval
+            cfg, run, parts, game, device, main, timer, bar, tb, t0, estimate, received, on_eval, app
         )
         hooks = [log_and_evaluate, checkpoint_and_grids, stop_on_signal]
         for step in bar:
-            for opt, base in ((parts.opt_g, cfg.lr_g), (parts.opt_d, cfg.lr_d)):
-                if opt is not None:
-                    for group in opt.param_groups:
-                        group["lr"] = base * _lr_factor(cfg, step)
-            # -- critic phase: k updates of max_D V(D, G) -----------------------------------------------
-            if D is not None:
-                for _ in range(cfg.critic_steps):
-                    with timer("data and noise"):
-                        real_all, y_all = real_batch()  # the global batch (B, *shape); y: classes or None
-                        z_all = noise_all(B)
-                    loss, game_d = game.critic_loss(real_all, y_all, z_all)
-                    with timer("critic backward"):
-                        parts.opt_d.zero_grad(set_to_none=True)
-                        loss.backward()
-                    with timer("critic optimizer step"):
-                        grad_d = _total_norm([p.grad for p in D.parameters() if p.grad is not None])
-                        parts.opt_d.step()
-                        game.after_critic_step()  # weight clipping, if any
-                    loss_d = loss.detach()
-                    health += [("loss_d", loss_d), ("grad_norm_d", grad_d)]
-                health.append(("critic_parameters", _total_norm(list(D.parameters()))))
-            # -- generator phase: k' updates of min_G ----------------------------------------------------
-            for _ in range(cfg.generator_steps):
-                with timer("data and noise"):
-                    real_all, y_all = real_batch()  # drawn even when unused: the random stream stays the same
-                    real, y = dist.local(real_all), dist.local(y_all)
-                    z = noise(B)
-                with timer("generator step"):
-                    loss = game.generator_loss(real, y, z)
-                    parts.opt_g.zero_grad(set_to_none=True)
-                    loss.backward()
-                    game.after_generator_backward()
-                    grad_g = _total_norm([p.grad for p in G.parameters() if p.grad is not None])
-                    parts.opt_g.step()
-                loss_g = loss.detach()
-                health += [("loss_g", loss_g), ("grad_norm_g", grad_g)]
-            health.append(("generator_parameters", _total_norm(list(G.parameters()))))
-            check_finite(step, health)
-            health.clear()
-            # -- EMA of the generator ----------------------------------------------------------------------
+            _schedule(cfg, parts, base_lrs, step)
+            stats = train_step(cfg, parts, game, G, D, step, timer)
             with timer("EMA"):
-                ema_update(parts.ema, G, beta)
-            # -- intervals: log and evaluate, checkpoint and grids, signals ---------------------------------
-            stats = {"loss_d": loss_d, "loss_g": loss_g, "game_d": game_d, "grad_d": grad_d, "grad_g": grad_g}
+                ema_update(parts.ema, G, beta, buffers)
             for hook in hooks:
                 hook(state, step + 1, stats)
     bar.close()
     train_seconds = time.perf_counter() - t0
+    # -- the end: final metrics and figures, the final checkpoint -----------------------------------------
     # evaluation draws random numbers: keep the states of the end of training, so that a later
     # --resume with more steps continues exactly as an uninterrupted run would
     rng_at_end = (torch.get_rng_state(), parts.rng.get_state())
@@ -568,10 +516,68 @@ def _train(
     if not main:
         return {}
     _move(parts, torch.device("cpu"))  # the ratio critic, sampling and evaluation run on the CPU
-    final = finish(cfg, run, parts, train_seconds, timer)
+    final = app.finish(cfg, run, parts, train_seconds, timer)
     with timer("checkpoint"):
-        save_checkpoint(run, parts, cfg, cfg.steps, final=True, rng=rng_at_end)
+        save_checkpoint(run, parts, cfg, cfg.steps, final=True, rng=rng_at_end, app=app)
     return final
+
+
+def train_step(
+    cfg: Config, parts: Parts, game: Any, G: nn.Module, D: nn.Module | None, step: int, timer: PhaseTimer
+) -> dict[str, Tensor]:
+    """One step: k critic updates, k′ generator updates (losses from the Game), one finiteness check.
+    Returns the step's last losses, the critic's game value and the gradient norms (0-dim tensors)."""
+    zero = torch.zeros(())
+    stats = {"loss_d": zero, "loss_g": zero, "game_d": zero, "grad_d": zero, "grad_g": zero}
+    health: list[tuple[str, Tensor]] = []  # this step's losses and norms, checked once at its end
+    # -- critic phase: k updates of max_D V(D, G) ---------------------------------------------------------
+    if D is not None:
+        for _ in range(cfg.critic_steps):
+            with timer("data and noise"):
+                batch = game.critic_batch()  # the global batch: real, classes or None, noise
+            loss, stats["game_d"] = game.critic_loss(batch, step)
+            with timer("critic backward"):
+                parts.opt_d.zero_grad(set_to_none=True)  # type: ignore[union-attr]
+                loss.backward()
+            with timer("critic optimizer step"):
+                stats["grad_d"] = _total_norm([p.grad for p in D.parameters() if p.grad is not None])
+                parts.opt_d.step()  # type: ignore[union-attr]
+                game.after_critic_step()  # weight clipping, if any
+            stats["loss_d"] = loss.detach()
+            health += [("loss_d", stats["loss_d"]), ("grad_norm_d", stats["grad_d"])]
+        health.append(("critic_parameters", _total_norm(list(D.parameters()))))
+    # -- generator phase: k' updates of min_G ------------------------------------------------------------
+    for _ in range(cfg.generator_steps):
+        with timer("data and noise"):
+            batch = game.generator_batch()  # this rank's slice
+        with timer("generator step"):
+            loss = game.generator_loss(batch, step)
+            parts.opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            game.after_generator_backward()
+            stats["grad_g"] = _total_norm([p.grad for p in G.parameters() if p.grad is not None])
+            parts.opt_g.step()
+        stats["loss_g"] = loss.detach()
+        health += [("loss_g", stats["loss_g"]), ("grad_norm_g", stats["grad_g"])]
+    health.append(("generator_parameters", _total_norm(list(G.parameters()))))
+    check_finite(step, health)
+    return stats
+
+
+def _base_lrs(parts: Parts) -> list[list[float]]:
+    """Each optimizer's learning rate per parameter group, as built from the config."""
+    return [
+        [g["lr"] for g in opt.param_groups] if opt is not None else [] for opt in (parts.opt_g, parts.opt_d)
+    ]
+
+
+def _schedule(cfg: Config, parts: Parts, base_lrs: list[list[float]], step: int) -> None:
+    """Set every parameter group's learning rate to its base rate times the schedule's factor."""
+    factor = _lr_factor(cfg, step)
+    for opt, bases in zip((parts.opt_g, parts.opt_d), base_lrs):
+        if opt is not None:
+            for group, base in zip(opt.param_groups, bases):
+                group["lr"] = base * factor
 
 
 @dataclass
@@ -593,6 +599,7 @@ class LoopState:
     estimate: Callable[[Tensor], Tensor] | None  # the objective's divergence_estimate, where it holds
     received: list[int]  # signals received
     on_eval: Callable[[int, dict], None] | None = None
+    app: App | None = None  # None: the trainer's own
     last_eval: dict = dataclasses.field(default_factory=dict)
 
 
@@ -602,9 +609,11 @@ def _due(done: int, every: int, steps: int) -> bool:
 
 def log_and_evaluate(state: LoopState, done: int, stats: dict[str, Tensor]) -> None:
     """Every ``log_every`` steps: the ``metrics.jsonl`` row (losses averaged over ranks, the divergence
-    estimate, gradient norms), every ``eval_every`` the mode metrics of the EMA generator and the
-    TensorBoard pictures, then the caller's ``on_eval(step, row)``."""
+    estimate, gradient norms, the Game's extras), every ``eval_every`` the App's evaluation of the EMA
+    generator (mode metrics; an application's held-out numbers) and the TensorBoard pictures, then the
+    caller's ``on_eval(step, row)``."""
     cfg, parts, timer = state.cfg, state.parts, state.timer
+    app = state.app or PLAIN
     tic = time.perf_counter()
     if not _due(done, cfg.log_every, cfg.steps):
         return
@@ -626,26 +635,13 @@ def log_and_evaluate(state: LoopState, done: int, stats: dict[str, Tensor]) -> N
         "grad_norm_d": float(stats["grad_d"]),
         "seconds": time.perf_counter() - state.t0,
     }
-    row.update(state.game.log_extras())  # MIX+GAN: the mixture weights' entropy
-    data = parts.dataset
-    if data.modes is not None and evaluating:
-        from divergan.metrics.modes import mode_metrics
-
-        # a generator of its own, so evaluating never shifts the training's random stream
-        eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
-        ready_ema(cfg, parts, done)  # batch norm in G: standing statistics for the EMA
-        with torch.no_grad():
-            z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng).to(state.device)
-            m = mode_metrics(parts.ema(z).float().cpu(), data.modes, data.std)
-        state.last_eval = {
-            "modes": m["modes"],
-            "high_quality": m["high_quality"],
-            "reverse_kl": m["reverse_kl"],
-        }
-        row.update(state.last_eval)
+    row.update(state.game.log_extras())  # MIX+GAN: the mixture weights' entropy; glyphs: the L1 term
+    if evaluating and (measured := app.interval_metrics(cfg, parts, state.device, done)):
+        state.last_eval = measured
+        row.update(measured)
     _append(state.run / "metrics.jsonl", row)
     if state.tb is not None:  # TensorBoard: the same scalars; pictures at the evaluation interval
-        state.tb.log(row, cpu_view(parts) if evaluating else None)
+        state.tb.log(row, app.tb_view(parts) if evaluating else None)
     state.bar.set_postfix(
         {
             "D": f"{loss_d_mean:.3f}",
@@ -659,18 +655,19 @@ def log_and_evaluate(state: LoopState, done: int, stats: dict[str, Tensor]) -> N
             state.on_eval(done, dict(row))
         except BaseException:  # e.g. a pruned trial: leave a resumable run folder
             state.bar.close()
-            save_checkpoint(state.run, parts, cfg, done)
+            save_checkpoint(state.run, parts, cfg, done, app=app)
             raise
 
 
 def checkpoint_and_grids(state: LoopState, done: int, stats: dict[str, Tensor]) -> None:
-    """Every ``checkpoint_every`` steps (before the last): a checkpoint, and an image run's sample grid."""
-    cfg = state.cfg
+    """Every ``checkpoint_every`` steps (before the last): a checkpoint, and the App's picture of the step
+    (an image run's sample grid)."""
+    cfg, app = state.cfg, state.app or PLAIN
     if state.main and done % cfg.checkpoint_every == 0 and done < cfg.steps:
         with state.timer("checkpoint"):
-            save_checkpoint(state.run, state.parts, cfg, done)
-        if state.parts.dataset.is_image and cfg.plot:
-            _sample_grid(cfg, state.parts, state.run / "samples" / f"step-{done:08d}.png", done)
+            save_checkpoint(state.run, state.parts, cfg, done, app=app)
+        if cfg.plot:
+            app.grid(cfg, state.parts, state.run / "samples" / f"step-{done:08d}.png", done)
 
 
 def stop_on_signal(state: LoopState, done: int, stats: dict[str, Tensor]) -> None:
@@ -678,7 +675,9 @@ def stop_on_signal(state: LoopState, done: int, stats: dict[str, Tensor]) -> Non
     if not state.received:
         return
     state.bar.close()
-    path = save_checkpoint(state.run, state.parts, state.cfg, done) if state.main else state.run
+    path = (
+        save_checkpoint(state.run, state.parts, state.cfg, done, app=state.app) if state.main else state.run
+    )
     dist.teardown()
     name = signal.Signals(state.received[0]).name
     raise Interrupted(
@@ -884,8 +883,9 @@ def image_figures(cfg: Config, parts: Parts, run: Path) -> dict[str, float]:
     return latent_arithmetic(run / "arithmetic.png", _generate(cfg, parts), cfg.z_dim, rng)
 
 
-def load_run(run: Path) -> tuple[Config, Parts, dict]:
-    """Rebuild a run from its folder: config.json and the latest checkpoint."""
+def load_run(run: Path, app: App | None = None) -> tuple[Config, Parts, dict]:
+    """Rebuild a run from its folder: config.json and the latest checkpoint. An application's run needs
+    its ``app`` (:func:`divergan.apps.load_run` picks it)."""
     if not (run / "config.json").is_file():
         raise UserError(f"{run} is not a divergan run folder (no config.json)")
     if (run / USER_NETWORKS).is_file():
@@ -893,20 +893,121 @@ def load_run(run: Path) -> tuple[Config, Parts, dict]:
             f"{run} was trained with your own networks, whose code a run folder does not hold: load it in "
             "Python with divergan.load_generator(RUN, module=<a fresh instance>)"
         )
-    try:
-        raw = json.loads((run / "config.json").read_text())
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{run / 'config.json'} is not valid JSON: {exc}") from None
-    from divergan.train.apps import app_of
+    from divergan.train.runs import run_config
 
-    if isinstance(raw, dict) and (app := app_of(raw)) is not None:
-        raise UserError(
-            f"{run} is a run of the {'style generator' if app == 'style' else 'glyph translation'} application: "
-            f"its final metrics are in {run / 'final_metrics.json'}; in Python, divergan.load_generator(RUN) "
-            "gives its generator"
-        )
-    cfg = Config.from_json(raw)
-    parts = build(cfg)
+    cfg = run_config(run)
+    app = app or PLAIN
+    if cfg.app != app.name:
+        raise UserError(f"{run} is a run of the {cfg.app!r} application: read it with divergan.apps.load_run")
+    parts = app.build(cfg)
     tensors, meta = ckpt.load(ckpt.latest(run))
     restore(parts, tensors, meta, with_ratio=True)
     return cfg, parts, meta
+
+
+class App:
+    """What a kind of run trains, beyond the loop; this base class is the trainer's own (MLP/DCGAN
+    networks on a dataset, :class:`~divergan.train.game.PlainGame` or MIX+GAN). The applications in
+    :mod:`divergan.apps` subclass it: :func:`train` and :func:`load_run` take one.
+
+    ``name`` is the config's ``app`` value. The loop calls :meth:`build` (networks, optimizers, data),
+    :meth:`game` (the step's math and batches), :meth:`ema_buffers`, and in its hooks
+    :meth:`interval_metrics`, :meth:`tb_view`, :meth:`grid`, :meth:`ready_ema` (before a checkpoint) and
+    at the end :meth:`finish`; ``divergan sample`` and ``eval`` call :meth:`sample` and :meth:`evaluate`.
+    """
+
+    name = ""
+
+    def check(self, cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None):
+        """Fail (UserError) on a config that cannot be trained, before any run folder is made."""
+        return check(cfg, generator=generator, critic=critic)
+
+    def build(
+        self, cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None
+    ) -> Parts:
+        return build(cfg, generator=generator, critic=critic)
+
+    def step_flops(self, cfg: Config) -> float:
+        """FLOPs of one generator iteration (0: unknown), for the thread policy."""
+        return step_flops(cfg, build_networks)
+
+    def describe(self, cfg: Config) -> str:
+        return f"{cfg.objective} on {cfg.data}"
+
+    def game(self, cfg: Config, parts: Parts, G: nn.Module, D: nn.Module | None, *, device, timer) -> Any:
+        """The Game of the step: plain (or conditional) or MIX+GAN, drawing from the run's data stream."""
+        data, rng = parts.dataset, parts.rng
+
+        def real_batch() -> tuple[Tensor, Tensor | None]:
+            """The global real batch (B, *shape) and its classes (conditional runs; else None), on device."""
+            x, y = data.sample_labeled(cfg.batch, rng)
+            return x.to(device), (y.to(device) if cfg.conditional and y is not None else None)
+
+        # torch.compile (eager where it fails) for unconditional forwards that need no double backward
+        plain_d = D is not None and not (cfg.conditional or batch_dependent(D))
+        return make_game(
+            parts.objective,
+            G,
+            D,
+            mix_entropy=cfg.mix_entropy,
+            g_forward=compiled(G, cfg.compile and not cfg.conditional),
+            d_forward=compiled(D, cfg.compile and parts.objective.penalty is None) if plain_d else D,
+            # the generator phase needs no critic weight gradients; DDP expects every parameter to get one
+            freeze_d=D is not None and dist.world_size() == 1,
+            timer=timer,
+            # the global batch is drawn on the CPU on every rank; each keeps its slice, on its device
+            real_batch=real_batch,
+            noise=lambda n: torch.randn(n, cfg.z_dim, generator=rng).to(device),
+            batch=cfg.batch,
+        )
+
+    def ema_buffers(self, parts: Parts) -> list[str]:
+        """Buffers the EMA copies from the generator at every step (batch norm gets its own instead)."""
+        return []
+
+    def ready_ema(self, cfg: Config, parts: Parts, step: int) -> None:
+        ready_ema(cfg, parts, step)
+
+    def interval_metrics(self, cfg: Config, parts: Parts, device: torch.device, done: int) -> dict:
+        """At each evaluation interval: the EMA generator's mode metrics where the data has modes."""
+        data = parts.dataset
+        if data.modes is None:
+            return {}
+        from divergan.metrics.modes import mode_metrics
+
+        # a generator of its own, so evaluating never shifts the training's random stream
+        eval_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + done)
+        ready_ema(cfg, parts, done)  # batch norm in G: standing statistics for the EMA
+        with torch.no_grad():
+            z = torch.randn(cfg.eval_samples, cfg.z_dim, generator=eval_rng).to(device)
+            m = mode_metrics(parts.ema(z).float().cpu(), data.modes, data.std)
+        return {"modes": m["modes"], "high_quality": m["high_quality"], "reverse_kl": m["reverse_kl"]}
+
+    def tb_view(self, parts: Parts) -> Parts | None:
+        """What TensorBoard's pictures read (CPU copies), or None for scalars only."""
+        return cpu_view(parts)
+
+    def grid(self, cfg: Config, parts: Parts, path: Path, step: int) -> None:
+        """The picture saved with a checkpoint: an image run's grid of EMA samples."""
+        if parts.dataset.is_image:
+            _sample_grid(cfg, parts, path, step)
+
+    def finish(self, cfg: Config, run: Path, parts: Parts, train_seconds: float, timer: PhaseTimer) -> dict:
+        return finish(cfg, run, parts, train_seconds, timer)
+
+    def evaluate(self, cfg: Config, parts: Parts, log_ratio=None) -> tuple[dict, dict[str, Tensor]]:
+        return evaluate(cfg, parts, log_ratio)
+
+    def sample(self, cfg: Config, parts: Parts, n: int, rng: torch.Generator) -> Tensor:
+        """n samples (n, *shape) of the EMA generator."""
+        return sample_fake(cfg, parts, n, rng)
+
+    def generator(self, cfg: Config) -> tuple[nn.Module, int | None]:
+        """An untrained generator of ``cfg``'s shape (to load weights into) and its latent size (None:
+        it takes no noise)."""
+        cfg = dataclasses.replace(cfg, sampler="direct")  # no ratio critic is needed
+        return build(cfg).ema, cfg.z_dim
+
+
+#: the trainer's own App
+PLAIN = App()

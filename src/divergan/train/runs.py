@@ -52,7 +52,25 @@ def run_config(folder: Path) -> Config:
     """The Config of a run folder (its ``config.json``)."""
     if not (folder / "config.json").is_file():
         raise UserError(f"{folder} is not a divergan run folder (no config.json)")
-    return Config.from_json(read_config_json(folder / "config.json"))
+    return Config.from_json(legacy_config(read_config_json(folder / "config.json")))
+
+
+#: the keys of a glyph run's config.json written before the application joined the one Config
+_GLYPH_KEYS = {
+    "source", "targets", "chars", "size", "held_out", "objective", "l1_weight", "width", "embed_dim", "steps",
+    "batch", "lr_g", "lr_d", "beta1", "beta2", "seed", "log_every", "eval_every", "threads", "ema_half_life",
+}  # fmt: skip
+
+
+def legacy_config(raw: dict[str, Any]) -> dict[str, Any]:
+    """A config.json of an older glyph run (its own config class: ``width`` for both networks, no
+    ``app``) in the one Config's keys; any other config is returned as it is."""
+    if "app" in raw or "l1_weight" not in raw or not set(raw) <= _GLYPH_KEYS:
+        return raw
+    new = {k: v for k, v in raw.items() if k != "width"}
+    if "width" in raw:
+        new["g_width"] = new["d_width"] = raw["width"]
+    return {"app": "glyphs", "optimizer": "adam", "ema_half_life": 0.0, **new}
 
 
 def resume_config(folder: Path, steps: int | None, device: str | None, overrides: list[str]) -> Config:
@@ -62,6 +80,11 @@ def resume_config(folder: Path, steps: int | None, device: str | None, overrides
             f"{folder} was trained with your own networks (Python API); it cannot be resumed here"
         )
     cfg = run_config(folder)
+    if steps is not None and steps != cfg.steps and cfg.lr_schedule != "constant":
+        raise UserError(
+            f"--steps {steps}: the run's learning rates follow lr_schedule={cfg.lr_schedule} over its "
+            f"{cfg.steps} steps, which more steps would change; resume with --steps {cfg.steps}"
+        )
     if steps is not None:
         cfg.steps = steps
     if device is not None:

@@ -1,0 +1,455 @@
+"""zi2zi-style glyph translation (Sun (PaperWeekly), §5.4) as a Game on the one training loop.
+
+``divergan train --preset glyphs`` renders the characters in a source font and in each target font
+(:mod:`divergan.data.glyphs`), holds some characters out, and trains a U-Net generator G(s, c)
+against a PatchGAN critic V(s, image, c) (:mod:`divergan.nn.translate`) on paired batches (s, y, c):
+source glyph, target glyph, target font. The critic sees (source, image) pairs:
+
+    critic:     objective.critic_loss(V(s, y, c), V(s, G(s, c), c))    [+ penalty, clipping if any]
+    generator:  objective.generator_loss(·, V(s, G(s, c), c)) + λ_L1 · E|G(s, c) − y|
+
+(pix2pix's objective, Isola et al. 2017, eq. 4, with λ_L1 = ``l1_weight`` = 100 by default;
+:func:`generator_loss` holds the terms). The adversarial terms are pure functions of the critic's
+outputs from :mod:`divergan.objectives`, so any registered objective with a critic works. The loop
+(:func:`divergan.train.loop.train`) gives these runs resume, signals, devices, the EMA (half-life 0 by
+default: the EMA is the generator), TensorBoard scalars and checkpoints.
+
+At each evaluation interval the EMA translates the held-out characters (``heldout_l1`` in
+``metrics.jsonl``); after training they are compared with their true target glyphs by L1, SSIM and ink
+IoU (:mod:`divergan.metrics.similarity`), beside two baselines: the source glyph itself, and the mean
+training target glyph of the font. Files in the run folder: config.json, metrics.jsonl,
+final_metrics.json, heldout.txt (the held-out characters, one per line), heldout.png and train.png
+(rows of source / generated / target per target font), checkpoints/, tb/.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from divergan.data.glyphs import GlyphPairs, charset, default_fonts, glyph_pairs, split_characters
+from divergan.errors import UserError
+from divergan.metrics.similarity import binary_iou, l1_distance, ssim
+from divergan.nn.translate import PatchCritic, UNetGenerator
+from divergan.objectives import Objective, get_objective
+from divergan.train import dist
+from divergan.train.config import Config
+from divergan.train.loop import App, Parts
+
+_BASE = {
+    "app": "glyphs",
+    "size": 32,
+    "objective": "non-saturating",
+    "l1_weight": 100.0,
+    "g_width": 16,
+    "d_width": 16,
+    "embed_dim": 16,
+    "steps": 1000,
+    "batch": 32,
+    "optimizer": "adam",
+    "lr_g": 2e-4,
+    "lr_d": 2e-4,
+    "beta1": 0.5,
+    "beta2": 0.999,
+    "ema_half_life": 0.0,  # 0: the EMA is the generator itself (with its batch-norm statistics)
+    "log_every": 50,
+    "eval_every": 250,
+    "checkpoint_every": 250,
+}
+
+#: named glyph configurations (full configs: the keys not named keep Config's defaults)
+PRESETS: dict[str, dict[str, Any]] = {
+    "glyphs": dict(_BASE),  # 32 px: a few minutes on 2 CPU cores
+    "glyphs-64": {**_BASE, "size": 64, "steps": 1500, "batch": 16},
+    # the Latin run of docs/applications.md: DejaVu Sans -> DejaVu Serif and DejaVu Sans Mono
+    "glyphs-latin": {
+        **_BASE,
+        "source": "dejavu-sans",
+        "targets": "dejavu-serif,dejavu-sans-mono",
+        "chars": "latin",
+    },
+    "glyphs-quick": {
+        **_BASE,
+        "steps": 60,
+        "g_width": 8,
+        "d_width": 8,
+        "embed_dim": 8,
+        "batch": 16,
+        "log_every": 10,
+        "eval_every": 30,
+        "checkpoint_every": 30,
+    },
+}
+
+SIZES = (16, 32, 64, 128)
+
+
+# -- data adapter ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class GlyphData:
+    """The training and held-out pairs (split by character) and the source font's name."""
+
+    train: GlyphPairs
+    held_out: GlyphPairs
+    source: str
+
+    is_image = True
+
+
+def fonts(cfg: Config) -> tuple[str, tuple[str, ...], str]:
+    """(source, targets, characters) with "auto" resolved: CJK fonts when installed (Noto Sans CJK →
+    Noto Serif CJK, or WenQuanYi Micro Hei → AR PL UKai), else DejaVu Sans → DejaVu Serif and DejaVu
+    Sans Mono on Latin letters, digits and punctuation."""
+    source, targets, chars = default_fonts()
+    if cfg.source != "auto":
+        source = cfg.source
+    if cfg.targets != "auto":
+        targets = tuple(t.strip() for t in cfg.targets.split(",") if t.strip())
+        if not targets:
+            raise UserError("targets must name at least one font")
+    return source, targets, charset(chars if cfg.chars == "auto" else cfg.chars)
+
+
+def load_data(cfg: Config) -> GlyphData:
+    """Render the training and held-out pairs (the split is by character, seeded by ``cfg.seed``)."""
+    source, targets, chars = fonts(cfg)
+    train_chars, held_chars = split_characters(chars, cfg.held_out, cfg.seed)
+    return GlyphData(
+        train=glyph_pairs(train_chars, source, targets, cfg.size),
+        held_out=glyph_pairs(held_chars, source, targets, cfg.size),
+        source=source,
+    )
+
+
+# -- the Game ----------------------------------------------------------------------------------------------
+
+
+def generator_loss(
+    objective: Objective, D: nn.Module, s: Tensor, y: Tensor, c: Tensor, fake: Tensor, l1_weight: float
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """The generator's loss on a paired batch and its terms (detached), for logging.
+
+    L_G = objective.generator_loss(V(s, y, c), V(s, G(s, c), c)) + λ_L1 · mean |G(s, c) − y|, with
+    s, y, fake = G(s, c) of shape (B, 1, S, S) and c (B,); V(s, y, c) is computed (without gradient)
+    only for an objective whose generator loss reads it. More terms (a constant/encoding loss, an L1
+    weight schedule) are added here.
+    """
+    t_real = None
+    if objective.generator_uses_real:
+        with torch.no_grad():
+            t_real = D(s, y, c)
+    adv = objective.generator_loss(t_real, D(s, fake, c))
+    l1 = (fake - y).abs().mean()
+    return adv + l1_weight * l1, {"adversarial": adv.detach(), "l1": l1.detach()}
+
+
+class PairedGame:
+    """Paired image-to-image translation: G(s, c) against a critic of (source, image, category).
+
+    One batch of pairs per step, drawn by the critic phase and reused by the generator phase (pix2pix
+    trains both on the same pairs). The critic's loss is the objective's, averaged over patches: a
+    bound on a divergence between *patch* distributions, so no ``divergence_estimate`` is logged.
+    """
+
+    estimates_divergence = False
+
+    def __init__(
+        self,
+        objective: Objective,
+        G: nn.Module,
+        D: nn.Module,
+        pairs: GlyphPairs,
+        *,
+        batch: int,
+        rng: torch.Generator,
+        device: torch.device,
+        l1_weight: float,
+    ) -> None:
+        self.objective, self.G, self.D, self.pairs = objective, G, D, pairs
+        self.batch, self.rng, self.device, self.l1_weight = batch, rng, device, l1_weight
+        self.last: tuple[Tensor, Tensor, Tensor] | None = None
+        self.terms: dict[str, Tensor] = {}
+
+    def critic_batch(self) -> tuple[Tensor, Tensor, Tensor]:
+        """(s, y, c): B random training pairs, on the device."""
+        idx = torch.randint(len(self.pairs), (self.batch,), generator=self.rng)
+        p, dev = self.pairs, self.device
+        self.last = (p.source[idx].to(dev), p.target[idx].to(dev), p.category[idx].to(dev))
+        return self.last
+
+    def generator_batch(self) -> tuple[Tensor, Tensor, Tensor]:
+        return self.last if self.last is not None else self.critic_batch()
+
+    def critic_loss(self, batch: tuple, step: int) -> tuple[Tensor, Tensor]:
+        """Real pairs (s, y) against generated pairs (s, G(s, c)); the penalty (if any) on the image."""
+        s, y, c = batch
+        D, obj = self.D, self.objective
+        with torch.no_grad():
+            fake = self.G(s, c)
+        loss = obj.critic_loss(D(s, y, c), D(s, fake, c))
+        game = loss.detach()
+        if obj.penalty is not None:
+            loss = loss + obj.penalty(lambda x: D(s, x, c), y, fake)
+        return loss, game
+
+    @torch.no_grad()
+    def after_critic_step(self) -> None:
+        if self.objective.clip is not None:
+            for p in self.D.parameters():
+                p.clamp_(-self.objective.clip, self.objective.clip)
+
+    def generator_loss(self, batch: tuple, step: int) -> Tensor:
+        s, y, c = batch
+        self.D.requires_grad_(False)  # only ∂/∂G is needed
+        loss, self.terms = generator_loss(self.objective, self.D, s, y, c, self.G(s, c), self.l1_weight)
+        return loss
+
+    def after_generator_backward(self) -> None:
+        self.D.requires_grad_(True)
+
+    def log_extras(self) -> dict[str, float]:
+        """The generator's adversarial term and the batch's L1 in [0, 1] intensity units (as l1_distance)."""
+        if not self.terms:
+            return {}
+        return {"loss_g_adv": float(self.terms["adversarial"]), "l1_train_batch": float(self.terms["l1"]) / 2}
+
+
+# -- evaluation and figures --------------------------------------------------------------------------------
+
+
+def similarity(pred: Tensor, target: Tensor) -> dict[str, float]:
+    """Mean L1, SSIM and ink IoU of predictions against targets, shapes (N, 1, S, S)."""
+    return {
+        "l1": float(l1_distance(pred, target).mean()),
+        "ssim": float(ssim(pred, target).mean()),
+        "iou": float(binary_iou(pred, target).mean()),
+    }
+
+
+def mean_targets(pairs: GlyphPairs) -> Tensor:
+    """(K, 1, S, S): the average target glyph of each category (a prediction that ignores the source)."""
+    return torch.stack([pairs.target[pairs.category == k].mean(dim=0) for k in range(len(pairs.targets))])
+
+
+@torch.no_grad()
+def translate(G: nn.Module, pairs: GlyphPairs, batch: int = 256) -> Tensor:
+    """G(s, c) for every pair (G in eval mode, on its own device), (N, 1, S, S) on the CPU."""
+    was_training = G.training
+    G.eval()
+    device = next(G.parameters()).device
+    out = torch.cat(
+        [
+            G(s.to(device), c.to(device)).float().cpu()
+            for s, c in zip(pairs.source.split(batch), pairs.category.split(batch))
+        ]
+    )
+    G.train(was_training)
+    return out
+
+
+def evaluate(G: nn.Module, pairs: GlyphPairs, mean_target: Tensor | None = None) -> tuple[dict, Tensor]:
+    """Metrics of G and of the baselines; returns (metrics, outputs).
+
+    Baselines: the source glyph itself as the prediction, and (given ``mean_target``, (K, 1, S, S),
+    e.g. from the training pairs) the average target glyph of the category.
+    """
+    out = translate(G, pairs)
+    metrics = {
+        "model": similarity(out, pairs.target),
+        "baseline_source": similarity(pairs.source, pairs.target),
+    }
+    if mean_target is not None:
+        metrics["baseline_mean_target"] = similarity(mean_target[pairs.category], pairs.target)
+    per_font = {}
+    for k, name in enumerate(pairs.targets):
+        idx = pairs.category == k
+        per_font[name] = {
+            "model": similarity(out[idx], pairs.target[idx]),
+            "baseline_source": similarity(pairs.source[idx], pairs.target[idx]),
+            "n": int(idx.sum()),
+        }
+    metrics["per_target"] = per_font
+    return metrics, out
+
+
+def comparison_grid(pairs: GlyphPairs, out: Tensor, path: Path, columns: int = 16) -> Path:
+    """Rows of source / generated / target, one triple of rows per target font (first ``columns`` chars)."""
+    from divergan.report.grids import save_grid
+
+    rows = []
+    for k in range(len(pairs.targets)):
+        idx = (pairs.category == k).nonzero().squeeze(1)[:columns]
+        for images in (pairs.source, out, pairs.target):
+            row = images[idx]
+            pad = torch.full((columns - len(idx), *row.shape[1:]), -1.0)
+            rows.append(torch.cat([row, pad]))
+    return save_grid(torch.cat(rows), path, nrow=columns, scale=2)
+
+
+# -- the App: what the loop calls -----------------------------------------------------------------------
+
+
+class GlyphApp(App):
+    """Glyph translation on the one loop (see the module docstring)."""
+
+    name = "glyphs"
+
+    def check(self, cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None):
+        if generator is not None or critic is not None:
+            raise UserError("the glyph application builds its own networks: do not pass generator/critic")
+        if cfg.size not in SIZES:
+            raise UserError(f"size must be {', '.join(map(str, SIZES))}, got {cfg.size}")
+        if dist.world_size() > 1:
+            raise UserError("the glyph application trains in one process (not under torchrun)")
+        objective = get_objective(cfg.objective, **cfg.objective_params)
+        if not objective.needs_critic:
+            raise UserError(f"objective {cfg.objective!r} has no critic; glyph translation needs one")
+        if objective.critic_outputs != 1:
+            raise UserError(
+                f"objective {cfg.objective!r} needs a critic with several outputs; glyphs have one"
+            )
+        return load_data(cfg), objective
+
+    def build(
+        self, cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None
+    ) -> Parts:
+        import copy
+
+        torch.manual_seed(cfg.seed)
+        data, objective = self.check(cfg, generator=generator, critic=critic)
+        K = len(data.train.targets)
+        G = UNetGenerator(cfg.size, K, cfg.g_width, cfg.embed_dim)
+        D = PatchCritic(K, cfg.d_width)
+        kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
+
+        def optimizer(params, lr: float) -> torch.optim.Optimizer:
+            if kind == "rmsprop":
+                return torch.optim.RMSprop(params, lr=lr)
+            return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
+
+        return Parts(
+            dataset=data,  # type: ignore[arg-type]
+            objective=objective,
+            generator=G,
+            critic=D,
+            ema=copy.deepcopy(G).requires_grad_(False).eval(),
+            opt_g=optimizer(G.parameters(), cfg.lr_g),
+            opt_d=optimizer(D.parameters(), cfg.lr_d),
+            ratio=None,
+            rng=torch.Generator().manual_seed(cfg.seed),
+        )
+
+    def step_flops(self, cfg: Config) -> float:
+        return 0.0
+
+    def describe(self, cfg: Config) -> str:
+        return "glyphs"
+
+    def game(
+        self, cfg: Config, parts: Parts, G: nn.Module, D: nn.Module | None, *, device, timer
+    ) -> PairedGame:
+        return PairedGame(
+            parts.objective,
+            G,
+            D,  # type: ignore[arg-type]
+            parts.dataset.train,  # type: ignore[attr-defined]
+            batch=cfg.batch,
+            rng=parts.rng,
+            device=device,
+            l1_weight=cfg.l1_weight,
+        )
+
+    def ema_buffers(self, parts: Parts) -> list[str]:
+        """Every buffer (the U-Net's batch-norm statistics): the EMA evaluates with the generator's."""
+        return [name for name, _ in parts.generator.named_buffers()]
+
+    def ready_ema(self, cfg: Config, parts: Parts, step: int) -> None:
+        parts.ema.eval()  # its batch-norm statistics are the generator's, copied at every step
+
+    def interval_metrics(self, cfg: Config, parts: Parts, device: torch.device, done: int) -> dict:
+        return {"heldout_l1": evaluate(parts.ema, parts.dataset.held_out)[0]["model"]["l1"]}  # type: ignore[attr-defined]
+
+    def tb_view(self, parts: Parts) -> None:
+        return None  # scalars only
+
+    def grid(self, cfg: Config, parts: Parts, path: Path, step: int) -> None:
+        held = parts.dataset.held_out  # type: ignore[attr-defined]
+        comparison_grid(held, translate(parts.ema, held), path)
+
+    def finish(self, cfg: Config, run: Path, parts: Parts, train_seconds: float, timer: Any) -> dict:
+        data: GlyphData = parts.dataset  # type: ignore[assignment]
+        G = parts.ema
+        held, out_held = evaluate(G, data.held_out, mean_targets(data.train))
+        seen, out_train = evaluate(G, data.train, mean_targets(data.train))
+        heldout_chars = "".join(dict.fromkeys(data.held_out.chars))
+        results = {
+            "steps": cfg.steps,
+            "sampler": "direct",
+            "source": data.source,
+            "targets": list(data.train.targets),
+            "train_characters": "".join(dict.fromkeys(data.train.chars)),
+            "heldout_characters": heldout_chars,
+            "heldout": held,
+            "train": seen,
+            "train_seconds": train_seconds,
+            "seconds": train_seconds,
+        }
+        (run / "heldout.txt").write_text("".join(ch + "\n" for ch in heldout_chars), encoding="utf-8")
+        comparison_grid(data.held_out, out_held, run / "heldout.png")
+        comparison_grid(data.train, out_train, run / "train.png")
+        (run / "final_metrics.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        if cfg.tensorboard:
+            from divergan.report.tensorboard import write_hparams
+
+            write_hparams(run, cfg.to_json(), {"heldout": held["model"]})
+        return results
+
+    def evaluate(self, cfg: Config, parts: Parts, log_ratio=None) -> tuple[dict, dict[str, Tensor]]:
+        """The held-out characters: the model's L1/SSIM/IoU (``direct``) beside the two baselines."""
+        data: GlyphData = parts.dataset  # type: ignore[assignment]
+        held, out = evaluate(parts.ema, data.held_out, mean_targets(data.train))
+        return (
+            {
+                "direct": held["model"],
+                "baseline_source": held["baseline_source"],
+                "baseline_mean_target": held["baseline_mean_target"],
+            },
+            {"direct": out},
+        )
+
+    def generator(self, cfg: Config) -> tuple[nn.Module, int | None]:
+        """The U-Net of ``cfg`` (its categories: the target fonts); it takes (source, category), no z."""
+        return UNetGenerator(cfg.size, len(fonts(cfg)[1]), cfg.g_width, cfg.embed_dim), None
+
+    def sample(self, cfg: Config, parts: Parts, n: int, rng: torch.Generator) -> Tensor:
+        """The EMA's translations of the held-out pairs, in order (repeated when n exceeds them)."""
+        held = parts.dataset.held_out  # type: ignore[attr-defined]
+        out = translate(parts.ema, held)
+        return out[torch.arange(n) % len(out)]
+
+
+def summary(run: Path, final: dict) -> str:
+    h = final["heldout"]
+    m, b, a = h["model"], h["baseline_source"], h["baseline_mean_target"]
+    return "\n".join(
+        [
+            f"run: {run}",
+            f"glyphs: {final['source']} -> {', '.join(final['targets'])}; {final['train_seconds']:.1f} s training",
+            f"held-out characters ({len(final['heldout_characters'])}): {final['heldout_characters']}",
+            f"  model     L1 {m['l1']:.4f}  SSIM {m['ssim']:.3f}  IoU {m['iou']:.3f}",
+            f"  baseline  L1 {b['l1']:.4f}  SSIM {b['ssim']:.3f}  IoU {b['iou']:.3f}   (source glyph as prediction)",
+            f"  baseline  L1 {a['l1']:.4f}  SSIM {a['ssim']:.3f}  IoU {a['iou']:.3f}   (mean training target glyph)",
+            f"files: {run / 'heldout.png'}, train.png, heldout.txt, final_metrics.json, metrics.jsonl, checkpoints/",
+        ]
+    )
+
+
+#: the App :func:`divergan.apps.app_for` gives for ``app = "glyphs"``
+APP = GlyphApp()
