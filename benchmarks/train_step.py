@@ -424,7 +424,8 @@ def bench_process(args) -> None:
     """Whole processes, alternated pairs; wall and CPU seconds, and the training loops alone.
 
     One command for the idle re-run: ``python benchmarks/train_step.py process --repeats 3 --steps 150``
-    (writes the ``train-process`` section; ``--no-doc`` prints only). It says so when the machine was
+    (writes the ``train-process`` section and ``benchmarks/results/train_process.json``; ``--no-doc``
+    prints only). It says so when the machine was
     not idle at the start (1-minute load average above 0.5).
     """
     cfg = preset("wgan-gp-toy")
@@ -469,11 +470,12 @@ def bench_process(args) -> None:
                 flush=True,
             )
         profiled = timed([*divergan("p"), "--profile"])
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "train_process.json").write_text(json.dumps({"rows": rows, "loads": loads}, indent=1) + "\n")
     lines = process_section(args.steps, rows, loads, profiled)
     print("\n".join(lines))
-    if not args.no_doc:
+    if not args.no_doc:  # the record and the docs section, together
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        record = {"steps": args.steps, "rows": rows, "loads": loads}
+        (RESULTS / "train_process.json").write_text(json.dumps(record, indent=1) + "\n")
         write_section(
             "train-process",
             "\n".join(lines),
