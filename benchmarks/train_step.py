@@ -425,8 +425,8 @@ def bench_process(args) -> None:
 
     One command for the idle re-run: ``python benchmarks/train_step.py process --repeats 3 --steps 150``
     (writes the ``train-process`` section and ``benchmarks/results/train_process.json``; ``--no-doc``
-    prints only). It says so when the machine was
-    not idle at the start (1-minute load average above 0.5).
+    prints only). It says so when the machine was not idle at the start (1-minute load average above
+    0.5).
     """
     cfg = preset("wgan-gp-toy")
     check_textbook_config(cfg)
