@@ -17,8 +17,8 @@ Three parts, each rewriting its own section between markers in docs/benchmarks.m
 * ``process``: whole processes, ``divergan train --preset wgan-gp-toy --steps N`` against the textbook
   loop as a script of its own (``benchmarks/textbook_wgan_gp.py``: imports torch only, torch's default
   threads and OpenMP wait policy), alternated (the order flips every pair), the speed-up per pair
-  (textbook wall / divergan wall), median over pairs; then one ``--profile`` run of divergan for where
-  its time goes.
+  (textbook / divergan) of wall time, of CPU time and of the training loops alone, median over pairs;
+  then one ``--profile`` run of divergan for where its time goes.
 
     python benchmarks/train_step.py step --threads 1 --repeats 5 --block 4
     python benchmarks/train_step.py metrics
@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -370,8 +371,13 @@ def child_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in drop}
 
 
-def timed(cmd: list[str], watch: Path | None = None) -> tuple[float, str, float]:
-    """(wall seconds, stderr, seconds until ``watch`` existed: the run's config.json; nan if not watched)."""
+def timed(cmd: list[str], watch: Path | None = None) -> dict:
+    """Run ``cmd`` (a user's environment, :func:`child_env`) to the end.
+
+    Returns wall seconds, CPU seconds (user + system of the child and its threads), stdout, stderr and
+    the seconds until ``watch`` existed (the run's config.json; nan if not watched).
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env())
     seen = float("nan")
@@ -379,17 +385,27 @@ def timed(cmd: list[str], watch: Path | None = None) -> tuple[float, str, float]
         while proc.poll() is None and not watch.exists():
             time.sleep(0.02)
         seen = time.perf_counter() - t0 if watch.exists() else seen
-    _, err = proc.communicate()
+    out, err = proc.communicate()
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
-    return wall, err, seen
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "out": out, "err": err, "config": seen}
 
 
-def bench_process(args) -> None:
+def textbook_loop_seconds(stdout: str) -> float:
+    """The training loop's seconds from the textbook script's line ``..., loop 20.31 s, ...``."""
+    match = re.search(r"loop ([0-9.]+) s", stdout)
+    if match is None:
+        raise SystemExit(f"no loop time in the textbook script's output: {stdout!r}")
+    return float(match.group(1))
+
+
+def check_textbook_config(cfg) -> None:
+    """The textbook script must train the preset's configuration (else the comparison is void)."""
     from textbook_wgan_gp import CONFIG
 
-    cfg = preset("wgan-gp-toy")
     same = {
         "z_dim": cfg.z_dim,
         "width": cfg.g_width if cfg.g_width == cfg.d_width else None,
@@ -402,9 +418,24 @@ def bench_process(args) -> None:
     }
     if same != CONFIG:
         raise SystemExit(f"the textbook script's configuration {CONFIG} is not the preset's {same}")
+
+
+def bench_process(args) -> None:
+    """Whole processes, alternated pairs; wall and CPU seconds, and the training loops alone.
+
+    One command for the idle re-run: ``python benchmarks/train_step.py process --repeats 3 --steps 150``
+    (writes the ``train-process`` section and ``benchmarks/results/train_process.json``; ``--no-doc``
+    prints only). It says so when the machine was not idle at the start (1-minute load average above
+    0.5).
+    """
+    cfg = preset("wgan-gp-toy")
+    check_textbook_config(cfg)
     steps = str(args.steps)
     textbook = [sys.executable, str(ROOT / "benchmarks" / "textbook_wgan_gp.py"), "--steps", steps]
-    pairs, loads, configs = [], [], []
+    rows, loads = [], []
+    load_start = os.getloadavg()[0]
+    if load_start > 0.5:
+        print(f"warning: load average {load_start:.1f} at the start: the machine is not idle", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         divergan = lambda n: [  # noqa: E731
             str(Path(sys.executable).with_name("divergan")),
@@ -414,39 +445,81 @@ def bench_process(args) -> None:
             load0 = os.getloadavg()[0]
             watch = Path(f"{tmp}/run{rep}/config.json")
             if rep % 2 == 0:
-                d, _, c = timed(divergan(rep), watch)
-                t, _, _ = timed(textbook)
+                d = timed(divergan(rep), watch)
+                t = timed(textbook)
             else:
-                t, _, _ = timed(textbook)
-                d, _, c = timed(divergan(rep), watch)
-            configs.append(c)
+                t = timed(textbook)
+                d = timed(divergan(rep), watch)
+            final = json.loads(Path(f"{tmp}/run{rep}/final_metrics.json").read_text())
+            row = {
+                "divergan_wall": d["wall"],
+                "textbook_wall": t["wall"],
+                "divergan_cpu": d["cpu"],
+                "textbook_cpu": t["cpu"],
+                "divergan_loop": final["train_seconds"],
+                "textbook_loop": textbook_loop_seconds(t["out"]),
+                "config_json": d["config"],
+            }
+            rows.append(row)
             loads.append((load0, os.getloadavg()[0]))
-            pairs.append((d, t))
-            print(f"pair {rep}: divergan {d:.1f} s, textbook {t:.1f} s, speed-up {t / d:.2f}x", flush=True)
-        wall, profile, _ = timed([*divergan("p"), "--profile"])
-    ups = [t / d for d, t in pairs]
-    lines = [
+            print(
+                f"pair {rep}: wall divergan {d['wall']:.1f} s, textbook {t['wall']:.1f} s "
+                f"({t['wall'] / d['wall']:.3f}x); CPU {d['cpu']:.1f} s vs {t['cpu']:.1f} s "
+                f"({t['cpu'] / d['cpu']:.3f}x); training loops {row['divergan_loop']:.1f} s vs "
+                f"{row['textbook_loop']:.1f} s; load {load0:.1f} -> {loads[-1][1]:.1f}",
+                flush=True,
+            )
+        profiled = timed([*divergan("p"), "--profile"])
+    lines = process_section(args.steps, rows, loads, profiled)
+    print("\n".join(lines))
+    if not args.no_doc:  # the record and the docs section, together
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        record = {"steps": args.steps, "rows": rows, "loads": loads}
+        (RESULTS / "train_process.json").write_text(json.dumps(record, indent=1) + "\n")
+        write_section(
+            "train-process",
+            "\n".join(lines),
+            heading="## Whole processes (`benchmarks/train_step.py process`)",
+        )
+
+
+def process_section(
+    steps: int, rows: list[dict], loads: list[tuple[float, float]], profiled: dict
+) -> list[str]:
+    """The ``train-process`` section of docs/benchmarks.md from the pairs (and the profiled run)."""
+
+    def ratio(a: str, b: str) -> str:
+        return med([r[b] / r[a] for r in rows])
+
+    col = lambda key: med([r[key] for r in rows])  # noqa: E731
+    share = 1 - statistics.median(r["divergan_loop"] / r["divergan_wall"] for r in rows)
+    return [
         f"`divergan train --preset wgan-gp-toy --steps {steps}` against `benchmarks/textbook_wgan_gp.py "
-        f"--steps {steps}`, whole processes, alternated; load average before → after each pair: "
-        + ", ".join(f"{a:.1f} → {b:.1f}" for a, b in loads)
-        + f". Machine: {machine()}.",
+        f"--steps {steps}`, whole processes in a user's environment (no thread variables), alternated "
+        "(the order flips every pair); median [min, max] over pairs, each ratio taken per pair "
+        "(textbook / divergan: above 1 means divergan is faster). Load average before → after each "
+        "pair: " + ", ".join(f"{a:.1f} → {b:.1f}" for a, b in loads) + f". Machine: {machine()}.",
         "",
-        "| pairs | divergan s | textbook s | speed-up (textbook / divergan) |",
+        "| | divergan | textbook | speed-up |",
         "|---|---|---|---|",
-        f"| {len(pairs)} | {med([d for d, _ in pairs])} | {med([t for _, t in pairs])} | **{med(ups)}×** |",
+        f"| wall s, whole process | {col('divergan_wall')} | {col('textbook_wall')} | "
+        f"**{ratio('divergan_wall', 'textbook_wall')}×** |",
+        f"| CPU s (user + system), whole process | {col('divergan_cpu')} | {col('textbook_cpu')} | "
+        f"{ratio('divergan_cpu', 'textbook_cpu')}× |",
+        f"| wall s, training loop alone | {col('divergan_loop')} | {col('textbook_loop')} | "
+        f"{ratio('divergan_loop', 'textbook_loop')}× |",
         "",
-        f"The run folder's config.json existed {med(configs)} s after the start (median [min, max]).",
+        f"{len(rows)} pairs. Outside its training loop (start-up, set-up, final evaluation, plots, "
+        f"TensorBoard, checkpoint) divergan spent {100 * share:.1f} % of its wall time (median); the "
+        "textbook's loop time excludes its start-up (torch and the first optimizer's `torch._dynamo`). "
+        f"The run folder's config.json existed {col('config_json')} s after the start.",
         "",
-        f"Where one more divergan run's time went (`--profile`, wall {wall:.1f} s):",
+        f"Where one more divergan run's time went (`--profile`, wall {profiled['wall']:.1f} s):",
         "",
         "```",
-        profile.strip(),
+        profiled["err"].strip(),
         "```",
     ]
-    print("\n".join(lines))
-    write_section(
-        "train-process", "\n".join(lines), heading="## Whole processes (`benchmarks/train_step.py process`)"
-    )
 
 
 # --- (e) start-up of the listing commands ----------------------------------------------------------------

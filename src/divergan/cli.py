@@ -16,6 +16,7 @@ import traceback
 
 from divergan import __version__
 from divergan.errors import Interrupted, UserError
+from divergan.process_exit import exit_now, wanted
 from divergan.threads import configure_openmp
 
 #: command modules under divergan.commands, in the order ``divergan --help`` lists them
@@ -63,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return 0
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        if wanted(args.command, argv_given=argv is not None):  # skip the interpreter's teardown
+            exit_now(status)
+        return status
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

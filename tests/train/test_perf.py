@@ -10,7 +10,7 @@ from divergan.nn import MLP
 from divergan.nn.mlp import LeakyReLU
 from divergan.objectives.penalties import gradient_penalty
 from divergan.train import apply_overrides, preset, train
-from divergan.train.perf import PhaseTimer, compiled
+from divergan.train.perf import PhaseTimer, adam, compiled
 
 
 def test_timer_sums_calls_and_prints_a_table():
@@ -145,3 +145,46 @@ def test_a_direct_sampler_run_fits_no_ratio_critic(tmp_path, sampler):
     fitted = "final: ratio critic" in timer.seconds
     saved = any(k.startswith("R.") for k in tensors)
     assert (fitted, saved) == ((False, False) if sampler == "direct" else (True, True))
+
+
+def _adam_trajectories(
+    lr_fused: float, steps: int = 50
+) -> tuple[list[torch.Tensor], list[torch.Tensor], float]:
+    g = torch.Generator().manual_seed(0)
+    start = [torch.randn(64, 32, generator=g), torch.randn(32, generator=g)]
+    grads = [[torch.randn_like(s) for s in start] for _ in range(steps)]
+    fused = [s.clone().requires_grad_(True) for s in start]
+    plain = [s.clone().requires_grad_(True) for s in start]
+    opt_f = adam(fused, lr=lr_fused, betas=(0.5, 0.9))
+    opt_p = torch.optim.Adam(plain, lr=1e-2, betas=(0.5, 0.9))
+    assert opt_f.defaults["fused"] is True and not opt_p.defaults["fused"]
+    for step_grads in grads:
+        for f, p, gr in zip(fused, plain, step_grads, strict=True):
+            f.grad, p.grad = gr.clone(), gr.clone()
+        opt_f.step()
+        opt_p.step()
+    # round-off: each step may differ by a few float32 ulps of the parameter (|p| < 5 here), and
+    # such differences add up over the steps; far below one step's size (about lr = 1e-2)
+    bound = steps * 8 * torch.finfo(torch.float32).eps * 5.0
+    return [f.detach() for f in fused], [p.detach() for p in plain], bound
+
+
+def test_fused_adam_is_torch_adam_to_round_off():
+    fused, plain, bound = _adam_trajectories(lr_fused=1e-2)
+    assert max(float((f - p).abs().max()) for f, p in zip(fused, plain, strict=True)) <= bound
+    # negative control: a learning rate 1 % off is far outside that bound
+    fused, plain, bound = _adam_trajectories(lr_fused=1.01e-2)
+    assert max(float((f - p).abs().max()) for f, p in zip(fused, plain, strict=True)) > 10 * bound
+
+
+def test_adam_falls_back_where_torch_has_no_fused_kernel(monkeypatch):
+    real_adam = torch.optim.Adam
+
+    def no_fused(params, **kwargs):
+        if kwargs.get("fused"):
+            raise RuntimeError("`fused=True` requires all the params to be floating point Tensors")
+        return real_adam(params, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "Adam", no_fused)
+    opt = adam([nn.Parameter(torch.zeros(3))], lr=1e-3, betas=(0.5, 0.9))
+    assert isinstance(opt, real_adam) and not opt.defaults["fused"]

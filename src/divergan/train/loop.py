@@ -58,7 +58,7 @@ from divergan.train.game import batch_dependent, critic_outputs, make_game  # no
 from divergan.train.game import call as _call
 from divergan.train.health import TrainingDiverged, check_finite  # noqa: F401 - TrainingDiverged re-exported
 from divergan.train.mixture import MixtureCritic, MixtureGenerator
-from divergan.train.perf import PhaseTimer, compiled, step_flops
+from divergan.train.perf import PhaseTimer, adam, compiled, step_flops
 from divergan.train.sampling import draw, fit_ratio_critic, ratio_critic
 
 #: in a run folder trained with the user's own networks: their class names (the code is never saved)
@@ -215,7 +215,7 @@ def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module 
     def optimizer(params, lr: float) -> torch.optim.Optimizer:
         if kind == "rmsprop":
             return torch.optim.RMSprop(params, lr=lr)
-        return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
+        return adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))  # fused kernel (train/perf.py)
 
     ratio = None
     if cfg.sampler != "direct":

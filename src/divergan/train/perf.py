@@ -145,6 +145,22 @@ def step_flops(cfg: Any, networks: Callable[[Any, Any, Any], tuple[nn.Module, nn
     return 3.0 * cfg.batch * (critic + cfg.generator_steps * (fg + fd))
 
 
+def adam(params: Any, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
+    """``torch.optim.Adam(params, lr, betas)`` with torch's fused kernel (one pass over each parameter).
+
+    The same update as the default implementation, which on the CPU runs about ten elementwise
+    operations per parameter tensor: measured on the ``wgan-gp-toy`` critic (527k parameters, one
+    thread) 0.33 ms per step against 1.6-3.0 ms (docs/benchmarks.md). The results agree to float
+    round-off (the kernel orders its arithmetic differently), not bit for bit. Where torch has no
+    fused kernel for the parameters (their device or dtype), the default implementation is used.
+    """
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+    except RuntimeError:  # fused=True needs floating-point parameters on a device with the kernel
+        return torch.optim.Adam(params, lr=lr, betas=betas)
+
+
 def compiled(module: nn.Module, enabled: bool) -> Callable[[Tensor], Tensor]:
     """``module``'s forward, through ``torch.compile`` if ``enabled``; falls back to eager on any failure.
 
