@@ -95,6 +95,7 @@ class Config:
     device: str = "auto"
     amp: str = "off"
     compile: bool = False  # torch.compile the generator (and a penalty-free critic); eager if it fails
+    fused_adam: bool = False  # Adam through torch's fused kernel: faster, equal to round-off, not bit for bit
     # applications (divergan.apps): "" is the trainer above; "glyphs" (paired image-to-image translation
     # of fonts) and "style" (the style-based generator) build their own networks and data from the keys
     # below, and read g_width/d_width as their networks' widths; other runs ignore these keys
@@ -504,6 +505,7 @@ HELP: dict[str, str] = {
     "device": "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps",
     "amp": "mixed precision: off or bf16 (autocast, CUDA only)",
     "compile": "torch.compile the generator (and a penalty-free critic); eager where it fails",
+    "fused_adam": "Adam through torch's fused kernel (faster; equal to float round-off, not bit for bit, so off by default)",
     "app": "application: '' (the trainer), glyphs (font translation) or style (style-based generator)",
     "size": "apps: image side in pixels (glyphs 16, 32, 64 or 128; style 8, 16 or 32)",
     "source": "glyphs: the source font (auto: Noto Sans CJK, WenQuanYi or DejaVu Sans, as installed)",

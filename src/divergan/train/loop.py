@@ -215,7 +215,9 @@ def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module 
     def optimizer(params, lr: float) -> torch.optim.Optimizer:
         if kind == "rmsprop":
             return torch.optim.RMSprop(params, lr=lr)
-        return adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))  # fused kernel (train/perf.py)
+        if cfg.fused_adam:  # torch's fused kernel (train/perf.py): round-off only, so opt-in
+            return adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
+        return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
 
     ratio = None
     if cfg.sampler != "direct":
