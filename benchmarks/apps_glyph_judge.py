@@ -1,7 +1,7 @@
 """Rebuild the shipped CJK glyph judge (src/divergan/assets/glyph_judge_cjk.safetensors) and measure it.
 
-The judge (:mod:`divergan.metrics.glyph_judge`) names the held-out characters of the CJK glyph presets
-(``CJK_SPLIT`` of :mod:`divergan.metrics.glyph_judge`: GB 2312 level 1, 8 % held out, seed 0). It is trained only
+The judge (:mod:`divergan.apps.glyph_judge`) names the held-out characters of the CJK glyph presets
+(``CJK_SPLIT`` of :mod:`divergan.apps.glyph_judge`: GB 2312 level 1, 8 % held out, seed 0). It is trained only
 on fonts that are neither the translator's source (WenQuanYi Micro Hei) nor its targets (AR PL UKai,
 AR PL UMing), and then measured on the real glyphs of all three, with two negative controls: blank
 images and the real target glyphs with their labels shuffled (both should score about 1/N).
@@ -22,14 +22,14 @@ from pathlib import Path
 
 import torch
 
-from divergan.data.glyphs import render_glyph
-from divergan.metrics.glyph_judge import (
+from divergan.apps.glyph_judge import (
     CJK_JUDGE,
     CJK_JUDGE_FONTS,
     cjk_heldout_characters,
     save_judge,
     train_judge,
 )
+from divergan.data.glyphs import render_glyph
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "apps_glyph_judge.json"

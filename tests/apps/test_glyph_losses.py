@@ -76,9 +76,9 @@ def test_config_rejects_bad_glyph_keys(item, message):
 
 @pytest.mark.usefixtures("dejavu")
 def test_judge_scores_identities():
+    from divergan.apps.glyph_judge import cjk_heldout_characters
     from divergan.apps.glyphs import judge_scores
     from divergan.data import glyphs
-    from divergan.metrics.glyph_judge import cjk_heldout_characters
 
     latin = glyphs.glyph_pairs("ABC", "dejavu-sans", ["dejavu-serif"], 32)
     assert judge_scores(latin, latin.target) is None  # characters the judge does not know

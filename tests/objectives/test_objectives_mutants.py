@@ -116,6 +116,7 @@ def test_an_unknown_parameter_is_refused_naming_the_objective_and_what_it_takes(
         "mmd-gan": "features, bandwidths, clip",
         "js-pi": "pi",
         "rpgan": "r1, r2",
+        "non-saturating": "r1, r2",
         "fgan-alpha": "generator, alpha",
         "fgan-js-pi": "generator, pi",
     }

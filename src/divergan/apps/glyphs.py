@@ -333,9 +333,9 @@ def evaluate(G: nn.Module, pairs: GlyphPairs, mean_target: Tensor | None = None)
 
 def judge_scores(pairs: GlyphPairs, out: Tensor) -> dict | None:
     """The shipped glyph judge's reading of the generated glyphs beside the real target and source glyphs,
-    per target font (:mod:`divergan.metrics.glyph_judge`); None when the judge does not know every
+    per target font (:mod:`divergan.apps.glyph_judge`); None when the judge does not know every
     character or reads another size (e.g. a Latin run)."""
-    from divergan.metrics.glyph_judge import CJK_JUDGE, load_judge
+    from divergan.apps.glyph_judge import CJK_JUDGE, load_judge
 
     if not CJK_JUDGE.is_file():
         return None

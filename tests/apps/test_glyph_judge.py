@@ -7,9 +7,7 @@ import os
 import pytest
 import torch
 
-from divergan.data import glyphs
-from divergan.errors import UserError
-from divergan.metrics.glyph_judge import (
+from divergan.apps.glyph_judge import (
     CJK_JUDGE,
     CJK_JUDGE_EXCLUDED,
     GlyphJudge,
@@ -19,6 +17,8 @@ from divergan.metrics.glyph_judge import (
     load_judge,
     save_judge,
 )
+from divergan.data import glyphs
+from divergan.errors import UserError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
