@@ -94,3 +94,13 @@ def test_trainer_builds_the_dcgan_critic_with_the_remedies():
     assert d(torch.randn(8, 1, 16, 16)).shape == (4,)
     _, plain = build_networks(Config(g_width=4, d_width=4, z_dim=8), data, get_objective("non-saturating"))
     assert (plain.pack, plain.mbstd) == (1, 0) and plain.features[0].in_channels == 1
+
+
+def test_a_packed_conditional_run_is_one_error_line(tmp_path, capsys):
+    from divergan.cli import main
+
+    args = ["train", "--preset", "digits-quick", "--set", "conditional=true", "--set", "pack=2"]
+    assert main([*args, "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: pack > 1 takes an unconditional critic") and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
