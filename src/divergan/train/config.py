@@ -336,6 +336,18 @@ PRESETS["ring8"] = {
 # the same DCGAN without classes: its class balance is the generator's own (docs/benchmarks.md)
 PRESETS["mnist-unconditional"] = {**PRESETS["mnist"], "conditional": False}
 
+# stacked MNIST, 1,000 modes (three digits as the RGB channels): the unconditional DCGAN with PacGAN's
+# packed critic (PacDCGAN2, Lin et al. 2018); 25,000 training triples; docs/benchmarks.md "Stacked MNIST"
+PRESETS["stacked-mnist"] = {
+    **PRESETS["mnist"],
+    "data": "stacked-mnist",
+    "data_params": {"n": 25_000},
+    "conditional": False,
+    "pack": 2,
+    "g_width": 64,
+    "steps": 6000,
+}
+
 
 def preset(name: str) -> Config:
     """A fresh Config from a named preset."""
