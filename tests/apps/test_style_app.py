@@ -174,7 +174,7 @@ def test_variation_sources_see_a_generator_without_noise():
 def test_style_mnist_preset_checks_and_widths():
     cfg = apps.preset("style-mnist")
     apps.check(cfg)  # the control: the preset itself passes
-    assert cfg.data == "mnist" and cfg.size == 28 and cfg.equalized and cfg.d_mbstd == 4
+    assert cfg.data == "mnist" and cfg.size == 28 and cfg.d_mbstd == 4
     assert style.synthesis_widths(cfg) == {28: 16, 14: 32, 7: 64}
     assert style.synthesis_widths(apps.preset("style-digits")) == 16  # constant: the digits preset as before
     with pytest.raises(UserError, match="size must be 28 or 32"):

@@ -389,6 +389,19 @@ class EqualizedConv2d(nn.Module):
         return F.conv2d(x, self.weight * self.scale, self.bias, stride=self.stride, padding=self.padding)
 
 
+class MinibatchStdMap(nn.Module):
+    """(B, C, H, W) -> (B, C + 1, H, W): ``stat`` (a :class:`~divergan.nn.remedies.MinibatchStd`) of the
+    flattened features, appended as a constant feature map (StyleGAN2's placement)."""
+
+    def __init__(self, stat: nn.Module) -> None:
+        super().__init__()
+        self.stat = stat
+
+    def forward(self, x: Tensor) -> Tensor:
+        s = self.stat(x.flatten(1))[:, -1:]  # (B, 1): the group's mean standard deviation
+        return torch.cat([x, s[:, :, None, None].expand(-1, 1, *x.shape[2:])], dim=1)
+
+
 class StyleCritic(nn.Module):
     """A plain convolutional critic for the style generator: size → r₀ (the generator's first resolution,
     :func:`start_resolution`: 4, or 7 for 28 px) by stride-2 convs, then linear.
@@ -396,8 +409,9 @@ class StyleCritic(nn.Module):
     No normalisation layers, so per-sample gradients (R1) are well defined. Output (B,) raw logits,
     or (B, outputs) features for an objective whose critic returns several numbers (``mmd-gan``).
     StyleGAN2's options, off by default: ``mbstd_group`` ≥ 2 appends the minibatch standard deviation
-    of the 4×4 features over groups of that many samples before the head (Karras et al. 2018 (ProGAN),
-    :class:`~divergan.nn.remedies.MinibatchStd`), ``equalized`` uses the equalised learning rate.
+    of the r₀×r₀ features over groups of that many samples as one more feature map, followed by a 3×3
+    convolution before the head, StyleGAN2's epilogue (Karras et al. 2018 (ProGAN),
+    :class:`~divergan.nn.remedies.MinibatchStd`); ``equalized`` uses the equalised learning rate.
     """
 
     def __init__(
@@ -421,12 +435,16 @@ class StyleCritic(nn.Module):
             out = min(2 * ch, 256)
             layers += [conv(ch, out, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
             r, ch = r // 2, out
+        if mbstd_group:  # the statistic as a feature map (B, 1, r₀, r₀), then a 3×3 convolution
+            layers += [
+                MinibatchStdMap(MinibatchStd(mbstd_group)),
+                conv(ch + 1, ch, 3, padding=1),
+                nn.LeakyReLU(0.2),
+            ]
         self.features = nn.Sequential(*layers)
-        mbstd: list[nn.Module] = [MinibatchStd(mbstd_group)] if mbstd_group else []
         self.head = nn.Sequential(
             nn.Flatten(),
-            *mbstd,
-            linear(ch * bottom * bottom + len(mbstd), ch),
+            linear(ch * bottom * bottom, ch),
             nn.LeakyReLU(0.2),
             linear(ch, outputs),
         )
