@@ -114,6 +114,8 @@ class Config:
     r1_every: int = 4  # style: lazy R1, every k-th step weighted by k (StyleGAN2)
     mixing: float = 0.9  # style: fraction of each generator batch with two crossing latents
     lr_mapping_factor: float = 1.0  # style: the mapping network's learning rate is lr_g times this
+    equalized: bool = False  # style: equalised learning rate in the generator and the critic (StyleGAN2)
+    width_doubling: bool = False  # style: synthesis channels g_width at full size, doubling per halving
     glyph_norm: str = "batch"  # glyphs: the U-Net's normalisation, batch or instance
     patch_down: int = 2  # glyphs: stride-2 layers of the PatchGAN critic (receptive field 5·2^n − 2 px)
     const_weight: float = 0.0  # glyphs: λ of zi2zi's constant loss mean |enc(G(s, c)) − enc(s)|²
@@ -544,6 +546,10 @@ HELP: dict[str, str] = {
     "r1_every": "style: lazy regularisation, R1 every k-th step weighted by k (StyleGAN2)",
     "mixing": "style: fraction of each generator batch trained with two latents crossing at a random layer",
     "lr_mapping_factor": "style: the mapping network's learning rate is lr_g times this",
+    "equalized": "style: equalised learning rate in G and the critic (weights N(0,1), 1/sqrt(fan_in) at run "
+    "time); lr_mapping_factor becomes the mapping layers' multiplier",
+    "width_doubling": "style: the synthesis blocks' channels are g_width at full size and double at each "
+    "halving of resolution (max 256), like the critic's; false: g_width everywhere",
     "glyph_norm": "glyphs: the U-Net's normalisation, batch (pix2pix) or instance (the same in training and evaluation)",
     "patch_down": "glyphs: stride-2 layers of the PatchGAN critic, 1..3 (receptive field 8, 18, 38 px)",
     "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
