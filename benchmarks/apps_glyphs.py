@@ -36,8 +36,8 @@ def rejudge(run: Path) -> dict | None:
     from divergan.train.runs import run_config
 
     torch.set_num_threads(1)
-    held = load_data(run_config(run)).held_out
-    return judge_scores(held, translate(load_generator(run), held))
+    data = load_data(run_config(run))
+    return judge_scores(data.held_out, translate(load_generator(run), data.held_out), data.source)
 
 
 def main() -> None:
