@@ -164,3 +164,34 @@ def test_decoder_dropout_acts_only_in_training_and_keeps_the_parameter_names():
     assert not torch.equal(a, drop(s, c))  # training: a different mask each call
     with pytest.raises(UserError, match="glyph_dropout"):
         Config(glyph_dropout=1.0).validate()
+
+
+def test_pyramid_l1_exact_values():
+    from divergan.apps.glyphs import pyramid_l1
+
+    y = torch.full((1, 1, 8, 8), -1.0)
+    y[..., 2] = 1.0  # a one-pixel vertical stroke in column 2
+    shifted = torch.roll(y, 1, dims=-1)  # the stroke one pixel over, column 3: the same 2×2 cells
+    blank = torch.full_like(y, -1.0)
+    assert float(pyramid_l1(shifted, y, 1)) == float((shifted - y).abs().mean()) == 0.5  # 16 px × 2 / 64
+    assert float(pyramid_l1(shifted, y, 2)) == 0.5  # pooled by 2: equal cell means, + 0
+    assert float(pyramid_l1(blank, y, 1)) == 0.25  # erasing the stroke costs half of moving it ...
+    assert float(pyramid_l1(blank, y, 2)) == 0.5  # ... at one scale; at two it costs as much
+    assert float(pyramid_l1(blank, y, 3)) == 0.75  # (4 × 4 cells: 0.25 again)
+    far = torch.roll(y, -1, dims=-1)  # column 1: another 2×2 cell, the same 4×4 cell
+    assert float(pyramid_l1(far, y, 3)) == 0.5 + 0.5 + 0.0
+    fake = torch.randn(2, 1, 8, 8, requires_grad=True)
+    _, terms = generator_loss(
+        get_objective("lsgan"),
+        PatchCritic(1, 4),
+        y.expand(2, -1, -1, -1),
+        y.expand(2, -1, -1, -1),
+        torch.zeros(2, dtype=torch.long),
+        fake,
+        3.0,
+        l1_scales=2,
+    )
+    assert torch.allclose(terms["l1_pyramid"], pyramid_l1(fake, y, 2)) and "l1_pyramid" in terms
+    assert torch.allclose(terms["l1"], (fake - y).abs().mean())
+    with pytest.raises(UserError, match="l1_scales"):
+        Config(l1_scales=0).validate()
