@@ -120,6 +120,8 @@ class Config:
     patch_down: int = 2  # glyphs: stride-2 layers of the PatchGAN critic (receptive field 5·2^n − 2 px)
     const_weight: float = 0.0  # glyphs: λ of zi2zi's constant loss mean |enc(G(s, c)) − enc(s)|²
     l1_weight_end: float = -1.0  # glyphs: L1 weight at the last step, linear from l1_weight; < 0: constant
+    glyph_dropout: float = 0.0  # glyphs: dropout in the U-Net's inner decoder stages while training
+    l1_scales: int = 1  # glyphs: L1 at this many scales (2^k average pooling, k < l1_scales), summed
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -204,6 +206,10 @@ class Config:
                 raise UserError(f"{name} must be a finite number, got {getattr(self, name)}")
         if self.const_weight < 0:
             raise UserError(f"const_weight must be >= 0, got {self.const_weight}")
+        if not 1 <= self.l1_scales <= 4:
+            raise UserError(f"l1_scales must lie in 1..4, got {self.l1_scales}")
+        if not 0 <= self.glyph_dropout < 1:
+            raise UserError(f"glyph_dropout must lie in [0, 1), got {self.glyph_dropout}")
         from divergan.train.devices import AMP, check_name
 
         check_name(self.device)
@@ -554,6 +560,8 @@ HELP: dict[str, str] = {
     "patch_down": "glyphs: stride-2 layers of the PatchGAN critic, 1..3 (receptive field 8, 18, 38 px)",
     "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
     "l1_weight_end": "glyphs: L1 weight at the last step, linear from l1_weight (< 0: constant l1_weight)",
+    "l1_scales": "glyphs: L1 summed over this many scales, the k-th on 2^k x 2^k average-pooled images (1: plain L1)",
+    "glyph_dropout": "glyphs: dropout in the U-Net's inner decoder stages (S/4 and smaller) while training (0: off)",
 }
 
 
