@@ -167,6 +167,13 @@ def load() -> list[dict]:
     return load_jsonl(RESULTS)
 
 
+def _fmt(values: list[float], fmt: str) -> str:
+    """mean ± sample standard deviation; a single run's value alone (no ± 0 for one seed); "—" for none."""
+    if len(values) == 1:
+        return f"{values[0]:{fmt}}"
+    return mean_sd(values, fmt)
+
+
 def aggregate(rows: list[dict]) -> dict[tuple[str, str, str, int], dict]:
     """Rows grouped by (data, variant, objective, steps): seeds run, and mean ± sd strings of the metrics.
 
@@ -183,11 +190,11 @@ def aggregate(rows: list[dict]) -> dict[tuple[str, str, str, int], dict]:
         out[key] = {
             "seeds": sorted({r["seed"] for r in rs}),
             "diverged": len(rs) - len(ok),
-            "modes": mean_sd([r["modes"] for r in ok], ".1f"),
-            "high_quality": mean_sd([100 * r["high_quality"] for r in ok], ".1f"),
-            "reverse_kl": mean_sd([r["reverse_kl"] for r in ok], ".3f"),
-            "w1": mean_sd([r["w1"] for r in ok], ".2f"),
-            "cpu": mean_sd(timed, ".0f"),
+            "modes": _fmt([r["modes"] for r in ok], ".1f"),
+            "high_quality": _fmt([100 * r["high_quality"] for r in ok], ".1f"),
+            "reverse_kl": _fmt([r["reverse_kl"] for r in ok], ".3f"),
+            "w1": _fmt([r["w1"] for r in ok], ".2f"),
+            "cpu": _fmt(timed, ".0f"),
             "cpu_n": len(timed),
             "load": statistics.fmean(r["load"] for r in rs),
         }
@@ -235,8 +242,10 @@ def table(rows: list[dict], objectives: list[str] | None = None, seeds: int = SE
     head = "| seeds | modes | high quality | reverse KL | W1 | CPU s |"
     rule = "|---|---|---|---|---|---|"
     out = [
-        "All rows: " + " / ".join(f"{n:,}" for n in steps) + " steps, seeds 0, 1, 2 (mean ± standard "
-        "deviation over seeds); G(z) of the EMA generator, 2,500 samples; CPU s = the run's process CPU "
+        "All rows: "
+        + " / ".join(f"{n:,}" for n in steps)
+        + f" steps, seeds 0 to {seeds - 1} planned (the seeds column says how many ran; mean ± standard "
+        "deviation over them); G(z) of the EMA generator, 2,500 samples; CPU s = the run's process CPU "
         "time with one thread (the idle-equivalent wall time; the machine was shared).",
     ]
     incomplete = []
@@ -276,21 +285,32 @@ def table(rows: list[dict], objectives: list[str] | None = None, seeds: int = SE
                 out.append(_row([f"{variant}{label}", f"`{objective}`", *_cells(s)]))
                 if variant != "plain" and (s is None or len(s["seeds"]) < seeds):
                     incomplete.append((data, variant, objective, 0 if s is None else len(s["seeds"])))
-    out.append("")
-    if incomplete:
-        out.append(
-            f"Missing or with fewer than {seeds} seeds when this was written: "
-            + "; ".join(f"{d} {v} `{o}` ({n})" for d, v, o, n in incomplete)
-            + "."
-        )
-    else:
-        out.append(f"Every row has {seeds} seeds or more.")
+    out += ["", missing(incomplete, seeds, len(objectives) + len(REMEDIES) - 1)]
     loads = [r["load"] for r in rows]
     if loads:
         out.append(
             f"\nLoad average during the runs: {min(loads):.1f}–{max(loads):.1f}. Machine: {machine()}."
         )
     return "\n".join(out)
+
+
+def missing(incomplete: list[tuple[str, str, str, int]], seeds: int, per_data: int) -> str:
+    """One sentence on the rows short of ``seeds`` seeds: (data, variant, objective, seeds run) each.
+
+    Per dataset and number of seeds run: "every row" when all ``per_data`` rows share it, else the rows.
+    """
+    if not incomplete:
+        return f"Every row has {seeds} seeds or more."
+    parts = []
+    for data in dict.fromkeys(d for d, *_ in incomplete):
+        counts: dict[int, list[str]] = {}
+        for d, variant, objective, n in incomplete:
+            if d == data:
+                counts.setdefault(n, []).append(f"`{objective}`" if variant == "plain" else variant)
+        for n, names in sorted(counts.items()):
+            what = "every row" if len(names) == per_data else ", ".join(names)
+            parts.append(f"{data}, {'not run' if n == 0 else f'{n} seed' + 's' * (n > 1)}: {what}")
+    return f"Rows with fewer than {seeds} seeds when this was written — " + "; ".join(parts) + "."
 
 
 def figure(rows: list[dict], data: str, what: str) -> Path | None:

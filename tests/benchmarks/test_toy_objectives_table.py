@@ -114,10 +114,24 @@ def test_table_lists_every_objective_the_published_rows_and_what_is_missing(toy)
     assert "| PacGAN4 | Lin et al. 2018 (PacGAN), T1 | 24.8 | 93.6% | 0.04 |" in lines
     assert "| PacGAN4 | Lin et al. 2018 (PacGAN), T1 | 7.8 | 95.9% | 0.07 |" in lines
     assert "| WGAN-GP | Elfeki et al. 2019 (GDPP), T1 | 24.2 | 28.7% | — |" in lines
-    missing = next(line for line in lines if line.startswith("Missing"))
-    assert "grid25 plain `wgan` (0)" in missing and "ring8 plain `lsgan` (1)" in missing
-    assert "grid25 plain `lsgan`" not in missing and "grid25 pack 2" not in missing
-    assert "ring8 pack 2 `non-saturating` (0)" in missing
+    missing = next(line for line in lines if line.startswith("Rows with fewer than 3 seeds"))
+    assert "grid25, not run: `wgan`, pack 4, minibatch std (group 8)," in missing
+    assert "ring8, not run: `wgan`, pack 2, pack 4," in missing and "ring8, 1 seed: `lsgan`." in missing
+    assert "`lsgan`" not in missing.split("ring8")[0]  # grid25's lsgan has its 3 seeds
+
+
+def test_one_seed_is_shown_without_a_spread_and_a_whole_dataset_short_in_one_phrase(toy):
+    rows = [_row("ring8", "plain", "lsgan", 0, 8, 0.5, cpu=12)]
+    s = toy.aggregate(rows)[("ring8", "plain", "lsgan", 1000)]
+    assert (s["modes"], s["high_quality"], s["cpu"]) == ("8.0", "50.0", "12")
+    short = [("ring8", "plain", "lsgan", 1), ("ring8", "pack 2", "non-saturating", 1)]
+    assert (
+        toy.missing(short, 3, per_data=2)
+        == "Rows with fewer than 3 seeds when this was written — ring8, 1 seed: every row."
+    )
+    assert toy.missing(short, 3, per_data=3) == (
+        "Rows with fewer than 3 seeds when this was written — ring8, 1 seed: `lsgan`, pack 2."
+    )
 
 
 def test_table_says_so_when_every_row_is_complete(toy):
@@ -129,11 +143,11 @@ def test_table_says_so_when_every_row_is_complete(toy):
     ]
     rows += [_row(data, "plain", "lsgan", seed, 1, 0.1) for data in ("grid25", "ring8") for seed in range(3)]
     text = toy.table(rows, objectives=["lsgan", "non-saturating"])
-    assert "Every row has 3 seeds or more." in text and "Missing" not in text
+    assert "Every row has 3 seeds or more." in text and "fewer than" not in text
 
 
 def test_cpu_column_says_which_runs_were_timed(toy):
     rows = [_row("grid25", "plain", "lsgan", seed, 25, 0.9) for seed in range(3)]
     rows[0]["cpu_seconds"] = None
     del rows[1]["cpu_seconds"]
-    assert "10 ± 0 (1 of 3 timed)" in toy.table(rows, objectives=["lsgan"])
+    assert "| 10 (1 of 3 timed) |" in toy.table(rows, objectives=["lsgan"])
