@@ -35,6 +35,7 @@ def test_plain_switches_every_remedy_off_and_keeps_no_penalty(toy):
     cfg = toy.config_for("default", "grid25", "non-saturating", "plain", 0, [])
     assert (cfg.pack, cfg.g_norm, cfg.d_maxout, cfg.d_mbstd, cfg.d_fourier) == (1, "none", 0, 0, 0)
     assert (cfg.lr_schedule, cfg.mix_components, cfg.threads) == ("constant", 1, 1)
+    assert (cfg.beta1, cfg.beta2) == (0.5, 0.999)  # pinned: a preset's betas do not move the rows
     assert cfg.objective_params == {}  # the preset's R1/R2 = 0.05 are not carried over
     shipped = toy.config_for("default", "grid25", None, "preset", 0, [])
     assert shipped.objective_params == {"r1": 0.05, "r2": 0.05} and shipped.d_mbstd == 8
