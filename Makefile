@@ -28,16 +28,19 @@ test: $(STAMP) test-deps
 test-fast: $(STAMP)
 	$(PYTEST) -m "not slow"
 
-# What the tests need besides Python packages: Debian's DejaVu, WenQuanYi Micro Hei and AR PL UKai/UMing
-# fonts (the glyph app and its judge; benchmarks/apps_glyph_judge.py also needs fonts-wqy-zenhei fonts-noto-cjk
+# What the tests need besides Python packages: Debian's DejaVu (core and extra), Liberation, URW base35,
+# WenQuanYi Micro Hei and AR PL UKai/UMing fonts (the glyph app and its CJK and Latin judges; the CJK
+# judge's rebuild, benchmarks/apps_glyph_judge.py, also needs fonts-wqy-zenhei fonts-noto-cjk
 # fonts-lxgw-wenkai fonts-arphic-gbsn00lp fonts-smiley-sans to rebuild the judge) and chromium (the
 # report's browser test). Installed with apt-get where it runs as root; otherwise it says what is missing,
 # and those tests skip with the reason -- or fail under CI=true, where every test must run.
 test-deps:
 	@missing=""; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
-	for f in wqy/wqy-microhei.ttc:fonts-wqy-microhei arphic/ukai.ttc:fonts-arphic-ukai arphic/uming.ttc:fonts-arphic-uming; do \
+	for f in wqy/wqy-microhei.ttc:fonts-wqy-microhei arphic/ukai.ttc:fonts-arphic-ukai arphic/uming.ttc:fonts-arphic-uming \
+		dejavu/DejaVuSerif-Italic.ttf:fonts-dejavu-extra liberation/LiberationSerif-Regular.ttf:fonts-liberation; do \
 		[ -f /usr/share/fonts/truetype/$${f%%:*} ] || missing="$$missing $${f#*:}"; done; \
+	[ -f /usr/share/fonts/opentype/urw-base35/P052-Roman.otf ] || missing="$$missing fonts-urw-base35"; \
 	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \

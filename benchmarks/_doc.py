@@ -14,18 +14,19 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 
 
-def write_section(name: str, body: str, heading: str | None = None) -> None:
-    """Replace the text between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` of docs/benchmarks.md.
+def write_section(name: str, body: str, heading: str | None = None, doc: Path = DOC) -> None:
+    """Replace the text between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` of ``doc``
+    (docs/benchmarks.md unless told).
 
     An absent section is appended, under ``heading`` if given.
     """
     begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
     if begin not in text:
         text = text.rstrip("\n") + (f"\n\n{heading}" if heading else "") + f"\n\n{begin}\n{end}\n"
     head, _, rest = text.partition(begin)
     _, _, tail = rest.partition(end)
-    DOC.write_text(f"{head}{begin}\n{body}\n{end}{tail}")
+    doc.write_text(f"{head}{begin}\n{body}\n{end}{tail}")
 
 
 def machine() -> str:

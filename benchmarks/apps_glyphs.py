@@ -36,8 +36,8 @@ def rejudge(run: Path) -> dict | None:
     from divergan.train.runs import run_config
 
     torch.set_num_threads(1)
-    held = load_data(run_config(run)).held_out
-    return judge_scores(held, translate(load_generator(run), held))
+    data = load_data(run_config(run))
+    return judge_scores(data.held_out, translate(load_generator(run), data.held_out), data.source)
 
 
 def main() -> None:
@@ -51,9 +51,17 @@ def main() -> None:
         action="store_true",
         help="train nothing: judge the existing run folder --out again with the current judge (keeps the times)",
     )
+    ap.add_argument(
+        "--times",
+        default=None,
+        metavar="CPU,WALL",
+        help="with --rescore: the run's CPU and wall seconds, measured outside (e.g. a run trained in parts)",
+    )
     args = ap.parse_args()
     out = args.out or ROOT / "runs" / f"bench-{args.preset}"
-    if args.rescore:
+    if args.rescore and args.times:
+        cpu, wall = (float(t) for t in args.times.split(","))
+    elif args.rescore:
         old = json.loads((RESULTS / f"apps_glyphs-{args.preset}.json").read_text(encoding="utf-8"))
         wall, cpu = old["wall_seconds"], old["cpu_seconds"]
     else:

@@ -103,7 +103,7 @@ def test_a_few_game_steps_lower_l1_on_a_fixed_batch():
 def test_presets_and_config_validation():
     cfg = apply_overrides(apps.preset("glyphs"), ["size=64", "targets=dejavu-serif", "l1_weight=10"])
     assert (cfg.app, cfg.size, cfg.targets, cfg.l1_weight) == ("glyphs", 64, "dejavu-serif", 10.0)
-    assert apps.preset("glyphs-64").size == 64 and apps.preset("glyphs-latin").chars == "latin"
+    assert apps.preset("glyphs-64").size == 64 and apps.preset("glyphs-latin").chars == "latin+accents"
     assert apps.preset("default").app == ""  # the trainer's presets are reachable the same way
     for bad in (["held_out=0"], ["steps=-1"], ["lr_g=0"], ["g_width=abc"], ["l1_weight=-1"]):
         with pytest.raises(UserError):

@@ -77,19 +77,121 @@ def test_config_rejects_bad_glyph_keys(item, message):
 @pytest.mark.usefixtures("dejavu")
 def test_judge_scores_identities():
     from divergan.apps.glyph_judge import cjk_heldout_characters
-    from divergan.apps.glyphs import judge_scores
+    from divergan.apps.glyphs import judge_for, judge_scores
     from divergan.data import glyphs
 
     latin = glyphs.glyph_pairs("ABC", "dejavu-sans", ["dejavu-serif"], 32)
-    assert judge_scores(latin, latin.target) is None  # characters the judge does not know
+    # the Latin judge learnt from DejaVu Serif: it does not judge a run with that target, nor does any
+    assert (
+        judge_for(latin, "dejavu-sans", 32) is None
+        and judge_scores(latin, latin.target, "dejavu-sans") is None
+    )
+    if glyphs.installed("p052"):
+        p052 = glyphs.glyph_pairs("ABC", "dejavu-sans", ["p052"], 32)
+        judge = judge_for(p052, "dejavu-sans", 32)
+        assert judge is not None and len(judge.chars) == 69  # the Latin judge
+        assert judge_for(p052, "dejavu-sans", 16) is None  # it reads 32-px glyphs only
+        assert judge_for(p052, "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf", 32) is None
+        scores = judge_scores(p052, p052.target, "dejavu-sans")
+        assert scores["p052"]["generated"] == scores["p052"]["real_target"] and scores["p052"]["n"] == 3
     if not all(glyphs.installed(f) for f in ("wqy-microhei", "arphic-ukai", "arphic-uming")):
         pytest.skip("the CJK fonts of the glyph presets are not installed")
     chars = cjk_heldout_characters()[:40]
     pairs = glyphs.glyph_pairs(chars, "wqy-microhei", ["arphic-ukai", "arphic-uming"], 32)
-    scores = judge_scores(pairs, pairs.target)  # "generated" = the real targets
+    scores = judge_scores(pairs, pairs.target, "wqy-microhei")  # "generated" = the real targets
     for font in ("arphic-ukai", "arphic-uming"):
         assert scores[font]["generated"] == scores[font]["real_target"] and scores[font]["n"] == 40
-    copied = judge_scores(pairs, pairs.source)  # "generated" = the source glyphs
+    copied = judge_scores(pairs, pairs.source, "wqy-microhei")  # "generated" = the source glyphs
     assert all(copied[f]["generated"] == copied[f]["source"] for f in copied)
-    blank = judge_scores(pairs, torch.full_like(pairs.target, -1.0))
+    blank = judge_scores(pairs, torch.full_like(pairs.target, -1.0), "wqy-microhei")
     assert all(blank[f]["generated"] <= 1 / 40 for f in blank)  # one answer for all 40
+
+
+def test_training_only_characters_leave_the_heldout_split_alone():
+    from divergan.data.glyphs import charset, gb2312_level1, gb2312_level2, split_characters, split_charset
+
+    level1, level2 = gb2312_level1(), gb2312_level2()
+    assert (len(level1), len(level2)) == (3755, 3008) and not set(level1) & set(level2)
+    assert charset("gb2312+2") == level1 + level2
+    train, held = split_charset("gb2312+2", 0.08, 0)
+    base_train, base_held = split_characters(level1, 0.08, 0)
+    assert held == base_held and len(held) == 301  # the judge's held-out characters do not move
+    assert train == base_train + level2 and not set(train) & set(held)
+    assert split_charset("gb2312", 0.08, 0) == (base_train, base_held)
+
+
+def test_accented_extras_never_show_a_heldout_letter():
+    import unicodedata
+
+    from divergan.data.glyphs import LATIN, latin_accented, split_characters, split_charset
+
+    accented = latin_accented()
+    assert len(accented) == 161 and "é" in accented and "ø" not in accented  # ø does not decompose
+    train, held = split_charset("latin+accents", 0.2, 0)
+    base_train, base_held = split_characters(LATIN, 0.2, 0)
+    assert held == base_held and train.startswith(base_train)
+    extras = train[len(base_train) :]
+    assert extras and set(extras) <= set(accented)
+    for c in extras:  # an extra's base letter is a training letter, never a held-out one
+        assert unicodedata.normalize("NFD", c)[0] in base_train
+    # negative control: with e held out, é, è, ê, ë, ē, ĕ, ė, ę, ě all stay out of training
+    e_out = [c for c in accented if unicodedata.normalize("NFD", c)[0] == "e"]
+    assert len(e_out) == 9
+    for seed in range(50):
+        train, held = split_charset("latin+accents", 0.2, seed)
+        if "e" in held:
+            assert not set(e_out) & set(train)
+            break
+    else:
+        pytest.fail("no seed below 50 holds e out")
+
+
+def test_decoder_dropout_acts_only_in_training_and_keeps_the_parameter_names():
+    torch.manual_seed(0)
+    plain = UNetGenerator(32, 2, width=4, embed_dim=4, norm="instance")
+    drop = UNetGenerator(32, 2, width=4, embed_dim=4, norm="instance", dropout=0.5)
+    assert plain.state_dict().keys() == drop.state_dict().keys()
+    drop.load_state_dict(plain.state_dict())
+    n_drop = sum(isinstance(m, torch.nn.Dropout) for m in drop.modules())
+    assert n_drop == 2 and not any(isinstance(m, torch.nn.Dropout) for m in plain.modules())
+    s, c = torch.randn(4, 1, 32, 32).tanh(), torch.tensor([0, 1, 0, 1])
+    plain.eval(), drop.eval()
+    assert torch.equal(plain(s, c), drop(s, c))  # eval: no dropout
+    drop.train()
+    torch.manual_seed(1)
+    a = drop(s, c)
+    torch.manual_seed(2)
+    assert not torch.equal(a, drop(s, c))  # training: a different mask each call
+    with pytest.raises(UserError, match="glyph_dropout"):
+        Config(glyph_dropout=1.0).validate()
+
+
+def test_pyramid_l1_exact_values():
+    from divergan.apps.glyphs import pyramid_l1
+
+    y = torch.full((1, 1, 8, 8), -1.0)
+    y[..., 2] = 1.0  # a one-pixel vertical stroke in column 2
+    shifted = torch.roll(y, 1, dims=-1)  # the stroke one pixel over, column 3: the same 2×2 cells
+    blank = torch.full_like(y, -1.0)
+    assert float(pyramid_l1(shifted, y, 1)) == float((shifted - y).abs().mean()) == 0.5  # 16 px × 2 / 64
+    assert float(pyramid_l1(shifted, y, 2)) == 0.5  # pooled by 2: equal cell means, + 0
+    assert float(pyramid_l1(blank, y, 1)) == 0.25  # erasing the stroke costs half of moving it ...
+    assert float(pyramid_l1(blank, y, 2)) == 0.5  # ... at one scale; at two it costs as much
+    assert float(pyramid_l1(blank, y, 3)) == 0.75  # (4 × 4 cells: 0.25 again)
+    far = torch.roll(y, -1, dims=-1)  # column 1: another 2×2 cell, the same 4×4 cell
+    assert float(pyramid_l1(far, y, 3)) == 0.5 + 0.5 + 0.0
+    fake = torch.randn(2, 1, 8, 8, requires_grad=True)
+    _, terms = generator_loss(
+        get_objective("lsgan"),
+        PatchCritic(1, 4),
+        y.expand(2, -1, -1, -1),
+        y.expand(2, -1, -1, -1),
+        torch.zeros(2, dtype=torch.long),
+        fake,
+        3.0,
+        l1_scales=2,
+    )
+    assert torch.allclose(terms["l1_pyramid"], pyramid_l1(fake, y, 2)) and "l1_pyramid" in terms
+    assert torch.allclose(terms["l1"], (fake - y).abs().mean())
+    with pytest.raises(UserError, match="l1_scales"):
+        Config(l1_scales=0).validate()

@@ -155,7 +155,7 @@ def test_cli_preset_sample_eval_report_and_errors(tmp_path, capsys):
 
 
 def test_config_checks():
-    with pytest.raises(UserError, match="data 'digits' only"):
+    with pytest.raises(UserError, match="data 'digits' and 'mnist' only"):
         apps.check(apply_overrides(apps.preset("style-quick"), ["data=grid25"]))
     with pytest.raises(UserError, match="noise_from"):
         apps.check(apply_overrides(apps.preset("style-quick"), ["noise_from=5"]))
@@ -169,3 +169,66 @@ def test_variation_sources_see_a_generator_without_noise():
     g = StyleGenerator(8, 8, 8, 1, 4, 1, noise_from=64)  # no noise layers at all
     v = style.variation_sources(g, n=50)
     assert v["from_noise"] == 0.0 and v["from_w"] > 0
+
+
+def test_style_mnist_preset_checks_and_widths():
+    cfg = apps.preset("style-mnist")
+    apps.check(cfg)  # the control: the preset itself passes
+    assert cfg.data == "mnist" and cfg.size == 28 and cfg.d_mbstd == 4
+    assert style.synthesis_widths(cfg) == {28: 16, 14: 32, 7: 64}
+    assert style.synthesis_widths(apps.preset("style-digits")) == 16  # constant: the digits preset as before
+    with pytest.raises(UserError, match="size must be 28 or 32"):
+        apps.check(apply_overrides(apps.preset("style-mnist"), ["size=16"]))
+    with pytest.raises(UserError, match="noise_from must be a resolution 7, 14, 28"):
+        apps.check(apply_overrides(apps.preset("style-mnist"), ["noise_from=8"]))
+
+
+def test_ink_and_slant_of_known_strokes():
+    x = torch.zeros(3, 1, 7, 7)
+    x[0, 0, range(7), [6, 5, 4, 3, 2, 1, 0]] = 1.0  # "/": one column right per row up
+    x[1, 0, range(7), range(7)] = 0.5  # "\"
+    x[2, 0, :, 3] = 1.0  # "|"
+    ink, slant = style.ink_and_slant(x)
+    torch.testing.assert_close(ink, torch.tensor([7 / 49, 3.5 / 49, 7 / 49], dtype=torch.float64))
+    torch.testing.assert_close(slant, torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64))
+    sheared = torch.zeros(1, 1, 7, 7)
+    sheared[0, 0, range(0, 7, 2), [6, 5, 4, 3]] = 1.0  # half a column per row: slant 1/2
+    torch.testing.assert_close(style.ink_and_slant(sheared)[1], torch.tensor([0.5], dtype=torch.float64))
+
+
+def test_mixing_measure_against_its_controls(monkeypatch):
+    from divergan.metrics.images import resolve_feature_net
+
+    torch.manual_seed(0)
+    g = StyleGenerator(8, 8, 8, 1, 4, 1)
+    net = resolve_feature_net("digits")
+    # crossover after every row: the "mix" is the coarse source itself; at row 0 it is the fine source
+    monkeypatch.setattr(g, "crossover_row", lambda r: g.num_ws)
+    m = style.mixing_measure(g, net, 8, n=40)
+    assert m["keeps_coarse_class"] == 1.0 and m["ink_corr_coarse"] == pytest.approx(1.0)
+    assert m["slant_corr_coarse"] == pytest.approx(1.0) and abs(m["ink_corr_fine"]) < 0.6
+    monkeypatch.setattr(g, "crossover_row", lambda r: 0)
+    m = style.mixing_measure(g, net, 8, n=40)
+    assert m["takes_fine_class"] == 1.0 and m["ink_corr_fine"] == pytest.approx(1.0)
+    assert m["slant_corr_fine"] == pytest.approx(1.0)
+
+
+def test_truncation_measure_uses_one_z_and_noise_for_every_psi():
+    from divergan.metrics.images import extract, resolve_feature_net
+
+    torch.manual_seed(0)
+    g = StyleGenerator(8, 8, 8, 1, 4, 1)
+    with torch.no_grad():
+        for name, p in g.named_parameters():
+            if name.endswith("noise_strength"):
+                p.fill_(0.5)  # the noise matters: only the same draws reproduce the samples
+        g.mapping.w_avg.normal_()
+    net = resolve_feature_net("digits")
+    z = torch.randn(30, 8, generator=torch.Generator().manual_seed(2))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(2)
+        own = extract(style._unit(g(z)), net)[0]
+    rows = style.truncation_measure(g, net, own, psis=(1.0, 0.0), n=30, seed=2)
+    assert [r["psi"] for r in rows] == [1.0, 0.0]
+    assert rows[0]["precision"] == rows[0]["recall"] == 1.0 and rows[0]["fd"] < 1e-6  # ψ = 1: its own samples
+    assert rows[1]["fd"] > 1e-3  # ψ = 0: one w̄ for all (noise aside), not the same set

@@ -5,7 +5,7 @@ import torch
 from torch.nn import functional as F
 
 from divergan.apps.style import mixed_styles
-from divergan.nn.stylegan import ModulatedConv2d, StyleCritic, StyleGenerator, truncate
+from divergan.nn.stylegan import ModulatedConv2d, StyleCritic, StyleGenerator, start_resolution, truncate
 
 
 def small(size: int = 16) -> StyleGenerator:
@@ -32,9 +32,20 @@ def test_shapes_and_rows(size, num_ws):
     assert StyleCritic(size if size >= 4 else 4, 1, 4)(torch.randn(3, 1, size, size)).shape == (3,)
 
 
+@pytest.mark.parametrize("size, start, num_ws", [(28, 7, 8), (14, 7, 5), (7, 7, 2), (24, 6, 8)])
+def test_sizes_that_start_above_four(size, start, num_ws):
+    # MNIST's 28 px: 7 -> 14 -> 28; the critic comes down to the same 7x7 before its head
+    assert start_resolution(size) == start
+    g = StyleGenerator(z_dim=8, w_dim=8, size=size, width=4, mapping_depth=1)
+    assert g.synthesis.resolutions[0] == start and g.num_ws == num_ws
+    assert g(torch.randn(3, 8)).shape == (3, 1, size, size)
+    assert StyleCritic(size, 1, 4)(torch.randn(3, 1, size, size)).shape == (3,)
+
+
 def test_bad_size_and_crossover():
-    with pytest.raises(ValueError, match="power of two"):
-        StyleGenerator(size=12)
+    for size in (36, 9, 3):  # would start at 9x9, 9x9; too small
+        with pytest.raises(ValueError, match="size must be"):
+            StyleGenerator(size=size)
     g = small(8)
     with pytest.raises(ValueError, match="crossover"):
         g(torch.randn(2, 8), z2=torch.randn(2, 8))

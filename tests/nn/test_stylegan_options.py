@@ -1,4 +1,4 @@
-"""StyleGAN2's critic options: the equalised learning rate and the minibatch standard deviation."""
+"""StyleGAN2's options: the equalised learning rate (critic and generator) and the minibatch standard deviation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from divergan.nn.stylegan import EqualizedConv2d, EqualizedLinear, StyleCritic
+from divergan.nn.stylegan import (
+    EqualizedConv2d,
+    EqualizedLinear,
+    ModulatedConv2d,
+    StyleCritic,
+    StyleGenerator,
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -66,3 +72,39 @@ def test_critic_with_minibatch_std_sees_the_batch_and_is_marked_batch_dependent(
     # without the layer, samples are independent (the control)
     plain = StyleCritic(16, 1, 4)
     assert torch.equal(plain(y)[1:], plain(x)[1:])
+
+
+def test_equalized_modulated_conv_is_the_plain_one_with_the_scale_applied_at_run_time():
+    torch.manual_seed(0)
+    eq = ModulatedConv2d(3, 5, w_dim=4, demodulate=False, equalized=True)
+    assert isinstance(eq.affine, EqualizedLinear) and eq.scale == 1 / math.sqrt(27)
+    plain = ModulatedConv2d(3, 5, w_dim=4, demodulate=False)
+    assert plain.scale == 1.0  # the plain layer multiplies by exactly 1: its outputs are as before
+    with torch.no_grad():
+        plain.weight.copy_(eq.weight / math.sqrt(27))
+        plain.affine.weight.copy_(eq.affine.weight / math.sqrt(4))
+        plain.affine.bias.copy_(eq.affine.bias)
+    x, w = torch.randn(2, 3, 6, 6), torch.randn(2, 4)
+    torch.testing.assert_close(eq(x, w), plain(x, w))
+
+
+def test_equalized_generator_mapping_multiplier_and_truncation():
+    torch.manual_seed(0)
+    g = StyleGenerator(8, 8, 28, 1, {7: 8, 14: 4, 28: 4}, 2, equalized=True, mapping_lr_mul=0.01)
+    first = g.mapping.net[0]
+    assert isinstance(first, EqualizedLinear) and first.lr_mul == 0.01
+    # the effective weights are O(1/√fan_in) although the stored ones are N(0, 1/0.01²)
+    assert 0.5 < float((first.weight * first.scale).detach().std() * math.sqrt(8)) < 2
+    with torch.no_grad():
+        g.mapping.w_avg.normal_()
+    z = torch.randn(4, 8)
+    w = g.mapping(z)
+    torch.testing.assert_close(g.styles(z, psi=1.0), w[:, None].expand(4, g.num_ws, 8))  # ψ = 1: w itself
+    ws0 = g.styles(z, psi=0.0)  # ψ = 0: w̄ in every row, exactly
+    assert torch.equal(ws0, g.mapping.w_avg.expand(4, g.num_ws, 8))
+    # mixing keeps the coarse w exactly in the rows before the crossover, the fine one after
+    z2 = torch.randn(4, 8)
+    cut = g.crossover_row(14)
+    mixed = g.styles(z, z2=z2, crossover=cut)
+    assert torch.equal(mixed[:, :cut], w[:, None].expand(4, cut, 8))
+    assert torch.equal(mixed[:, cut:], g.mapping(z2)[:, None].expand(4, g.num_ws - cut, 8))

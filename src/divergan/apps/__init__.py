@@ -4,7 +4,7 @@ networks, data, evaluation and figures) and presets of the one :class:`~divergan
 - ``glyphs`` (:mod:`divergan.apps.glyphs`): zi2zi-style font translation, presets ``glyphs``,
   ``glyphs-64``, ``glyphs-latin``, ``glyphs-quick``;
 - ``style`` (:mod:`divergan.apps.style`): the style-based generator on digits with lazy R1 and style
-  mixing, presets ``style-digits``, ``style-quick``.
+  mixing, presets ``style-digits``, ``style-quick``, ``style-mnist``.
 
 A config's ``app`` key names its application ("" is the trainer's own runs). This package sits above
 :mod:`divergan.train` (which never imports it): :func:`app_for` gives ``train.loop.train`` and
@@ -35,6 +35,7 @@ APP_PRESETS: dict[str, str] = {
     "glyphs-quick": "glyphs",
     "style-digits": "style",
     "style-quick": "style",
+    "style-mnist": "style",
 }
 
 

@@ -11,7 +11,13 @@ The judge shipped with the package (``assets/glyph_judge_cjk.safetensors``, rebu
 ``benchmarks/apps_glyph_judge.py``) names the held-out characters of the CJK glyph presets, learnt
 from their renderings in WenQuanYi Zen Hei, Noto Sans/Serif CJK SC (regular and bold), LXGW WenKai
 (light, regular, bold) and Smiley Sans, under small random affine maps, stroke thickening and blur; no
-Arphic font (the targets' foundry, whose older fonts the targets were built from) is among them. Its metadata holds the characters (class order), the fonts and the image size.
+Arphic font (the targets' foundry, whose older fonts the targets were built from) is among them.
+The shipped Latin judge (``assets/glyph_judge_latin.safetensors``, ``--latin`` of the same benchmark)
+names the 69 characters of the ``latin`` set, learnt from 48 DejaVu, Liberation and URW faces
+(:data:`LATIN_JUDGE_FONTS`): neither DejaVu Sans (regular; the Latin preset's source) nor any style
+of URW P052 or Z003 (its targets). A judge's metadata holds the characters (class order), the fonts and the image
+size; :func:`divergan.apps.glyphs.judge_for` gives a run only a judge that shares no font file with
+the run's source and targets.
 
 Images: (N, 1, S, S) in [−1, 1], ink = +1 (as :func:`divergan.data.glyphs.render_glyph` draws them).
 """
@@ -51,6 +57,52 @@ CJK_JUDGE_FONTS = (
 #: were made from (AR PL UMing merges AR PL SungtiL GB and Mingti2L Big5; AR PL UKai grew out of
 #: KaitiM GB and Big5)
 CJK_JUDGE_EXCLUDED = ("wqy-microhei", "arphic-ukai", "arphic-uming", "arphic-gbsn")
+
+#: the shipped Latin judge: it names the 69 characters of the ``latin`` set (letters, digits, &?!@#%$)
+LATIN_JUDGE = ASSETS / "glyph_judge_latin.safetensors"
+_T, _O = "/usr/share/fonts/truetype/", "/usr/share/fonts/opentype/urw-base35/"
+_STYLES = ("Regular", "Bold", "Italic", "BoldItalic")
+#: the fonts the Latin judge learnt from (files of fonts-dejavu-core/-extra, fonts-liberation and
+#: fonts-urw-base35): serif, sans, monospaced and narrow faces in upright, bold and italic styles; none
+#: of them DejaVu Sans (the Latin preset's source; its bold, oblique and condensed styles are among
+#: them, as WenQuanYi Zen Hei is among the CJK judge's) nor any style of URW P052 (a Palatino) or Z003
+#: (a Zapf Chancery), the Latin preset's targets
+LATIN_JUDGE_FONTS = (
+    *(
+        _T + "dejavu/" + f
+        for f in (
+            "DejaVuSans-Bold.ttf",
+            "DejaVuSans-Oblique.ttf",
+            "DejaVuSansCondensed.ttf",
+            "DejaVuSansMono.ttf",
+            "DejaVuSansMono-Bold.ttf",
+            "DejaVuSerif.ttf",
+            "DejaVuSerif-Bold.ttf",
+            "DejaVuSerif-Italic.ttf",
+            "DejaVuSerif-BoldItalic.ttf",
+            "DejaVuSerifCondensed.ttf",
+        )
+    ),
+    *(_T + f"liberation/Liberation{fam}-{st}.ttf" for fam in ("Sans", "Serif", "Mono") for st in _STYLES),
+    _T + "liberation/LiberationSansNarrow-Regular.ttf",
+    *(_O + f"NimbusRoman-{st}.otf" for st in _STYLES),
+    *(_O + f"NimbusSans-{st}.otf" for st in _STYLES),
+    *(_O + f"NimbusMonoPS-{st}.otf" for st in _STYLES),
+    _O + "NimbusSansNarrow-Regular.otf",
+    *(_O + f"C059-{st}.otf" for st in ("Roman", "Bold", "Italic", "BdIta")),
+    *(_O + f"URWBookman-{st}.otf" for st in ("Light", "Demi", "LightItalic", "DemiItalic")),
+    *(_O + f"URWGothic-{st}.otf" for st in ("Book", "Demi", "BookOblique", "DemiOblique")),
+)
+#: fonts (file-name stems) the Latin judge must not learn from: the Latin preset's source and targets
+#: with every style of their families
+LATIN_JUDGE_EXCLUDED = ("DejaVuSans.", "P052", "Z003")
+
+
+def latin_characters() -> str:
+    """The classes of the Latin judge: every character of the ``latin`` set."""
+    from divergan.data.glyphs import charset
+
+    return charset("latin")
 
 
 def cjk_heldout_characters() -> str:

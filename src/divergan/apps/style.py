@@ -35,7 +35,7 @@ from torch.nn import functional as F
 
 from divergan.errors import UserError
 from divergan.metrics.distances import mmd, w1
-from divergan.nn.stylegan import StyleCritic, StyleGenerator
+from divergan.nn.stylegan import StyleCritic, StyleGenerator, start_resolution
 from divergan.objectives import Objective, get_objective, r1_penalty
 from divergan.train import dist
 from divergan.train.config import Config
@@ -72,6 +72,28 @@ _BASE = {
 #: named style configurations (full configs: the keys not named keep Config's defaults)
 PRESETS: dict[str, dict[str, Any]] = {
     "style-digits": dict(_BASE),  # 16 px, 1,500 steps: a few minutes on 2 CPU cores
+    # MNIST 5k at 28 px (7 → 14 → 28), minibatch standard deviation, lazy R1; judged like the DCGAN mnist
+    # presets (benchmarks/apps_style.py). Plain layers at lr 1e-3 (the style-digits recipe): with the
+    # equalised learning rate (equalized=true, lr 2e-3, mapping 0.1× or 0.01×) two runs collapsed to one
+    # digit within 1,000-1,500 steps (docs/applications.md)
+    "style-mnist": {
+        **_BASE,
+        "data": "mnist",
+        "size": 28,
+        "z_dim": 64,
+        "w_dim": 64,
+        "mapping_depth": 4,
+        "noise_from": 7,
+        "g_width": 16,
+        "width_doubling": True,  # 16 channels at 28 px, 32 at 14, 64 at 7
+        "d_width": 16,
+        "d_mbstd": 4,
+        "r1_gamma": 0.5,
+        "batch": 32,
+        "steps": 6000,
+        "eval_every": 1000,
+        "checkpoint_every": 500,
+    },
     "style-quick": {
         **_BASE,
         "steps": 40,
@@ -87,6 +109,19 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 HELD_OUT = 500  # digits held out of training, for the distances
+
+
+def synthesis_widths(cfg: Config) -> int | dict[int, int]:
+    """The synthesis blocks' channels: ``g_width`` everywhere, or with ``width_doubling`` g_width at full
+    size and twice as many at each halving (at most 256), like the critic's."""
+    if not cfg.width_doubling:
+        return cfg.g_width
+    r, widths = cfg.size, {}
+    while True:
+        widths[r] = min(cfg.g_width * (cfg.size // r), 256)
+        if r == start_resolution(cfg.size):
+            return widths
+        r //= 2
 
 
 # -- data adapter ----------------------------------------------------------------------------------------
@@ -114,6 +149,20 @@ class StyleData:
     @property
     def dim(self) -> int:
         return int(self.train[0].numel())
+
+
+def load_data(cfg: Config, rng: torch.Generator) -> StyleData:
+    """The run's digits: scikit-learn's (1,797; 500 held out by a permutation drawn from ``rng``) or the
+    MNIST 5k at 28 px (4,500 training, 500 held out: the fixed split of the DCGAN ``mnist`` presets)."""
+    if cfg.data == "mnist":
+        from divergan.data.images import mnist
+
+        ds = mnist(size=cfg.size)
+        assert ds.held_out is not None
+        return StyleData(train=ds.points, held_out=ds.held_out)
+    digits = load_digits(cfg.size)
+    perm = torch.randperm(len(digits), generator=rng)
+    return StyleData(train=digits[perm[HELD_OUT:]], held_out=digits[perm[:HELD_OUT]])
 
 
 # -- the Game ----------------------------------------------------------------------------------------------
@@ -272,6 +321,162 @@ def distances(G: StyleGenerator, held_out: Tensor, z: Tensor, psis=(0.0, 0.5, 0.
     return out
 
 
+# -- judged by the shipped digit classifier (data "mnist") ------------------------------------------------
+
+#: ψ of the truncation table, 1 (the generator's own samples) first
+TRUNCATION_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+JUDGE_SAMPLES = 2000  # samples and real training digits per comparison, as the DCGAN mnist presets
+
+
+def ink_and_slant(x: Tensor) -> tuple[Tensor, Tensor]:
+    r"""Two stroke statistics of (N, 1, H, W) images in [0, 1]: ink m = mean intensity (stroke width at a
+    given shape) and slant = −μ₁₁/μ₀₂, the horizontal shift of the ink per row downward, from the image's
+    second moments μ₁₁ = Σ I (c − c̄)(r − r̄) / Σ I and μ₀₂ = Σ I (r − r̄)² / Σ I (row r, column c; the
+    deskewing shear of MNIST): positive for a digit leaning right (top to the right of its foot).
+
+    >>> x = torch.zeros(1, 1, 5, 5); x[0, 0, range(5), [4, 3, 2, 1, 0]] = 1.0  # a "/" stroke
+    >>> ink, slant = ink_and_slant(x); float(ink), float(slant)
+    (0.2, 1.0)
+    """
+    img = x[:, 0].double()  # (N, H, W)
+    H, W = img.shape[1:]
+    mass = img.sum(dim=(1, 2)).clamp_min(1e-12)  # (N,)
+    rows = torch.arange(H, dtype=img.dtype)[None, :, None]
+    cols = torch.arange(W, dtype=img.dtype)[None, None, :]
+    r_bar = (img * rows).sum(dim=(1, 2)) / mass  # (N,)
+    c_bar = (img * cols).sum(dim=(1, 2)) / mass
+    dr, dc = rows - r_bar[:, None, None], cols - c_bar[:, None, None]  # (N, H, 1), (N, 1, W)
+    mu11 = (img * dr * dc).sum(dim=(1, 2)) / mass
+    mu02 = (img * dr.square()).sum(dim=(1, 2)) / mass
+    return img.mean(dim=(1, 2)), -mu11 / mu02.clamp_min(1e-12)
+
+
+def _corr(a: Tensor, b: Tensor) -> float:
+    """Pearson correlation of two (N,) samples."""
+    a, b = a.double() - a.double().mean(), b.double() - b.double().mean()
+    return float((a * b).sum() / (a.norm() * b.norm()).clamp_min(1e-300))
+
+
+def _unit(x: Tensor) -> Tensor:
+    """Generator outputs in [−1, 1] (and a little beyond: the skip sum is linear) -> [0, 1] images."""
+    return ((x.float() + 1) / 2).clamp(0, 1)
+
+
+@torch.no_grad()
+def _draw(G: StyleGenerator, z: Tensor, chunk: int = 500, **kw: Any) -> Tensor:
+    """G(z, **kw) in chunks of ``chunk`` rows, [0, 1] images; ``z2`` in kw is split alongside z."""
+    z2 = kw.pop("z2", None)
+    parts = []
+    for i in range(0, len(z), chunk):
+        extra = {"z2": z2[i : i + chunk]} if z2 is not None else {}
+        parts.append(_unit(G(z[i : i + chunk], **extra, **kw)))
+    return torch.cat(parts)
+
+
+@torch.no_grad()
+def mixing_measure(G: StyleGenerator, net: Any, resolution: int, n: int = 1000, seed: int = 1) -> dict:
+    """Style mixing at ``resolution``: the coarse source z₁ sets the rows before that block, the fine
+    source z₂ the block and all above it (const noise, ψ = 1). With the classifier ``net``:
+
+    - ``keeps_coarse_class``: share of mixes whose class is the coarse source's;
+    - ``takes_fine_class``: share whose class is the fine source's; ``sources_agree``: share of pairs
+      whose two sources already have one class (the chance level of both);
+    - ``ink_corr_fine`` / ``ink_corr_coarse``: correlation over pairs of the mix's ink with the fine /
+      the coarse source's ink; ``slant_corr_fine`` / ``slant_corr_coarse`` the same for slant
+      (:func:`ink_and_slant`). "The fine source sets stroke width" is ink_corr_fine high and
+      ink_corr_coarse low.
+    """
+    from divergan.metrics.images import extract
+
+    rng = torch.Generator().manual_seed(seed)
+    z1, z2 = torch.randn(n, G.z_dim, generator=rng), torch.randn(n, G.z_dim, generator=rng)
+    coarse, fine = _draw(G, z1, noise_mode="const"), _draw(G, z2, noise_mode="const")
+    mixed = _draw(G, z1, z2=z2, crossover=G.crossover_row(resolution), noise_mode="const")
+    label = {k: extract(v, net)[1][:, 0].argmax(-1) for k, v in (("c", coarse), ("f", fine), ("m", mixed))}
+    stats = {k: ink_and_slant(v) for k, v in (("c", coarse), ("f", fine), ("m", mixed))}
+    return {
+        "resolution": resolution,
+        "crossover_row": G.crossover_row(resolution),
+        "pairs": n,
+        "keeps_coarse_class": float((label["m"] == label["c"]).double().mean()),
+        "takes_fine_class": float((label["m"] == label["f"]).double().mean()),
+        "sources_agree": float((label["c"] == label["f"]).double().mean()),
+        "ink_corr_fine": _corr(stats["m"][0], stats["f"][0]),
+        "ink_corr_coarse": _corr(stats["m"][0], stats["c"][0]),
+        "slant_corr_fine": _corr(stats["m"][1], stats["f"][1]),
+        "slant_corr_coarse": _corr(stats["m"][1], stats["c"][1]),
+    }
+
+
+@torch.no_grad()
+def truncation_measure(
+    G: StyleGenerator,
+    net: Any,
+    real_features: Tensor,
+    psis=TRUNCATION_PSIS,
+    n: int = JUDGE_SAMPLES,
+    seed: int = 2,
+) -> list[dict]:
+    """Per ψ: precision and recall (k = 3, Kynkäänniemi et al. 2019) of n samples G(z, ψ) (the same z for
+    every ψ, random noise) against the real features, FD, the classes' KL to uniform, and the mean ink."""
+    from divergan.metrics.features import (
+        class_histogram_metrics,
+        frechet_distance_from_features,
+        precision_recall_density_coverage,
+    )
+    from divergan.metrics.images import extract
+
+    z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed))
+    rows = []
+    for psi in psis:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)  # the same per-pixel noise at every ψ
+            x = _draw(G, z, psi=psi)
+        feats, logits = extract(x, net)
+        pr = precision_recall_density_coverage(real_features, feats, k_pr=3, k_dc=5)
+        rows.append(
+            {
+                "psi": psi,
+                "precision": pr["precision"],
+                "recall": pr["recall"],
+                "fd": frechet_distance_from_features(real_features, feats),
+                "kl_uniform": class_histogram_metrics(logits[:, 0].argmax(-1), 10)["kl_uniform"],
+                "ink": float(ink_and_slant(x)[0].mean()),
+            }
+        )
+    return rows
+
+
+@torch.no_grad()
+def judge(G: StyleGenerator, data: StyleData, *, seed: int = 0) -> dict:
+    """The generator's own samples (ψ = 1, random noise) judged as the DCGAN ``mnist`` presets are
+    (:func:`divergan.metrics.images.image_metrics`: 2,000 samples against 2,000 training digits in the
+    shipped digit classifier's features), then truncation and style mixing (above)."""
+    from divergan.metrics.images import extract, image_metrics, resolve_feature_net
+
+    net = resolve_feature_net("digits")
+    g = torch.Generator().manual_seed(seed)
+    real = _unit(data.train[torch.randperm(len(data.train), generator=g)[:JUDGE_SAMPLES]])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        fake = _draw(G, torch.randn(JUDGE_SAMPLES, G.z_dim, generator=g))
+    direct = image_metrics(real, fake, features=net, seed=seed)
+    ink, slant = ink_and_slant(fake)
+    real_ink, real_slant = ink_and_slant(real)
+    direct.update(
+        ink=float(ink.mean()),
+        slant_sd=float(slant.std()),
+        real_ink=float(real_ink.mean()),
+        real_slant_sd=float(real_slant.std()),
+    )
+    real_features = extract(real, net)[0]
+    return {
+        "direct": direct,
+        "truncation": truncation_measure(G, net, real_features),
+        "mixing": [mixing_measure(G, net, r) for r in G.synthesis.resolutions[1:]],
+    }
+
+
 def _own_random_state(device: torch.device):
     """The generator's per-pixel noise draws from torch's global stream: inside this, a hook's draws
     are undone on exit (the CPU's and ``device``'s states), so a resumed run continues bit for bit."""
@@ -289,12 +494,21 @@ class StyleApp(App):
     def check(self, cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None):
         if generator is not None or critic is not None:
             raise UserError("the style application builds its own networks: do not pass generator/critic")
-        if cfg.data != "digits":
-            raise UserError(f"the style application knows data 'digits' only, got {cfg.data!r}")
-        if cfg.size not in (8, 16, 32):
-            raise UserError(f"size must be 8, 16 or 32 for the style application, got {cfg.size}")
-        if cfg.noise_from not in (4, 8, 16, 32, 64):
-            raise UserError(f"noise_from must be a resolution 4, 8, ..., 64, got {cfg.noise_from}")
+        if cfg.data not in ("digits", "mnist"):
+            raise UserError(f"the style application knows data 'digits' and 'mnist' only, got {cfg.data!r}")
+        sizes = (8, 16, 32) if cfg.data == "digits" else (28, 32)
+        if cfg.size not in sizes:
+            raise UserError(
+                f"size must be {' or '.join(map(str, sizes))} for the style application on {cfg.data}, "
+                f"got {cfg.size}"
+            )
+        r0 = start_resolution(cfg.size)
+        allowed = [r0 * 2**i for i in range(5)]
+        if cfg.noise_from not in allowed:
+            raise UserError(
+                f"noise_from must be a resolution {', '.join(map(str, allowed[:3]))}, ..., {allowed[-1]}, "
+                f"got {cfg.noise_from}"
+            )
         if dist.world_size() > 1:
             raise UserError("the style application trains in one process (not under torchrun)")
         objective = get_objective(cfg.objective, **cfg.objective_params)
@@ -308,18 +522,25 @@ class StyleApp(App):
         objective = self.check(cfg, generator=generator, critic=critic)
         torch.manual_seed(cfg.seed)
         rng = torch.Generator().manual_seed(cfg.seed)
-        digits = load_digits(cfg.size)
-        perm = torch.randperm(len(digits), generator=rng)
-        data = StyleData(train=digits[perm[HELD_OUT:]], held_out=digits[perm[:HELD_OUT]])
+        data = load_data(cfg, rng)
         G, _ = self.generator(cfg)
-        D = StyleCritic(cfg.size, 1, cfg.d_width, objective.critic_outputs)
+        D = StyleCritic(
+            cfg.size,
+            1,
+            cfg.d_width,
+            objective.critic_outputs,
+            mbstd_group=cfg.d_mbstd,
+            equalized=cfg.equalized,
+        )
         betas = (cfg.beta1, cfg.beta2)
         kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
+        # equalised layers carry the mapping network's factor themselves (lr_mul), so one learning rate
+        mapping_lr = cfg.lr_g * (1.0 if cfg.equalized else cfg.lr_mapping_factor)
         if kind == "rmsprop":
             opt_g: torch.optim.Optimizer = torch.optim.RMSprop(
                 [
                     {"params": G.synthesis.parameters(), "lr": cfg.lr_g},
-                    {"params": G.mapping.parameters(), "lr": cfg.lr_g * cfg.lr_mapping_factor},
+                    {"params": G.mapping.parameters(), "lr": mapping_lr},
                 ]
             )
             opt_d: torch.optim.Optimizer = torch.optim.RMSprop(D.parameters(), lr=cfg.lr_d)
@@ -327,7 +548,7 @@ class StyleApp(App):
             opt_g = torch.optim.Adam(
                 [
                     {"params": G.synthesis.parameters(), "lr": cfg.lr_g},
-                    {"params": G.mapping.parameters(), "lr": cfg.lr_g * cfg.lr_mapping_factor},
+                    {"params": G.mapping.parameters(), "lr": mapping_lr},
                 ],
                 betas=betas,
             )
@@ -346,7 +567,15 @@ class StyleApp(App):
 
     def generator(self, cfg: Config) -> tuple[nn.Module, int | None]:
         G = StyleGenerator(
-            cfg.z_dim, cfg.w_dim, cfg.size, 1, cfg.g_width, cfg.mapping_depth, noise_from=cfg.noise_from
+            cfg.z_dim,
+            cfg.w_dim,
+            cfg.size,
+            1,
+            synthesis_widths(cfg),
+            cfg.mapping_depth,
+            noise_from=cfg.noise_from,
+            equalized=cfg.equalized,
+            mapping_lr_mul=cfg.lr_mapping_factor if cfg.equalized else 1.0,
         )
         return G, cfg.z_dim
 
@@ -382,7 +611,14 @@ class StyleApp(App):
         held = parts.dataset.held_out  # type: ignore[attr-defined]
         z = torch.randn(len(held), cfg.z_dim, generator=torch.Generator().manual_seed(done))
         with _own_random_state(device):
-            return {"w1": w1(parts.ema(z.to(device)).float().cpu(), held)}
+            x = parts.ema(z.to(device)).float().cpu()
+        out = {"w1": w1(x, held)}
+        if cfg.data == "mnist":  # the digit classifier's FD and class balance against the held-out digits
+            from divergan.metrics.images import image_metrics
+
+            m = image_metrics(_unit(held), _unit(x), kid_subsets=10, kid_subset_size=len(held))
+            out.update(fd=m["fd"], kl_uniform=m["kl_uniform"])
+        return out
 
     def tb_view(self, parts: Parts) -> None:
         return None  # the samples come from tb_images
@@ -431,6 +667,7 @@ class StyleApp(App):
                 ema, data.held_out, torch.randn(len(data.held_out), cfg.z_dim, generator=fixed)
             )
         floor = data.train[: len(data.held_out)]
+        judged = judge(ema, data) if cfg.data == "mnist" else {}
         results = {
             "steps": cfg.steps,
             "sampler": "direct",
@@ -445,6 +682,7 @@ class StyleApp(App):
             "num_ws": ema.num_ws,
             "variation": variation_sources(ema),
             "crossover_rows": {str(r): ema.crossover_row(r) for r in resolutions},
+            **judged,
         }
         (run / "final_metrics.json").write_text(json.dumps(results, indent=2) + "\n")
         if cfg.tensorboard:
@@ -472,8 +710,27 @@ def summary(run: Path, final: dict) -> str:
     v = final["variation"]
     lines.append(f"spread from w (fixed noise) {v['from_w']:.3f}, from noise (fixed z) {v['from_noise']:.3f}")
     lines.append(
-        f"files: {run / 'mixing-16.png'}, mixing-8.png, truncation.png, samples.png, final_metrics.json"
+        f"files: {run / 'samples.png'}, truncation.png, mixing-*.png (one per crossover), final_metrics.json"
     )
+    if "direct" in final:
+        d = final["direct"]
+        lines.append(
+            f"digit classifier, {d['num_fake']} samples vs {d['num_real']} training digits: FD {d['fd']:.3f}, "
+            f"class KL to uniform {d['kl_uniform']:.3f}, precision {d['precision']:.3f}, recall {d['recall']:.3f}"
+        )
+        lines.append(
+            "truncation ψ:  "
+            + "  ".join(
+                f"{t['psi']:g}: P {t['precision']:.3f} R {t['recall']:.3f}" for t in final["truncation"]
+            )
+        )
+        for m in final["mixing"]:
+            lines.append(
+                f"mixing at {m['resolution']} px: keeps the coarse class {100 * m['keeps_coarse_class']:.1f}% "
+                f"(fine class {100 * m['takes_fine_class']:.1f}%, sources agree {100 * m['sources_agree']:.1f}%); "
+                f"ink corr fine/coarse {m['ink_corr_fine']:.2f}/{m['ink_corr_coarse']:.2f}, "
+                f"slant {m['slant_corr_fine']:.2f}/{m['slant_corr_coarse']:.2f}"
+            )
     return "\n".join(lines)
 
 

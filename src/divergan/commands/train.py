@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--preset",
         default="default",
-        help="named configuration (default, wgan-gp-toy, ring8, mnist, mnist-unconditional, digits-quick, quick; applications: "
+        help="named configuration (default, wgan-gp-toy, ring8, mnist, mnist-unconditional, stacked-mnist, digits-quick, quick; applications: "
         "glyphs, glyphs-64, glyphs-latin, glyphs-quick, style-digits, style-quick)",
     )
     p.add_argument("--objective", help="objective name ('divergan objectives' lists them)")
@@ -204,6 +204,11 @@ def summary(folder: Path, final: dict) -> str:
                 + (
                     f"  classes {m['modes']}  KL(classes||uniform) {m['kl_uniform']:.3f}"
                     if "modes" in m
+                    else ""
+                )
+                + (
+                    f"  stacked modes {m['stacked_modes']}/{m['stacked_num_modes']}  KL {m['stacked_kl']:.3f}"
+                    if "stacked_modes" in m
                     else ""
                 )
                 + (

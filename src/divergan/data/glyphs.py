@@ -50,6 +50,7 @@ A missing font raises :class:`~divergan.errors.UserError` naming the package to 
 from __future__ import annotations
 
 import string
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -132,6 +133,41 @@ def gb2312_level1() -> str:
     return "".join(chars)
 
 
+def gb2312_level2() -> str:
+    """The 3,008 characters of GB 2312 level 2 (rows 56-87 of the code table, ordered by radical):
+    rarer characters, disjoint from level 1."""
+    chars = []
+    for row in range(0xD8, 0xF8):
+        for cell in range(0xA1, 0xFF):
+            try:
+                chars.append(bytes([row, cell]).decode("gb2312"))
+            except UnicodeDecodeError:
+                pass
+    return "".join(chars)
+
+
+def latin_accented() -> str:
+    """The accented letters of Latin-1 Supplement and Latin Extended-A (À … ž): each a letter of
+    :data:`LATIN` with diacritics (it decomposes, NFD, into that letter and combining marks)."""
+    out = []
+    for code in range(0xC0, 0x180):
+        c = chr(code)
+        parts = unicodedata.normalize("NFD", c)
+        if len(parts) > 1 and parts[0] in LATIN and all(unicodedata.combining(m) for m in parts[1:]):
+            out.append(c)
+    return "".join(out)
+
+
+#: character sets that add training-only characters to a base set: name -> (base set, extra characters).
+#: The held-out split is the base set's, so the held-out characters do not move when training grows.
+TRAIN_EXTRA = {"gb2312+2": ("gb2312", gb2312_level2), "latin+accents": ("latin", latin_accented)}
+
+
+def _shows(extra: str, held: str) -> bool:
+    """Whether the training-only character ``extra`` contains a held-out one (é shows e)."""
+    return any(c in held for c in unicodedata.normalize("NFD", extra))
+
+
 #: defaults: (source, targets, character set), CJK first when its fonts are installed
 DEFAULTS = [
     ("noto-sans-cjk", ("noto-serif-cjk",), "cjk"),
@@ -181,6 +217,14 @@ def _resolve(font: str | Path) -> Path:
 def _face(font: str | Path) -> tuple[str, int]:
     """(file, face index) of a font name or path."""
     return str(_resolve(font)), FACES.get(font, 0) if isinstance(font, str) else 0
+
+
+def font_file(font: str | Path) -> tuple[str, int]:
+    """(resolved file path, face index) of a font name or path: two names of one face compare equal.
+    The file need not exist (nothing is read)."""
+    if isinstance(font, str) and font in FONTS:
+        return str(FONTS[font][0].resolve()), FACES.get(font, 0)
+    return str(Path(font).resolve()), 0
 
 
 @lru_cache(maxsize=64)
@@ -291,8 +335,26 @@ def glyph_pairs(chars: str, source: str, targets: tuple[str, ...] | list[str], s
     )
 
 
+def split_charset(name: str, held_out: float, seed: int = 0) -> tuple[str, str]:
+    """(train, held_out) characters of a character set (:func:`charset`): :func:`split_characters` of the
+    set, or for a name of :data:`TRAIN_EXTRA` (``gb2312+2``: GB 2312 level 1 split as ``gb2312`` is,
+    level 2's 3,008 characters added to training only; ``latin+accents``: the ``latin`` split, and the
+    accented letters of :func:`latin_accented` whose base letter is a training one) the base set's split
+    with the extras appended to the training characters. An extra character that contains a held-out
+    one (é when e is held out) is left out: the held-out shapes stay unseen."""
+    if name in TRAIN_EXTRA:
+        base, extra = TRAIN_EXTRA[name]
+        train, held = split_characters(charset(base), held_out, seed)
+        return train + "".join(c for c in extra() if c not in train and not _shows(c, held)), held
+    return split_characters(charset(name), held_out, seed)
+
+
 def charset(name: str) -> str:
-    """``latin``, ``cjk`` (420 frequent characters), ``gb2312`` (3,755), or the characters themselves."""
+    """``latin``, ``cjk`` (420 frequent characters), ``gb2312`` (3,755), ``gb2312+2`` (GB 2312 levels 1
+    and 2, 6,763), ``latin+accents`` (``latin`` and 161 accented letters), or the characters themselves."""
+    if name in TRAIN_EXTRA:
+        base, extra = TRAIN_EXTRA[name]
+        return charset(base) + extra()
     if name == "gb2312":
         return gb2312_level1()
     return {"latin": LATIN, "cjk": CJK}.get(name, name)

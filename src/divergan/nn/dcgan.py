@@ -31,6 +31,19 @@ batch. Two consequences, both handled:
 Conditional variant: the generator embeds the class y and concatenates it to z; the critic is a
 projection discriminator (Miyato & Koyama 2018): D(x, y) = ψ(φ(x)) + ⟨embed(y), Σ_{hw} φ(x)⟩ with φ the
 last feature map.
+
+Remedies for mode collapse in the critic (the image forms of those in :mod:`divergan.nn.remedies`):
+
+* ``pack = m`` (Lin et al. 2018, PacGAN, the PacDCGAN of its stacked-MNIST experiment): m images are
+  stacked along the channels, so a (B, C, H, W) batch becomes B/m inputs (B/m, m·C, H, W) — images
+  m·j … m·j + m − 1 form pack j — and the critic returns B/m values. Only the input convolution is
+  wider. Losses and penalties work unchanged on the packs (``gradient_norms`` reads ``critic.pack``).
+* ``mbstd = g`` (Karras et al. 2018, ProGAN §3): before the last convolution, one feature map is
+  appended holding, for each group of g consecutive inputs, the mean over (C, H, W) of the per-value
+  standard deviation within the group — the critic sees how varied a batch is.
+
+Both make a critic's output depend on other samples of its batch, so such a critic is
+``batch_dependent`` (real and fake batches pass separately).
 """
 
 from __future__ import annotations
@@ -39,6 +52,8 @@ import math
 
 import torch
 from torch import Tensor, nn
+
+from divergan.errors import UserError
 
 #: image sizes the networks are built for
 SIZES: tuple[int, ...] = (16, 28, 32, 64)
@@ -117,10 +132,13 @@ class DCGANCritic(nn.Module):
             on the input layer.
         outputs: values per image (1: the usual scalar critic, returned as shape (B,)).
         num_classes: if given, a projection critic (adds ⟨embed(y), Σ_hw φ(x)⟩).
+        pack: PacGAN's m: m consecutive images are judged jointly, one output per pack (module docstring).
+        mbstd: minibatch standard deviation group size before the head (0: off; module docstring).
 
     Attributes:
-        batch_dependent: True with batch norm: D(x)ᵢ depends on the other images of the batch, so the
-            trainer calls it on real and fake batches separately.
+        batch_dependent: True with batch norm, packing or minibatch std: D(x)ᵢ depends on other images
+            of the batch, so the trainer calls it on real and fake batches separately.
+        pack: the m above (1: unpacked).
     """
 
     def __init__(
@@ -131,14 +149,25 @@ class DCGANCritic(nn.Module):
         norm: str = "batch",
         outputs: int = 1,
         num_classes: int | None = None,
+        pack: int = 1,
+        mbstd: int = 0,
     ) -> None:
         super().__init__()
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+        if pack < 1 or mbstd < 0 or mbstd == 1:
+            raise UserError(
+                f"pack must be at least 1 and mbstd 0 or at least 2, got pack={pack}, mbstd={mbstd}"
+            )
+        if num_classes and pack > 1:
+            raise UserError("pack > 1 takes an unconditional critic: use conditional=false or pack=1")
         start, stages = _plan(size)
-        self.batch_dependent = norm == "batch"
-        self.outputs = outputs
-        layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]  # (B, w, s/2, s/2)
+        self.batch_dependent = norm == "batch" or pack > 1 or mbstd > 0
+        self.outputs, self.pack, self.mbstd = outputs, pack, mbstd
+        layers: list[nn.Module] = [
+            nn.Conv2d(channels * pack, width, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+        ]  # (B/m, w, ·)
         c = width
         for _ in range(stages - 1):  # (B, c, s, s) -> (B, 2c, s/2, s/2)
             layers += [
@@ -148,19 +177,49 @@ class DCGANCritic(nn.Module):
             ]
             c *= 2
         self.features = nn.Sequential(*layers)  # φ(x): (B, c, s₀, s₀)
-        self.head = nn.Conv2d(c, outputs, start, 1, 0)  # ψ: (B, outputs, 1, 1)
+        self.head = nn.Conv2d(c + (1 if mbstd else 0), outputs, start, 1, 0)  # ψ: (B, outputs, 1, 1)
         self.embed = nn.Embedding(num_classes, c) if num_classes else None
         if self.embed is not None:
             nn.init.normal_(self.embed.weight, std=0.02)
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        if self.pack > 1:
+            b = x.shape[0]
+            if b % self.pack:
+                raise ValueError(
+                    f"a packed critic takes batches of a multiple of {self.pack} images, got {b}"
+                )
+            x = x.reshape(b // self.pack, self.pack * x.shape[1], *x.shape[2:])  # (B/m, m·C, H, W)
         h = self.features(x)  # (B, c, s₀, s₀)
-        out = self.head(h).flatten(1)  # (B, outputs)
+        out = self.head(minibatch_std(h, self.mbstd) if self.mbstd else h).flatten(1)  # (B, outputs)
         if self.embed is not None:
             if y is None:
                 raise ValueError("a conditional critic needs class labels y")
             out = out + (self.embed(y) * h.sum(dim=(2, 3))).sum(dim=1, keepdim=True)  # projection
         return out[:, 0] if self.outputs == 1 else out
+
+    def pointwise(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        """One output per image (for plots and histograms): each packed with m − 1 copies of itself."""
+        return self(x.repeat_interleave(self.pack, dim=0), y)
+
+    def extra_repr(self) -> str:
+        return f"pack={self.pack}, mbstd={self.mbstd}" if self.pack > 1 or self.mbstd else ""
+
+
+def minibatch_std(h: Tensor, group: int) -> Tensor:
+    """(B, C, H, W) -> (B, C + 1, H, W): append s_g = mean over (C, H, W) of the standard deviation
+    within the sample's group g of ``group`` consecutive rows, as a constant map (Karras et al. 2018).
+
+    The standard deviation is the biased one with 1e-8 under the root. A batch that is not a multiple of
+    the group (or smaller) forms one group of all its rows.
+    """
+    b = h.shape[0]
+    g = group if b % group == 0 else b
+    grouped = h.reshape(b // g, g, *h.shape[1:])  # (B/g, g, C, H, W)
+    std = (grouped.var(dim=1, unbiased=False) + 1e-8).sqrt()  # (B/g, C, H, W)
+    s = std.mean(dim=(1, 2, 3))  # (B/g,)
+    feature = s.repeat_interleave(g)[:, None, None, None].expand(b, 1, *h.shape[2:])  # (B, 1, H, W)
+    return torch.cat([h, feature], dim=1)
 
 
 def init_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:

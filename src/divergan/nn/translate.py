@@ -49,11 +49,15 @@ def _down(in_ch: int, out_ch: int, norm: bool = True, kind: str = "batch") -> nn
     return nn.Sequential(*layers)
 
 
-def _up(in_ch: int, out_ch: int, kind: str = "batch", norm: bool = True) -> nn.Sequential:
+def _up(
+    in_ch: int, out_ch: int, kind: str = "batch", norm: bool = True, dropout: float = 0.0
+) -> nn.Sequential:
     layers: list[nn.Module] = [nn.ConvTranspose2d(in_ch, out_ch, 4, stride=2, padding=1, bias=not norm)]
     if norm:
         layers.append(_norm(kind, out_ch))
     layers.append(nn.ReLU())
+    if dropout > 0:  # last, so the parameter names stay those of a net without dropout
+        layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
 
 
@@ -61,7 +65,8 @@ class UNetGenerator(nn.Module):
     """U-Net with skip connections and a category embedding concatenated at the bottleneck.
 
     ``depth`` stride-2 stages take S × S down to (S / 2^depth)²; channels double per stage up to
-    ``8 · width``.
+    ``8 · width``. ``dropout`` > 0 drops that fraction of the outputs of the inner decoder stages (those of
+    S/4 × S/4 and smaller) while training, as pix2pix does in its innermost ones; off in eval mode.
 
     >>> g = UNetGenerator(size=32, categories=2, width=8)
     >>> tuple(g(torch.zeros(3, 1, 32, 32), torch.tensor([0, 1, 1])).shape)
@@ -77,6 +82,7 @@ class UNetGenerator(nn.Module):
         depth: int | None = None,
         *,
         norm: str = "batch",
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         if size < 16 or size & (size - 1):
@@ -92,7 +98,8 @@ class UNetGenerator(nn.Module):
         for i in reversed(range(1, depth)):  # decoder stage producing the resolution of encoder i-1
             in_ch = chans[i] + (embed_dim if i == depth - 1 else chans[i])  # (bottleneck+e) or (dec+skip)
             # instance norm of a 2 × 2 map would erase it: the first decoder stage stays unnormalised
-            ups.append(_up(in_ch, chans[i - 1], norm, norm=norm == "batch" or i < depth - 1))
+            drop = dropout if i >= 2 else 0.0  # the inner stages: outputs of S/4 and smaller
+            ups.append(_up(in_ch, chans[i - 1], norm, norm=norm == "batch" or i < depth - 1, dropout=drop))
         self.up = nn.ModuleList(ups)
         self.out = nn.ConvTranspose2d(2 * chans[0], 1, 4, stride=2, padding=1)
 

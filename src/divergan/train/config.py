@@ -114,10 +114,14 @@ class Config:
     r1_every: int = 4  # style: lazy R1, every k-th step weighted by k (StyleGAN2)
     mixing: float = 0.9  # style: fraction of each generator batch with two crossing latents
     lr_mapping_factor: float = 1.0  # style: the mapping network's learning rate is lr_g times this
+    equalized: bool = False  # style: equalised learning rate in the generator and the critic (StyleGAN2)
+    width_doubling: bool = False  # style: synthesis channels g_width at full size, doubling per halving
     glyph_norm: str = "batch"  # glyphs: the U-Net's normalisation, batch or instance
     patch_down: int = 2  # glyphs: stride-2 layers of the PatchGAN critic (receptive field 5·2^n − 2 px)
     const_weight: float = 0.0  # glyphs: λ of zi2zi's constant loss mean |enc(G(s, c)) − enc(s)|²
     l1_weight_end: float = -1.0  # glyphs: L1 weight at the last step, linear from l1_weight; < 0: constant
+    glyph_dropout: float = 0.0  # glyphs: dropout in the U-Net's inner decoder stages while training
+    l1_scales: int = 1  # glyphs: L1 at this many scales (2^k average pooling, k < l1_scales), summed
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -202,6 +206,10 @@ class Config:
                 raise UserError(f"{name} must be a finite number, got {getattr(self, name)}")
         if self.const_weight < 0:
             raise UserError(f"const_weight must be >= 0, got {self.const_weight}")
+        if not 1 <= self.l1_scales <= 4:
+            raise UserError(f"l1_scales must lie in 1..4, got {self.l1_scales}")
+        if not 0 <= self.glyph_dropout < 1:
+            raise UserError(f"glyph_dropout must lie in [0, 1), got {self.glyph_dropout}")
         from divergan.train.devices import AMP, check_name
 
         check_name(self.device)
@@ -231,7 +239,8 @@ class Config:
 PRESETS: dict[str, dict[str, Any]] = {
     # the main job, grid25, judged on G(z) alone (docs/benchmarks.md, benchmarks/presets.py): the plain
     # MLP GAN with a minibatch-standard-deviation critic and zero-centred R1/R2 penalties (Mescheder et
-    # al. 2018), a 5x higher learning rate, decayed linearly
+    # al. 2018), a 5x higher learning rate, decayed linearly, and Adam without momentum, β = (0, 0.99)
+    # (R3GAN's, Huang et al. 2024)
     "default": {
         "data": "grid25",
         "objective_params": {"r1": 0.05, "r2": 0.05},
@@ -239,6 +248,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "d_mbstd": 8,
         "lr_g": 1e-3,
         "lr_d": 1e-3,
+        "beta1": 0.0,
+        "beta2": 0.99,
         "lr_schedule": "linear",
         "ema_half_life": 100.0,
         "steps": 6000,
@@ -319,11 +330,31 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 PRESETS["grid25"] = dict(PRESETS["default"])  # the main job by the name of its data
 # the main job's recipe on 8 Gaussians on the unit circle, std 0.01
-# without R1/R2: its 10 seeds in docs/benchmarks.md were measured so; R1/R2 cost it sharpness and time there
-PRESETS["ring8"] = {**PRESETS["default"], "data": "ring8", "steps": 4000, "objective_params": {}}
+# without R1/R2 and with Adam's β = (0.5, 0.999): its 10 seeds in docs/benchmarks.md were measured so; R1/R2
+# cost it sharpness and time there
+PRESETS["ring8"] = {
+    **PRESETS["default"],
+    "data": "ring8",
+    "steps": 4000,
+    "objective_params": {},
+    "beta1": 0.5,
+    "beta2": 0.999,
+}
 
 # the same DCGAN without classes: its class balance is the generator's own (docs/benchmarks.md)
 PRESETS["mnist-unconditional"] = {**PRESETS["mnist"], "conditional": False}
+
+# stacked MNIST, 1,000 modes (three digits as the RGB channels): the unconditional DCGAN with PacGAN's
+# packed critic (PacDCGAN2, Lin et al. 2018); 25,000 training triples; docs/benchmarks.md "Stacked MNIST"
+PRESETS["stacked-mnist"] = {
+    **PRESETS["mnist"],
+    "data": "stacked-mnist",
+    "data_params": {"n": 25_000},
+    "conditional": False,
+    "pack": 2,
+    "g_width": 64,
+    "steps": 6000,
+}
 
 
 def preset(name: str) -> Config:
@@ -521,10 +552,16 @@ HELP: dict[str, str] = {
     "r1_every": "style: lazy regularisation, R1 every k-th step weighted by k (StyleGAN2)",
     "mixing": "style: fraction of each generator batch trained with two latents crossing at a random layer",
     "lr_mapping_factor": "style: the mapping network's learning rate is lr_g times this",
+    "equalized": "style: equalised learning rate in G and the critic (weights N(0,1), 1/sqrt(fan_in) at run "
+    "time); lr_mapping_factor becomes the mapping layers' multiplier",
+    "width_doubling": "style: the synthesis blocks' channels are g_width at full size and double at each "
+    "halving of resolution (max 256), like the critic's; false: g_width everywhere",
     "glyph_norm": "glyphs: the U-Net's normalisation, batch (pix2pix) or instance (the same in training and evaluation)",
     "patch_down": "glyphs: stride-2 layers of the PatchGAN critic, 1..3 (receptive field 8, 18, 38 px)",
     "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
     "l1_weight_end": "glyphs: L1 weight at the last step, linear from l1_weight (< 0: constant l1_weight)",
+    "l1_scales": "glyphs: L1 summed over this many scales, the k-th on 2^k x 2^k average-pooled images (1: plain L1)",
+    "glyph_dropout": "glyphs: dropout in the U-Net's inner decoder stages (S/4 and smaller) while training (0: off)",
 }
 
 

@@ -113,7 +113,9 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
         d = None
         if objective.needs_critic:
             norm = cfg.d_norm if cfg.d_norm != "auto" else ("layer" if objective.penalty else "batch")
-            d = DCGANCritic(height, channels, cfg.d_width, norm, outputs, num_classes=classes)
+            d = DCGANCritic(
+                height, channels, cfg.d_width, norm, outputs, classes, pack=cfg.pack, mbstd=cfg.d_mbstd
+            )
             init_weights(d)
         return g, d
     k = cfg.mix_components

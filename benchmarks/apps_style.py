@@ -1,0 +1,216 @@
+"""The ``style-mnist`` preset end to end: time, the digit classifier's verdict, truncation and style mixing.
+
+Trains ``divergan train --preset style-mnist --set threads=1`` in a child process (its CPU time and peak
+RSS from ``wait4``; at one thread the CPU time is what the run takes on an idle core), or reads a finished
+run (``--run DIR``). The run's ``final_metrics.json`` holds the judgement (:func:`divergan.apps.style.judge`):
+2,000 samples of the EMA generator at ψ = 1 against 2,000 training digits in the shipped digit
+classifier's features (FD, class KL to uniform, precision/recall, as the DCGAN ``mnist`` presets in
+docs/benchmarks.md), precision/recall per ψ, and style mixing at each crossover. Writes the section
+``style-mnist`` of docs/applications.md, the figures docs/applications/style-mnist-*.png and
+benchmarks/results/apps_style.json.
+
+    .venv/bin/python benchmarks/apps_style.py                      # trains (about 15 CPU minutes)
+    .venv/bin/python benchmarks/apps_style.py --run runs/style-mnist --cpu-seconds 900
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _doc import ROOT, machine, write_section
+
+DOC = ROOT / "docs" / "applications.md"
+FIGURES = ROOT / "docs" / "applications"
+RESULTS = ROOT / "benchmarks" / "results" / "apps_style.json"
+DCGAN = ROOT / "benchmarks" / "results" / "mnist_preset.json"
+
+#: the targets of the style generator (issue "A style generator worth its name")
+FD_FACTOR = 1.5  # FD at most 1.5 × the DCGAN mnist-unconditional preset's
+KL_MAX = 0.05  # class KL to uniform (nats)
+KEEPS_COARSE_MIN = 0.80  # mixing at coarse layers keeps the coarse source's class
+
+
+def train(out: Path, extra: list[str]) -> dict:
+    """``divergan train --preset style-mnist`` in a child process; wall and CPU seconds, peak RSS."""
+    cmd = [str(Path(sys.executable).with_name("divergan")), "train", "--preset", "style-mnist"]
+    cmd += ["--out", str(out), "--quiet", "--set", "threads=1", *extra]
+    load_before = os.getloadavg()
+    t0 = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"error: {' '.join(cmd)} failed")
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "load_before": [round(x, 1) for x in load_before],
+        "command": " ".join(["divergan", *cmd[1:]]),
+    }
+
+
+def judged(run: Path) -> dict:
+    """The run's final metrics, with the judgement computed from its checkpoint if they lack it."""
+    final = json.loads((run / "final_metrics.json").read_text())
+    if "direct" not in final:
+        from divergan import apps
+        from divergan.apps.style import judge
+
+        _, parts, _, _ = apps.load_run(run)
+        final.update(judge(parts.ema, parts.dataset))
+    return final
+
+
+def pr_figure(rows: list[dict], path: Path) -> None:
+    """Precision and recall against ψ (matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    psi = [r["psi"] for r in rows]
+    fig, ax = plt.subplots(figsize=(4.2, 3.0), dpi=120)
+    ax.plot(psi, [r["precision"] for r in rows], "o-", label="precision")
+    ax.plot(psi, [r["recall"] for r in rows], "s-", label="recall")
+    ax.set_xlabel("truncation ψ")
+    ax.set_ylabel("k = 3, digit-classifier features")
+    ax.set_ylim(0, 1)
+    ax.invert_xaxis()
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def copy_figures(run: Path, final: dict) -> list[str]:
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    names = ["samples", "truncation", *(f"mixing-{m['resolution']}" for m in final["mixing"])]
+    for name in names:
+        shutil.copyfile(run / f"{name}.png", FIGURES / f"style-mnist-{name}.png")
+    pr_figure(final["truncation"], FIGURES / "style-mnist-truncation-pr.png")
+    return names
+
+
+def verdict(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def section(final: dict, timing: dict, dcgan: dict | None) -> str:
+    d = final["direct"]
+    ref_fd = dcgan["metrics"]["fd"] if dcgan else float("nan")
+    rows = final["truncation"]
+    coarse = final["mixing"][-1]  # the crossover at the last block: all but the finest layers coarse
+    monotone = all(
+        a["precision"] <= b["precision"] and a["recall"] >= b["recall"] for a, b in itertools.pairwise(rows)
+    )
+    out = [
+        f"`{timing.get('command', 'divergan train --preset style-mnist --set threads=1')}`: "
+        f"{final['steps']:,} steps, {final['train_seconds']:.0f} s of training; the whole process "
+        f"{timing.get('wall_s', float('nan')):.0f} s wall, **{timing.get('cpu_s', float('nan')):.0f} s CPU** "
+        f"(one thread: the idle-machine time), peak RSS {timing.get('peak_rss_mib', float('nan')):.0f} MiB; "
+        f"load average {' / '.join(map(str, timing.get('load_before', [])))} before it "
+        f"(the machine was shared). Machine: {timing.get('machine', machine())}.",
+        "",
+        "The generator's own samples (ψ = 1, random noise), judged as the DCGAN `mnist` presets are: "
+        f"{d['num_fake']:,} EMA samples against {d['num_real']:,} training digits in the shipped digit "
+        "classifier's features.",
+        "",
+        "| run | classes 0–9 of the samples | KL to uniform | FD | KID | precision / recall "
+        "| density / coverage | mean ink (real) |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| `style-mnist` | {', '.join(map(str, d['class_histogram']))} | {d['kl_uniform']:.3f} | {d['fd']:.3f} "
+        f"| {d['kid_mean']:.4f} ± {d['kid_std']:.4f} | {d['precision']:.3f} / {d['recall']:.3f} "
+        f"| {d['density']:.3f} / {d['coverage']:.3f} | {d['ink']:.3f} ({d['real_ink']:.3f}) |",
+    ]
+    if dcgan:
+        m = dcgan["metrics"]
+        out.append(
+            f"| DCGAN `mnist-unconditional` (docs/benchmarks.md) | {', '.join(map(str, m['class_histogram']))} "
+            f"| {m['kl_uniform']:.3f} | {m['fd']:.3f} | {m['kid_mean']:.4f} ± {m['kid_std']:.4f} "
+            f"| {m['precision']:.3f} / {m['recall']:.3f} | {m['density']:.3f} / {m['coverage']:.3f} | |"
+        )
+    out += [
+        "",
+        f"Targets: FD ≤ {FD_FACTOR} × {ref_fd:.3f} = {FD_FACTOR * ref_fd:.3f}: {d['fd']:.3f}, "
+        f"{verdict(d['fd'] <= FD_FACTOR * ref_fd)}; class KL ≤ {KL_MAX}: {d['kl_uniform']:.3f}, "
+        f"{verdict(d['kl_uniform'] <= KL_MAX)}.",
+        "",
+        "Truncation (the same 2,000 z and noise at every ψ; precision/recall k = 3 in the classifier's features):",
+        "",
+        "| ψ | precision | recall | FD | class KL to uniform | mean ink |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {r['psi']:g} | {r['precision']:.3f} | {r['recall']:.3f} | {r['fd']:.3f} | {r['kl_uniform']:.3f} "
+            f"| {r['ink']:.3f} |"
+            for r in rows
+        ),
+        "",
+        f"Precision rises and recall falls at every step from ψ = 1 to 0.5: {verdict(monotone)} "
+        f"(precision {rows[0]['precision']:.3f} → {rows[-1]['precision']:.3f}, recall {rows[0]['recall']:.3f} → "
+        f"{rows[-1]['recall']:.3f}).",
+        "",
+        "Style mixing (const noise, ψ = 1; the coarse source z₁ sets the rows before the crossover block, "
+        f"the fine source z₂ that block and the rest; {final['mixing'][0]['pairs']:,} pairs; ink = mean "
+        "intensity, slant = −μ₁₁/μ₀₂):",
+        "",
+        "| crossover at | mix has the coarse source's class | … the fine source's | sources of one class "
+        "| ink corr. with fine / coarse source | slant corr. with fine / coarse source |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {m['resolution']} px (row {m['crossover_row']}) | {100 * m['keeps_coarse_class']:.1f}% "
+            f"| {100 * m['takes_fine_class']:.1f}% | {100 * m['sources_agree']:.1f}% "
+            f"| {m['ink_corr_fine']:.2f} / {m['ink_corr_coarse']:.2f} "
+            f"| {m['slant_corr_fine']:.2f} / {m['slant_corr_coarse']:.2f} |"
+            for m in final["mixing"]
+        ),
+        "",
+        f"Mixing at the coarse layers (crossover at {coarse['resolution']} px) keeps the coarse class in "
+        f"≥ {100 * KEEPS_COARSE_MIN:.0f}% of pairs: {100 * coarse['keeps_coarse_class']:.1f}%, "
+        f"{verdict(coarse['keeps_coarse_class'] >= KEEPS_COARSE_MIN)}.",
+    ]
+    return "\n".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", type=Path, help="a finished style-mnist run folder (default: train one)")
+    ap.add_argument("--out", type=Path, default=ROOT / "runs" / "style-mnist", help="where to train")
+    ap.add_argument("--cpu-seconds", type=float, help="with --run: the CPU seconds its training took")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to the run")
+    args = ap.parse_args()
+    if args.run is None:
+        if args.out.exists():
+            raise SystemExit(f"error: {args.out} exists; measure it with --run {args.out} or choose --out")
+        timing = train(args.out, [a for kv in args.set for a in ("--set", kv)])
+        run = args.out
+    else:
+        run, timing = args.run, {"cpu_s": args.cpu_seconds or float("nan")}
+        if RESULTS.exists():  # the timing of the run that made these numbers, if this script trained it
+            old = json.loads(RESULTS.read_text())
+            if old.get("run") == str(run.resolve()):
+                timing = old["timing"]
+    timing.setdefault("machine", machine())
+    final = judged(run)
+    dcgan = None
+    if DCGAN.exists():
+        dcgan = next((r for r in json.loads(DCGAN.read_text()) if r["preset"] == "mnist-unconditional"), None)
+    copy_figures(run, final)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    keep = {k: final[k] for k in ("steps", "train_seconds", "direct", "truncation", "mixing", "variation")}
+    RESULTS.write_text(json.dumps({"run": str(run.resolve()), "timing": timing, **keep}, indent=2) + "\n")
+    write_section("style-mnist", section(final, timing, dcgan), doc=DOC)
+    print(section(final, timing, dcgan))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""Stacked MNIST (1,000 modes) from the generator alone: the ``stacked-mnist`` preset end to end.
+
+Each seed runs ``divergan train --preset stacked-mnist`` as a user would, in a child process (its wall
+time and the child's own CPU time, user + sys, from ``wait4``), then draws **26,000** samples G(z) of the
+run's EMA generator (latest checkpoint, :func:`divergan.load_generator`; no sampler, no filter). The
+shipped digit classifier labels each of the three channels; the triple is one of 1,000 modes
+(docs/protocols.md): the table gives the modes seen, the KL of the mode histogram to uniform, and each
+channel's digit histogram. Two reference rows are measured the same way: 26,000 draws from the training
+triples (what a generator that copied its data would score, classifier errors included) and 26,000 draws
+of independent uniform modes with their true labels (the sampling floor of the KL, ≈ 999 / (2·26,000)).
+
+    .venv/bin/python benchmarks/stacked_mnist.py --seeds 0
+    .venv/bin/python benchmarks/stacked_mnist.py --evaluate RUN [RUN ...]   # score existing run folders
+
+Writes benchmarks/results/stacked_mnist.jsonl (one row per run) and the ``stacked-mnist`` section of
+docs/benchmarks.md, and copies the first run's sample grid to docs/images/stacked-mnist-samples.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from _doc import ROOT, machine, mean_sd, parse_seeds, write_section
+
+RESULTS = ROOT / "benchmarks" / "results" / "stacked_mnist.jsonl"
+IMAGES = ROOT / "docs" / "images"
+SAMPLES = 26_000  # the protocol's sample count (VEEGAN, PacGAN)
+PUBLISHED = [  # docs/protocols.md
+    ("DCGAN", "99", "3.4", "Srivastava et al. 2017 (VEEGAN)"),
+    ("VEEGAN", "150", "2.95", "Srivastava et al. 2017 (VEEGAN)"),
+    ("PacDCGAN2", "1000", "0.06", "Lin et al. 2018 (PacGAN)"),
+    ("WGAN-GP", "995", "0.148", "Elfeki et al. 2019 (GDPP)"),
+]
+
+
+def channel_labels(images: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) in [0, 1] -> (N, 3) digits: the shipped classifier reads each channel alone."""
+    from divergan.metrics.images import extract, resolve_feature_net
+
+    _, logits = extract(images, resolve_feature_net("digits"), batch_size=1000)
+    return logits.argmax(-1)  # (N, 3)
+
+
+def score(labels: torch.Tensor) -> dict:
+    """Modes and KL over the 1,000 triples, and each channel's digit histogram and KL to uniform."""
+    from divergan.metrics.features import class_histogram_metrics, stacked_mode_metrics
+
+    out = stacked_mode_metrics(labels, 10)
+    channels = [class_histogram_metrics(labels[:, c], 10) for c in range(labels.shape[1])]
+    out["channel_histograms"] = [m["class_histogram"] for m in channels]
+    out["channel_kl"] = [m["kl_uniform"] for m in channels]
+    return out
+
+
+@torch.no_grad()
+def generator_samples(run: Path, n: int, seed: int) -> torch.Tensor:
+    """n samples G(z), z ~ N(0, I), of a run's EMA generator, as (n, C, H, W) in [0, 1]."""
+    import divergan
+
+    g = divergan.load_generator(run)
+    rng = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, g.z_dim, generator=rng)
+    return torch.cat([(g(part) + 1) / 2 for part in z.split(1000)]).clamp(0, 1)
+
+
+def evaluate(run: Path, n: int = SAMPLES, seed: int = 12345) -> dict:
+    """The protocol's numbers for one run folder (26,000 samples of its latest checkpoint)."""
+    t0 = time.perf_counter()
+    labels = channel_labels(generator_samples(run, n, seed))
+    out = score(labels)
+    out["eval_s"] = time.perf_counter() - t0
+    out["num_samples"] = n
+    return out
+
+
+def references(n: int = SAMPLES, seed: int = 0) -> dict:
+    """The data row (n draws of training triples, classified) and the uniform row (true labels)."""
+    from divergan.data import get_dataset
+    from divergan.train.config import preset
+
+    cfg = preset("stacked-mnist")
+    data = get_dataset(cfg.data, **cfg.data_params)
+    rng = torch.Generator().manual_seed(seed)
+    idx = torch.randint(len(data.points), (n,), generator=rng)
+    real = (data.points[idx] + 1) / 2
+    predicted = channel_labels(real)
+    truth = torch.stack([data.labels[idx] // 100, data.labels[idx] // 10 % 10, data.labels[idx] % 10], 1)
+    uniform = torch.randint(10, (n, 3), generator=rng)
+    return {
+        "data": score(predicted),
+        "data_true_labels": score(truth),
+        "classifier_accuracy": float((predicted == truth).double().mean()),
+        "uniform": score(uniform),
+    }
+
+
+def train(seed: int, extra: list[str]) -> tuple[Path, dict]:
+    """One ``divergan train --preset stacked-mnist`` in a child process: its folder and its timings."""
+    run = Path(tempfile.mkdtemp(prefix="stacked-mnist-")) / "run"
+    cmd = [str(Path(sys.executable).with_name("divergan")), "train", "--preset", "stacked-mnist"]
+    cmd += ["--seed", str(seed), "--out", str(run), "--quiet", *extra]
+    load = os.getloadavg()
+    t0 = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"error: {' '.join(cmd)} failed")
+    final = json.loads((run / "final_metrics.json").read_text())
+    return run, {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "train_s": final["train_seconds"],
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "load_at_start": list(load),
+        "final_metrics": {k: v for k, v in final["direct"].items() if not isinstance(v, list)},
+    }
+
+
+def table(rows: list[dict], ref: dict) -> str:
+    head = (
+        "| run | modes (of 1,000) | KL to uniform | KL per channel | wall s (child CPU s) | settings |\n"
+        "|---|---|---|---|---|---|"
+    )
+    out = [head]
+    for r in rows:
+        m = r["metrics"]
+        timing = f"{r['wall_s']:.0f} ({r['cpu_s']:.0f})" if "wall_s" in r else "—"
+        out.append(
+            f"| {r['label']} | {m['stacked_modes']} | {m['stacked_kl']:.3f} "
+            f"| {' / '.join(f'{v:.3f}' for v in m['channel_kl'])} | {timing} | {r.get('settings', '')} |"
+        )
+    if len(rows) > 1:
+        modes = [r["metrics"]["stacked_modes"] for r in rows]
+        kls = [r["metrics"]["stacked_kl"] for r in rows]
+        out.append(f"| mean ± sd of {len(rows)} | {mean_sd(modes, '.1f')} | {mean_sd(kls, '.3f')} | | | |")
+    d, u = ref["data"], ref["uniform"]
+    out.append(
+        f"| training triples (classified) | {d['stacked_modes']} | {d['stacked_kl']:.3f} "
+        f"| {' / '.join(f'{v:.3f}' for v in d['channel_kl'])} | — | reference |"
+    )
+    out.append(
+        f"| uniform modes (true labels) | {u['stacked_modes']} | {u['stacked_kl']:.3f} "
+        f"| {' / '.join(f'{v:.3f}' for v in u['channel_kl'])} | — | sampling floor |"
+    )
+    for name, modes, kl, source in PUBLISHED:
+        out.append(f"| {name} (published) | {modes} | {kl} | | | {source} |")
+    n = rows[0]["metrics"]["num_samples"] if rows else SAMPLES
+    out += [
+        "",
+        f"{n:,} samples G(z) per run, each channel labelled by the shipped digit classifier (which labels "
+        f"{100 * ref['classifier_accuracy']:.1f}% of the training triples' channels correctly). "
+        f"Machine: {rows[-1]['machine'] if rows else machine()}.",
+    ]
+    return "\n".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", default="0", help="a range 0-2 or a list 0,3")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to every run")
+    ap.add_argument("--evaluate", nargs="+", type=Path, metavar="RUN", help="score these run folders only")
+    ap.add_argument("--samples", type=int, default=SAMPLES, help="samples per run (the protocol: 26,000)")
+    ap.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
+    args = ap.parse_args()
+    extra = [a for kv in args.set for a in ("--set", kv)]
+    rows = []
+    if args.evaluate:
+        for run in args.evaluate:
+            rows.append({"label": str(run), "metrics": evaluate(run, args.samples), "machine": machine()})
+            print(json.dumps(rows[-1]), flush=True)
+        return
+    for seed in parse_seeds(args.seeds):
+        run, timing = train(seed, extra)
+        metrics = evaluate(run, args.samples)
+        settings = " ".join(args.set)
+        row = {"label": f"`stacked-mnist` seed {seed}", "settings": settings, **timing, "metrics": metrics}
+        row["machine"] = machine()
+        if not rows:
+            IMAGES.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(run / "samples.png", IMAGES / "stacked-mnist-samples.png")
+        shutil.rmtree(run.parent)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        with RESULTS.open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
+    if not args.no_doc:
+        write_section("stacked-mnist", table(rows, references(args.samples)))
+
+
+if __name__ == "__main__":
+    main()
