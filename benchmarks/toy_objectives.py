@@ -180,8 +180,9 @@ def _fmt(values: list[float], fmt: str) -> str:
 def aggregate(rows: list[dict]) -> dict[tuple[str, str, str, int], dict]:
     """Rows grouped by (data, variant, objective, steps): seeds run, and mean ± sd strings of the metrics.
 
-    A diverged run (``error``) counts as a seed but not in the metrics; CPU seconds average the runs
-    that recorded them (``cpu_n`` of them; the first slice recorded wall time only).
+    A diverged run (``error``) counts as a seed but not in the metrics, nor in the CPU seconds (it stopped
+    early); those average the finished runs that recorded them (``cpu_n``; the first slice recorded wall
+    time only).
     """
     groups: dict[tuple[str, str, str, int], list[dict]] = {}
     for r in rows:
@@ -189,7 +190,9 @@ def aggregate(rows: list[dict]) -> dict[tuple[str, str, str, int], dict]:
     out = {}
     for key, rs in groups.items():
         ok = [r for r in rs if r["error"] is None]
-        timed = [r["cpu_seconds"] for r in rs if r.get("cpu_seconds") is not None]
+        timed = [
+            r["cpu_seconds"] for r in ok if r.get("cpu_seconds") is not None
+        ]  # a diverged run stops early
         out[key] = {
             "seeds": sorted({r["seed"] for r in rs}),
             "diverged": len(rs) - len(ok),
@@ -211,8 +214,8 @@ def _cells(stats: dict | None) -> list[str]:
     n = len(stats["seeds"])
     seeds = f"{n}" + (f" ({stats['diverged']} diverged)" if stats["diverged"] else "")
     cpu = stats["cpu"]
-    if 0 < stats["cpu_n"] < n:
-        cpu += f" ({stats['cpu_n']} of {n} timed)"
+    if 0 < stats["cpu_n"] < n - stats["diverged"]:
+        cpu += f" ({stats['cpu_n']} of {n - stats['diverged']} timed)"
     elif stats["cpu_n"] == 0:
         cpu = "— (wall only)"
     hq = stats["high_quality"] + ("%" if stats["high_quality"] != "—" else "")
