@@ -291,7 +291,7 @@ def table(rows: list[dict], objectives: list[str] | None = None, seeds: int = SE
                 out.append(_row([f"{variant}{label}", f"`{objective}`", *_cells(s)]))
                 if variant != "plain" and (s is None or len(s["seeds"]) < seeds):
                     incomplete.append((data, variant, objective, 0 if s is None else len(s["seeds"])))
-    out += ["", missing(incomplete, seeds, len(objectives) + len(REMEDIES) - 1)]
+    out += ["", missing(incomplete, seeds, len(objectives), len(REMEDIES) - 1)]
     loads = [r["load"] for r in rows]
     if loads:
         out.append(
@@ -300,22 +300,31 @@ def table(rows: list[dict], objectives: list[str] | None = None, seeds: int = SE
     return "\n".join(out)
 
 
-def missing(incomplete: list[tuple[str, str, str, int]], seeds: int, per_data: int) -> str:
+def missing(
+    incomplete: list[tuple[str, str, str, int]], seeds: int, n_objectives: int, n_remedies: int
+) -> str:
     """One sentence on the rows short of ``seeds`` seeds: (data, variant, objective, seeds run) each.
 
-    Per dataset and number of seeds run: "every row" when all ``per_data`` rows share it, else the rows.
+    Per dataset and number of seeds run, the rows by name, or "every objective row" / "every remedy row"
+    when all ``n_objectives`` plain rows / all ``n_remedies`` remedy rows (``plain`` aside) share it.
     """
     if not incomplete:
         return f"Every row has {seeds} seeds or more."
     parts = []
     for data in dict.fromkeys(d for d, *_ in incomplete):
-        counts: dict[int, list[str]] = {}
+        counts: dict[int, tuple[list[str], list[str]]] = {}
         for d, variant, objective, n in incomplete:
             if d == data:
-                counts.setdefault(n, []).append(f"`{objective}`" if variant == "plain" else variant)
-        for n, names in sorted(counts.items()):
-            what = "every row" if len(names) == per_data else ", ".join(names)
-            parts.append(f"{data}, {'not run' if n == 0 else f'{n} seed' + 's' * (n > 1)}: {what}")
+                plain, remedies = counts.setdefault(n, ([], []))
+                (plain if variant == "plain" else remedies).append(
+                    f"`{objective}`" if variant == "plain" else variant
+                )
+        for n, (plain, remedies) in sorted(counts.items()):
+            names = ["every objective row"] if plain and len(plain) == n_objectives else plain
+            names += ["every remedy row"] if remedies and len(remedies) == n_remedies else remedies
+            parts.append(
+                f"{data}, {'not run' if n == 0 else f'{n} seed' + 's' * (n > 1)}: {', '.join(names)}"
+            )
     return f"Rows with fewer than {seeds} seeds when this was written — " + "; ".join(parts) + "."
 
 

@@ -118,7 +118,7 @@ def test_table_lists_every_objective_the_published_rows_and_what_is_missing(toy)
     assert "| WGAN-GP | Elfeki et al. 2019 (GDPP), T1 | 24.2 | 28.7% | — |" in lines
     missing = next(line for line in lines if line.startswith("Rows with fewer than 3 seeds"))
     assert "grid25, not run: `wgan`, pack 4, minibatch std (group 8)," in missing
-    assert "ring8, not run: `wgan`, pack 2, pack 4," in missing and "ring8, 1 seed: `lsgan`." in missing
+    assert "ring8, not run: `wgan`, every remedy row; ring8, 1 seed: `lsgan`." in missing
     assert "`lsgan`" not in missing.split("ring8")[0]  # grid25's lsgan has its 3 seeds
 
 
@@ -127,13 +127,17 @@ def test_one_seed_is_shown_without_a_spread_and_a_whole_dataset_short_in_one_phr
     s = toy.aggregate(rows)[("ring8", "plain", "lsgan", 1000)]
     assert (s["modes"], s["high_quality"], s["cpu"]) == ("8.0", "50.0", "12")
     short = [("ring8", "plain", "lsgan", 1), ("ring8", "pack 2", "non-saturating", 1)]
+    head = "Rows with fewer than 3 seeds when this was written — "
     assert (
-        toy.missing(short, 3, per_data=2)
-        == "Rows with fewer than 3 seeds when this was written — ring8, 1 seed: every row."
+        toy.missing(short, 3, n_objectives=1, n_remedies=1)
+        == head + "ring8, 1 seed: every objective row, every remedy row."
     )
-    assert toy.missing(short, 3, per_data=3) == (
-        "Rows with fewer than 3 seeds when this was written — ring8, 1 seed: `lsgan`, pack 2."
+    assert (
+        toy.missing(short, 3, n_objectives=2, n_remedies=1)
+        == head + "ring8, 1 seed: `lsgan`, every remedy row."
     )
+    assert toy.missing(short, 3, n_objectives=2, n_remedies=2) == head + "ring8, 1 seed: `lsgan`, pack 2."
+    assert toy.missing([], 3, 1, 1) == "Every row has 3 seeds or more."
 
 
 def test_table_says_so_when_every_row_is_complete(toy):
