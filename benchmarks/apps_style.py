@@ -54,7 +54,7 @@ def train(out: Path, extra: list[str]) -> dict:
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_rss_mib": usage.ru_maxrss / 1024,
         "load_before": [round(x, 1) for x in load_before],
-        "command": " ".join(["divergan", *cmd[1:]]),
+        "command": " ".join(["divergan train --preset style-mnist --set threads=1", *extra]),
     }
 
 
@@ -203,7 +203,9 @@ def main() -> None:
     final = judged(run)
     dcgan = None
     if DCGAN.exists():
-        dcgan = next((r for r in json.loads(DCGAN.read_text()) if r["preset"] == "mnist-unconditional"), None)
+        # the newest row of the preset: older rows keep the settings it had when they were measured
+        rows = [r for r in json.loads(DCGAN.read_text()) if r["preset"] == "mnist-unconditional"]
+        dcgan = rows[-1] if rows else None
     copy_figures(run, final)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     keep = {k: final[k] for k in ("steps", "train_seconds", "direct", "truncation", "mixing", "variation")}

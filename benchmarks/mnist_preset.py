@@ -3,7 +3,7 @@
 Each preset runs as a user runs it, ``divergan train --preset NAME`` in a child process (its peak RSS
 from ``wait4``), then its ``final_metrics.json`` becomes a row of the table. The final sample grid,
 interpolation and latent arithmetic of each are copied to docs/images/ (``PRESET-samples.png``, …;
-with ``--set`` options: ``PRESET-KEY-VALUE-samples.png``). Rows of earlier invocations (another preset,
+with ``--set`` options only ``PRESET-KEY-VALUE-samples.png``). Rows of earlier invocations (another preset,
 or other ``--set`` options) stay in the table; a rerun of the same preset and options replaces its row.
 
     .venv/bin/python benchmarks/mnist_preset.py --presets mnist,mnist-unconditional
@@ -48,7 +48,7 @@ def run_preset(name: str, extra: list[str]) -> dict:
             raise SystemExit(f"error: {' '.join(cmd)} failed")
         final = json.loads((run / "final_metrics.json").read_text())
         IMAGES.mkdir(parents=True, exist_ok=True)
-        for figure in ("samples", "interpolation", "arithmetic"):
+        for figure in ("samples", "interpolation", "arithmetic") if not extra else ("samples",):
             shutil.copyfile(run / f"{figure}.png", IMAGES / f"{stem(name, extra)}-{figure}.png")
     return {
         "preset": name,

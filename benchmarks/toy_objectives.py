@@ -50,8 +50,11 @@ DATA = ("grid25", "ring8")
 #: seeds a row needs to count as complete
 SEEDS = 3
 
-#: the remedies off: the plain MLP GAN of the preset's size, learning rate and EMA
+#: the remedies off: the plain MLP GAN of the preset's size, learning rate and EMA, with Adam's
+#: β = (0.5, 0.999) pinned (the library's defaults; every row was measured so, whatever a preset sets)
 PLAIN = [
+    "beta1=0.5",
+    "beta2=0.999",
     "pack=1",
     "g_norm=none",
     "d_maxout=0",
@@ -167,11 +170,19 @@ def load() -> list[dict]:
     return load_jsonl(RESULTS)
 
 
+def _fmt(values: list[float], fmt: str) -> str:
+    """mean ± sample standard deviation; a single run's value alone (no ± 0 for one seed); "—" for none."""
+    if len(values) == 1:
+        return f"{values[0]:{fmt}}"
+    return mean_sd(values, fmt)
+
+
 def aggregate(rows: list[dict]) -> dict[tuple[str, str, str, int], dict]:
     """Rows grouped by (data, variant, objective, steps): seeds run, and mean ± sd strings of the metrics.
 
-    A diverged run (``error``) counts as a seed but not in the metrics; CPU seconds average the runs
-    that recorded them (``cpu_n`` of them; the first slice recorded wall time only).
+    A diverged run (``error``) counts as a seed but not in the metrics, nor in the CPU seconds (it stopped
+    early); those average the finished runs that recorded them (``cpu_n``; the first slice recorded wall
+    time only).
     """
     groups: dict[tuple[str, str, str, int], list[dict]] = {}
     for r in rows:
@@ -179,15 +190,17 @@ def aggregate(rows: list[dict]) -> dict[tuple[str, str, str, int], dict]:
     out = {}
     for key, rs in groups.items():
         ok = [r for r in rs if r["error"] is None]
-        timed = [r["cpu_seconds"] for r in rs if r.get("cpu_seconds") is not None]
+        timed = [
+            r["cpu_seconds"] for r in ok if r.get("cpu_seconds") is not None
+        ]  # a diverged run stops early
         out[key] = {
             "seeds": sorted({r["seed"] for r in rs}),
             "diverged": len(rs) - len(ok),
-            "modes": mean_sd([r["modes"] for r in ok], ".1f"),
-            "high_quality": mean_sd([100 * r["high_quality"] for r in ok], ".1f"),
-            "reverse_kl": mean_sd([r["reverse_kl"] for r in ok], ".3f"),
-            "w1": mean_sd([r["w1"] for r in ok], ".2f"),
-            "cpu": mean_sd(timed, ".0f"),
+            "modes": _fmt([r["modes"] for r in ok], ".1f"),
+            "high_quality": _fmt([100 * r["high_quality"] for r in ok], ".1f"),
+            "reverse_kl": _fmt([r["reverse_kl"] for r in ok], ".3f"),
+            "w1": _fmt([r["w1"] for r in ok], ".2f"),
+            "cpu": _fmt(timed, ".0f"),
             "cpu_n": len(timed),
             "load": statistics.fmean(r["load"] for r in rs),
         }
@@ -201,8 +214,8 @@ def _cells(stats: dict | None) -> list[str]:
     n = len(stats["seeds"])
     seeds = f"{n}" + (f" ({stats['diverged']} diverged)" if stats["diverged"] else "")
     cpu = stats["cpu"]
-    if 0 < stats["cpu_n"] < n:
-        cpu += f" ({stats['cpu_n']} of {n} timed)"
+    if 0 < stats["cpu_n"] < n - stats["diverged"]:
+        cpu += f" ({stats['cpu_n']} of {n - stats['diverged']} timed)"
     elif stats["cpu_n"] == 0:
         cpu = "— (wall only)"
     hq = stats["high_quality"] + ("%" if stats["high_quality"] != "—" else "")
@@ -235,8 +248,10 @@ def table(rows: list[dict], objectives: list[str] | None = None, seeds: int = SE
     head = "| seeds | modes | high quality | reverse KL | W1 | CPU s |"
     rule = "|---|---|---|---|---|---|"
     out = [
-        "All rows: " + " / ".join(f"{n:,}" for n in steps) + " steps, seeds 0, 1, 2 (mean ± standard "
-        "deviation over seeds); G(z) of the EMA generator, 2,500 samples; CPU s = the run's process CPU "
+        "All rows: "
+        + " / ".join(f"{n:,}" for n in steps)
+        + f" steps, seeds 0 to {seeds - 1} planned (the seeds column says how many ran; mean ± standard "
+        "deviation over them); G(z) of the EMA generator, 2,500 samples; CPU s = the run's process CPU "
         "time with one thread (the idle-equivalent wall time; the machine was shared).",
     ]
     incomplete = []
@@ -276,21 +291,41 @@ def table(rows: list[dict], objectives: list[str] | None = None, seeds: int = SE
                 out.append(_row([f"{variant}{label}", f"`{objective}`", *_cells(s)]))
                 if variant != "plain" and (s is None or len(s["seeds"]) < seeds):
                     incomplete.append((data, variant, objective, 0 if s is None else len(s["seeds"])))
-    out.append("")
-    if incomplete:
-        out.append(
-            f"Missing or with fewer than {seeds} seeds when this was written: "
-            + "; ".join(f"{d} {v} `{o}` ({n})" for d, v, o, n in incomplete)
-            + "."
-        )
-    else:
-        out.append(f"Every row has {seeds} seeds or more.")
+    out += ["", missing(incomplete, seeds, len(objectives), len(REMEDIES) - 1)]
     loads = [r["load"] for r in rows]
     if loads:
         out.append(
             f"\nLoad average during the runs: {min(loads):.1f}–{max(loads):.1f}. Machine: {machine()}."
         )
     return "\n".join(out)
+
+
+def missing(
+    incomplete: list[tuple[str, str, str, int]], seeds: int, n_objectives: int, n_remedies: int
+) -> str:
+    """One sentence on the rows short of ``seeds`` seeds: (data, variant, objective, seeds run) each.
+
+    Per dataset and number of seeds run, the rows by name, or "every objective row" / "every remedy row"
+    when all ``n_objectives`` plain rows / all ``n_remedies`` remedy rows (``plain`` aside) share it.
+    """
+    if not incomplete:
+        return f"Every row has {seeds} seeds or more."
+    parts = []
+    for data in dict.fromkeys(d for d, *_ in incomplete):
+        counts: dict[int, tuple[list[str], list[str]]] = {}
+        for d, variant, objective, n in incomplete:
+            if d == data:
+                plain, remedies = counts.setdefault(n, ([], []))
+                (plain if variant == "plain" else remedies).append(
+                    f"`{objective}`" if variant == "plain" else variant
+                )
+        for n, (plain, remedies) in sorted(counts.items()):
+            names = ["every objective row"] if plain and len(plain) == n_objectives else plain
+            names += ["every remedy row"] if remedies and len(remedies) == n_remedies else remedies
+            parts.append(
+                f"{data}, {'not run' if n == 0 else f'{n} seed' + 's' * (n > 1)}: {', '.join(names)}"
+            )
+    return f"Rows with fewer than {seeds} seeds when this was written — " + "; ".join(parts) + "."
 
 
 def figure(rows: list[dict], data: str, what: str) -> Path | None:

@@ -35,6 +35,7 @@ def test_plain_switches_every_remedy_off_and_keeps_no_penalty(toy):
     cfg = toy.config_for("default", "grid25", "non-saturating", "plain", 0, [])
     assert (cfg.pack, cfg.g_norm, cfg.d_maxout, cfg.d_mbstd, cfg.d_fourier) == (1, "none", 0, 0, 0)
     assert (cfg.lr_schedule, cfg.mix_components, cfg.threads) == ("constant", 1, 1)
+    assert (cfg.beta1, cfg.beta2) == (0.5, 0.999)  # pinned: a preset's betas do not move the rows
     assert cfg.objective_params == {}  # the preset's R1/R2 = 0.05 are not carried over
     shipped = toy.config_for("default", "grid25", None, "preset", 0, [])
     assert shipped.objective_params == {"r1": 0.05, "r2": 0.05} and shipped.d_mbstd == 8
@@ -94,8 +95,9 @@ def test_aggregate_mean_and_sample_sd_over_seeds_without_diverged_runs(toy):
     ]
     s = toy.aggregate(rows)[("grid25", "plain", "lsgan", 1000)]
     assert s["seeds"] == [0, 1, 2] and s["diverged"] == 1
-    # modes 24, 20: mean 22, sample sd sqrt(8) = 2.83; HQ 50 %, 70 %: 60 ± 14.1; CPU over all 3 runs: 12 ± 2
-    assert (s["modes"], s["high_quality"], s["cpu"]) == ("22.0 ± 2.8", "60.0 ± 14.1", "12 ± 2")
+    # modes 24, 20: mean 22, sample sd sqrt(8) = 2.83; HQ 50 %, 70 %: 60 ± 14.1; CPU of the finished runs
+    # 10, 14: 12 ± 2.83 (the diverged run's 12 s would make it 12 ± 2)
+    assert (s["modes"], s["high_quality"], s["cpu"], s["cpu_n"]) == ("22.0 ± 2.8", "60.0 ± 14.1", "12 ± 3", 2)
 
 
 def test_table_lists_every_objective_the_published_rows_and_what_is_missing(toy):
@@ -114,10 +116,28 @@ def test_table_lists_every_objective_the_published_rows_and_what_is_missing(toy)
     assert "| PacGAN4 | Lin et al. 2018 (PacGAN), T1 | 24.8 | 93.6% | 0.04 |" in lines
     assert "| PacGAN4 | Lin et al. 2018 (PacGAN), T1 | 7.8 | 95.9% | 0.07 |" in lines
     assert "| WGAN-GP | Elfeki et al. 2019 (GDPP), T1 | 24.2 | 28.7% | — |" in lines
-    missing = next(line for line in lines if line.startswith("Missing"))
-    assert "grid25 plain `wgan` (0)" in missing and "ring8 plain `lsgan` (1)" in missing
-    assert "grid25 plain `lsgan`" not in missing and "grid25 pack 2" not in missing
-    assert "ring8 pack 2 `non-saturating` (0)" in missing
+    missing = next(line for line in lines if line.startswith("Rows with fewer than 3 seeds"))
+    assert "grid25, not run: `wgan`, pack 4, minibatch std (group 8)," in missing
+    assert "ring8, not run: `wgan`, every remedy row; ring8, 1 seed: `lsgan`." in missing
+    assert "`lsgan`" not in missing.split("ring8")[0]  # grid25's lsgan has its 3 seeds
+
+
+def test_one_seed_is_shown_without_a_spread_and_a_whole_dataset_short_in_one_phrase(toy):
+    rows = [_row("ring8", "plain", "lsgan", 0, 8, 0.5, cpu=12)]
+    s = toy.aggregate(rows)[("ring8", "plain", "lsgan", 1000)]
+    assert (s["modes"], s["high_quality"], s["cpu"]) == ("8.0", "50.0", "12")
+    short = [("ring8", "plain", "lsgan", 1), ("ring8", "pack 2", "non-saturating", 1)]
+    head = "Rows with fewer than 3 seeds when this was written — "
+    assert (
+        toy.missing(short, 3, n_objectives=1, n_remedies=1)
+        == head + "ring8, 1 seed: every objective row, every remedy row."
+    )
+    assert (
+        toy.missing(short, 3, n_objectives=2, n_remedies=1)
+        == head + "ring8, 1 seed: `lsgan`, every remedy row."
+    )
+    assert toy.missing(short, 3, n_objectives=2, n_remedies=2) == head + "ring8, 1 seed: `lsgan`, pack 2."
+    assert toy.missing([], 3, 1, 1) == "Every row has 3 seeds or more."
 
 
 def test_table_says_so_when_every_row_is_complete(toy):
@@ -129,11 +149,11 @@ def test_table_says_so_when_every_row_is_complete(toy):
     ]
     rows += [_row(data, "plain", "lsgan", seed, 1, 0.1) for data in ("grid25", "ring8") for seed in range(3)]
     text = toy.table(rows, objectives=["lsgan", "non-saturating"])
-    assert "Every row has 3 seeds or more." in text and "Missing" not in text
+    assert "Every row has 3 seeds or more." in text and "fewer than" not in text
 
 
 def test_cpu_column_says_which_runs_were_timed(toy):
     rows = [_row("grid25", "plain", "lsgan", seed, 25, 0.9) for seed in range(3)]
     rows[0]["cpu_seconds"] = None
     del rows[1]["cpu_seconds"]
-    assert "10 ± 0 (1 of 3 timed)" in toy.table(rows, objectives=["lsgan"])
+    assert "| 10 (1 of 3 timed) |" in toy.table(rows, objectives=["lsgan"])

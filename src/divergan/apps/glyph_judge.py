@@ -11,7 +11,13 @@ The judge shipped with the package (``assets/glyph_judge_cjk.safetensors``, rebu
 ``benchmarks/apps_glyph_judge.py``) names the held-out characters of the CJK glyph presets, learnt
 from their renderings in WenQuanYi Zen Hei, Noto Sans/Serif CJK SC (regular and bold), LXGW WenKai
 (light, regular, bold) and Smiley Sans, under small random affine maps, stroke thickening and blur; no
-Arphic font (the targets' foundry, whose older fonts the targets were built from) is among them. Its metadata holds the characters (class order), the fonts and the image size.
+Arphic font (the targets' foundry, whose older fonts the targets were built from) is among them.
+The shipped Latin judge (``assets/glyph_judge_latin.safetensors``, ``--latin`` of the same benchmark)
+names the 69 characters of the ``latin`` set, learnt from 48 DejaVu, Liberation and URW faces
+(:data:`LATIN_JUDGE_FONTS`): neither DejaVu Sans (regular; the Latin preset's source) nor any style
+of URW P052 or Z003 (its targets). A judge's metadata holds the characters (class order), the fonts and the image
+size; :func:`divergan.apps.glyphs.judge_for` gives a run only a judge that shares no font file with
+the run's source and targets.
 
 Images: (N, 1, S, S) in [−1, 1], ink = +1 (as :func:`divergan.data.glyphs.render_glyph` draws them).
 """
