@@ -7,7 +7,8 @@ import torch
 
 from divergan.data import get_dataset
 from divergan.errors import UserError
-from divergan.nn.dcgan import DCGANCritic, minibatch_std
+from divergan.nn.dcgan import DCGANCritic
+from divergan.nn.remedies import MinibatchStd, MinibatchStdMap
 from divergan.objectives import get_objective
 from divergan.objectives.penalties import gradient_norms
 from divergan.train.config import Config
@@ -61,6 +62,7 @@ def test_pointwise_packs_each_image_with_copies_of_itself():
 
 
 def test_minibatch_std_by_hand():
+    minibatch_std = lambda h, g: MinibatchStdMap(MinibatchStd(g))(h)  # noqa: E731
     h = torch.tensor([0.0, 2.0, 1.0, 1.0, 5.0, 5.0]).reshape(6, 1, 1, 1).expand(6, 1, 2, 2)
     out = minibatch_std(h, 2)  # groups {0, 2}, {1, 1}, {5, 5}
     assert out.shape == (6, 2, 2, 2)

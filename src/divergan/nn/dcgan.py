@@ -54,6 +54,7 @@ import torch
 from torch import Tensor, nn
 
 from divergan.errors import UserError
+from divergan.nn.remedies import MinibatchStd, MinibatchStdMap
 
 #: image sizes the networks are built for
 SIZES: tuple[int, ...] = (16, 28, 32, 64)
@@ -177,6 +178,7 @@ class DCGANCritic(nn.Module):
             ]
             c *= 2
         self.features = nn.Sequential(*layers)  # φ(x): (B, c, s₀, s₀)
+        self.mbstd_map = MinibatchStdMap(MinibatchStd(mbstd)) if mbstd else None  # no parameters
         self.head = nn.Conv2d(c + (1 if mbstd else 0), outputs, start, 1, 0)  # ψ: (B, outputs, 1, 1)
         self.embed = nn.Embedding(num_classes, c) if num_classes else None
         if self.embed is not None:
@@ -191,7 +193,7 @@ class DCGANCritic(nn.Module):
                 )
             x = x.reshape(b // self.pack, self.pack * x.shape[1], *x.shape[2:])  # (B/m, m·C, H, W)
         h = self.features(x)  # (B, c, s₀, s₀)
-        out = self.head(minibatch_std(h, self.mbstd) if self.mbstd else h).flatten(1)  # (B, outputs)
+        out = self.head(self.mbstd_map(h) if self.mbstd_map is not None else h).flatten(1)  # (B, outputs)
         if self.embed is not None:
             if y is None:
                 raise ValueError("a conditional critic needs class labels y")
@@ -204,22 +206,6 @@ class DCGANCritic(nn.Module):
 
     def extra_repr(self) -> str:
         return f"pack={self.pack}, mbstd={self.mbstd}" if self.pack > 1 or self.mbstd else ""
-
-
-def minibatch_std(h: Tensor, group: int) -> Tensor:
-    """(B, C, H, W) -> (B, C + 1, H, W): append s_g = mean over (C, H, W) of the standard deviation
-    within the sample's group g of ``group`` consecutive rows, as a constant map (Karras et al. 2018).
-
-    The standard deviation is the biased one with 1e-8 under the root. A batch that is not a multiple of
-    the group (or smaller) forms one group of all its rows.
-    """
-    b = h.shape[0]
-    g = group if b % group == 0 else b
-    grouped = h.reshape(b // g, g, *h.shape[1:])  # (B/g, g, C, H, W)
-    std = (grouped.var(dim=1, unbiased=False) + 1e-8).sqrt()  # (B/g, C, H, W)
-    s = std.mean(dim=(1, 2, 3))  # (B/g,)
-    feature = s.repeat_interleave(g)[:, None, None, None].expand(b, 1, *h.shape[2:])  # (B, 1, H, W)
-    return torch.cat([h, feature], dim=1)
 
 
 def init_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:

@@ -80,6 +80,19 @@ class MinibatchStd(nn.Module):
         return f"group={self.group}"
 
 
+class MinibatchStdMap(nn.Module):
+    """(B, C, H, W) -> (B, C + 1, H, W): ``stat`` (a :class:`MinibatchStd`) of the flattened features,
+    appended as a constant feature map (the placement of ProGAN's and StyleGAN2's convolutional critics)."""
+
+    def __init__(self, stat: nn.Module) -> None:
+        super().__init__()
+        self.stat = stat
+
+    def forward(self, x: Tensor) -> Tensor:
+        s = self.stat(x.flatten(1))[:, -1:]  # (B, 1): the group's mean standard deviation
+        return torch.cat([x, s[:, :, None, None].expand(-1, 1, *x.shape[2:])], dim=1)
+
+
 class Maxout(nn.Module):
     """x (B, in) -> max_k (x W_kᵀ + b_k) (B, out): ``pieces`` affine maps, the maximum taken per unit."""
 

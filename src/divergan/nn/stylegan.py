@@ -389,19 +389,6 @@ class EqualizedConv2d(nn.Module):
         return F.conv2d(x, self.weight * self.scale, self.bias, stride=self.stride, padding=self.padding)
 
 
-class MinibatchStdMap(nn.Module):
-    """(B, C, H, W) -> (B, C + 1, H, W): ``stat`` (a :class:`~divergan.nn.remedies.MinibatchStd`) of the
-    flattened features, appended as a constant feature map (StyleGAN2's placement)."""
-
-    def __init__(self, stat: nn.Module) -> None:
-        super().__init__()
-        self.stat = stat
-
-    def forward(self, x: Tensor) -> Tensor:
-        s = self.stat(x.flatten(1))[:, -1:]  # (B, 1): the group's mean standard deviation
-        return torch.cat([x, s[:, :, None, None].expand(-1, 1, *x.shape[2:])], dim=1)
-
-
 class StyleCritic(nn.Module):
     """A plain convolutional critic for the style generator: size → r₀ (the generator's first resolution,
     :func:`start_resolution`: 4, or 7 for 28 px) by stride-2 convs, then linear.
@@ -425,7 +412,7 @@ class StyleCritic(nn.Module):
         equalized: bool = False,
     ) -> None:
         super().__init__()
-        from divergan.nn.remedies import MinibatchStd
+        from divergan.nn.remedies import MinibatchStd, MinibatchStdMap
 
         conv = EqualizedConv2d if equalized else nn.Conv2d
         linear = EqualizedLinear if equalized else nn.Linear
