@@ -5,6 +5,12 @@ from ``wait4``), then its ``final_metrics.json`` becomes a row of the table. The
 interpolation and latent arithmetic of each are copied to docs/images/ (``PRESET-samples.png``, …;
 with ``--set`` options only ``PRESET-KEY-VALUE-samples.png``). Rows of earlier invocations (another preset,
 or other ``--set`` options) stay in the table; a rerun of the same preset and options replaces its row.
+``--label`` names what a row measured (a preset changes over time: a row measured with an earlier
+definition keeps the label that says so).
+
+Below the runs, the references the class KL is read against: the training digits' own classes through
+the same classifier (all 4,500, and the 2,000 each run is compared with), and the sampling floor, the
+mean KL of 2,000 draws from exactly uniform classes.
 
     .venv/bin/python benchmarks/mnist_preset.py --presets mnist,mnist-unconditional
     .venv/bin/python benchmarks/mnist_preset.py --presets mnist-unconditional --set pack=2
@@ -22,15 +28,27 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from _doc import ROOT, machine, write_section
 
 IMAGES = ROOT / "docs" / "images"
 RESULTS = ROOT / "benchmarks" / "results" / "mnist_preset.json"
 
 
+#: ``--set`` keys that change how a run is executed, not what it trains (left out of the figures' names)
+NEUTRAL = ("threads", "tensorboard")
+
+
+def trained(extra: list[str]) -> list[str]:
+    """The ``--set KEY=VALUE`` items of ``extra`` that change what is trained (not in :data:`NEUTRAL`)."""
+    return [a for a in extra if a != "--set" and a.partition("=")[0] not in NEUTRAL]
+
+
 def stem(name: str, extra: list[str]) -> str:
-    """The figures' file stem: the preset, then each ``--set KEY=VALUE`` as ``-KEY-VALUE``."""
-    return name + "".join("-" + a.replace("=", "-") for a in extra if a != "--set")
+    """The figures' file stem: the preset, then each ``--set KEY=VALUE`` (but :data:`NEUTRAL` ones) as
+    ``-KEY-VALUE``."""
+    return name + "".join("-" + a.replace("=", "-") for a in trained(extra))
 
 
 def run_preset(name: str, extra: list[str]) -> dict:
@@ -48,7 +66,7 @@ def run_preset(name: str, extra: list[str]) -> dict:
             raise SystemExit(f"error: {' '.join(cmd)} failed")
         final = json.loads((run / "final_metrics.json").read_text())
         IMAGES.mkdir(parents=True, exist_ok=True)
-        for figure in ("samples", "interpolation", "arithmetic") if not extra else ("samples",):
+        for figure in ("samples", "interpolation", "arithmetic") if not trained(extra) else ("samples",):
             shutil.copyfile(run / f"{figure}.png", IMAGES / f"{stem(name, extra)}-{figure}.png")
     return {
         "preset": name,
@@ -62,6 +80,33 @@ def run_preset(name: str, extra: list[str]) -> dict:
     }
 
 
+def floor_kl(n: int = 2000, k: int = 10, trials: int = 20_000, seed: int = 0) -> float:
+    """The mean KL to uniform of the class histogram of ``n`` draws from exactly uniform classes: what a
+    perfectly balanced generator scores through sampling noise alone (about (k − 1) / 2n)."""
+    counts = np.random.default_rng(seed).multinomial(n, [1 / k] * k, size=trials) / n  # (trials, k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(counts > 0, counts * np.log(counts * k), 0.0)
+    return float(terms.sum(axis=1).mean())
+
+
+def training_classes() -> list[int]:
+    """The class histogram of all MNIST 5k training digits as the shipped classifier labels them."""
+    import torch
+
+    from divergan.data import get_dataset
+    from divergan.metrics.images import extract, resolve_feature_net
+
+    data = get_dataset("mnist")
+    _, logits = extract((data.points + 1) / 2, resolve_feature_net("digits"))  # logits (N, 1, 10)
+    return torch.bincount(logits[:, 0].argmax(-1), minlength=10).tolist()
+
+
+def kl_uniform(counts: list[int]) -> float:
+    p = np.asarray(counts, dtype=float) / sum(counts)
+    p = p[p > 0]
+    return float((p * np.log(p * len(counts))).sum())
+
+
 def table(rows: list[dict]) -> str:
     head = (
         "| preset | wall s (training) | CPU s | peak RSS MiB | classes 0–9 of the samples | KL to uniform "
@@ -73,9 +118,10 @@ def table(rows: list[dict]) -> str:
         m = r["metrics"]
         acc = f"{100 * m['label_accuracy']:.1f}%" if "label_accuracy" in m else "—"
         name = r["preset"] + (" " + " ".join(r["extra"]) if r["extra"] else "")
+        name = f"`{name}`" + (f" ({r['label']})" if r.get("label") else "")
         cpu = f"{r['cpu_s']:.0f}" if "cpu_s" in r else "—"
         out.append(
-            f"| `{name}` | {r['wall_s']:.0f} ({r['train_s']:.0f}) | {cpu} | {r['peak_rss_mib']:.0f} "
+            f"| {name} | {r['wall_s']:.0f} ({r['train_s']:.0f}) | {cpu} | {r['peak_rss_mib']:.0f} "
             f"| {', '.join(map(str, m['class_histogram']))} | {m['kl_uniform']:.3f} | {acc} "
             f"| {m['fd']:.3f} | {m['kid_mean']:.4f} ± {m['kid_std']:.4f} "
             f"| {m['precision']:.3f} / {m['recall']:.3f} | {m['density']:.3f} / {m['coverage']:.3f} "
@@ -83,6 +129,16 @@ def table(rows: list[dict]) -> str:
             f"| {100 * m['copy_fraction']:.2f}% |"
         )
     real = rows[0]["metrics"]["real_class_histogram"]
+    train = training_classes()
+    blank = " | —" * 7  # the columns after the KL
+    out += [
+        f"| training digits, all {sum(train):,} (reference) | — | — | — | {', '.join(map(str, train))} "
+        f"| {kl_uniform(train):.4f}{blank} |",
+        f"| training digits, the {sum(real):,} of the runs' comparison (reference) | — | — | — "
+        f"| {', '.join(map(str, real))} | {kl_uniform(real):.4f}{blank} |",
+        f"| {sum(real):,} draws of exactly uniform classes (sampling floor, mean of 20,000) | — | — | — | — "
+        f"| {floor_kl(sum(real)):.4f}{blank} |",
+    ]
     out += [
         "",
         f"{rows[0]['metrics']['num_fake']:,} EMA samples per run against {rows[0]['metrics']['num_real']:,} "
@@ -101,11 +157,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--presets", default="mnist,mnist-unconditional", help="comma-separated preset names")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to every run")
+    ap.add_argument("--label", default="", help="what the rows measured, shown beside their names")
+    ap.add_argument(
+        "--table-only", action="store_true", help="rewrite the docs table from the results, no run"
+    )
     args = ap.parse_args()
     extra = [a for kv in args.set for a in ("--set", kv)]
     rows = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    for name in args.presets.split(","):
-        row = run_preset(name, extra)
+    for name in [] if args.table_only else args.presets.split(","):
+        row = run_preset(name, extra) | ({"label": args.label} if args.label else {})
         print(json.dumps(row), flush=True)
         same = [i for i, r in enumerate(rows) if (r["preset"], r["extra"]) == (name, extra)]
         if same:

@@ -1,0 +1,57 @@
+"""benchmarks/mnist_preset.py: the figures' names and the references the class KL is read against.
+
+No training here: the helpers are checked against hand-computed values.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield importlib.import_module("mnist_preset")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_stem_leaves_out_only_the_execution_keys(bench):
+    extra = [
+        "--set",
+        "threads=1",
+        "--set",
+        "tensorboard=false",
+        "--set",
+        "seed=1",
+        "--set",
+        "objective.r1=0.1",
+    ]
+    assert bench.trained(extra) == ["seed=1", "objective.r1=0.1"]
+    assert bench.stem("mnist-unconditional", extra) == "mnist-unconditional-seed-1-objective.r1-0.1"
+    assert bench.stem("mnist", ["--set", "threads=1"]) == "mnist"  # the preset's own figures
+    assert bench.stem("mnist", ["--set", "threads_x=1"]) == "mnist-threads_x-1"  # only the exact key
+
+
+def test_kl_uniform_exact(bench):
+    assert bench.kl_uniform([5, 5, 5, 5]) == 0.0
+    assert bench.kl_uniform([4, 0, 0, 0]) == pytest.approx(math.log(4), abs=1e-12)
+    # p = (3/4, 1/4) against (1/2, 1/2): 3/4 log(3/2) + 1/4 log(1/2)
+    assert bench.kl_uniform([3, 1]) == pytest.approx(0.75 * math.log(1.5) + 0.25 * math.log(0.5), abs=1e-12)
+
+
+def test_sampling_floor_matches_the_chi_square_limit(bench):
+    # 2n·KL of a multinomial histogram against its true uniform law tends to χ²(k − 1): mean (k − 1) / 2n
+    n, k = 2000, 10
+    floor = bench.floor_kl(n, k, trials=20_000)
+    assert floor == pytest.approx((k - 1) / (2 * n), rel=0.03)
+    assert bench.floor_kl(n, k, trials=20_000, seed=1) != floor  # the draws, not a formula
+    assert bench.floor_kl(4 * n, k, trials=20_000) == pytest.approx(floor / 4, rel=0.05)  # 1/n scaling
