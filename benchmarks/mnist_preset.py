@@ -14,6 +14,7 @@ mean KL of 2,000 draws from exactly uniform classes.
 
     .venv/bin/python benchmarks/mnist_preset.py --presets mnist,mnist-unconditional
     .venv/bin/python benchmarks/mnist_preset.py --presets mnist-unconditional --set pack=2
+    .venv/bin/python benchmarks/mnist_preset.py --trajectory runs/RUN --label "what RUN trained"
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ from _doc import ROOT, machine, write_section
 
 IMAGES = ROOT / "docs" / "images"
 RESULTS = ROOT / "benchmarks" / "results" / "mnist_preset.json"
+TRAJECTORIES = ROOT / "benchmarks" / "results" / "mnist_trajectory.json"
 
 
 #: ``--set`` keys that change how a run is executed, not what it trains (left out of the figures' names)
-NEUTRAL = ("threads", "tensorboard")
+NEUTRAL = ("threads", "tensorboard", "keep_checkpoints")
 
 
 def trained(extra: list[str]) -> list[str]:
@@ -51,10 +53,13 @@ def stem(name: str, extra: list[str]) -> str:
     return name + "".join("-" + a.replace("=", "-") for a in trained(extra))
 
 
-def run_preset(name: str, extra: list[str]) -> dict:
-    """Train one preset in a child process; its final metrics, wall seconds and peak RSS (MiB)."""
+def run_preset(name: str, extra: list[str], keep: Path | None = None) -> dict:
+    """Train one preset in a child process; its final metrics, wall seconds and peak RSS (MiB).
+    ``keep``: train into ``keep/STEM`` and leave the run folder there (checkpoints included)."""
     with tempfile.TemporaryDirectory() as tmp:
-        run = Path(tmp) / "run"
+        run = (keep if keep else Path(tmp)) / (stem(name, extra) if keep else "run")
+        if keep and run.exists():
+            raise SystemExit(f"error: {run} exists; remove it or choose another --keep folder")
         cmd = [str(Path(sys.executable).with_name("divergan")), "train", "--preset", name, "--out", str(run)]
         cmd += ["--quiet", *extra]
         t0 = time.perf_counter()
@@ -153,19 +158,93 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def checkpoint_metrics(run: Path, every: int = 500, n: int = 2000) -> list[dict]:
+    """The class histogram, KL to uniform and FD of the EMA generator at each kept checkpoint of ``run``
+    whose step is a multiple of ``every``: ``n`` samples from one fixed latent batch (the same z at every
+    step), the EMA's batch-norm statistics recomputed as at the end of training, against ``n`` training
+    digits."""
+    import torch
+
+    from divergan.metrics.images import image_metrics
+    from divergan.train.checkpoint import list_checkpoints
+    from divergan.train.loop import load_run, ready_ema
+
+    out = []
+    for path in list_checkpoints(run):
+        step = int(path.stem.split("-")[1])
+        if step % every:
+            continue
+        cfg, parts, _ = load_run(run, checkpoint=path)
+        ready_ema(cfg, parts, step)
+        g = torch.Generator().manual_seed(12345)
+        with torch.no_grad():  # batches of 500 latents, drawn one after the other
+            fake = torch.cat([parts.ema(torch.randn(500, cfg.z_dim, generator=g)) for _ in range(n // 500)])
+        points = parts.dataset.points
+        real = points[torch.randperm(len(points), generator=torch.Generator().manual_seed(0))[:n]]
+        m = image_metrics((real + 1) / 2, (fake + 1) / 2, kid_subsets=10)
+        out.append(
+            {"step": step, "kl_uniform": m["kl_uniform"], "fd": m["fd"], "classes": m["class_histogram"]}
+        )
+    return out
+
+
+def trajectory_table(rows: list[dict]) -> str:
+    out = [
+        "| run | step: class KL to uniform (FD) | classes 0–9 at the last step | CPU s (wall s, load) |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        points = " · ".join(f"{p['step']:,}: {p['kl_uniform']:.3f} ({p['fd']:.2f})" for p in r["points"])
+        cost = f"{r['cpu_s']:.0f} ({r['wall_s']:.0f}, {r['load']})" if "cpu_s" in r else "—"
+        out.append(
+            f"| {r['label']} | {points} | {', '.join(map(str, r['points'][-1]['classes']))} | {cost} |"
+        )
+    out += [
+        "",
+        "2,000 samples of the EMA generator at each checkpoint, from one fixed latent batch, against 2,000 "
+        "training digits (`--trajectory RUN`). CPU s: the training process's user + sys time at one "
+        "thread; wall s on the shared machine, whose 1-minute load average at the end is given.",
+    ]
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--presets", default="mnist,mnist-unconditional", help="comma-separated preset names")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to every run")
     ap.add_argument("--label", default="", help="what the rows measured, shown beside their names")
+    ap.add_argument("--keep", type=Path, help="leave each run folder in this folder (default: deleted)")
     ap.add_argument(
         "--table-only", action="store_true", help="rewrite the docs table from the results, no run"
     )
+    ap.add_argument(
+        "--trajectory",
+        type=Path,
+        metavar="RUN",
+        help="only: the class KL and FD of each kept "
+        "checkpoint of this run folder (see --keep), a row of the trajectory table named --label",
+    )
+    ap.add_argument("--every", type=int, default=500, help="--trajectory: the checkpoints' step interval")
     args = ap.parse_args()
+    if args.trajectory:
+        rows = json.loads(TRAJECTORIES.read_text()) if TRAJECTORIES.exists() else []
+        row = {
+            "label": args.label or args.trajectory.name,
+            "points": checkpoint_metrics(args.trajectory, args.every),
+        }
+        for r in json.loads(RESULTS.read_text()) if RESULTS.exists() else []:
+            if r.get("label") == row["label"]:  # the preset run of that name: its cost
+                load = r["machine"].partition("load average ")[2].split(" ")[0]
+                row.update(cpu_s=r["cpu_s"], wall_s=r["wall_s"], load=load)
+        print(json.dumps(row), flush=True)
+        rows = [r for r in rows if r["label"] != row["label"]] + [row]
+        TRAJECTORIES.write_text(json.dumps(rows, indent=2) + "\n")
+        write_section("mnist-trajectory", trajectory_table(rows))
+        return
     extra = [a for kv in args.set for a in ("--set", kv)]
     rows = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     for name in [] if args.table_only else args.presets.split(","):
-        row = run_preset(name, extra) | ({"label": args.label} if args.label else {})
+        row = run_preset(name, extra, args.keep) | ({"label": args.label} if args.label else {})
         print(json.dumps(row), flush=True)
         same = [i for i, r in enumerate(rows) if (r["preset"], r["extra"]) == (name, extra)]
         if same:

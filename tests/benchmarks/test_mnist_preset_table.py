@@ -55,3 +55,22 @@ def test_sampling_floor_matches_the_chi_square_limit(bench):
     assert floor == pytest.approx((k - 1) / (2 * n), rel=0.03)
     assert bench.floor_kl(n, k, trials=20_000, seed=1) != floor  # the draws, not a formula
     assert bench.floor_kl(4 * n, k, trials=20_000) == pytest.approx(floor / 4, rel=0.05)  # 1/n scaling
+
+
+def test_trajectory_table_rows(bench):
+    rows = [
+        {
+            "label": "x",
+            "points": [
+                {"step": 500, "kl_uniform": 0.5, "fd": 7.0, "classes": [1, 2]},
+                {"step": 1000, "kl_uniform": 0.25, "fd": 3.5, "classes": [3, 4]},
+            ],
+            "cpu_s": 100.4,
+            "wall_s": 250.6,
+            "load": "6.1",
+        },
+        {"label": "y", "points": [{"step": 8000, "kl_uniform": 0.0304, "fd": 1.234, "classes": [5, 5]}]},
+    ]
+    lines = bench.trajectory_table(rows).splitlines()
+    assert lines[2] == "| x | 500: 0.500 (7.00) · 1,000: 0.250 (3.50) | 3, 4 | 100 (251, 6.1) |"
+    assert lines[3] == "| y | 8,000: 0.030 (1.23) | 5, 5 | — |"
