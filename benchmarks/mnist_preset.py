@@ -183,27 +183,69 @@ def checkpoint_metrics(run: Path, every: int = 500, n: int = 2000) -> list[dict]
         real = points[torch.randperm(len(points), generator=torch.Generator().manual_seed(0))[:n]]
         m = image_metrics((real + 1) / 2, (fake + 1) / 2, kid_subsets=10)
         out.append(
-            {"step": step, "kl_uniform": m["kl_uniform"], "fd": m["fd"], "classes": m["class_histogram"]}
+            {
+                "step": step,
+                "kl_uniform": m["kl_uniform"],
+                "fd": m["fd"],
+                "classes": m["class_histogram"],
+                "class_precision": class_precision((real + 1) / 2, (fake + 1) / 2),
+                "held_out_class_precision": class_precision((real + 1) / 2, (parts.dataset.held_out + 1) / 2),
+            }
         )
     return out
 
 
+def class_precision(real, images, k: int = 3) -> list[float]:
+    """Per class c: the precision (Kynkäänniemi et al. 2019, k = 3) of the ``images`` the shipped
+    classifier labels c, against the ``real`` images, in the classifier's features — the share of
+    the class's images that lie on the real digits' manifold: how recognisable each class is (NaN for
+    a class with at most k images). Read against held-out real digits' own."""
+    from divergan.metrics.features import prdc_from_features
+    from divergan.metrics.images import extract, resolve_feature_net
+
+    net = resolve_feature_net("digits")
+    real_features, _ = extract(real, net)
+    features, logits = extract(images, net)
+    labels = logits[:, 0].argmax(-1)
+    return [
+        prdc_from_features(real_features, features[labels == c], k)["precision"]
+        if int((labels == c).sum()) > k
+        else float("nan")
+        for c in range(10)
+    ]
+
+
 def trajectory_table(rows: list[dict]) -> str:
     out = [
-        "| run | step: class KL to uniform (FD) | classes 0–9 at the last step | CPU s (wall s, load) |",
-        "|---|---|---|---|",
+        "| run | step: class KL to uniform (FD) | classes 0–9 at the last step "
+        "| precision per class 0–9 at the last step (%) | CPU s (wall s, load) |",
+        "|---|---|---|---|---|",
     ]
     for r in rows:
         points = " · ".join(f"{p['step']:,}: {p['kl_uniform']:.3f} ({p['fd']:.2f})" for p in r["points"])
         cost = f"{r['cpu_s']:.0f} ({r['wall_s']:.0f}, {r['load']})" if "cpu_s" in r else "—"
-        out.append(
-            f"| {r['label']} | {points} | {', '.join(map(str, r['points'][-1]['classes']))} | {cost} |"
+        last = r["points"][-1]
+        prec = (
+            ", ".join(f"{100 * v:.0f}" for v in last["class_precision"]) if "class_precision" in last else "—"
         )
+        out.append(f"| {r['label']} | {points} | {', '.join(map(str, last['classes']))} | {prec} | {cost} |")
+    held = [
+        r["points"][-1]["held_out_class_precision"]
+        for r in rows
+        if "held_out_class_precision" in r["points"][-1]
+    ]
     out += [
         "",
         "2,000 samples of the EMA generator at each checkpoint, from one fixed latent batch, against 2,000 "
-        "training digits (`--trajectory RUN`). CPU s: the training process's user + sys time at one "
-        "thread; wall s on the shared machine, whose 1-minute load average at the end is given.",
+        "training digits (`--trajectory RUN`). Precision per class: of the samples the shipped classifier "
+        "labels c, the share inside the 2,000 training digits' manifold in its features (k = 3)"
+        + (
+            f"; the 500 held-out real digits score {', '.join(f'{100 * v:.0f}' for v in held[-1])}"
+            if held
+            else ""
+        )
+        + ". CPU s: the training process's user + sys time at one thread; wall s on the shared machine, "
+        "whose 1-minute load average at the end is given.",
     ]
     return "\n".join(out)
 

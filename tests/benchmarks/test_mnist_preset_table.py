@@ -63,14 +63,48 @@ def test_trajectory_table_rows(bench):
             "label": "x",
             "points": [
                 {"step": 500, "kl_uniform": 0.5, "fd": 7.0, "classes": [1, 2]},
-                {"step": 1000, "kl_uniform": 0.25, "fd": 3.5, "classes": [3, 4]},
+                {
+                    "step": 1000,
+                    "kl_uniform": 0.25,
+                    "fd": 3.5,
+                    "classes": [3, 4],
+                    "class_precision": [0.5, 0.996],
+                },
             ],
             "cpu_s": 100.4,
             "wall_s": 250.6,
             "load": "6.1",
         },
-        {"label": "y", "points": [{"step": 8000, "kl_uniform": 0.0304, "fd": 1.234, "classes": [5, 5]}]},
+        {
+            "label": "y",
+            "points": [
+                {
+                    "step": 8000,
+                    "kl_uniform": 0.0304,
+                    "fd": 1.234,
+                    "classes": [5, 5],
+                    "held_out_class_precision": [1, 0.9],
+                }
+            ],
+        },
     ]
     lines = bench.trajectory_table(rows).splitlines()
-    assert lines[2] == "| x | 500: 0.500 (7.00) · 1,000: 0.250 (3.50) | 3, 4 | 100 (251, 6.1) |"
-    assert lines[3] == "| y | 8,000: 0.030 (1.23) | 5, 5 | — |"
+    assert lines[2] == "| x | 500: 0.500 (7.00) · 1,000: 0.250 (3.50) | 3, 4 | 50, 100 | 100 (251, 6.1) |"
+    assert lines[3] == "| y | 8,000: 0.030 (1.23) | 5, 5 | — | — |"
+    assert "the 500 held-out real digits score 100, 90." in lines[-1]
+
+
+def test_class_precision_is_one_on_the_reals_and_zero_on_noise(bench):
+    import math
+
+    import torch
+
+    from divergan.data import get_dataset
+
+    real = (get_dataset("mnist").points[:300] + 1) / 2
+    assert all(v == 1.0 for v in bench.class_precision(real, real) if not math.isnan(v))  # own manifold
+    noise = bench.class_precision(
+        real, torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    )
+    named = [v for v in noise if not math.isnan(v)]
+    assert named and all(v == 0.0 for v in named)  # off the digits' manifold: not recognisable
