@@ -353,7 +353,10 @@ PRESETS["mnist-unconditional"] = {
 }
 
 # stacked MNIST, 1,000 modes (three digits as the RGB channels): the unconditional DCGAN with PacGAN's
-# packed critic (PacDCGAN2, Lin et al. 2018); 25,000 training triples; docs/benchmarks.md "Stacked MNIST"
+# packed critic (PacDCGAN2, Lin et al. 2018); 25,000 training triples; docs/benchmarks.md "Stacked MNIST".
+# 16,000 steps with the learning rate decayed linearly to 0 over the second half: seed 0 covers all 1,000
+# modes, KL 0.230 on 26,000 samples G(z) (6,000 constant-rate steps: 908, KL 0.763); the decay did most of
+# it (10,000 samples: KL 0.79 at step 6,000, 0.57 at 8,000 where the decay starts, 0.31 at 12,000)
 PRESETS["stacked-mnist"] = {
     **PRESETS["mnist"],
     "data": "stacked-mnist",
@@ -361,7 +364,9 @@ PRESETS["stacked-mnist"] = {
     "conditional": False,
     "pack": 2,
     "g_width": 64,
-    "steps": 6000,
+    "steps": 16_000,
+    "lr_schedule": "linear",
+    "eval_every": 2000,
 }
 
 
