@@ -71,6 +71,7 @@ class Config:
     lr_d: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
+    adam_eps: float = 1e-8  # Adam's ε (torch's default)
     lr_schedule: str = "constant"
     ema_half_life: float = 200.0
     # sampling after training: direct G(z), or a density-ratio sampler with a calibrated critic
@@ -164,7 +165,7 @@ class Config:
         ]:
             if getattr(self, name) < 0:
                 raise UserError(f"{name} must not be negative, got {getattr(self, name)}")
-        for name in ["lr_g", "lr_d", "ratio_lr", "d_fourier_scale", "ratio_fourier_scale"]:
+        for name in ["lr_g", "lr_d", "ratio_lr", "d_fourier_scale", "ratio_fourier_scale", "adam_eps"]:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise UserError(f"{name} must be a positive number, got {value}")
@@ -528,6 +529,7 @@ HELP: dict[str, str] = {
     "lr_d": "critic learning rate",
     "beta1": "Adam β₁",
     "beta2": "Adam β₂",
+    "adam_eps": "Adam ε in m / (√v + ε); results can hinge on it (docs/benchmarks.md, equal games)",
     "lr_schedule": "constant, or linear decay to 0 over the second half of training",
     "ema_half_life": "half-life in steps of the generator's weight average (0: no averaging)",
     "sampler": "final samples: direct G(z) (always reported first), or drs / mh density-ratio samplers",
