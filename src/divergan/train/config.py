@@ -347,7 +347,8 @@ PRESETS["ring8"] = {
 # 2018): class KL to uniform 0.062 instead of 0.117; then Adam without momentum, β = (0, 0.99), 2.5x the
 # learning rate decayed over the second half (R3GAN's optimiser, Huang et al. 2024) and 8,000 steps:
 # FD 1.55 -> 1.22, class KL unchanged within its noise (0.069; 0.036-0.057 from step 3,000 on), short of
-# the 0.03 target; R1/R2, pack 4, a wider critic and a longer EMA did not help (docs/benchmarks.md "MNIST without labels")
+# the 0.03 target; R1/R2, pack 4, a wider critic and a longer EMA did not help (docs/benchmarks.md
+# "MNIST without labels")
 PRESETS["mnist-unconditional"] = {
     **PRESETS["mnist"],
     "conditional": False,
