@@ -327,3 +327,32 @@ def test_path_length_regularised_run_checkpoints_its_mean_and_resumes_bit_for_bi
     # without the regulariser the generator has no such buffer: older checkpoints still load
     apps.train(tiny(1), tmp_path / "plain", progress=False)
     assert "G.pl_mean" not in ckpt.load(ckpt.latest(tmp_path / "plain"))[0]
+
+
+def test_row_measure_sees_a_row_the_synthesis_ignores():
+    from divergan.metrics.images import resolve_feature_net
+
+    torch.manual_seed(0)
+    g = StyleGenerator(8, 8, 8, 1, 4, 1)
+    with torch.no_grad():  # row 0 (the 4-px conv): a style that does not depend on w
+        g.synthesis.convs[0][0].conv.affine.weight.zero_()
+    rows = style.row_measure(g, resolve_feature_net("digits"), n=40)
+    assert [r["row"] for r in rows] == list(range(g.num_ws))
+    assert rows[0]["keeps_class"] == 1.0  # the mix is z₁'s own image
+    assert min(r["keeps_class"] for r in rows[1:]) < 1.0  # the control: a row that w reaches
+
+
+def test_truncation_measure_toward_one_centre_is_the_one_centre_trick():
+    from divergan.metrics.images import extract, resolve_feature_net
+
+    torch.manual_seed(0)
+    g = StyleGenerator(8, 8, 8, 1, 4, 1)
+    with torch.no_grad():
+        g.mapping.w_avg.normal_()
+    net = resolve_feature_net("digits")
+    real = extract(torch.rand(30, 1, 8, 8), net)[0]
+    plain = style.truncation_measure(g, net, real, psis=(1.0, 0.5), n=30)
+    one = style.truncation_measure(g, net, real, psis=(1.0, 0.5), n=30, centres=g.mapping.w_avg[None])
+    assert plain == one
+    far = style.truncation_measure(g, net, real, psis=(0.5,), n=30, centres=g.mapping.w_avg[None] + 5)
+    assert far[0]["fd"] != plain[1]["fd"]  # the control: another centre, other samples

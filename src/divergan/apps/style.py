@@ -25,7 +25,9 @@ digits, 500 held out, the split of the DCGAN ``mnist`` presets; the synthesis st
 interval metrics add the shipped digit classifier's FD and class KL (500 samples against the held-out
 digits), and :func:`judge` adds to ``final_metrics.json`` what benchmarks/apps_style.py reports: the
 generator's own samples judged as the DCGAN presets are (``direct``), precision/recall per truncation
-ψ (``truncation``) and style mixing at each crossover (``mixing``). The classifier only judges.
+ψ toward w̄ (``truncation``) and toward the nearest of 64 k-means centres of W (``truncation_multimodal``,
+labelled, beside), style mixing at each crossover (``mixing``) and one row of ws at a time (``rows``).
+The classifier only judges.
 """
 
 from __future__ import annotations
@@ -340,10 +342,14 @@ def mixing_grid(G: StyleGenerator, z_rows: Tensor, z_cols: Tensor, crossover: in
     return torch.cat(out)
 
 
-def truncation_strip(G: StyleGenerator, z: Tensor, psis: list[float]) -> Tensor:
-    """(len(z)·len(psis)) images: row i is z_i at every ψ (const noise)."""
+def truncation_strip(
+    G: StyleGenerator, z: Tensor, psis: list[float], centres: Tensor | None = None
+) -> Tensor:
+    """(len(z)·len(psis)) images: row i is z_i at every ψ (const noise), toward w̄ or the nearest centre."""
     with torch.no_grad():
-        return torch.stack([G(z, psi=p, noise_mode="const") for p in psis], dim=1).flatten(0, 1)
+        return torch.stack([G(z, psi=p, noise_mode="const", centres=centres) for p in psis], dim=1).flatten(
+            0, 1
+        )
 
 
 def _spread(x: Tensor) -> float:
@@ -480,6 +486,38 @@ def mixing_measure(G: StyleGenerator, net: Any, resolution: int, n: int = 1000, 
 
 
 @torch.no_grad()
+def row_measure(G: StyleGenerator, net: Any, n: int = 1000, seed: int = 1) -> list[dict]:
+    """Which rows of ws carry what: for each row l, the mix takes that one row from z₂ and every other
+    row from z₁ (the pairs of :func:`mixing_measure`, const noise, ψ = 1). Per row: ``keeps_class``,
+    the share of mixes with z₁'s class, and ``ink_corr`` / ``slant_corr``, the correlations of the mix's
+    ink and slant with z₂'s. A row whose style the synthesis ignores gives keeps_class 1 and both
+    correlations about 0 (the mix is z₁'s image)."""
+    from divergan.metrics.images import extract
+
+    rng = torch.Generator().manual_seed(seed)
+    z1, z2 = torch.randn(n, G.z_dim, generator=rng), torch.randn(n, G.z_dim, generator=rng)
+    base, other = _draw(G, z1, noise_mode="const"), _draw(G, z2, noise_mode="const")
+    label1 = extract(base, net)[1][:, 0].argmax(-1)
+    ink2, slant2 = ink_and_slant(other)
+    w1, w2 = G.mapping(z1), G.mapping(z2)  # (n, w_dim)
+    out = []
+    for row in range(G.num_ws):
+        ws = w1[:, None].repeat(1, G.num_ws, 1)  # (n, num_ws, w_dim)
+        ws[:, row] = w2
+        mixed = torch.cat([_unit(G.synthesis(ws[i : i + 500], "const")) for i in range(0, n, 500)])
+        ink, slant = ink_and_slant(mixed)
+        out.append(
+            {
+                "row": row,
+                "keeps_class": float((extract(mixed, net)[1][:, 0].argmax(-1) == label1).double().mean()),
+                "ink_corr": _corr(ink, ink2),
+                "slant_corr": _corr(slant, slant2),
+            }
+        )
+    return out
+
+
+@torch.no_grad()
 def truncation_measure(
     G: StyleGenerator,
     net: Any,
@@ -512,6 +550,8 @@ def truncation_measure(
                 "psi": psi,
                 "precision": pr["precision"],
                 "recall": pr["recall"],
+                "density": pr["density"],
+                "coverage": pr["coverage"],
                 "fd": frechet_distance_from_features(real_features, feats),
                 "kl_uniform": class_histogram_metrics(logits[:, 0].argmax(-1), 10)["kl_uniform"],
                 "ink": float(ink_and_slant(x)[0].mean()),
@@ -549,6 +589,7 @@ def judge(G: StyleGenerator, data: StyleData, *, seed: int = 0) -> dict:
         "truncation_multimodal": truncation_measure(G, net, real_features, centres=w_centres(G)),
         "centres": CENTRES,
         "mixing": [mixing_measure(G, net, r) for r in G.synthesis.resolutions[1:]],
+        "rows": row_measure(G, net),
     }
 
 
