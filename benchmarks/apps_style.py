@@ -100,7 +100,13 @@ def pr_figure(final: dict, path: Path) -> None:
         ax.plot(psi, [r["precision"] for r in rows], "o" + style, color="C0", label=f"precision, {name}")
         ax.plot(psi, [r["recall"] for r in rows], "s" + style, color="C1", label=f"recall, {name}")
     if "real_precision" in final:
-        ax.axhline(final["real_precision"], color="grey", lw=0.8, ls=":", label="precision of real digits")
+        ax.axhline(
+            final["real_precision"]["precision"],
+            color="grey",
+            lw=0.8,
+            ls=":",
+            label="precision of real digits",
+        )
     ax.set_xlabel("truncation ψ")
     ax.set_ylabel("k = 3, digit-classifier features")
     ax.set_ylim(0, 1)

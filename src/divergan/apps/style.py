@@ -100,6 +100,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "r1_gamma": 0.5,
         "batch": 32,
         "steps": 6000,
+        "lr_schedule": "linear",  # lr decays linearly to 0 over the second half
+        "ema_half_life": 300.0,  # StyleGAN2's ema_kimg = 10: 10,000 images = 312 steps of 32
+        "pl_weight": 2.0,  # StyleGAN2's path-length regularisation, every 4th generator step
         "eval_every": 1000,
         "checkpoint_every": 500,
     },
