@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
 from _doc import ROOT, machine, write_section
 
 DOC = ROOT / "docs" / "applications.md"
@@ -58,38 +60,80 @@ def train(out: Path, extra: list[str]) -> dict:
     }
 
 
+JUDGED = ("direct", "truncation", "truncation_multimodal", "mixing", "rows")
+
+
 def judged(run: Path) -> dict:
-    """The run's final metrics, with the judgement computed from its checkpoint if they lack it."""
+    """The run's final metrics, with the judgement computed from its checkpoint if they lack part of it;
+    and the multi-modal truncation strip (each row one z at ψ = 0, 1/8, …, 1 toward its nearest centre)."""
+    from divergan import apps
+    from divergan.apps.style import truncation_strip, w_centres
+    from divergan.figures.grids import save_grid
+
     final = json.loads((run / "final_metrics.json").read_text())
-    if "direct" not in final:
-        from divergan import apps
+    cfg, parts, _, _ = apps.load_run(run)
+    if not all(k in final for k in JUDGED):
         from divergan.apps.style import judge
 
-        _, parts, _, _ = apps.load_run(run)
         final.update(judge(parts.ema, parts.dataset))
+    fixed = torch.Generator().manual_seed(12345)  # the z of the run's own truncation strip (finish)
+    z_rows = torch.randn(5, cfg.z_dim, generator=fixed)
+    strip = truncation_strip(parts.ema, z_rows, [i / 8 for i in range(9)], centres=w_centres(parts.ema))
+    save_grid(strip, FIGURES / "style-mnist-truncation-multimodal.png", nrow=9, scale=4)
     return final
 
 
-def pr_figure(rows: list[dict], path: Path) -> None:
-    """Precision and recall against ψ (matplotlib)."""
+def pr_figure(final: dict, path: Path) -> None:
+    """Precision and recall against ψ, toward w̄ (solid) and toward the nearest centre (dashed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    psi = [r["psi"] for r in rows]
-    fig, ax = plt.subplots(figsize=(4.2, 3.0), dpi=120)
-    ax.plot(psi, [r["precision"] for r in rows], "o-", label="precision")
-    ax.plot(psi, [r["recall"] for r in rows], "s-", label="recall")
+    fig, ax = plt.subplots(figsize=(4.8, 3.2), dpi=120)
+    for key, style, name in (
+        ("truncation", "-", "toward w̄"),
+        ("truncation_multimodal", "--", "nearest centre"),
+    ):
+        rows = final[key]
+        psi = [r["psi"] for r in rows]
+        ax.plot(psi, [r["precision"] for r in rows], "o" + style, color="C0", label=f"precision, {name}")
+        ax.plot(psi, [r["recall"] for r in rows], "s" + style, color="C1", label=f"recall, {name}")
+    if "real_precision" in final:
+        ax.axhline(
+            final["real_precision"]["precision"],
+            color="grey",
+            lw=0.8,
+            ls=":",
+            label="precision of real digits",
+        )
     ax.set_xlabel("truncation ψ")
     ax.set_ylabel("k = 3, digit-classifier features")
     ax.set_ylim(0, 1)
     ax.invert_xaxis()
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def real_precision(run: Path) -> dict:
+    """Precision/recall of 2,000 real training digits against 2,000 others (the judge's reals are the
+    first 2,000 of its permutation, these the next 2,000): the level a generator as good as the data
+    reaches, at this k and sample size."""
+    from divergan import apps
+    from divergan.apps.style import JUDGE_SAMPLES, _unit
+    from divergan.metrics.features import precision_recall_density_coverage
+    from divergan.metrics.images import extract, resolve_feature_net
+
+    _, parts, _, _ = apps.load_run(run)
+    train = parts.dataset.train
+    perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))
+    net = resolve_feature_net("digits")
+    a = extract(_unit(train[perm[:JUDGE_SAMPLES]]), net)[0]
+    b = extract(_unit(train[perm[JUDGE_SAMPLES : 2 * JUDGE_SAMPLES]]), net)[0]
+    return precision_recall_density_coverage(a, b, k_pr=3, k_dc=5)
 
 
 def copy_figures(run: Path, final: dict) -> list[str]:
@@ -97,7 +141,7 @@ def copy_figures(run: Path, final: dict) -> list[str]:
     names = ["samples", "truncation", *(f"mixing-{m['resolution']}" for m in final["mixing"])]
     for name in names:
         shutil.copyfile(run / f"{name}.png", FIGURES / f"style-mnist-{name}.png")
-    pr_figure(final["truncation"], FIGURES / "style-mnist-truncation-pr.png")
+    pr_figure(final, FIGURES / "style-mnist-truncation-pr.png")
     return names
 
 
@@ -108,11 +152,11 @@ def verdict(ok: bool) -> str:
 def section(final: dict, timing: dict, dcgan: dict | None) -> str:
     d = final["direct"]
     ref_fd = dcgan["metrics"]["fd"] if dcgan else float("nan")
-    rows = final["truncation"]
-    coarse = final["mixing"][-1]  # the crossover at the last block: all but the finest layers coarse
-    monotone = all(
-        a["precision"] <= b["precision"] and a["recall"] >= b["recall"] for a, b in itertools.pairwise(rows)
-    )
+    rows, mm, real = final["truncation"], final["truncation_multimodal"], final["real_precision"]
+    # coarse = every block below the output size (7 and 14 px), fine = the 28-px block: the only one that
+    # resolves a stroke's width (docs/applications.md)
+    coarse = final["mixing"][-1]
+    layer_names_ = layer_names([int(r) for r in final["crossover_rows"]])
     out = [
         f"`{timing.get('command', 'divergan train --preset style-mnist --set threads=1')}`: "
         f"{final['steps']:,} steps, {final['train_seconds']:.0f} s of training; the whole process "
@@ -145,19 +189,25 @@ def section(final: dict, timing: dict, dcgan: dict | None) -> str:
         f"{verdict(d['fd'] <= FD_FACTOR * ref_fd)}; class KL ≤ {KL_MAX}: {d['kl_uniform']:.3f}, "
         f"{verdict(d['kl_uniform'] <= KL_MAX)}.",
         "",
-        "Truncation (the same 2,000 z and noise at every ψ; precision/recall k = 3 in the classifier's features):",
+        "Truncation (the same 2,000 z and noise at every ψ; precision/recall k = 3, density/coverage k = 5, "
+        "in the classifier's features). Toward the running mean w̄ (StyleGAN's trick, the generator's own):",
         "",
-        "| ψ | precision | recall | FD | class KL to uniform | mean ink |",
-        "|---|---|---|---|---|---|",
-        *(
-            f"| {r['psi']:g} | {r['precision']:.3f} | {r['recall']:.3f} | {r['fd']:.3f} | {r['kl_uniform']:.3f} "
-            f"| {r['ink']:.3f} |"
-            for r in rows
-        ),
+        *truncation_table(rows),
         "",
-        f"Precision rises and recall falls at every step from ψ = 1 to 0.5: {verdict(monotone)} "
+        f"Precision rises and recall falls at every step from ψ = 1 to 0.5: {verdict(monotone(rows))} "
         f"(precision {rows[0]['precision']:.3f} → {rows[-1]['precision']:.3f}, recall {rows[0]['recall']:.3f} → "
-        f"{rows[-1]['recall']:.3f}).",
+        f"{rows[-1]['recall']:.3f}). Real digits against real digits (2,000 training digits against 2,000 "
+        f"others): precision {real['precision']:.3f}, recall {real['recall']:.3f}, density "
+        f"{real['density']:.3f}, coverage {real['coverage']:.3f}.",
+        "",
+        f"Beside it, labelled: multi-modal truncation toward the nearest of {final['centres']} k-means centres of "
+        "the generator's own w (20,000 z; nothing about the digits is used):",
+        "",
+        *truncation_table(mm),
+        "",
+        f"Precision rises and recall falls at every step from ψ = 1 to 0.5: {verdict(monotone(mm))} "
+        f"(precision {mm[0]['precision']:.3f} → {mm[-1]['precision']:.3f}, recall {mm[0]['recall']:.3f} → "
+        f"{mm[-1]['recall']:.3f}).",
         "",
         "Style mixing (const noise, ψ = 1; the coarse source z₁ sets the rows before the crossover block, "
         f"the fine source z₂ that block and the rest; {final['mixing'][0]['pairs']:,} pairs; ink = mean "
@@ -176,9 +226,48 @@ def section(final: dict, timing: dict, dcgan: dict | None) -> str:
         "",
         f"Mixing at the coarse layers (crossover at {coarse['resolution']} px) keeps the coarse class in "
         f"≥ {100 * KEEPS_COARSE_MIN:.0f}% of pairs: {100 * coarse['keeps_coarse_class']:.1f}%, "
-        f"{verdict(coarse['keeps_coarse_class'] >= KEEPS_COARSE_MIN)}.",
+        f"{verdict(coarse['keeps_coarse_class'] >= KEEPS_COARSE_MIN)}; the fine source's stroke: ink "
+        f"correlation {coarse['ink_corr_fine']:.2f} with the fine source ({coarse['ink_corr_coarse']:.2f} with "
+        f"the coarse), slant {coarse['slant_corr_fine']:.2f} ({coarse['slant_corr_coarse']:.2f}).",
+        "",
+        "One row of ws at a time from z₂ (the rest from z₁, the same pairs): where the class and the stroke "
+        "are decided.",
+        "",
+        "| row | layer | mix keeps z₁'s class | ink corr. with z₂ | slant corr. with z₂ |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {r['row']} | {layer_names_[r['row']]} | {100 * r['keeps_class']:.1f}% | {r['ink_corr']:.2f} "
+            f"| {r['slant_corr']:.2f} |"
+            for r in final["rows"]
+        ),
     ]
     return "\n".join(out)
+
+
+def layer_names(resolutions: list[int]) -> list[str]:
+    """The layer each row of ws styles: at r₀ a conv and a toRGB, then per block up-conv, conv, toRGB."""
+    names = [f"{resolutions[0]} px conv", f"{resolutions[0]} px toRGB"]
+    for r in resolutions[1:]:
+        names += [f"{r} px up-conv", f"{r} px conv", f"{r} px toRGB"]
+    return names
+
+
+def monotone(rows: list[dict]) -> bool:
+    return all(
+        a["precision"] <= b["precision"] and a["recall"] >= b["recall"] for a, b in itertools.pairwise(rows)
+    )
+
+
+def truncation_table(rows: list[dict]) -> list[str]:
+    return [
+        "| ψ | precision | recall | density | coverage | FD | class KL to uniform | mean ink |",
+        "|---|---|---|---|---|---|---|---|",
+        *(
+            f"| {r['psi']:g} | {r['precision']:.3f} | {r['recall']:.3f} | {r['density']:.3f} "
+            f"| {r['coverage']:.3f} | {r['fd']:.3f} | {r['kl_uniform']:.3f} | {r['ink']:.3f} |"
+            for r in rows
+        ),
+    ]
 
 
 def main() -> None:
@@ -201,6 +290,7 @@ def main() -> None:
                 timing = old["timing"]
     timing.setdefault("machine", machine())
     final = judged(run)
+    final["real_precision"] = real_precision(run)
     dcgan = None
     if DCGAN.exists():
         # the newest row of the preset: older rows keep the settings it had when they were measured
@@ -208,7 +298,9 @@ def main() -> None:
         dcgan = rows[-1] if rows else None
     copy_figures(run, final)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    keep = {k: final[k] for k in ("steps", "train_seconds", "direct", "truncation", "mixing", "variation")}
+    keep = {
+        k: final[k] for k in ("steps", "train_seconds", *JUDGED, "centres", "real_precision", "variation")
+    }
     RESULTS.write_text(json.dumps({"run": str(run.resolve()), "timing": timing, **keep}, indent=2) + "\n")
     write_section("style-mnist", section(final, timing, dcgan), doc=DOC)
     print(section(final, timing, dcgan))

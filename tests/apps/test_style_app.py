@@ -161,6 +161,10 @@ def test_config_checks():
         apps.check(apply_overrides(apps.preset("style-quick"), ["noise_from=5"]))
     with pytest.raises(UserError, match="r1_every must be at least 1"):
         apply_overrides(apps.preset("style-quick"), ["r1_every=0"])
+    with pytest.raises(UserError, match="pl_every must be at least 1"):
+        apply_overrides(apps.preset("style-quick"), ["pl_every=0"])
+    with pytest.raises(UserError, match="pl_weight must be >= 0"):
+        apply_overrides(apps.preset("style-quick"), ["pl_weight=-1"])
     apps.check(apps.preset("style-digits"))  # the control: the preset itself passes
 
 
@@ -232,3 +236,123 @@ def test_truncation_measure_uses_one_z_and_noise_for_every_psi():
     assert [r["psi"] for r in rows] == [1.0, 0.0]
     assert rows[0]["precision"] == rows[0]["recall"] == 1.0 and rows[0]["fd"] < 1e-6  # ψ = 1: its own samples
     assert rows[1]["fd"] > 1e-3  # ψ = 0: one w̄ for all (noise aside), not the same set
+
+
+def test_w_centres_with_one_cluster_is_the_mean_of_w():
+    torch.manual_seed(0)
+    g = StyleGenerator(8, 8, 8, 1, 4, 1)
+    one = style.w_centres(g, k=1, n=300, seed=5)
+    z = torch.randn(300, 8, generator=torch.Generator().manual_seed(5))
+    w = g.mapping(z).detach().double()
+    torch.testing.assert_close(one[0].double(), w.mean(0), atol=1e-6, rtol=0)
+    four = style.w_centres(g, k=4, n=300, seed=5)
+    assert four.shape == (4, 8) and torch.unique(four, dim=0).shape[0] == 4
+    # each k-means centre is the mean of the w's nearest to it (Lloyd's fixed point)
+    label = torch.cdist(w, four.double()).argmin(1)
+    for k in range(4):
+        torch.testing.assert_close(four[k].double(), w[label == k].mean(0), atol=1e-4, rtol=0)
+
+
+def linear_generator(A: torch.Tensor, ws: torch.Tensor) -> torch.Tensor:
+    """images (B, 1, 2, 2) = ws (B, L, J) flattened times A (L·J, 4): a linear map of the styles."""
+    return (ws.reshape(len(ws), -1) @ A).reshape(len(ws), 1, 2, 2)
+
+
+def test_path_lengths_of_a_linear_generator_by_hand():
+    g = torch.Generator().manual_seed(0)
+    B, L, J = 3, 2, 4
+    A = torch.randn(L * J, 4, generator=g, dtype=torch.float64)
+    ws = torch.randn(B, L, J, generator=g, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(B, 1, 2, 2, generator=g, dtype=torch.float64)
+    lengths = style.path_lengths(linear_generator(A, ws), ws, y)
+    # by hand: ∂(Σ y·(ws A))/∂ws = y Aᵀ, per sample; then the root mean over rows of the squared norms
+    grad = (y.reshape(B, 4) @ A.T).reshape(B, L, J)
+    expected = torch.stack([((grad[b] ** 2).sum(1).mean()).sqrt() for b in range(B)])
+    torch.testing.assert_close(lengths, expected, rtol=1e-12, atol=0)
+    # the penalty and the running mean: a = 0.7 + 0.01 (mean ℓ − 0.7), penalty = mean (ℓ − a)²
+    penalty, a = style.path_length_penalty(lengths, torch.tensor(0.7, dtype=torch.float64))
+    a_hand = 0.7 + 0.01 * (float(expected.mean()) - 0.7)
+    assert float(a) == pytest.approx(a_hand, rel=1e-12)
+    assert float(penalty.detach()) == pytest.approx(float(((expected - a_hand) ** 2).mean()), rel=1e-12)
+    # controls: twice the map, twice the lengths; no noise, no length
+    torch.testing.assert_close(style.path_lengths(linear_generator(2 * A, ws), ws, y), 2 * expected)
+    assert style.path_lengths(linear_generator(A, ws), ws, 0 * y).abs().max() == 0
+    # the penalty trains the map (double backward): its gradient in A matches finite differences
+    A.requires_grad_(True)
+
+    def pen(A_):
+        w_ = ws.detach().requires_grad_(True)
+        return style.path_length_penalty(style.path_lengths(linear_generator(A_, w_), w_, y), a.detach())[0]
+
+    assert torch.autograd.gradcheck(pen, (A,))
+    (dA,) = torch.autograd.grad(pen(A), A)
+    assert dA.abs().max() > 0
+
+
+def test_path_length_term_is_lazy_weighted_and_moves_the_running_mean():
+    g, G, _D = game(tiny(), pl_weight=2.0, pl_every=2)
+    G.register_buffer("pl_mean", torch.zeros(()))
+    batch = g.critic_batch()
+    state, gstate = g.rng.get_state(), torch.get_rng_state()
+
+    def again():
+        g.rng.set_state(state)
+        torch.set_rng_state(gstate)
+
+    off = g.generator_loss(batch, step=1)  # not a multiple of 2: no path-length term
+    assert float(G.pl_mean) == 0.0
+    again()
+    on = g.generator_loss(batch, step=2)
+    a = float(G.pl_mean)
+    assert a > 0  # a ← 0 + 0.01 · mean ℓ
+    again()
+    G.pl_mean.zero_()
+    g.generator_loss(batch, step=1)  # the same draws as the main term of step 2, then the term's own
+    term = g.path_length_term(len(batch[1]))
+    assert float(G.pl_mean) == a
+    torch.testing.assert_close(on - off, 2.0 * 2 * term)
+    assert float(term.detach()) > 0
+
+
+def test_path_length_regularised_run_checkpoints_its_mean_and_resumes_bit_for_bit(tmp_path):
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    more = ("checkpoint_every=2", "pl_weight=2", "pl_every=2")
+    apps.train(tiny(4, *more), whole, progress=False)
+    apps.train(tiny(2, *more), part, progress=False)
+    assert main(["train", "--resume", str(part), "--steps", "4", "--quiet"]) == 0
+    a, _ = ckpt.load(ckpt.latest(whole))
+    b, _ = ckpt.load(ckpt.latest(part))
+    assert a.keys() == b.keys() and all(a[k].equal(b[k]) for k in a)
+    assert float(a["G.pl_mean"]) > 0 and a["EMA.pl_mean"].equal(a["G.pl_mean"])
+    # without the regulariser the generator has no such buffer: older checkpoints still load
+    apps.train(tiny(1), tmp_path / "plain", progress=False)
+    assert "G.pl_mean" not in ckpt.load(ckpt.latest(tmp_path / "plain"))[0]
+
+
+def test_row_measure_sees_a_row_the_synthesis_ignores():
+    from divergan.metrics.images import resolve_feature_net
+
+    torch.manual_seed(0)
+    g = StyleGenerator(8, 8, 8, 1, 4, 1)
+    with torch.no_grad():  # row 0 (the 4-px conv): a style that does not depend on w
+        g.synthesis.convs[0][0].conv.affine.weight.zero_()
+    rows = style.row_measure(g, resolve_feature_net("digits"), n=40)
+    assert [r["row"] for r in rows] == list(range(g.num_ws))
+    assert rows[0]["keeps_class"] == 1.0  # the mix is z₁'s own image
+    assert min(r["keeps_class"] for r in rows[1:]) < 1.0  # the control: a row that w reaches
+
+
+def test_truncation_measure_toward_one_centre_is_the_one_centre_trick():
+    from divergan.metrics.images import extract, resolve_feature_net
+
+    torch.manual_seed(0)
+    g = StyleGenerator(8, 8, 8, 1, 4, 1)
+    with torch.no_grad():
+        g.mapping.w_avg.normal_()
+    net = resolve_feature_net("digits")
+    real = extract(torch.rand(30, 1, 8, 8), net)[0]
+    plain = style.truncation_measure(g, net, real, psis=(1.0, 0.5), n=30)
+    one = style.truncation_measure(g, net, real, psis=(1.0, 0.5), n=30, centres=g.mapping.w_avg[None])
+    assert plain == one
+    far = style.truncation_measure(g, net, real, psis=(0.5,), n=30, centres=g.mapping.w_avg[None] + 5)
+    assert far[0]["fd"] != plain[1]["fd"]  # the control: another centre, other samples

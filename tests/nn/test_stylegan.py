@@ -143,3 +143,29 @@ def test_training_mixing_takes_rows_from_two_latents():
     assert (changed.int().diff(dim=1) >= 0).all()
     unmixed = mixed_styles(g, z, mixing=0.0, rng=rng)
     torch.testing.assert_close(unmixed, w1[:, None].expand_as(unmixed))
+
+
+def test_multimodal_truncation_pulls_each_w_toward_its_nearest_centre():
+    centres = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
+    w = torch.tensor([[1.0, 1.0], [9.0, -1.0], [4.0, 0.0]])  # nearest centres 0, 1, 0 (4 < 6)
+    torch.testing.assert_close(truncate(w, centres, 0.0), torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 0.0]]))
+    torch.testing.assert_close(truncate(w, centres, 0.5), torch.tensor([[0.5, 0.5], [9.5, -0.5], [2.0, 0.0]]))
+    assert truncate(w, centres, 1.0) is w
+    # one centre is the one-centre trick, exactly; the control: the mean of the two centres is not
+    torch.testing.assert_close(truncate(w, centres[:1], 0.3), truncate(w, centres[0], 0.3))
+    assert not torch.allclose(truncate(w, centres, 0.0), truncate(w, centres.mean(0), 0.0))
+
+
+def test_generator_truncates_toward_the_centres_it_is_given():
+    g = small(8)
+    z = torch.randn(6, 8)
+    w = g.mapping(z)
+    centres = torch.stack([w[0] + 0.01, w[3] - 0.01, torch.full((8,), 50.0)])  # the third is nobody's
+    ws = g.styles(z, psi=0.0, centres=centres)
+    nearest = centres[torch.cdist(w, centres).argmin(1)]
+    torch.testing.assert_close(ws, nearest[:, None].expand(6, g.num_ws, 8))
+    torch.testing.assert_close(ws[0, 0], centres[0]) and torch.testing.assert_close(ws[3, 0], centres[1])
+    torch.testing.assert_close(g.styles(z, psi=1.0, centres=centres), g.styles(z))  # ψ = 1: no truncation
+    # without centres the running mean w̄ is the centre (the control: it is not one of these)
+    torch.testing.assert_close(g.styles(z, psi=0.0), g.mapping.w_avg.expand(6, g.num_ws, 8))
+    assert not torch.allclose(g.styles(z, psi=0.0), ws)

@@ -25,7 +25,9 @@ digits, 500 held out, the split of the DCGAN ``mnist`` presets; the synthesis st
 interval metrics add the shipped digit classifier's FD and class KL (500 samples against the held-out
 digits), and :func:`judge` adds to ``final_metrics.json`` what benchmarks/apps_style.py reports: the
 generator's own samples judged as the DCGAN presets are (``direct``), precision/recall per truncation
-ψ (``truncation``) and style mixing at each crossover (``mixing``). The classifier only judges.
+ψ toward w̄ (``truncation``) and toward the nearest of 64 k-means centres of W (``truncation_multimodal``,
+labelled, beside), style mixing at each crossover (``mixing``) and one row of ws at a time (``rows``).
+The classifier only judges.
 """
 
 from __future__ import annotations
@@ -98,6 +100,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "r1_gamma": 0.5,
         "batch": 32,
         "steps": 6000,
+        "lr_schedule": "linear",  # lr decays linearly to 0 over the second half
+        "ema_half_life": 300.0,  # StyleGAN2's ema_kimg = 10: 10,000 images = 312 steps of 32
+        "pl_weight": 2.0,  # StyleGAN2's path-length regularisation, every 4th generator step
         "eval_every": 1000,
         "checkpoint_every": 500,
     },
@@ -183,12 +188,14 @@ def real_outputs(objective: Objective, D: nn.Module, real: Tensor) -> Tensor | N
         return D(real)
 
 
-def mixed_styles(G: StyleGenerator, z: Tensor, mixing: float, rng: torch.Generator) -> Tensor:
+def mixed_styles(
+    G: StyleGenerator, z: Tensor, mixing: float, rng: torch.Generator, update_w_avg: bool = True
+) -> Tensor:
     """ws for a training batch: a random ``mixing`` fraction of rows take w(z₂) from a random crossover on.
 
     The random draws (which rows, z₂, the crossovers) come from ``rng`` on the CPU and move to z's device.
     """
-    ws = G.styles(z, update_w_avg=True)  # (B, num_ws, w_dim)
+    ws = G.styles(z, update_w_avg=update_w_avg)  # (B, num_ws, w_dim)
     B, device = z.shape[0], z.device
     mix = (torch.rand(B, generator=rng) < mixing).to(device)  # (B,)
     if mix.any():
@@ -198,6 +205,33 @@ def mixed_styles(G: StyleGenerator, z: Tensor, mixing: float, rng: torch.Generat
         take = (rows & mix[:, None])[:, :, None]
         ws = torch.where(take, w2[:, None, :].expand_as(ws), ws)
     return ws
+
+
+def path_lengths(images: Tensor, ws: Tensor, noise: Tensor) -> Tensor:
+    r"""StyleGAN2's path lengths ‖J_wᵀ y‖ of a batch, (B,): with g = ∂(Σ images · y)/∂ws (B, num_ws, w_dim)
+    and y = ``noise`` (the caller draws y ~ N(0, I)/√(H·W)),
+
+    .. math::
+
+        \ell_b = \sqrt{\tfrac{1}{L} \textstyle\sum_{l=1}^{L} \sum_{j} g_{blj}^2},
+
+    the root mean over the L rows of ws of each row's squared gradient norm. ``images`` must be computed
+    from ``ws`` with gradients; the result keeps the graph (``create_graph``), so a penalty on it trains
+    the generator (a double backward).
+    """
+    (grad,) = torch.autograd.grad((images * noise).sum(), ws, create_graph=True)
+    return grad.square().sum(dim=2).mean(dim=1).sqrt()
+
+
+def path_length_penalty(lengths: Tensor, mean: Tensor, decay: float = 0.01) -> tuple[Tensor, Tensor]:
+    r"""(E_b (ℓ_b − a)², a) with a ← a + decay (mean_b ℓ_b − a) the running mean of the path lengths
+    (StyleGAN2, Karras et al. 2020, eq. 4; decay 0.01): the penalty pulls every path length toward the
+    same value, so that a fixed-size step in W changes the image by a fixed amount in any direction.
+    As in StyleGAN2 the gradient also flows through a's new term. ``mean`` (0-dim) is not changed; the
+    caller stores the returned a (detached).
+    """
+    a = mean.lerp(lengths.mean(), decay)
+    return (lengths - a).square().mean(), a.detach()
 
 
 class StyleGame:
@@ -224,6 +258,7 @@ class StyleGame:
         self.objective, self.G, self.D, self.data = objective, G, D, data
         self.batch, self.z_dim, self.rng, self.device = cfg.batch, cfg.z_dim, rng, device
         self.r1_gamma, self.r1_every, self.mixing = cfg.r1_gamma, cfg.r1_every, cfg.mixing
+        self.pl_weight, self.pl_every = cfg.pl_weight, cfg.pl_every
         self.real: Tensor | None = None
 
     def _noise(self) -> Tensor:
@@ -263,9 +298,25 @@ class StyleGame:
         real, z = batch
         self.D.requires_grad_(False)  # only ∂/∂G is needed
         ws = mixed_styles(self.G, z, self.mixing, self.rng)
-        return self.objective.generator_loss(
+        loss = self.objective.generator_loss(
             real_outputs(self.objective, self.D, real), self.D(self.G.synthesis(ws))
         )
+        if self.pl_weight > 0 and step % self.pl_every == 0:  # lazy: every k-th step, weighted by k
+            loss = loss + self.pl_weight * self.pl_every * self.path_length_term(len(z))
+        return loss
+
+    def path_length_term(self, batch: int) -> Tensor:
+        """The path-length penalty on half a batch of fresh latents (StyleGAN2's pl_batch_shrink 2), with
+        style mixing as in the main term; updates the generator's running mean ``pl_mean``."""
+        G = self.G
+        z = torch.randn(max(batch // 2, 1), self.z_dim, generator=self.rng).to(self.device)
+        ws = mixed_styles(G, z, self.mixing, self.rng, update_w_avg=False)
+        images = G.synthesis(ws)  # (B, C, H, W)
+        H, W = images.shape[2:]
+        y = torch.randn(images.shape, generator=self.rng).to(images) / (H * W) ** 0.5
+        penalty, a = path_length_penalty(path_lengths(images, ws, y), G.pl_mean)
+        G.pl_mean.copy_(a)
+        return penalty
 
     def after_generator_backward(self) -> None:
         self.D.requires_grad_(True)
@@ -294,10 +345,14 @@ def mixing_grid(G: StyleGenerator, z_rows: Tensor, z_cols: Tensor, crossover: in
     return torch.cat(out)
 
 
-def truncation_strip(G: StyleGenerator, z: Tensor, psis: list[float]) -> Tensor:
-    """(len(z)·len(psis)) images: row i is z_i at every ψ (const noise)."""
+def truncation_strip(
+    G: StyleGenerator, z: Tensor, psis: list[float], centres: Tensor | None = None
+) -> Tensor:
+    """(len(z)·len(psis)) images: row i is z_i at every ψ (const noise), toward w̄ or the nearest centre."""
     with torch.no_grad():
-        return torch.stack([G(z, psi=p, noise_mode="const") for p in psis], dim=1).flatten(0, 1)
+        return torch.stack([G(z, psi=p, noise_mode="const", centres=centres) for p in psis], dim=1).flatten(
+            0, 1
+        )
 
 
 def _spread(x: Tensor) -> float:
@@ -333,6 +388,24 @@ def distances(G: StyleGenerator, held_out: Tensor, z: Tensor, psis=(0.0, 0.5, 0.
 #: ψ of the truncation table, 1 (the generator's own samples) first
 TRUNCATION_PSIS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 JUDGE_SAMPLES = 2000  # samples and real training digits per comparison, as the DCGAN mnist presets
+#: centres of the multi-modal truncation: k-means of the generator's own w (fixed before any measurement,
+#: and not a count of the data's classes: nothing about the digits is used to place them)
+CENTRES = 64
+
+
+@torch.no_grad()
+def w_centres(G: StyleGenerator, k: int = CENTRES, n: int = 20000, seed: int = 3) -> Tensor:
+    """K centres (k, w_dim) for multi-modal truncation (:func:`divergan.nn.stylegan.truncate`): k-means
+    (scikit-learn: k-means++ seeding, Lloyd's iterations) of the mapping network's outputs w(z) for n
+    latents z drawn with ``seed``. With k = 1 the centre is the sample mean of w: the one-centre trick's w̄
+    computed over n latents instead of tracked during training."""
+    from sklearn.cluster import KMeans
+
+    z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed))
+    device = next(G.parameters()).device
+    w = G.mapping(z.to(device)).double().cpu().numpy()  # (n, w_dim)
+    km = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(w)
+    return torch.as_tensor(km.cluster_centers_, dtype=torch.float32, device=device)
 
 
 def ink_and_slant(x: Tensor) -> tuple[Tensor, Tensor]:
@@ -416,6 +489,38 @@ def mixing_measure(G: StyleGenerator, net: Any, resolution: int, n: int = 1000, 
 
 
 @torch.no_grad()
+def row_measure(G: StyleGenerator, net: Any, n: int = 1000, seed: int = 1) -> list[dict]:
+    """Which rows of ws carry what: for each row l, the mix takes that one row from z₂ and every other
+    row from z₁ (the pairs of :func:`mixing_measure`, const noise, ψ = 1). Per row: ``keeps_class``,
+    the share of mixes with z₁'s class, and ``ink_corr`` / ``slant_corr``, the correlations of the mix's
+    ink and slant with z₂'s. A row whose style the synthesis ignores gives keeps_class 1 and both
+    correlations about 0 (the mix is z₁'s image)."""
+    from divergan.metrics.images import extract
+
+    rng = torch.Generator().manual_seed(seed)
+    z1, z2 = torch.randn(n, G.z_dim, generator=rng), torch.randn(n, G.z_dim, generator=rng)
+    base, other = _draw(G, z1, noise_mode="const"), _draw(G, z2, noise_mode="const")
+    label1 = extract(base, net)[1][:, 0].argmax(-1)
+    ink2, slant2 = ink_and_slant(other)
+    w1, w2 = G.mapping(z1), G.mapping(z2)  # (n, w_dim)
+    out = []
+    for row in range(G.num_ws):
+        ws = w1[:, None].repeat(1, G.num_ws, 1)  # (n, num_ws, w_dim)
+        ws[:, row] = w2
+        mixed = torch.cat([_unit(G.synthesis(ws[i : i + 500], "const")) for i in range(0, n, 500)])
+        ink, slant = ink_and_slant(mixed)
+        out.append(
+            {
+                "row": row,
+                "keeps_class": float((extract(mixed, net)[1][:, 0].argmax(-1) == label1).double().mean()),
+                "ink_corr": _corr(ink, ink2),
+                "slant_corr": _corr(slant, slant2),
+            }
+        )
+    return out
+
+
+@torch.no_grad()
 def truncation_measure(
     G: StyleGenerator,
     net: Any,
@@ -423,9 +528,11 @@ def truncation_measure(
     psis=TRUNCATION_PSIS,
     n: int = JUDGE_SAMPLES,
     seed: int = 2,
+    centres: Tensor | None = None,
 ) -> list[dict]:
     """Per ψ: precision and recall (k = 3, Kynkäänniemi et al. 2019) of n samples G(z, ψ) (the same z for
-    every ψ, random noise) against the real features, FD, the classes' KL to uniform, and the mean ink."""
+    every ψ, random noise) against the real features, FD, the classes' KL to uniform, and the mean ink.
+    Truncated toward the running mean w̄, or toward the nearest of ``centres`` (multi-modal)."""
     from divergan.metrics.features import (
         class_histogram_metrics,
         frechet_distance_from_features,
@@ -438,7 +545,7 @@ def truncation_measure(
     for psi in psis:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)  # the same per-pixel noise at every ψ
-            x = _draw(G, z, psi=psi)
+            x = _draw(G, z, psi=psi, centres=centres)
         feats, logits = extract(x, net)
         pr = precision_recall_density_coverage(real_features, feats, k_pr=3, k_dc=5)
         rows.append(
@@ -446,6 +553,8 @@ def truncation_measure(
                 "psi": psi,
                 "precision": pr["precision"],
                 "recall": pr["recall"],
+                "density": pr["density"],
+                "coverage": pr["coverage"],
                 "fd": frechet_distance_from_features(real_features, feats),
                 "kl_uniform": class_histogram_metrics(logits[:, 0].argmax(-1), 10)["kl_uniform"],
                 "ink": float(ink_and_slant(x)[0].mean()),
@@ -480,7 +589,10 @@ def judge(G: StyleGenerator, data: StyleData, *, seed: int = 0) -> dict:
     return {
         "direct": direct,
         "truncation": truncation_measure(G, net, real_features),
+        "truncation_multimodal": truncation_measure(G, net, real_features, centres=w_centres(G)),
+        "centres": CENTRES,
         "mixing": [mixing_measure(G, net, r) for r in G.synthesis.resolutions[1:]],
+        "rows": row_measure(G, net),
     }
 
 
@@ -584,6 +696,8 @@ class StyleApp(App):
             equalized=cfg.equalized,
             mapping_lr_mul=cfg.lr_mapping_factor if cfg.equalized else 1.0,
         )
+        if cfg.pl_weight > 0:  # the path lengths' running mean, checkpointed with G (resume is exact)
+            G.register_buffer("pl_mean", torch.zeros(()))
         return G, cfg.z_dim
 
     def step_flops(self, cfg: Config) -> float:
@@ -606,7 +720,8 @@ class StyleApp(App):
         )
 
     def ema_buffers(self, parts: Parts) -> list[str]:
-        return ["mapping.w_avg"]  # the truncation trick's w̄ is the generator's, not an average of it
+        # the truncation trick's w̄ (and the path lengths' running mean) are the generator's, not averages
+        return ["mapping.w_avg", *(["pl_mean"] if hasattr(parts.generator, "pl_mean") else [])]
 
     def ready_ema(self, cfg: Config, parts: Parts, step: int) -> None:
         pass  # no batch norm

@@ -100,8 +100,19 @@ class ScaledLeakyReLU(nn.Module):
 
 
 def truncate(w: Tensor, w_avg: Tensor, psi: float) -> Tensor:
-    """The truncation trick w̄ + ψ (w − w̄); ψ = 1 leaves w unchanged, ψ = 0 returns w̄ for every row."""
-    return w_avg.lerp(w, psi) if psi != 1.0 else w
+    r"""The truncation trick w̄ + ψ (w − w̄); ψ = 1 leaves w unchanged, ψ = 0 returns w̄ for every row.
+
+    ``w_avg`` is the one centre w̄ (w_dim,), or K centres c_1 … c_K (K, w_dim): then each row is pulled
+    toward its nearest centre (Euclidean), w ↦ c_{k(w)} + ψ (w − c_{k(w)}) with k(w) = argmin_k ‖w − c_k‖,
+    the *multi-modal truncation* of Mokady et al. 2022 (there the nearest centre is chosen perceptually;
+    here in W). With K = 1 it is the one-centre trick.
+    """
+    if psi == 1.0:
+        return w
+    if w_avg.dim() == 2:  # (K, w_dim): the nearest centre of each row
+        d = torch.cdist(w, w_avg, compute_mode="donot_use_mm_for_euclid_dist")  # (B, K)
+        return w_avg[d.argmin(dim=1)].lerp(w, psi)
+    return w_avg.lerp(w, psi)
 
 
 def start_resolution(size: int) -> int:
@@ -331,17 +342,20 @@ class StyleGenerator(nn.Module):
         z2: Tensor | None = None,
         crossover: int | None = None,
         update_w_avg: bool = False,
+        centres: Tensor | None = None,
     ) -> Tensor:
         """ws (B, num_ws, w_dim): w(z) in every row, or w(z) in rows < crossover and w(z2) after.
 
-        Truncation (ψ) is applied to both w's before they are broadcast over the rows.
+        Truncation (ψ) is applied to both w's before they are broadcast over the rows, toward the
+        running mean w̄, or toward the nearest of ``centres`` (K, w_dim) (:func:`truncate`).
         """
-        w = truncate(self.mapping(z, update_w_avg), self.mapping.w_avg, psi)  # (B, w_dim)
+        centre = self.mapping.w_avg if centres is None else centres
+        w = truncate(self.mapping(z, update_w_avg), centre, psi)  # (B, w_dim)
         ws = w[:, None].repeat(1, self.num_ws, 1)  # (B, num_ws, w_dim)
         if z2 is not None:
             if crossover is None or not 0 <= crossover <= self.num_ws:
                 raise ValueError(f"style mixing needs a crossover in [0, {self.num_ws}], got {crossover}")
-            w2 = truncate(self.mapping(z2, update_w_avg), self.mapping.w_avg, psi)
+            w2 = truncate(self.mapping(z2, update_w_avg), centre, psi)
             ws[:, crossover:] = w2[:, None]
         return ws
 
@@ -353,9 +367,10 @@ class StyleGenerator(nn.Module):
         crossover: int | None = None,
         noise_mode: str = "random",
         update_w_avg: bool = False,
+        centres: Tensor | None = None,
     ) -> Tensor:
         """z (B, z_dim) -> images (B, channels, size, size)."""
-        return self.synthesis(self.styles(z, psi, z2, crossover, update_w_avg), noise_mode)
+        return self.synthesis(self.styles(z, psi, z2, crossover, update_w_avg, centres), noise_mode)
 
 
 class EqualizedLinear(nn.Module):

@@ -117,6 +117,8 @@ class Config:
     lr_mapping_factor: float = 1.0  # style: the mapping network's learning rate is lr_g times this
     equalized: bool = False  # style: equalised learning rate in the generator and the critic (StyleGAN2)
     width_doubling: bool = False  # style: synthesis channels g_width at full size, doubling per halving
+    pl_weight: float = 0.0  # style: weight of StyleGAN2's path-length regularisation (0: off)
+    pl_every: int = 4  # style: lazy path-length regularisation, every k-th generator step weighted by k
     glyph_norm: str = "batch"  # glyphs: the U-Net's normalisation, batch or instance
     patch_down: int = 2  # glyphs: stride-2 layers of the PatchGAN critic (receptive field 5·2^n − 2 px)
     const_weight: float = 0.0  # glyphs: λ of zi2zi's constant loss mean |enc(G(s, c)) − enc(s)|²
@@ -186,12 +188,12 @@ class Config:
         ]:
             if getattr(self, name) not in choices:
                 raise UserError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
-        for name in ["size", "embed_dim", "w_dim", "mapping_depth", "noise_from", "r1_every"]:
+        for name in ["size", "embed_dim", "w_dim", "mapping_depth", "noise_from", "r1_every", "pl_every"]:
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0 < self.held_out < 1:
             raise UserError(f"held_out must lie in (0, 1), got {self.held_out}")
-        for name in ["l1_weight", "r1_gamma"]:
+        for name in ["l1_weight", "r1_gamma", "pl_weight"]:
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
                 raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.mixing <= 1:
@@ -581,6 +583,10 @@ HELP: dict[str, str] = {
     "time); lr_mapping_factor becomes the mapping layers' multiplier",
     "width_doubling": "style: the synthesis blocks' channels are g_width at full size and double at each "
     "halving of resolution (max 256), like the critic's; false: g_width everywhere",
+    "pl_weight": "style: weight of StyleGAN2's path-length penalty (|J_w^T y| - a)^2, a the running mean "
+    "of the path lengths (0: off)",
+    "pl_every": "style: lazy path-length regularisation, every k-th generator step on half the batch, "
+    "weighted by k",
     "glyph_norm": "glyphs: the U-Net's normalisation, batch (pix2pix) or instance (the same in training and evaluation)",
     "patch_down": "glyphs: stride-2 layers of the PatchGAN critic, 1..3 (receptive field 8, 18, 38 px)",
     "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
