@@ -42,7 +42,7 @@ from divergan.metrics.similarity import binary_iou, l1_distance, ssim
 from divergan.nn.translate import PatchCritic, UNetGenerator
 from divergan.objectives import Objective, get_objective
 from divergan.train import dist
-from divergan.train.config import Config
+from divergan.train.config import Config, parse_weights
 from divergan.train.loop import App, Parts
 
 _BASE = {
@@ -224,6 +224,19 @@ def generator_loss(
     return loss, terms
 
 
+def pair_weights(category: Tensor, weights: tuple[float, ...] | None) -> Tensor | None:
+    """Sampling probabilities of the pairs, (N,), that give target font k the share w_k / Σ w of a batch
+    (uniform within the font): p_i = (w_{c_i} / Σ_k w_k) / n_{c_i}, n_k the pairs of font k. None for
+    ``weights`` None: every pair alike (p_i = 1/N; the draw stays ``torch.randint``'s)."""
+    if weights is None:
+        return None
+    counts = torch.bincount(category, minlength=len(weights))
+    if len(counts) != len(weights) or not bool((counts > 0).all()):
+        raise ValueError(f"{len(weights)} weights for pairs of categories {sorted(set(category.tolist()))}")
+    share = torch.tensor(weights, dtype=torch.float64) / sum(weights)
+    return (share / counts.double())[category]
+
+
 class PairedGame:
     """Paired image-to-image translation: G(s, c) against a critic of (source, image, category).
 
@@ -249,17 +262,22 @@ class PairedGame:
         steps: int = 1,
         const_weight: float = 0.0,
         l1_scales: int = 1,
+        category_weights: tuple[float, ...] | None = None,
     ) -> None:
         self.objective, self.G, self.D, self.pairs = objective, G, D, pairs
         self.l1_scales = l1_scales
+        self.pair_weights = pair_weights(pairs.category, category_weights)
         self.batch, self.rng, self.device, self.l1_weight = batch, rng, device, l1_weight
         self.l1_weight_end, self.steps, self.const_weight = l1_weight_end, steps, const_weight
         self.last: tuple[Tensor, Tensor, Tensor] | None = None
         self.terms: dict[str, Tensor] = {}
 
     def critic_batch(self) -> tuple[Tensor, Tensor, Tensor]:
-        """(s, y, c): B random training pairs, on the device."""
-        idx = torch.randint(len(self.pairs), (self.batch,), generator=self.rng)
+        """(s, y, c): B random training pairs (drawn by :func:`pair_weights`), on the device."""
+        if self.pair_weights is None:
+            idx = torch.randint(len(self.pairs), (self.batch,), generator=self.rng)
+        else:
+            idx = torch.multinomial(self.pair_weights, self.batch, replacement=True, generator=self.rng)
         p, dev = self.pairs, self.device
         self.last = (p.source[idx].to(dev), p.target[idx].to(dev), p.category[idx].to(dev))
         return self.last
@@ -449,6 +467,12 @@ class GlyphApp(App):
             raise UserError(
                 f"objective {cfg.objective!r} needs a critic with several outputs; glyphs have one"
             )
+        if cfg.category_weights:
+            n = len(fonts(cfg)[1])
+            if len(parse_weights(cfg.category_weights)) != n:
+                raise UserError(
+                    f"category_weights must give one weight per target font ({n}): {cfg.category_weights!r}"
+                )
         return load_data(cfg), objective
 
     def build(
@@ -460,7 +484,13 @@ class GlyphApp(App):
         data, objective = self.check(cfg, generator=generator, critic=critic)
         K = len(data.train.targets)
         G = UNetGenerator(
-            cfg.size, K, cfg.g_width, cfg.embed_dim, norm=cfg.glyph_norm, dropout=cfg.glyph_dropout
+            cfg.size,
+            K,
+            cfg.g_width,
+            cfg.embed_dim,
+            norm=cfg.glyph_norm,
+            dropout=cfg.glyph_dropout,
+            upsample=cfg.glyph_upsample,
         )
         D = PatchCritic(K, cfg.d_width, n_down=cfg.patch_down)
         kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
@@ -504,6 +534,7 @@ class GlyphApp(App):
             steps=cfg.steps,
             const_weight=cfg.const_weight,
             l1_scales=cfg.l1_scales,
+            category_weights=parse_weights(cfg.category_weights) if cfg.category_weights else None,
         )
 
     def ema_buffers(self, parts: Parts) -> list[str]:
@@ -579,6 +610,7 @@ class GlyphApp(App):
             cfg.embed_dim,
             norm=cfg.glyph_norm,
             dropout=cfg.glyph_dropout,
+            upsample=cfg.glyph_upsample,
         ), None
 
     def sample(self, cfg: Config, parts: Parts, n: int, rng: torch.Generator) -> Tensor:
