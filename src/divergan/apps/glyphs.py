@@ -545,7 +545,14 @@ class GlyphApp(App):
         parts.ema.eval()  # its batch-norm statistics are the generator's, copied at every step
 
     def interval_metrics(self, cfg: Config, parts: Parts, device: torch.device, done: int) -> dict:
-        return {"heldout_l1": evaluate(parts.ema, parts.dataset.held_out)[0]["model"]["l1"]}  # type: ignore[attr-defined]
+        """The EMA's held-out L1 and, when a shipped judge fits the run, its reading per target font
+        (``heldout_judge_FONT``: the fraction of generated held-out glyphs read as their character)."""
+        data: GlyphData = parts.dataset  # type: ignore[assignment]
+        metrics, out = evaluate(parts.ema, data.held_out)
+        row = {"heldout_l1": metrics["model"]["l1"]}
+        for font, j in (judge_scores(data.held_out, out, data.source) or {}).items():
+            row[f"heldout_judge_{font}"] = j["generated"]
+        return row
 
     def tb_view(self, parts: Parts) -> None:
         return None  # no scatter of samples: the held-out translations instead (tb_images)
