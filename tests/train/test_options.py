@@ -155,3 +155,22 @@ def test_resume_to_more_steps_under_a_linear_schedule_is_refused(tmp_path, capsy
     constant = tmp_path / "constant"
     train(quick("steps=4", "checkpoint_every=2"), constant, progress=False)
     assert main(["train", "--resume", str(constant), "--steps", "6", "--quiet"]) == 0
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_adam_eps_reaches_both_optimizers(fused):
+    parts = build(quick("adam_eps=3e-7", f"fused_adam={str(fused).lower()}"))
+    assert parts.opt_g.defaults["eps"] == parts.opt_d.defaults["eps"] == 3e-7
+    assert build(quick()).opt_g.defaults["eps"] == 1e-8  # torch's default when not set
+
+
+@pytest.mark.parametrize(("js_eps", "identical"), [("5e-9", True), ("1e-8", False)])
+def test_fgan_js_with_half_adam_eps_trains_exactly_like_non_saturating(tmp_path, js_eps, identical):
+    """fgan-js's losses are non-saturating's halved (bitwise), so Adam with ε/2 takes the same steps: the
+    saved weights are identical after 10 steps; with the same ε they are not (the negative control)."""
+    common = ["steps=10", "checkpoint_every=10", "ema_half_life=0"]
+    train(quick("objective=non-saturating", *common), tmp_path / "ns", progress=False)
+    train(quick("objective=fgan-js", f"adam_eps={js_eps}", *common), tmp_path / "js", progress=False)
+    ns, js = saved(tmp_path / "ns", 10)[0], saved(tmp_path / "js", 10)[0]
+    weights = [k for k in ns if k.startswith(("G.", "D."))]
+    assert weights and all(torch.equal(ns[k], js[k]) for k in weights) is identical

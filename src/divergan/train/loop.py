@@ -218,8 +218,8 @@ def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module 
         if kind == "rmsprop":
             return torch.optim.RMSprop(params, lr=lr)
         if cfg.fused_adam:  # torch's fused kernel (train/perf.py): round-off only, so opt-in
-            return adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
-        return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
+            return adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.adam_eps)
+        return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.adam_eps)
 
     ratio = None
     if cfg.sampler != "direct":

@@ -181,7 +181,7 @@ def _per_model(values: Sequence[float], like: Tensor) -> Tensor:
 
 @dataclass
 class StackedAdam:
-    """Adam (Kingma & Ba 2015) with torch.optim.Adam's defaults (eps 1e-8, no weight decay), per model.
+    """Adam (Kingma & Ba 2015) without weight decay, per model; ε is one value for the group.
 
     m ← β₁ m + (1 − β₁) g,  v ← β₂ v + (1 − β₂) g²,
     θ ← θ − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
@@ -294,7 +294,7 @@ class Group:
         def optimizer(lrs: list[float]):
             if kind == "rmsprop":
                 return StackedRMSprop(lrs)
-            return StackedAdam(lrs, [c.beta1 for c in cfgs], [c.beta2 for c in cfgs])
+            return StackedAdam(lrs, [c.beta1 for c in cfgs], [c.beta2 for c in cfgs], cfgs[0].adam_eps)
 
         self.opt_g = optimizer([c.lr_g for c in cfgs])
         self.opt_d = optimizer([c.lr_d for c in cfgs]) if self.D is not None else None
