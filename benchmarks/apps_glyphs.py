@@ -7,7 +7,9 @@ is the idle-machine equivalent of the wall time when it runs on one thread), the
 benchmarks/results/apps_glyphs-PRESET.json with the held-out metrics per target font: the glyph judge's
 accuracy on the generated glyphs beside the real target glyphs and the source glyphs, L1 and SSIM of
 the model and of the source-glyph baseline; ``--figure NAME`` copies the run's heldout.png to
-docs/applications/NAME.png.
+docs/applications/NAME.png. ``--tag TAG`` writes apps_glyphs-PRESET-TAG.json instead (a screen run with
+``--set``: the preset's own results stay); ``--rescore --out RUN --times CPU,WALL --judged`` records a run
+trained outside (e.g. ``divergan train`` under ``/usr/bin/time``) from its final_metrics.json.
 """
 
 from __future__ import annotations
@@ -47,6 +49,16 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="run folder (default runs/bench-PRESET)")
     ap.add_argument("--figure", default=None)
     ap.add_argument(
+        "--tag",
+        default="",
+        help="results file apps_glyphs-PRESET-TAG.json (e.g. a screen run with --set): the preset's own stays",
+    )
+    ap.add_argument(
+        "--judged",
+        action="store_true",
+        help="with --rescore: take the judge's reading from the run's final_metrics.json (no re-rendering)",
+    )
+    ap.add_argument(
         "--rescore",
         action="store_true",
         help="train nothing: judge the existing run folder --out again with the current judge (keeps the times)",
@@ -58,11 +70,12 @@ def main() -> None:
         help="with --rescore: the run's CPU and wall seconds, measured outside (e.g. a run trained in parts)",
     )
     args = ap.parse_args()
-    out = args.out or ROOT / "runs" / f"bench-{args.preset}"
+    name = f"apps_glyphs-{args.preset}" + (f"-{args.tag}" if args.tag else "")
+    out = args.out or ROOT / "runs" / ("bench-" + name.removeprefix("apps_glyphs-"))
     if args.rescore and args.times:
         cpu, wall = (float(t) for t in args.times.split(","))
     elif args.rescore:
-        old = json.loads((RESULTS / f"apps_glyphs-{args.preset}.json").read_text(encoding="utf-8"))
+        old = json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
         wall, cpu = old["wall_seconds"], old["cpu_seconds"]
     else:
         if out.exists():
@@ -77,7 +90,8 @@ def main() -> None:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = round(usage.ru_utime + usage.ru_stime, 1)
     final = json.loads((out / "final_metrics.json").read_text(encoding="utf-8"))
-    judge = rejudge(out)  # the current judge on the run's latest generator
+    # the current judge on the run's latest generator, or (--judged) the reading the run wrote at its end
+    judge = final.get("heldout_judge") if args.judged else rejudge(out)
     rows = {}
     for font, m in final["heldout"]["per_target"].items():
         j = (judge or {}).get(font)
@@ -93,7 +107,9 @@ def main() -> None:
         }
     result = {
         "preset": args.preset,
+        "tag": args.tag,
         "sets": args.sets,
+        "steps": final["steps"],
         "source": final["source"],
         "heldout_characters": final["heldout_characters"],
         "per_target": rows,
@@ -103,9 +119,7 @@ def main() -> None:
         "load_average_at_end": os.getloadavg()[0],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"apps_glyphs-{args.preset}.json").write_text(
-        json.dumps(result, indent=2, ensure_ascii=False) + "\n"
-    )
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(result, indent=2, ensure_ascii=False))
     if args.figure:
         shutil.copy(out / "heldout.png", ROOT / "docs" / "applications" / f"{args.figure}.png")

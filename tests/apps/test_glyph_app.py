@@ -131,6 +131,7 @@ def test_tiny_run_end_to_end(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3] and "heldout_l1" in rows[-1] and "heldout_l1" not in rows[0]
     assert "divergence_estimate" not in rows[0]  # a patch critic's loss bounds no image divergence
+    assert not any(k.startswith("heldout_judge") for k in rows[-1])  # no shipped judge reads 16-px Latin
     for name in ("config.json", "final_metrics.json", "heldout.png", "train.png"):
         assert (tmp_path / name).is_file()
     assert json.loads((tmp_path / "config.json").read_text())["app"] == "glyphs"
@@ -138,6 +139,23 @@ def test_tiny_run_end_to_end(tmp_path):
     tensors, _ = ckpt.load(ckpt.latest(tmp_path))
     for key in (k for k in tensors if k.startswith("G.")):
         assert tensors[key].equal(tensors["EMA." + key[2:]]), key
+
+
+@needs_dejavu
+def test_the_interval_rows_carry_the_judges_reading_per_target_font(tmp_path, monkeypatch):
+    seen = []
+
+    def fake_scores(pairs, out, source):  # the judge's reading of what the EMA drew, per target font
+        seen.append((len(pairs), tuple(out.shape), source))
+        return {name: {"generated": 0.25 * (k + 1)} for k, name in enumerate(pairs.targets)}
+
+    monkeypatch.setattr(glyphs, "judge_scores", fake_scores)
+    apps.train(tiny(2, "log_every=1", "eval_every=2"), tmp_path, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["heldout_judge_dejavu-serif"] == 0.25
+    assert rows[-1]["heldout_judge_dejavu-sans-mono"] == 0.5
+    assert not any(k.startswith("heldout_judge") for k in rows[0])  # only at the evaluation interval
+    assert seen[0] == (4, (4, 1, 16, 16), "dejavu-sans")  # 2 held-out characters × 2 fonts
 
 
 @needs_dejavu

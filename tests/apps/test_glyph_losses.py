@@ -195,3 +195,17 @@ def test_pyramid_l1_exact_values():
     assert torch.allclose(terms["l1"], (fake - y).abs().mean())
     with pytest.raises(UserError, match="l1_scales"):
         Config(l1_scales=0).validate()
+
+
+def test_loading_a_judge_leaves_the_global_random_generator_alone():
+    """The glyph app reads the judge at every evaluation interval: building its network (random initial
+    weights, then overwritten) must not move torch's global generator, or a resumed run would differ
+    from an unbroken one."""
+    from divergan.apps.glyph_judge import CJK_JUDGE, GlyphJudge, load_judge
+
+    torch.manual_seed(3)
+    before = torch.random.get_rng_state()
+    judge = load_judge(CJK_JUDGE)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    GlyphJudge(len(judge.chars), judge.size)  # the control: building one draws from the generator
+    assert not torch.equal(torch.random.get_rng_state(), before)

@@ -53,3 +53,42 @@ def test_instance_norm_evaluates_as_it_trains_batch_norm_does_not():
 def test_unknown_norm():
     with pytest.raises(ValueError, match="norm must be one of"):
         UNetGenerator(32, 1, norm="layer")
+
+
+def test_resize_upsampling_draws_a_flat_map_flat_the_transposed_convolution_does_not():
+    """A constant feature map upsampled by ``resize`` (×2 nearest, one 3×3 convolution) is constant away
+    from the border: every output pixel sees the same 3×3 window of equal values. The stride-2 4×4
+    transposed convolution (the negative control) gives each pixel of a 2×2 cell its own 2×2 subset of
+    the kernel, so the same flat map comes out as a period-2 checkerboard (Odena et al. 2016)."""
+    from divergan.nn.translate import _upconv
+
+    torch.manual_seed(0)
+    flat = torch.full((1, 3, 6, 6), 0.7, dtype=torch.float64)
+    resize = torch.nn.Sequential(*_upconv(3, 2, "resize")).double().requires_grad_(False)
+    transpose = torch.nn.Sequential(*_upconv(3, 2, "transpose")).double().requires_grad_(False)
+    out = resize(flat)[..., 1:-1, 1:-1]  # (1, 2, 10, 10): the interior of 12 × 12
+    assert out.shape == (1, 2, 10, 10)
+    assert torch.allclose(out, out[..., :1, :1].expand_as(out), atol=1e-12, rtol=0)
+    want = 0.7 * resize[1].weight.sum(dim=(1, 2, 3)) + resize[1].bias  # one full window per channel
+    assert torch.allclose(out[0, :, 0, 0], want, atol=1e-12, rtol=0)
+    checker = transpose(flat)[..., 2:-2, 2:-2]  # the interior: every pixel gets 2 × 2 taps
+    cells = checker.unfold(2, 2, 2).unfold(3, 2, 2)  # (1, 2, 4, 4, 2, 2): the 2×2 cells
+    assert torch.allclose(cells, cells[:, :, :1, :1].expand_as(cells), atol=1e-12, rtol=0)  # period 2 ...
+    assert float(cells[0, 0, 0, 0].max() - cells[0, 0, 0, 0].min()) > 1e-3  # ... and not flat
+
+
+@pytest.mark.parametrize("upsample", ["transpose", "resize"])
+def test_upsample_choices_keep_the_shapes_and_the_default_keeps_the_parameter_names(upsample):
+    torch.manual_seed(0)
+    g = UNetGenerator(32, categories=2, width=4, embed_dim=4, norm="instance", upsample=upsample)
+    s, c = torch.randn(3, 1, 32, 32), torch.tensor([0, 1, 1])
+    out = g(s, c).detach()
+    assert out.shape == (3, 1, 32, 32) and float(out.abs().max()) <= 1.0
+    code, skips = g.encode(s)
+    assert torch.equal(g.decode(code, skips, c).detach(), out)
+    default = UNetGenerator(32, categories=2, width=4, embed_dim=4, norm="instance")
+    names = set(g.state_dict())
+    assert (names == set(default.state_dict())) == (upsample == "transpose")  # older checkpoints load
+    assert "out.weight" in default.state_dict()
+    with pytest.raises(ValueError, match="upsample must be one of transpose, resize"):
+        UNetGenerator(32, upsample="bilinear")

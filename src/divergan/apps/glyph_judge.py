@@ -213,7 +213,9 @@ def load_judge(path: Path = CJK_JUDGE) -> Judge:
         meta = f.metadata()
         state = {k: f.get_tensor(k) for k in f.keys()}
     size = int(meta["size"])
-    net = GlyphJudge(len(meta["chars"]), size, int(meta["width"]), int(meta["hidden"]))
+    with torch.random.fork_rng(devices=[]):  # the random initial weights are overwritten: leave the
+        # global generator where it was, so a judge read during training changes nothing in the run
+        net = GlyphJudge(len(meta["chars"]), size, int(meta["width"]), int(meta["hidden"]))
     net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     net.eval()
     return Judge(net, meta["chars"], size, tuple(json.loads(meta["fonts"])))

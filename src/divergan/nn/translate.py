@@ -31,6 +31,9 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 NORMS = ("batch", "instance")
+#: how a decoder stage doubles the resolution: a stride-2 4×4 transposed convolution (pix2pix), or
+#: nearest-neighbour ×2 upsampling followed by a 3×3 convolution ("resize-convolution", Odena et al. 2016)
+UPSAMPLES = ("transpose", "resize")
 
 
 def _norm(kind: str, ch: int) -> nn.Module:
@@ -49,10 +52,27 @@ def _down(in_ch: int, out_ch: int, norm: bool = True, kind: str = "batch") -> nn
     return nn.Sequential(*layers)
 
 
+def _upconv(in_ch: int, out_ch: int, upsample: str, bias: bool = True) -> list[nn.Module]:
+    """Layers that double the resolution: ``transpose`` (4×4, stride 2) or ``resize`` (×2 nearest, 3×3)."""
+    if upsample == "transpose":
+        return [nn.ConvTranspose2d(in_ch, out_ch, 4, stride=2, padding=1, bias=bias)]
+    if upsample == "resize":
+        return [
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=bias),
+        ]
+    raise ValueError(f"upsample must be one of {', '.join(UPSAMPLES)}, got {upsample!r}")
+
+
 def _up(
-    in_ch: int, out_ch: int, kind: str = "batch", norm: bool = True, dropout: float = 0.0
+    in_ch: int,
+    out_ch: int,
+    kind: str = "batch",
+    norm: bool = True,
+    dropout: float = 0.0,
+    upsample: str = "transpose",
 ) -> nn.Sequential:
-    layers: list[nn.Module] = [nn.ConvTranspose2d(in_ch, out_ch, 4, stride=2, padding=1, bias=not norm)]
+    layers: list[nn.Module] = _upconv(in_ch, out_ch, upsample, bias=not norm)
     if norm:
         layers.append(_norm(kind, out_ch))
     layers.append(nn.ReLU())
@@ -67,6 +87,11 @@ class UNetGenerator(nn.Module):
     ``depth`` stride-2 stages take S × S down to (S / 2^depth)²; channels double per stage up to
     ``8 · width``. ``dropout`` > 0 drops that fraction of the outputs of the inner decoder stages (those of
     S/4 × S/4 and smaller) while training, as pix2pix does in its innermost ones; off in eval mode.
+    ``upsample`` is how each decoder stage doubles the resolution (:data:`UPSAMPLES`): a 4×4 transposed
+    convolution of stride 2 (pix2pix) gives each output pixel of a 2×2 cell its own 2×2 subset of the
+    kernel, so neighbouring pixels are drawn by different weights (the checkerboard of Odena et al. 2016);
+    ``resize`` upsamples by nearest neighbour and applies one 3×3 convolution at the output resolution,
+    one kernel for every pixel, whose overlapping windows straddle the 2×2 cells.
 
     >>> g = UNetGenerator(size=32, categories=2, width=8)
     >>> tuple(g(torch.zeros(3, 1, 32, 32), torch.tensor([0, 1, 1])).shape)
@@ -83,8 +108,11 @@ class UNetGenerator(nn.Module):
         *,
         norm: str = "batch",
         dropout: float = 0.0,
+        upsample: str = "transpose",
     ) -> None:
         super().__init__()
+        if upsample not in UPSAMPLES:
+            raise ValueError(f"upsample must be one of {', '.join(UPSAMPLES)}, got {upsample!r}")
         if size < 16 or size & (size - 1):
             raise ValueError(f"size must be a power of two >= 16, got {size}")
         depth = depth if depth is not None else int(math.log2(size)) - 1  # bottleneck 2 × 2
@@ -99,9 +127,19 @@ class UNetGenerator(nn.Module):
             in_ch = chans[i] + (embed_dim if i == depth - 1 else chans[i])  # (bottleneck+e) or (dec+skip)
             # instance norm of a 2 × 2 map would erase it: the first decoder stage stays unnormalised
             drop = dropout if i >= 2 else 0.0  # the inner stages: outputs of S/4 and smaller
-            ups.append(_up(in_ch, chans[i - 1], norm, norm=norm == "batch" or i < depth - 1, dropout=drop))
+            ups.append(
+                _up(
+                    in_ch,
+                    chans[i - 1],
+                    norm,
+                    norm=norm == "batch" or i < depth - 1,
+                    dropout=drop,
+                    upsample=upsample,
+                )
+            )
         self.up = nn.ModuleList(ups)
-        self.out = nn.ConvTranspose2d(2 * chans[0], 1, 4, stride=2, padding=1)
+        out = _upconv(2 * chans[0], 1, upsample)
+        self.out = out[0] if len(out) == 1 else nn.Sequential(*out)  # transpose: the former name
 
     def encode(self, source: Tensor) -> tuple[Tensor, list[Tensor]]:
         """(bottleneck code (B, C, s, s), the encoder maps from the largest to the bottleneck)."""

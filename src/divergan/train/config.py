@@ -125,6 +125,8 @@ class Config:
     l1_weight_end: float = -1.0  # glyphs: L1 weight at the last step, linear from l1_weight; < 0: constant
     glyph_dropout: float = 0.0  # glyphs: dropout in the U-Net's inner decoder stages while training
     l1_scales: int = 1  # glyphs: L1 at this many scales (2^k average pooling, k < l1_scales), summed
+    glyph_upsample: str = "transpose"  # glyphs: the U-Net decoder's upsampling, transpose or resize
+    category_weights: str = ""  # glyphs: comma-separated sampling weight per target font ("": by pairs)
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -213,6 +215,10 @@ class Config:
             raise UserError(f"l1_scales must lie in 1..4, got {self.l1_scales}")
         if not 0 <= self.glyph_dropout < 1:
             raise UserError(f"glyph_dropout must lie in [0, 1), got {self.glyph_dropout}")
+        if self.glyph_upsample not in ("transpose", "resize"):
+            raise UserError(f"glyph_upsample must be one of transpose, resize, got {self.glyph_upsample!r}")
+        if self.category_weights:
+            parse_weights(self.category_weights)
         from divergan.train.devices import AMP, check_name
 
         check_name(self.device)
@@ -381,6 +387,17 @@ PRESETS["stacked-mnist"] = {
     "lr_schedule": "linear",
     "eval_every": 2000,
 }
+
+
+def parse_weights(text: str) -> tuple[float, ...]:
+    """``category_weights``: comma-separated finite numbers > 0 (e.g. "2,1"). Raises UserError."""
+    try:
+        weights = tuple(float(w) for w in text.split(","))
+    except ValueError:
+        raise UserError(f"category_weights must be comma-separated numbers, got {text!r}") from None
+    if not all(math.isfinite(w) and w > 0 for w in weights):
+        raise UserError(f"category_weights must be finite numbers > 0, got {text!r}")
+    return weights
 
 
 def preset(name: str) -> Config:
@@ -592,6 +609,8 @@ HELP: dict[str, str] = {
     "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
     "l1_weight_end": "glyphs: L1 weight at the last step, linear from l1_weight (< 0: constant l1_weight)",
     "l1_scales": "glyphs: L1 summed over this many scales, the k-th on 2^k x 2^k average-pooled images (1: plain L1)",
+    "glyph_upsample": "glyphs: how the U-Net's decoder doubles resolution: transpose (4x4 stride-2 transposed conv) or resize (x2 nearest + 3x3 conv)",
+    "category_weights": "glyphs: sampling weight of each target font's pairs, comma-separated (e.g. 2,1; empty: every pair alike)",
     "glyph_dropout": "glyphs: dropout in the U-Net's inner decoder stages (S/4 and smaller) while training (0: off)",
 }
 
