@@ -174,3 +174,12 @@ def test_fgan_js_with_half_adam_eps_trains_exactly_like_non_saturating(tmp_path,
     ns, js = saved(tmp_path / "ns", 10)[0], saved(tmp_path / "js", 10)[0]
     weights = [k for k in ns if k.startswith(("G.", "D."))]
     assert weights and all(torch.equal(ns[k], js[k]) for k in weights) is identical
+
+
+@pytest.mark.parametrize("name", ["style-quick", "glyphs-quick"])
+def test_adam_eps_reaches_the_applications_optimizers(name):
+    from divergan import apps
+
+    cfg = apply_overrides(apps.preset(name), ["adam_eps=3e-7"])
+    parts = apps.app_for(cfg).build(cfg)
+    assert parts.opt_g.defaults["eps"] == parts.opt_d.defaults["eps"] == 3e-7

@@ -502,7 +502,7 @@ class GlyphApp(App):
         def optimizer(params, lr: float) -> torch.optim.Optimizer:
             if kind == "rmsprop":
                 return torch.optim.RMSprop(params, lr=lr)
-            return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
+            return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.adam_eps)
 
         return Parts(
             dataset=data,  # type: ignore[arg-type]

@@ -670,8 +670,9 @@ class StyleApp(App):
                     {"params": G.mapping.parameters(), "lr": mapping_lr},
                 ],
                 betas=betas,
+                eps=cfg.adam_eps,
             )
-            opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=betas)
+            opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=betas, eps=cfg.adam_eps)
         return Parts(
             dataset=data,  # type: ignore[arg-type]
             objective=objective,
