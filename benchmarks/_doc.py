@@ -6,6 +6,9 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import torch
@@ -59,3 +62,23 @@ def parse_seeds(text: str) -> list[int]:
         lo, hi = text.split("-")
         return list(range(int(lo), int(hi) + 1))
     return [int(s) for s in text.split(",")]
+
+
+def run_train(args: list[str]) -> dict:
+    """``divergan train ARGS --quiet`` in a child process, measured by itself: wall seconds, the child's
+    own CPU seconds (user + sys) and peak RSS (MiB), the load average when it started. A failed run ends
+    the benchmark with one ``error:`` line."""
+    cmd = [str(Path(sys.executable).with_name("divergan")), "train", *args, "--quiet"]
+    load = os.getloadavg()
+    t0 = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own resource usage
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"error: {' '.join(cmd)} failed")
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mib": usage.ru_maxrss / 1024,  # KiB on Linux
+        "load_at_start": list(load),
+    }

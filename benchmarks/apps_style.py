@@ -18,16 +18,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import torch
 
-from _doc import ROOT, machine, write_section
+from _doc import ROOT, machine, run_train, write_section
 
 DOC = ROOT / "docs" / "applications.md"
 FIGURES = ROOT / "docs" / "applications"
@@ -42,20 +38,12 @@ KEEPS_COARSE_MIN = 0.80  # mixing at coarse layers keeps the coarse source's cla
 
 def train(out: Path, extra: list[str]) -> dict:
     """``divergan train --preset style-mnist`` in a child process; wall and CPU seconds, peak RSS."""
-    cmd = [str(Path(sys.executable).with_name("divergan")), "train", "--preset", "style-mnist"]
-    cmd += ["--out", str(out), "--quiet", "--set", "threads=1", *extra]
-    load_before = os.getloadavg()
-    t0 = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"error: {' '.join(cmd)} failed")
+    timing = run_train(["--preset", "style-mnist", "--out", str(out), "--set", "threads=1", *extra])
     return {
-        "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mib": usage.ru_maxrss / 1024,
-        "load_before": [round(x, 1) for x in load_before],
+        "wall_s": timing["wall_s"],
+        "cpu_s": timing["cpu_s"],
+        "peak_rss_mib": timing["peak_rss_mib"],
+        "load_before": [round(x, 1) for x in timing["load_at_start"]],
         "command": " ".join(["divergan train --preset style-mnist --set threads=1", *extra]),
     }
 

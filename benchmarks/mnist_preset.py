@@ -21,17 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-from _doc import ROOT, machine, write_section
+from _doc import ROOT, machine, run_train, write_section
 
 IMAGES = ROOT / "docs" / "images"
 RESULTS = ROOT / "benchmarks" / "results" / "mnist_preset.json"
@@ -60,15 +56,7 @@ def run_preset(name: str, extra: list[str], keep: Path | None = None) -> dict:
         run = (keep if keep else Path(tmp)) / (stem(name, extra) if keep else "run")
         if keep and run.exists():
             raise SystemExit(f"error: {run} exists; remove it or choose another --keep folder")
-        cmd = [str(Path(sys.executable).with_name("divergan")), "train", "--preset", name, "--out", str(run)]
-        cmd += ["--quiet", *extra]
-        t0 = time.perf_counter()
-        child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own resource usage
-        wall = time.perf_counter() - t0
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 0:
-            raise SystemExit(f"error: {' '.join(cmd)} failed")
+        timing = run_train(["--preset", name, "--out", str(run), *extra])
         final = json.loads((run / "final_metrics.json").read_text())
         IMAGES.mkdir(parents=True, exist_ok=True)
         for figure in ("samples", "interpolation", "arithmetic") if not trained(extra) else ("samples",):
@@ -76,10 +64,10 @@ def run_preset(name: str, extra: list[str], keep: Path | None = None) -> dict:
     return {
         "preset": name,
         "extra": extra,
-        "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,  # the child's own CPU time (user + sys)
+        "wall_s": timing["wall_s"],
+        "cpu_s": timing["cpu_s"],  # the child's own CPU time (user + sys)
         "train_s": final["train_seconds"],
-        "peak_rss_mib": usage.ru_maxrss / 1024,  # KiB on Linux
+        "peak_rss_mib": timing["peak_rss_mib"],
         "metrics": final["direct"],
         "machine": machine(),
     }

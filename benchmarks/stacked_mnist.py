@@ -25,17 +25,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from _doc import ROOT, load_jsonl, machine, mean_sd, parse_seeds, write_section
+from _doc import ROOT, load_jsonl, machine, mean_sd, parse_seeds, run_train, write_section
 
 RESULTS = ROOT / "benchmarks" / "results" / "stacked_mnist.jsonl"
 IMAGES = ROOT / "docs" / "images"
@@ -113,22 +110,14 @@ def references(n: int = SAMPLES, seed: int = 0) -> dict:
 def train(seed: int, extra: list[str]) -> tuple[Path, dict]:
     """One ``divergan train --preset stacked-mnist`` in a child process: its folder and its timings."""
     run = Path(tempfile.mkdtemp(prefix="stacked-mnist-")) / "run"
-    cmd = [str(Path(sys.executable).with_name("divergan")), "train", "--preset", "stacked-mnist"]
-    cmd += ["--seed", str(seed), "--out", str(run), "--quiet", *extra]
-    load = os.getloadavg()
-    t0 = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"error: {' '.join(cmd)} failed")
+    timing = run_train(["--preset", "stacked-mnist", "--seed", str(seed), "--out", str(run), *extra])
     final = json.loads((run / "final_metrics.json").read_text())
     return run, {
-        "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "wall_s": timing["wall_s"],
+        "cpu_s": timing["cpu_s"],
         "train_s": final["train_seconds"],
-        "peak_rss_mib": usage.ru_maxrss / 1024,
-        "load_at_start": list(load),
+        "peak_rss_mib": timing["peak_rss_mib"],
+        "load_at_start": timing["load_at_start"],
         "final_metrics": {k: v for k, v in final["direct"].items() if not isinstance(v, list)},
     }
 
