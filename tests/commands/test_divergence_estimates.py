@@ -7,8 +7,8 @@ quadrature, which tests/divergences checks against closed forms):
 
 * variational lower bounds (f-divergences other than KL, reverse KL and Jeffrey; seed-free critic
   training): the bound E_P T − E_Q f*(T) of a fixed critic is at most D_f, so the exact value must
-  not lie below the reported 95% interval (exact >= ci_lo). A bound that overshoots — overfitting,
-  a wrong f* or a wrong activation — fails. How far below the value sits is the critic's
+  not lie below the reported 95% interval (exact >= ci_lo); each on three of the six pairs (see
+  ``alternating``). A bound that overshoots — overfitting, a wrong f* or a wrong activation — fails. How far below the value sits is the critic's
   approximation gap, which is reported, not asserted.
 * nn-divergence: sup over critics D ∈ [0, 1] of E_P D − E_Q D is at most TV(P, Q): ci_lo <= TV.
 * Kolmogorov: |sup|F_n − G_m| − sup|F − G|| <= sup|F_n − F| + sup|G_m − G|, and by the
@@ -215,8 +215,16 @@ def test_kolmogorov_within_the_dkw_bound(capsys, files, name, pair):
     assert abs(est["value"] - exact(name, pair)) <= 2 * eps, (est["value"], exact(name, pair))
 
 
+def alternating(params: list) -> list:
+    """Every other pair per name, offset by the name's index: each name on three pairs (1-D and 2-D among
+    them), each pair under half the names. A variational case trains a float64 critic for seconds (the
+    slowest group of the suite), so the 8 × 6 grid is halved this way rather than dropping a name or a pair."""
+    names, pairs = list(dict.fromkeys(p.values[0] for p in params)), list(PAIRS)
+    return [p for p in params if (names.index(p.values[0]) + pairs.index(p.values[1])) % 2 == 0]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "pair"), cases(VARIATIONAL))
+@pytest.mark.parametrize(("name", "pair"), alternating(cases(VARIATIONAL)))
 def test_variational_bound_does_not_exceed_the_divergence(capsys, files, name, pair):
     est = cli_estimate(capsys, name, files[pair])
     lo, hi = est["ci95"]
