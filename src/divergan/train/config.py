@@ -57,6 +57,9 @@ class Config:
     g_norm: str = "none"
     d_maxout: int = 0
     d_mbstd: int = 0
+    # DiffAugment (divergan.nn.augment): the critic sees every input through random differentiable
+    # transforms, a comma list of translation, cutout ("": off)
+    d_augment: str = ""
     # MIX+GAN (Zhang lecture notes): K generators and K critics with mixture weights and an entropy bonus λ
     mix_components: int = 1
     mix_entropy: float = 0.1
@@ -219,6 +222,17 @@ class Config:
             raise UserError(f"glyph_upsample must be one of transpose, resize, got {self.glyph_upsample!r}")
         if self.category_weights:
             parse_weights(self.category_weights)
+        if self.d_augment:
+            from divergan.nn.augment import parse_policy
+
+            try:
+                parse_policy(self.d_augment)
+            except ValueError as exc:
+                raise UserError(f"d_augment: {exc}") from None
+            if self.app:
+                raise UserError(
+                    f"d_augment augments the trainer's critic; the {self.app} application does not read it"
+                )
         from divergan.train.devices import AMP, check_name
 
         check_name(self.device)
@@ -547,6 +561,9 @@ HELP: dict[str, str] = {
     "g_norm": "none | batch: batch norm before each ReLU of the MLP generator",
     "d_maxout": "maxout critic units of this many pieces (0: leaky ReLU)",
     "d_mbstd": "minibatch standard deviation at the critic's last hidden layer, group size (0: off)",
+    "d_augment": "DiffAugment: the critic sees real and fake images through the same random differentiable "
+    "transforms, a comma list of translation (shift up to 1/8 of the side, padded with -1), cutout (a "
+    "half-side square set to 0); empty: off. Image data only",
     "mix_components": "MIX+GAN: K generators against K critics (1: an ordinary GAN)",
     "mix_entropy": "MIX+GAN: weight λ of the entropy bonus on the mixture weights",
     "steps": "generator iterations",
