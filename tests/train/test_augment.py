@@ -303,3 +303,13 @@ def test_bad_uses_are_one_error_line(tmp_path, capsys, sets, words):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and words in err[0], err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_sweep_refuses_augmentation_instead_of_ignoring_it():
+    from divergan.errors import UserError
+    from divergan.train.sweep import check
+
+    plain = apply_overrides(preset("quick"), ["data=ring8"])
+    check([plain])  # the control: the same config without augmentation is a valid sweep
+    with pytest.raises(UserError, match="d_augment"):
+        check([apply_overrides(preset("quick"), ["data=ring8", "d_augment=cutout"])])
