@@ -371,7 +371,8 @@ PRESETS["ring8"] = {
 # FD 1.55 -> 1.22, class KL unchanged within its noise (0.069; 0.036-0.057 from step 3,000 on), short of
 # the 0.03 target; R1/R2, pack 4, a wider critic and a longer EMA did not help (docs/benchmarks.md
 # "MNIST without labels"); nor did DiffAugment (d_augment=translation or translation,cutout at 2,500 steps:
-# it removed the critic's preference for its training digits, but class KL 0.070-0.075 vs 0.067, FD worse)
+# it removed the critic's preference for its training digits, but class KL 0.070-0.075 vs 0.067, FD worse;
+# with a critic twice as wide, 0.099)
 PRESETS["mnist-unconditional"] = {
     **PRESETS["mnist"],
     "conditional": False,
