@@ -178,9 +178,23 @@ def checkpoint_metrics(run: Path, every: int = 500, n: int = 2000) -> list[dict]
                 "classes": m["class_histogram"],
                 "class_precision": class_precision((real + 1) / 2, (fake + 1) / 2),
                 "held_out_class_precision": class_precision((real + 1) / 2, (parts.dataset.held_out + 1) / 2),
+                "critic_gap": critic_gap(parts.critic, real, parts.dataset.held_out),
             }
         )
     return out
+
+
+def critic_gap(critic, train, held_out) -> float:
+    """How far the critic has learnt its training images: its mean output on training digits minus its
+    mean output on as many held-out digits (the first len(held_out) of ``train``), one batch each, the
+    critic in training mode as the loop calls it. A critic that judges digits scores both alike (gap
+    ≈ 0); one that recognises its training set scores them higher (the overfitting measure of Karras
+    et al. 2020, ADA, Fig. 1)."""
+    import torch
+
+    critic.train()
+    with torch.no_grad():
+        return float(critic(train[: len(held_out)]).mean() - critic(held_out).mean())
 
 
 def class_precision(real, images, k: int = 3) -> list[float]:
@@ -210,7 +224,11 @@ def trajectory_table(rows: list[dict]) -> str:
         "|---|---|---|---|---|",
     ]
     for r in rows:
-        points = " · ".join(f"{p['step']:,}: {p['kl_uniform']:.3f} ({p['fd']:.2f})" for p in r["points"])
+        points = " · ".join(
+            f"{p['step']:,}: {p['kl_uniform']:.3f} ({p['fd']:.2f}"
+            + (f"; critic gap {p['critic_gap']:+.2f})" if "critic_gap" in p else ")")
+            for p in r["points"]
+        )
         cost = f"{r['cpu_s']:.0f} ({r['wall_s']:.0f}, {r['load']})" if "cpu_s" in r else "—"
         last = r["points"][-1]
         prec = (
@@ -226,7 +244,9 @@ def trajectory_table(rows: list[dict]) -> str:
         "",
         "2,000 samples of the EMA generator at each checkpoint, from one fixed latent batch, against 2,000 "
         "training digits (`--trajectory RUN`). Precision per class: of the samples the shipped classifier "
-        "labels c, the share inside the 2,000 training digits' manifold in its features (k = 3)"
+        "labels c, the share inside the 2,000 training digits' manifold in its features (k = 3). Critic gap "
+        "(where measured): the critic's mean output on 500 training digits minus that on the 500 held-out "
+        "digits, ≈ 0 unless it has learnt its training images"
         + (
             f"; the 500 held-out real digits score {', '.join(f'{100 * v:.0f}' for v in held[-1])}"
             if held

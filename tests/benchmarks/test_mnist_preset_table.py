@@ -84,14 +84,25 @@ def test_trajectory_table_rows(bench):
                     "fd": 1.234,
                     "classes": [5, 5],
                     "held_out_class_precision": [1, 0.9],
+                    "critic_gap": 0.054,
                 }
             ],
         },
     ]
     lines = bench.trajectory_table(rows).splitlines()
     assert lines[2] == "| x | 500: 0.500 (7.00) · 1,000: 0.250 (3.50) | 3, 4 | 50, 100 | 100 (251, 6.1) |"
-    assert lines[3] == "| y | 8,000: 0.030 (1.23) | 5, 5 | — | — |"
+    assert lines[3] == "| y | 8,000: 0.030 (1.23; critic gap +0.05) | 5, 5 | — | — |"
     assert "the 500 held-out real digits score 100, 90." in lines[-1]
+
+
+def test_critic_gap_is_the_difference_of_mean_outputs(bench):
+    import torch
+
+    critic = torch.nn.Flatten(0)  # D(x) = the pixels themselves: the mean output is the mean pixel
+    train, held = torch.full((6, 2), 0.5), torch.full((3, 2), -0.25)
+    train[3:] = 100.0  # beyond len(held_out): not read
+    assert bench.critic_gap(critic, train, held) == 0.75
+    assert bench.critic_gap(critic, held, held) == 0.0
 
 
 def test_class_precision_is_one_on_the_reals_and_zero_on_noise(bench):

@@ -57,6 +57,9 @@ class Config:
     g_norm: str = "none"
     d_maxout: int = 0
     d_mbstd: int = 0
+    # DiffAugment (divergan.nn.augment): the critic sees every input through random differentiable
+    # transforms, a comma list of translation, cutout ("": off)
+    d_augment: str = ""
     # MIX+GAN (Zhang lecture notes): K generators and K critics with mixture weights and an entropy bonus λ
     mix_components: int = 1
     mix_entropy: float = 0.1
@@ -219,6 +222,17 @@ class Config:
             raise UserError(f"glyph_upsample must be one of transpose, resize, got {self.glyph_upsample!r}")
         if self.category_weights:
             parse_weights(self.category_weights)
+        if self.d_augment:
+            from divergan.nn.augment import parse_policy
+
+            try:
+                parse_policy(self.d_augment)
+            except ValueError as exc:
+                raise UserError(f"d_augment: {exc}") from None
+            if self.app:
+                raise UserError(
+                    f"d_augment augments the trainer's critic; the {self.app} application does not read it"
+                )
         from divergan.train.devices import AMP, check_name
 
         check_name(self.device)
@@ -356,7 +370,9 @@ PRESETS["ring8"] = {
 # learning rate decayed over the second half (R3GAN's optimiser, Huang et al. 2024) and 8,000 steps:
 # FD 1.55 -> 1.22, class KL unchanged within its noise (0.069; 0.036-0.057 from step 3,000 on), short of
 # the 0.03 target; R1/R2, pack 4, a wider critic and a longer EMA did not help (docs/benchmarks.md
-# "MNIST without labels")
+# "MNIST without labels"); nor did DiffAugment (d_augment=translation or translation,cutout at 2,500 steps:
+# it removed the critic's preference for its training digits, but class KL 0.070-0.075 vs 0.067, FD worse;
+# with a critic twice as wide, 0.099)
 PRESETS["mnist-unconditional"] = {
     **PRESETS["mnist"],
     "conditional": False,
@@ -547,6 +563,9 @@ HELP: dict[str, str] = {
     "g_norm": "none | batch: batch norm before each ReLU of the MLP generator",
     "d_maxout": "maxout critic units of this many pieces (0: leaky ReLU)",
     "d_mbstd": "minibatch standard deviation at the critic's last hidden layer, group size (0: off)",
+    "d_augment": "DiffAugment: the critic sees real and fake images through the same random differentiable "
+    "transforms, a comma list of translation (shift up to 1/8 of the side, padded with -1), cutout (a "
+    "half-side square set to 0); empty: off. Image data only",
     "mix_components": "MIX+GAN: K generators against K critics (1: an ordinary GAN)",
     "mix_entropy": "MIX+GAN: weight λ of the entropy bonus on the mixture weights",
     "steps": "generator iterations",

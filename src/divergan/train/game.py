@@ -10,6 +10,12 @@ batches, steps optimizers, keeps the EMA and runs its interval hooks.
   A batch-dependent critic (batch norm) is called on real and fake batches separately
   (:func:`~divergan.train.loop.critic_outputs`). Under torchrun every rank holds the global batch and
   keeps its slice (:mod:`divergan.train.dist`); the penalty is computed on the global batch.
+  With ``augment`` (DiffAugment, :mod:`divergan.nn.augment`) every input of the critic is T(x) for a
+  random differentiable T drawn per sample from the run's generator: real and fake in the critic
+  phase (the penalty on the transformed inputs), fake (and real, if read) in the generator phase:
+
+      critic:     L_D(D(T(x)), D(T(G(z)))) [+ penalty(D, T(x), T(G(z)))]
+      generator:  L_G(D(T(x)) if read, D(T(G(z))))        gradients reach G through T
 * :class:`MixtureGame` — MIX+GAN's mixed payoffs of K generators against K critics
   (:mod:`divergan.train.mixture`), with the entropy bonuses.
 
@@ -24,6 +30,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from divergan.nn.augment import DiffAugment
 from divergan.objectives import Objective
 from divergan.train import dist
 from divergan.train.mixture import MixtureGenerator, entropy
@@ -106,6 +113,9 @@ class PlainGame:
         real_batch: () -> the global real batch (B, *shape) and its classes (or None), on the device.
         noise: n -> noise (n, z_dim) on the device; both draw from the run's data stream.
         batch: the global batch size B.
+        augment: DiffAugment's transforms of the critic's inputs (None: the inputs as they are).
+        draws: the generator the augmentation's per-sample parameters come from (the run's data
+            stream, saved in checkpoints: a resumed run draws the same transforms).
 
     Every Game has this interface, which is all the loop calls: ``critic_batch()``,
     ``critic_loss(batch, step) -> (loss, game_value)``, ``after_critic_step()``, ``generator_batch()``,
@@ -128,13 +138,32 @@ class PlainGame:
         real_batch: Callable[[], tuple[Tensor, Tensor | None]] | None = None,
         noise: Callable[[int], Tensor] | None = None,
         batch: int = 0,
+        augment: DiffAugment | None = None,
+        draws: torch.Generator | None = None,
     ) -> None:
+        if augment is not None and draws is None:
+            raise ValueError("augment needs the generator its parameters are drawn from (draws=)")
         self.objective, self.G, self.D = objective, G, D
+        self.augment, self.draws = augment, draws
         self.g_forward = g_forward or G
         self.d_forward = d_forward or D
         self.freeze_d = freeze_d
         self.timer = timer
         self.real_batch, self.noise, self.batch = real_batch, noise, batch
+
+    def transform(self, x: Tensor, global_batch: bool = True) -> Tensor:
+        """T(x): the augmentation with fresh parameters per sample (x itself without augmentation).
+
+        ``global_batch``: x is the global batch; else x is this rank's slice of one, and the parameters
+        are drawn for the global batch B and sliced alike, so every rank consumes the same draws.
+        """
+        if self.augment is None:
+            return x
+        n = x.shape[0] if global_batch else self.batch
+        params = self.augment.draw(n, x.shape[-2], x.shape[-1], self.draws)  # type: ignore[arg-type]
+        if not global_batch:
+            params = {k: dist.local(v) for k, v in params.items()}  # type: ignore[misc]
+        return self.augment.apply(x, params)
 
     def critic_batch(self) -> tuple[Tensor, Tensor | None, Tensor]:
         """The global batch of one critic update: real (B, *shape), classes (B,) or None, noise (B, z_dim)."""
@@ -153,6 +182,9 @@ class PlainGame:
         obj, timer = self.objective, self.timer
         with timer("generator forward (critic phase)"), torch.no_grad():
             fake_all = call(dist.unwrap(self.G), z_all, y_all)  # same classes as real
+        if self.augment is not None:
+            with timer("augmentation"):
+                real_all, fake_all = self.transform(real_all), self.transform(fake_all)  # T(x), T(G(z))
         real, fake, y = dist.local(real_all), dist.local(fake_all), dist.local(y_all)  # rank's slice
         with timer("critic forward"):
             t_real, t_fake = critic_outputs(self.D, real, fake, y)  # (B/W,) or (B/W, K) each
@@ -184,7 +216,8 @@ class PlainGame:
         t_real = None
         if obj.generator_uses_real:
             with torch.no_grad():
-                t_real = call(self.d_forward, real, y)
+                t_real = call(self.d_forward, self.transform(real, global_batch=False), y)
+        fake = self.transform(fake, global_batch=False)  # T(G(z)), differentiable in G(z)
         return game_generator_loss(obj, t_real, call(self.d_forward, fake, y))
 
     def after_generator_backward(self) -> None:

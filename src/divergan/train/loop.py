@@ -46,6 +46,7 @@ from divergan.data.base import Dataset
 from divergan.errors import Interrupted, UserError
 from divergan.figures.tensorboard import run_writer, write_hparams
 from divergan.nn import MLP
+from divergan.nn.augment import DiffAugment, parse_policy
 from divergan.nn.dcgan import SIZES, DCGANCritic, DCGANGenerator, init_weights, recalibrate_batchnorm
 from divergan.nn.remedies import remedy_options, toy_networks
 from divergan.objectives import Objective, get_objective
@@ -200,6 +201,12 @@ def check(
         g, d = build_networks(cfg, dataset, objective)
     else:
         g, d = user_networks(cfg, dataset, objective, generator, critic)
+    if cfg.d_augment and not (dataset.is_image and objective.needs_critic):
+        raise UserError(
+            f"d_augment transforms the images a critic sees; {dataset.name} holds flat vectors"
+            if not dataset.is_image
+            else f"d_augment transforms the images a critic sees; objective {cfg.objective!r} has no critic"
+        )
     if dataset.is_image and cfg.sampler != "direct":
         raise UserError(f"sampler {cfg.sampler!r} is for flat data; image runs use --sampler direct")
     return dataset, objective, g, d
@@ -971,6 +978,8 @@ class App:
             real_batch=real_batch,
             noise=lambda n: torch.randn(n, cfg.z_dim, generator=rng).to(device),
             batch=cfg.batch,
+            # DiffAugment of the critic's inputs, its per-sample draws from the same data stream
+            **({"augment": DiffAugment(parse_policy(cfg.d_augment)), "draws": rng} if cfg.d_augment else {}),
         )
 
     def ema_buffers(self, parts: Parts) -> list[str]:

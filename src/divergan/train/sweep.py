@@ -429,6 +429,7 @@ def check(cfgs: Sequence[Config]) -> None:
             (cfg.conditional, "conditional=true"),
             (cfg.arch == "dcgan", "arch=dcgan"),
             (bool(cfg.app), f"the {cfg.app} application"),
+            (bool(cfg.d_augment), "d_augment (augmentation of image critics)"),
         ]
         for hit, what in refused:
             if hit:
