@@ -9,7 +9,10 @@ accuracy on the generated glyphs beside the real target glyphs and the source gl
 the model and of the source-glyph baseline; ``--figure NAME`` copies the run's heldout.png to
 docs/applications/NAME.png. ``--tag TAG`` writes apps_glyphs-PRESET-TAG.json instead (a screen run with
 ``--set``: the preset's own results stay); ``--rescore --out RUN --times CPU,WALL --judged`` records a run
-trained outside (e.g. ``divergan train`` under ``/usr/bin/time``) from its final_metrics.json.
+trained outside (e.g. ``divergan train`` under ``/usr/bin/time``) from its final_metrics.json;
+``--trajectory --out RUN --times CPU,WALL`` records a run stopped before its end (a screen cut at the
+step where the preset's own trajectory is known): the judge's reading per font and the held-out L1 at
+every evaluation interval of its metrics.jsonl, and their mean over ``--window A,B`` (steps A..B).
 """
 
 from __future__ import annotations
@@ -42,6 +45,21 @@ def rejudge(run: Path) -> dict | None:
     return judge_scores(data.held_out, translate(load_generator(run), data.held_out), data.source)
 
 
+def trajectory(run: Path, window: tuple[int, int]) -> dict:
+    """The interval rows of a run's metrics.jsonl that carry the judge's reading: per row the step, the
+    held-out L1 and the reading per font; and the mean reading per font over the steps in ``window``."""
+    rows = []
+    for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        judged = {k.removeprefix("heldout_judge_"): v for k, v in r.items() if k.startswith("heldout_judge_")}
+        if judged:
+            rows.append({"step": r["step"], "heldout_l1": r.get("heldout_l1"), "judge": judged})
+    inside = [r for r in rows if window[0] <= r["step"] <= window[1]]
+    fonts = sorted({f for r in rows for f in r["judge"]})
+    mean = {f: sum(r["judge"][f] for r in inside) / len(inside) for f in fonts} if inside else {}
+    return {"rows": rows, "window": list(window), "window_mean_judge": mean, "last_step": rows[-1]["step"]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("preset")
@@ -69,9 +87,35 @@ def main() -> None:
         metavar="CPU,WALL",
         help="with --rescore: the run's CPU and wall seconds, measured outside (e.g. a run trained in parts)",
     )
+    ap.add_argument(
+        "--trajectory",
+        action="store_true",
+        help="train nothing: record the per-interval judge readings of a run --out stopped before its end",
+    )
+    ap.add_argument("--window", default="5000,7250", help="with --trajectory: steps A,B to average over")
     args = ap.parse_args()
     name = f"apps_glyphs-{args.preset}" + (f"-{args.tag}" if args.tag else "")
     out = args.out or ROOT / "runs" / ("bench-" + name.removeprefix("apps_glyphs-"))
+    if args.trajectory:
+        if not args.out or not args.times:
+            ap.error("--trajectory needs --out RUN and --times CPU,WALL")
+        cpu, wall = (float(t) for t in args.times.split(","))
+        lo, hi = (int(t) for t in args.window.split(","))
+        result = {
+            "preset": args.preset,
+            "tag": args.tag,
+            "sets": args.sets,
+            "stopped": True,
+            "trajectory": trajectory(args.out, (lo, hi)),
+            "cpu_seconds": cpu,
+            "wall_seconds": wall,
+            "load_average_at_end": os.getloadavg()[0],
+        }
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        print(json.dumps({k: v for k, v in result.items() if k != "trajectory"}, indent=2))
+        print(json.dumps(result["trajectory"]["window_mean_judge"]))
+        return
     if args.rescore and args.times:
         cpu, wall = (float(t) for t in args.times.split(","))
     elif args.rescore:

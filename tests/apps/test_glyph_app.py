@@ -159,11 +159,12 @@ def test_the_interval_rows_carry_the_judges_reading_per_target_font(tmp_path, mo
 
 
 @needs_dejavu
-def test_resume_continues_bit_for_bit(tmp_path):
+@pytest.mark.parametrize("jitter", ["glyph_jitter=0", "glyph_jitter=2"])
+def test_resume_continues_bit_for_bit(tmp_path, jitter):
     whole = tmp_path / "whole"
-    apps.train(tiny(4, "checkpoint_every=2", "log_every=1"), whole, progress=False)
+    apps.train(tiny(4, "checkpoint_every=2", "log_every=1", jitter), whole, progress=False)
     part = tmp_path / "part"
-    apps.train(tiny(2, "checkpoint_every=2", "log_every=1"), part, progress=False)
+    apps.train(tiny(2, "checkpoint_every=2", "log_every=1", jitter), part, progress=False)
     assert main(["train", "--resume", str(part), "--steps", "4", "--quiet"]) == 0
     a, _ = ckpt.load(ckpt.latest(whole))
     b, _ = ckpt.load(ckpt.latest(part))
@@ -172,6 +173,28 @@ def test_resume_continues_bit_for_bit(tmp_path):
         json.loads((whole / "final_metrics.json").read_text())["heldout"]
         == json.loads((part / "final_metrics.json").read_text())["heldout"]
     )
+
+
+@needs_dejavu
+def test_jitter_shifts_the_training_batches_but_never_the_held_out_evaluation():
+    cfg = tiny(2, "glyph_jitter=2")
+    app = apps.app_for(cfg)
+    parts = app.build(cfg)
+    game = app.game(cfg, parts, parts.generator, parts.critic, device=torch.device("cpu"), timer=None)
+    state = parts.rng.get_state()
+    s, y, c = game.critic_batch()
+    again = torch.Generator()
+    again.set_state(state)  # the same draws, by hand: the pairs, then one shift per pair
+    idx = torch.randint(len(game.pairs), (cfg.batch,), generator=again)
+    shifts = torch.randint(-2, 3, (cfg.batch, 2), generator=again)
+    assert s.equal(glyphs.shift_images(game.pairs.source[idx], shifts))
+    assert y.equal(glyphs.shift_images(game.pairs.target[idx], shifts)) and c.equal(game.pairs.category[idx])
+    assert not (s.equal(game.pairs.source[idx]) and y.equal(game.pairs.target[idx]))  # it did shift
+    held = parts.dataset.held_out
+    state = parts.rng.get_state()
+    _, out = app.evaluate(cfg, parts)
+    assert out["direct"].equal(glyphs.translate(parts.ema, held))  # the held-out glyphs as rendered
+    assert parts.rng.get_state().equal(state)  # evaluation draws no shift
 
 
 @needs_dejavu

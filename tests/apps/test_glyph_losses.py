@@ -67,6 +67,8 @@ def test_the_constant_loss_is_zero_for_a_copy_and_holds_the_source_code_fixed():
         ({"patch_down": 4}, "patch_down"),
         ({"const_weight": -1.0}, "const_weight"),
         ({"l1_weight_end": float("nan")}, "l1_weight_end"),
+        ({"glyph_jitter": -1}, "glyph_jitter"),
+        ({"size": 32, "glyph_jitter": 9}, "glyph_jitter"),  # at most size / 4
     ],
 )
 def test_config_rejects_bad_glyph_keys(item, message):
@@ -118,6 +120,18 @@ def test_training_only_characters_leave_the_heldout_split_alone():
     assert held == base_held and len(held) == 301  # the judge's held-out characters do not move
     assert train == base_train + level2 and not set(train) & set(held)
     assert split_charset("gb2312", 0.08, 0) == (base_train, base_held)
+
+
+def test_gbk_extras_add_training_characters_only():
+    from divergan.data.glyphs import gb2312_level1, gb2312_level2, gbk_extension, split_charset
+
+    extra = gbk_extension()
+    assert len(extra) == 14139 and len(set(extra)) == len(extra) and "體" in extra and "龍" in extra
+    assert not set(extra) & (set(gb2312_level1()) | set(gb2312_level2()))
+    assert "\u4e00" <= min(extra) and max(extra) <= "\u9fff"  # CJK unified ideographs only
+    train, held = split_charset("gb2312+gbk", 0.08, 0)
+    base_train, base_held = split_charset("gb2312+2", 0.08, 0)
+    assert held == base_held and train == base_train + extra and not set(train) & set(held)
 
 
 def test_accented_extras_never_show_a_heldout_letter():
@@ -209,3 +223,35 @@ def test_loading_a_judge_leaves_the_global_random_generator_alone():
     assert torch.equal(torch.random.get_rng_state(), before)
     GlyphJudge(len(judge.chars), judge.size)  # the control: building one draws from the generator
     assert not torch.equal(torch.random.get_rng_state(), before)
+
+
+def test_shift_images_moves_whole_pixels_and_fills_the_border():
+    from divergan.apps.glyphs import shift_images
+
+    x = torch.rand(3, 2, 8, 8) * 2 - 1
+    assert shift_images(x, torch.zeros(3, 2, dtype=torch.long)).equal(x)  # (0, 0): the identity
+    out = shift_images(x, torch.tensor([[2, 1], [-3, 0], [0, -1]]))  # (dx, dy) per image
+    assert out[0, :, 1:, 2:].equal(x[0, :, :-1, :-2])  # right 2, down 1
+    assert (out[0, :, :1] == -1).all() and (out[0, :, :, :2] == -1).all()
+    assert out[1, :, :, :-3].equal(x[1, :, :, 3:]) and (out[1, :, :, -3:] == -1).all()  # left 3
+    assert out[2, :, :-1].equal(x[2, :, 1:]) and (out[2, :, -1:] == -1).all()  # up 1
+    assert not out[0].equal(x[0])  # negative control: a real shift changes the image
+
+
+def test_jitter_moves_source_and_target_of_a_pair_alike():
+    from divergan.apps.glyphs import jitter_pairs, shift_images
+
+    s, y = torch.rand(16, 1, 8, 8) * 2 - 1, torch.rand(16, 1, 8, 8) * 2 - 1
+    rng = torch.Generator().manual_seed(0)
+    state = rng.get_state()
+    s0, y0, shifts0 = jitter_pairs(s, y, 0, rng)
+    assert s0.equal(s) and y0.equal(y) and not shifts0.any()  # 0: the identity
+    assert rng.get_state().equal(state)  # and nothing drawn: a jitter-free run's stream is unchanged
+    s2, y2, shifts = jitter_pairs(s, y, 2, rng)
+    assert shifts.abs().max() <= 2 and shifts.any()
+    expected = torch.randint(-2, 3, (16, 2), generator=torch.Generator().manual_seed(0))
+    assert shifts.equal(expected)  # drawn from the run's generator
+    assert s2.equal(shift_images(s, shifts)) and y2.equal(shift_images(y, shifts))  # one shift per pair
+    other = shifts.roll(1, dims=0)  # negative control: the target moved by another pair's shift
+    moved = [i for i in range(16) if not other[i].equal(shifts[i])]
+    assert moved and not shift_images(y, other)[moved].equal(y2[moved])

@@ -228,6 +228,35 @@ def generator_loss(
     return loss, terms
 
 
+def shift_images(x: Tensor, shifts: Tensor, fill: float = -1.0) -> Tensor:
+    """Each image moved by whole pixels: out[b, :, i, j] = x[b, :, i − dy_b, j − dx_b] where that lies
+    inside the image, else ``fill`` (the background, −1). x (B, C, S, S); shifts (B, 2) long, (dx_b, dy_b),
+    dx > 0 moving the ink right and dy > 0 down. No interpolation: every pixel is a copy of one of x's or
+    the fill, so a shift of (0, 0) is the identity and anti-aliased edges stay as rendered."""
+    if shifts.numel() == 0:
+        return x
+    B, S = x.shape[0], x.shape[-1]
+    J = int(shifts.abs().max())
+    padded = F.pad(x, (J, J, J, J), value=fill)
+    ar = torch.arange(S, device=x.device)
+    rows = ar[None, :] + J - shifts[:, 1:2].to(x.device)  # (B, S): row of padded read by output row i
+    cols = ar[None, :] + J - shifts[:, 0:1].to(x.device)
+    b = torch.arange(B, device=x.device)[:, None, None]
+    return padded[b, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)  # (B, S, S, C) → (B, C, S, S)
+
+
+def jitter_pairs(s: Tensor, y: Tensor, jitter: int, rng: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
+    """(s', y', shifts): pix2pix's jitter for glyph pairs, by whole pixels. Each pair's source and target
+    are shifted alike by (dx, dy), each drawn uniformly from −J..J (``jitter`` = J) with ``rng``: the
+    pair stays a pair (the same character at the same place), while the generator cannot learn a
+    character by where its strokes fall. ``jitter`` 0 is the identity and draws nothing from ``rng``."""
+    if jitter == 0:
+        return s, y, torch.zeros(len(s), 2, dtype=torch.long)
+    shifts = torch.randint(-jitter, jitter + 1, (len(s), 2), generator=rng)
+    both = shift_images(torch.cat([s, y], dim=1), shifts)
+    return both[:, : s.shape[1]], both[:, s.shape[1] :], shifts
+
+
 def pair_weights(category: Tensor, weights: tuple[float, ...] | None) -> Tensor | None:
     """Sampling probabilities of the pairs, (N,), that give target font k the share w_k / Σ w of a batch
     (uniform within the font): p_i = (w_{c_i} / Σ_k w_k) / n_{c_i}, n_k the pairs of font k. None for
@@ -267,8 +296,10 @@ class PairedGame:
         const_weight: float = 0.0,
         l1_scales: int = 1,
         category_weights: tuple[float, ...] | None = None,
+        jitter: int = 0,
     ) -> None:
         self.objective, self.G, self.D, self.pairs = objective, G, D, pairs
+        self.jitter = jitter
         self.l1_scales = l1_scales
         self.pair_weights = pair_weights(pairs.category, category_weights)
         self.batch, self.rng, self.device, self.l1_weight = batch, rng, device, l1_weight
@@ -277,13 +308,15 @@ class PairedGame:
         self.terms: dict[str, Tensor] = {}
 
     def critic_batch(self) -> tuple[Tensor, Tensor, Tensor]:
-        """(s, y, c): B random training pairs (drawn by :func:`pair_weights`), on the device."""
+        """(s, y, c): B random training pairs (drawn by :func:`pair_weights`), each pair shifted by
+        :func:`jitter_pairs` when ``jitter`` > 0, on the device."""
         if self.pair_weights is None:
             idx = torch.randint(len(self.pairs), (self.batch,), generator=self.rng)
         else:
             idx = torch.multinomial(self.pair_weights, self.batch, replacement=True, generator=self.rng)
         p, dev = self.pairs, self.device
-        self.last = (p.source[idx].to(dev), p.target[idx].to(dev), p.category[idx].to(dev))
+        s, y, _ = jitter_pairs(p.source[idx], p.target[idx], self.jitter, self.rng)
+        self.last = (s.to(dev), y.to(dev), p.category[idx].to(dev))
         return self.last
 
     def generator_batch(self) -> tuple[Tensor, Tensor, Tensor]:
@@ -539,6 +572,7 @@ class GlyphApp(App):
             const_weight=cfg.const_weight,
             l1_scales=cfg.l1_scales,
             category_weights=parse_weights(cfg.category_weights) if cfg.category_weights else None,
+            jitter=cfg.glyph_jitter,
         )
 
     def ema_buffers(self, parts: Parts) -> list[str]:

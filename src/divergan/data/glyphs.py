@@ -146,6 +146,25 @@ def gb2312_level2() -> str:
     return "".join(chars)
 
 
+def gbk_extension() -> str:
+    """The CJK unified ideographs (U+4E00..U+9FFF) of GBK (code page 936) that GB 2312 lacks, in GBK
+    code order: 14,139 characters, mostly traditional forms and rarer characters (繁, 體, 龍 …), none
+    of GB 2312 level 1 or 2. GBK's two-byte codes: lead byte 0x81..0xFE, trail byte 0x40..0xFE but 0x7F."""
+    gb2312 = set(gb2312_level1()) | set(gb2312_level2())
+    chars = []
+    for lead in range(0x81, 0xFF):
+        for trail in range(0x40, 0xFF):
+            if trail == 0x7F:
+                continue
+            try:
+                c = bytes([lead, trail]).decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            if len(c) == 1 and 0x4E00 <= ord(c) <= 0x9FFF and c not in gb2312:
+                chars.append(c)
+    return "".join(chars)
+
+
 def latin_accented() -> str:
     """The accented letters of Latin-1 Supplement and Latin Extended-A (À … ž): each a letter of
     :data:`LATIN` with diacritics (it decomposes, NFD, into that letter and combining marks)."""
@@ -160,7 +179,11 @@ def latin_accented() -> str:
 
 #: character sets that add training-only characters to a base set: name -> (base set, extra characters).
 #: The held-out split is the base set's, so the held-out characters do not move when training grows.
-TRAIN_EXTRA = {"gb2312+2": ("gb2312", gb2312_level2), "latin+accents": ("latin", latin_accented)}
+TRAIN_EXTRA = {
+    "gb2312+2": ("gb2312", gb2312_level2),
+    "gb2312+gbk": ("gb2312", lambda: gb2312_level2() + gbk_extension()),
+    "latin+accents": ("latin", latin_accented),
+}
 
 
 def _shows(extra: str, held: str) -> bool:
@@ -338,7 +361,8 @@ def glyph_pairs(chars: str, source: str, targets: tuple[str, ...] | list[str], s
 def split_charset(name: str, held_out: float, seed: int = 0) -> tuple[str, str]:
     """(train, held_out) characters of a character set (:func:`charset`): :func:`split_characters` of the
     set, or for a name of :data:`TRAIN_EXTRA` (``gb2312+2``: GB 2312 level 1 split as ``gb2312`` is,
-    level 2's 3,008 characters added to training only; ``latin+accents``: the ``latin`` split, and the
+    level 2's 3,008 characters added to training only; ``gb2312+gbk``: level 2 and GBK's other
+    ideographs added to training only; ``latin+accents``: the ``latin`` split, and the
     accented letters of :func:`latin_accented` whose base letter is a training one) the base set's split
     with the extras appended to the training characters. An extra character that contains a held-out
     one (é when e is held out) is left out: the held-out shapes stay unseen."""
@@ -351,7 +375,7 @@ def split_charset(name: str, held_out: float, seed: int = 0) -> tuple[str, str]:
 
 def charset(name: str) -> str:
     """``latin``, ``cjk`` (420 frequent characters), ``gb2312`` (3,755), ``gb2312+2`` (GB 2312 levels 1
-    and 2, 6,763), ``latin+accents`` (``latin`` and 161 accented letters), or the characters themselves."""
+    and 2, 6,763), ``gb2312+gbk`` (those and :func:`gbk_extension`'s 14,139, 20,902), ``latin+accents`` (``latin`` and 161 accented letters), or the characters themselves."""
     if name in TRAIN_EXTRA:
         base, extra = TRAIN_EXTRA[name]
         return charset(base) + extra()

@@ -129,6 +129,7 @@ class Config:
     glyph_dropout: float = 0.0  # glyphs: dropout in the U-Net's inner decoder stages while training
     l1_scales: int = 1  # glyphs: L1 at this many scales (2^k average pooling, k < l1_scales), summed
     glyph_upsample: str = "transpose"  # glyphs: the U-Net decoder's upsampling, transpose or resize
+    glyph_jitter: int = 0  # glyphs: shift each training pair (source and target alike) by up to this many px
     category_weights: str = ""  # glyphs: comma-separated sampling weight per target font ("": by pairs)
 
     def validate(self) -> Config:
@@ -220,6 +221,8 @@ class Config:
             raise UserError(f"glyph_dropout must lie in [0, 1), got {self.glyph_dropout}")
         if self.glyph_upsample not in ("transpose", "resize"):
             raise UserError(f"glyph_upsample must be one of transpose, resize, got {self.glyph_upsample!r}")
+        if not 0 <= self.glyph_jitter <= self.size // 4:
+            raise UserError(f"glyph_jitter must lie in 0..size/4 ({self.size // 4}), got {self.glyph_jitter}")
         if self.category_weights:
             parse_weights(self.category_weights)
         if self.d_augment:
@@ -604,7 +607,7 @@ HELP: dict[str, str] = {
     "size": "apps: image side in pixels (glyphs 16, 32, 64 or 128; style 8, 16 or 32)",
     "source": "glyphs: the source font (auto: Noto Sans CJK, WenQuanYi or DejaVu Sans, as installed)",
     "targets": "glyphs: comma-separated target fonts, one category each (auto: matching the source)",
-    "chars": "glyphs: latin, cjk, or the characters themselves (auto: as the fonts allow)",
+    "chars": "glyphs: latin, cjk, gb2312, or the characters themselves; gb2312+2, gb2312+gbk, latin+accents add training-only characters to a set's split (auto: as the fonts allow)",
     "held_out": "glyphs: fraction of the characters held out of training (split seeded by seed)",
     "l1_weight": "glyphs: weight of the generator's L1 term |G(s, c) - y| beside the adversarial loss",
     "embed_dim": "glyphs: size of the target font's category embedding",
@@ -630,6 +633,7 @@ HELP: dict[str, str] = {
     "l1_scales": "glyphs: L1 summed over this many scales, the k-th on 2^k x 2^k average-pooled images (1: plain L1)",
     "glyph_upsample": "glyphs: how the U-Net's decoder doubles resolution: transpose (4x4 stride-2 transposed conv) or resize (x2 nearest + 3x3 conv)",
     "category_weights": "glyphs: sampling weight of each target font's pairs, comma-separated (e.g. 2,1; empty: every pair alike)",
+    "glyph_jitter": "glyphs: paired augmentation: each training pair's source and target glyph are shifted alike by (dx, dy), each uniform in -J..J whole pixels, drawn from the run's generator at every step, the emptied border filled with background (0: off; held-out evaluation is never shifted)",
     "glyph_dropout": "glyphs: dropout in the U-Net's inner decoder stages (S/4 and smaller) while training (0: off)",
 }
 
