@@ -11,6 +11,10 @@ benchmarks/results/apps_style.json.
 
     .venv/bin/python benchmarks/apps_style.py                      # trains (about 15 CPU minutes)
     .venv/bin/python benchmarks/apps_style.py --run runs/style-mnist --cpu-seconds 900
+
+A run that is not the preset as shipped (``--set`` overrides) can be recorded beside it with ``--name NAME``:
+the section ``NAME`` of docs/applications.md (appended at its end if absent), the figures
+docs/applications/NAME-*.png and benchmarks/results/apps_style-NAME.json, leaving the preset's own alone.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ def train(out: Path, extra: list[str]) -> dict:
 JUDGED = ("direct", "truncation", "truncation_multimodal", "mixing", "rows")
 
 
-def judged(run: Path) -> dict:
+def judged(run: Path, name: str = "style-mnist") -> dict:
     """The run's final metrics, with the judgement computed from its checkpoint if they lack part of it;
     and the multi-modal truncation strip (each row one z at ψ = 0, 1/8, …, 1 toward its nearest centre)."""
     from divergan import apps
@@ -63,14 +67,15 @@ def judged(run: Path) -> dict:
     cfg, parts, _, _ = apps.load_run(run)
     if not all(k in final for k in JUDGED):
         final.update(judge(parts.ema, parts.dataset))
-    # style mixing and the rows measured again with this code (their statistics grew after some runs)
-    net, ema = resolve_feature_net("digits"), parts.ema
-    final["mixing"] = [mixing_measure(ema, net, r) for r in ema.synthesis.resolutions[1:]]
-    final["rows"] = row_measure(ema, net)
+    if "width_slope_fine" not in final["mixing"][0] or "change" not in final["rows"][0]:
+        # a run measured before the stroke width and the slopes: style mixing and the rows again
+        net, ema = resolve_feature_net("digits"), parts.ema
+        final["mixing"] = [mixing_measure(ema, net, r) for r in ema.synthesis.resolutions[1:]]
+        final["rows"] = row_measure(ema, net)
     fixed = torch.Generator().manual_seed(12345)  # the z of the run's own truncation strip (finish)
     z_rows = torch.randn(5, cfg.z_dim, generator=fixed)
     strip = truncation_strip(parts.ema, z_rows, [i / 8 for i in range(9)], centres=w_centres(parts.ema))
-    save_grid(strip, FIGURES / "style-mnist-truncation-multimodal.png", nrow=9, scale=4)
+    save_grid(strip, FIGURES / f"{name}-truncation-multimodal.png", nrow=9, scale=4)
     return final
 
 
@@ -127,13 +132,27 @@ def real_precision(run: Path) -> dict:
     return precision_recall_density_coverage(a, b, k_pr=3, k_dc=5)
 
 
-def copy_figures(run: Path, final: dict) -> list[str]:
+def copy_figures(run: Path, final: dict, prefix: str = "style-mnist") -> list[str]:
     FIGURES.mkdir(parents=True, exist_ok=True)
     names = ["samples", "truncation", *(f"mixing-{m['resolution']}" for m in final["mixing"])]
     for name in names:
-        shutil.copyfile(run / f"{name}.png", FIGURES / f"style-mnist-{name}.png")
-    pr_figure(final, FIGURES / "style-mnist-truncation-pr.png")
+        shutil.copyfile(run / f"{name}.png", FIGURES / f"{prefix}-{name}.png")
+    pr_figure(final, FIGURES / f"{prefix}-truncation-pr.png")
     return names
+
+
+def command(run: Path) -> str:
+    """The ``divergan train`` command of a finished run: the preset and the settings of its config.json that
+    differ from the preset's."""
+    from divergan import apps
+
+    config, preset = json.loads((run / "config.json").read_text()), apps.preset("style-mnist").to_json()
+    changed = [
+        f"--set {k}={json.dumps(v) if not isinstance(v, str) else v}"
+        for k, v in config.items()
+        if preset.get(k) != v
+    ]
+    return " ".join(["divergan train --preset style-mnist", *changed])
 
 
 def verdict(ok: bool) -> str:
@@ -289,33 +308,35 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "style-mnist", help="where to train")
     ap.add_argument("--cpu-seconds", type=float, help="with --run: the CPU seconds its training took")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to the run")
+    ap.add_argument("--name", default="style-mnist", help="section, figure prefix and results of a variant")
     args = ap.parse_args()
+    results = RESULTS if args.name == "style-mnist" else RESULTS.with_name(f"apps_style-{args.name}.json")
     if args.run is None:
         if args.out.exists():
             raise SystemExit(f"error: {args.out} exists; measure it with --run {args.out} or choose --out")
         timing = train(args.out, [a for kv in args.set for a in ("--set", kv)])
         run = args.out
     else:
-        run, timing = args.run, {"cpu_s": args.cpu_seconds or float("nan")}
-        if RESULTS.exists():  # the timing of the run that made these numbers, if this script trained it
-            old = json.loads(RESULTS.read_text())
+        run, timing = args.run, {"cpu_s": args.cpu_seconds or float("nan"), "command": command(args.run)}
+        if results.exists():  # the timing of the run that made these numbers, if this script trained it
+            old = json.loads(results.read_text())
             if old.get("run") == str(run.resolve()):
                 timing = old["timing"]
     timing.setdefault("machine", machine())
-    final = judged(run)
+    final = judged(run, args.name)
     final["real_precision"] = real_precision(run)
     dcgan = None
     if DCGAN.exists():
         # the newest row of the preset: older rows keep the settings it had when they were measured
         rows = [r for r in json.loads(DCGAN.read_text()) if r["preset"] == "mnist-unconditional"]
         dcgan = rows[-1] if rows else None
-    copy_figures(run, final)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    copy_figures(run, final, args.name)
+    results.parent.mkdir(parents=True, exist_ok=True)
     keep = {
         k: final[k] for k in ("steps", "train_seconds", *JUDGED, "centres", "real_precision", "variation")
     }
-    RESULTS.write_text(json.dumps({"run": str(run.resolve()), "timing": timing, **keep}, indent=2) + "\n")
-    write_section("style-mnist", section(final, timing, dcgan), doc=DOC)
+    results.write_text(json.dumps({"run": str(run.resolve()), "timing": timing, **keep}, indent=2) + "\n")
+    write_section(args.name, section(final, timing, dcgan), doc=DOC)
     print(section(final, timing, dcgan))
 
 
