@@ -11,6 +11,10 @@ benchmarks/results/apps_style.json.
 
     .venv/bin/python benchmarks/apps_style.py                      # trains (about 15 CPU minutes)
     .venv/bin/python benchmarks/apps_style.py --run runs/style-mnist --cpu-seconds 900
+
+A run that is not the preset as shipped (``--set`` overrides) can be recorded beside it with ``--name NAME``:
+the section ``NAME`` of docs/applications.md (appended at its end if absent), the figures
+docs/applications/NAME-*.png and benchmarks/results/apps_style-NAME.json, leaving the preset's own alone.
 """
 
 from __future__ import annotations
@@ -51,23 +55,27 @@ def train(out: Path, extra: list[str]) -> dict:
 JUDGED = ("direct", "truncation", "truncation_multimodal", "mixing", "rows")
 
 
-def judged(run: Path) -> dict:
+def judged(run: Path, name: str = "style-mnist") -> dict:
     """The run's final metrics, with the judgement computed from its checkpoint if they lack part of it;
     and the multi-modal truncation strip (each row one z at ψ = 0, 1/8, …, 1 toward its nearest centre)."""
     from divergan import apps
-    from divergan.apps.style import truncation_strip, w_centres
+    from divergan.apps.style import judge, mixing_measure, row_measure, truncation_strip, w_centres
     from divergan.figures.grids import save_grid
+    from divergan.metrics.images import resolve_feature_net
 
     final = json.loads((run / "final_metrics.json").read_text())
     cfg, parts, _, _ = apps.load_run(run)
     if not all(k in final for k in JUDGED):
-        from divergan.apps.style import judge
-
         final.update(judge(parts.ema, parts.dataset))
+    if "width_slope_fine" not in final["mixing"][0] or "change" not in final["rows"][0]:
+        # a run measured before the stroke width and the slopes: style mixing and the rows again
+        net, ema = resolve_feature_net("digits"), parts.ema
+        final["mixing"] = [mixing_measure(ema, net, r) for r in ema.synthesis.resolutions[1:]]
+        final["rows"] = row_measure(ema, net)
     fixed = torch.Generator().manual_seed(12345)  # the z of the run's own truncation strip (finish)
     z_rows = torch.randn(5, cfg.z_dim, generator=fixed)
     strip = truncation_strip(parts.ema, z_rows, [i / 8 for i in range(9)], centres=w_centres(parts.ema))
-    save_grid(strip, FIGURES / "style-mnist-truncation-multimodal.png", nrow=9, scale=4)
+    save_grid(strip, FIGURES / f"{name}-truncation-multimodal.png", nrow=9, scale=4)
     return final
 
 
@@ -124,13 +132,27 @@ def real_precision(run: Path) -> dict:
     return precision_recall_density_coverage(a, b, k_pr=3, k_dc=5)
 
 
-def copy_figures(run: Path, final: dict) -> list[str]:
+def copy_figures(run: Path, final: dict, prefix: str = "style-mnist") -> list[str]:
     FIGURES.mkdir(parents=True, exist_ok=True)
     names = ["samples", "truncation", *(f"mixing-{m['resolution']}" for m in final["mixing"])]
     for name in names:
-        shutil.copyfile(run / f"{name}.png", FIGURES / f"style-mnist-{name}.png")
-    pr_figure(final, FIGURES / "style-mnist-truncation-pr.png")
+        shutil.copyfile(run / f"{name}.png", FIGURES / f"{prefix}-{name}.png")
+    pr_figure(final, FIGURES / f"{prefix}-truncation-pr.png")
     return names
+
+
+def command(run: Path) -> str:
+    """The ``divergan train`` command of a finished run: the preset and the settings of its config.json that
+    differ from the preset's."""
+    from divergan import apps
+
+    config, preset = json.loads((run / "config.json").read_text()), apps.preset("style-mnist").to_json()
+    changed = [
+        f"--set {k}={json.dumps(v) if not isinstance(v, str) else v}"
+        for k, v in config.items()
+        if preset.get(k) != v
+    ]
+    return " ".join(["divergan train --preset style-mnist", *changed])
 
 
 def verdict(ok: bool) -> str:
@@ -144,7 +166,7 @@ def section(final: dict, timing: dict, dcgan: dict | None) -> str:
     # coarse = every block below the output size (7 and 14 px), fine = the 28-px block: the only one that
     # resolves a stroke's width (docs/applications.md)
     coarse = final["mixing"][-1]
-    layer_names_ = layer_names([int(r) for r in final["crossover_rows"]])
+    layer_names_ = layer_names([int(r) for r in final["crossover_rows"]], final["num_ws"])
     out = [
         f"`{timing.get('command', 'divergan train --preset style-mnist --set threads=1')}`: "
         f"{final['steps']:,} steps, {final['train_seconds']:.0f} s of training; the whole process "
@@ -198,46 +220,68 @@ def section(final: dict, timing: dict, dcgan: dict | None) -> str:
         f"{mm[-1]['recall']:.3f}).",
         "",
         "Style mixing (const noise, ψ = 1; the coarse source z₁ sets the rows before the crossover block, "
-        f"the fine source z₂ that block and the rest; {final['mixing'][0]['pairs']:,} pairs; ink = mean "
-        "intensity, slant = −μ₁₁/μ₀₂):",
+        f"the fine source z₂ that block and the rest; {final['mixing'][0]['pairs']:,} pairs). Stroke width "
+        "= ink over the strokes crossed by the rows and columns (`stroke_width`), slant = −μ₁₁/μ₀₂; for each, "
+        "the least-squares slope of the mix's value on the fine and on the coarse source's (1: the mix "
+        "copies that source, 0: it does not follow it) and, in brackets, on the fine source of another pair "
+        "(chance). Control: the largest pixel change when the fine source is the coarse source itself.",
         "",
         "| crossover at | mix has the coarse source's class | … the fine source's | sources of one class "
-        "| ink corr. with fine / coarse source | slant corr. with fine / coarse source |",
-        "|---|---|---|---|---|---|",
+        "| width slope on fine / coarse (chance) | slant slope on fine / coarse (chance) | control |",
+        "|---|---|---|---|---|---|---|",
         *(
             f"| {m['resolution']} px (row {m['crossover_row']}) | {100 * m['keeps_coarse_class']:.1f}% "
             f"| {100 * m['takes_fine_class']:.1f}% | {100 * m['sources_agree']:.1f}% "
-            f"| {m['ink_corr_fine']:.2f} / {m['ink_corr_coarse']:.2f} "
-            f"| {m['slant_corr_fine']:.2f} / {m['slant_corr_coarse']:.2f} |"
+            f"| {m['width_slope_fine']:.2f} ± {m['width_slope_se']:.2f} / {m['width_slope_coarse']:.2f} "
+            f"({m['width_slope_null']:.2f}) "
+            f"| {m['slant_slope_fine']:.2f} ± {m['slant_slope_se']:.2f} / {m['slant_slope_coarse']:.2f} "
+            f"({m['slant_slope_null']:.2f}) | {m['control_change']:.0f} |"
             for m in final["mixing"]
         ),
         "",
         f"Mixing at the coarse layers (crossover at {coarse['resolution']} px) keeps the coarse class in "
         f"≥ {100 * KEEPS_COARSE_MIN:.0f}% of pairs: {100 * coarse['keeps_coarse_class']:.1f}%, "
-        f"{verdict(coarse['keeps_coarse_class'] >= KEEPS_COARSE_MIN)}; the fine source's stroke: ink "
-        f"correlation {coarse['ink_corr_fine']:.2f} with the fine source ({coarse['ink_corr_coarse']:.2f} with "
-        f"the coarse), slant {coarse['slant_corr_fine']:.2f} ({coarse['slant_corr_coarse']:.2f}).",
+        f"{verdict(coarse['keeps_coarse_class'] >= KEEPS_COARSE_MIN)}. The fine source sets the stroke "
+        "width (slope on the fine source above the slope on the coarse one and above 3 standard errors): "
+        f"{coarse['width_slope_fine']:.2f} ± {coarse['width_slope_se']:.2f} against "
+        f"{coarse['width_slope_coarse']:.2f}, {verdict(sets(coarse, 'width'))}; the slant: "
+        f"{coarse['slant_slope_fine']:.2f} ± {coarse['slant_slope_se']:.2f} against "
+        f"{coarse['slant_slope_coarse']:.2f}, {verdict(sets(coarse, 'slant'))}.",
         "",
         "One row of ws at a time from z₂ (the rest from z₁, the same pairs): where the class and the stroke "
-        "are decided.",
+        "are decided. Pixel change: root-mean-square change of z₁'s image over that between z₁'s and z₂'s "
+        "(0: the layer ignores its style).",
         "",
-        "| row | layer | mix keeps z₁'s class | ink corr. with z₂ | slant corr. with z₂ |",
-        "|---|---|---|---|---|",
+        "| row | layer | mix keeps z₁'s class | pixel change | width slope on z₂ | slant slope on z₂ |",
+        "|---|---|---|---|---|---|",
         *(
-            f"| {r['row']} | {layer_names_[r['row']]} | {100 * r['keeps_class']:.1f}% | {r['ink_corr']:.2f} "
-            f"| {r['slant_corr']:.2f} |"
+            f"| {r['row']} | {layer_names_[r['row']]} | {100 * r['keeps_class']:.1f}% | {r['change']:.3f} "
+            f"| {r['width_slope']:.2f} | {r['slant_slope']:.2f} |"
             for r in final["rows"]
         ),
     ]
     return "\n".join(out)
 
 
-def layer_names(resolutions: list[int]) -> list[str]:
-    """The layer each row of ws styles: at r₀ a conv and a toRGB, then per block up-conv, conv, toRGB."""
-    names = [f"{resolutions[0]} px conv", f"{resolutions[0]} px toRGB"]
+def layer_names(resolutions: list[int], num_ws: int) -> list[str]:
+    """The layer each row of ws styles: at r₀ a conv and a toRGB, then per block up-conv, conv, toRGB; without
+    skips (num_ws = 2 + 2·(blocks − 1)) the toRGB of the last block only."""
+    skip = num_ws == 2 + 3 * (len(resolutions) - 1)
+    names = [f"{resolutions[0]} px conv", *([f"{resolutions[0]} px toRGB"] if skip else [])]
     for r in resolutions[1:]:
-        names += [f"{r} px up-conv", f"{r} px conv", f"{r} px toRGB"]
+        names += [
+            f"{r} px up-conv",
+            f"{r} px conv",
+            *([f"{r} px toRGB"] if skip or r == resolutions[-1] else []),
+        ]
     return names
+
+
+def sets(m: dict, stat: str) -> bool:
+    """The fine source sets ``stat`` (width or slant): the mix follows it more than the coarse source, and
+    more than chance (3 standard errors of the slope)."""
+    fine = m[f"{stat}_slope_fine"]
+    return fine > m[f"{stat}_slope_coarse"] and fine > 3 * m[f"{stat}_slope_se"]
 
 
 def monotone(rows: list[dict]) -> bool:
@@ -264,33 +308,35 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "style-mnist", help="where to train")
     ap.add_argument("--cpu-seconds", type=float, help="with --run: the CPU seconds its training took")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to the run")
+    ap.add_argument("--name", default="style-mnist", help="section, figure prefix and results of a variant")
     args = ap.parse_args()
+    results = RESULTS if args.name == "style-mnist" else RESULTS.with_name(f"apps_style-{args.name}.json")
     if args.run is None:
         if args.out.exists():
             raise SystemExit(f"error: {args.out} exists; measure it with --run {args.out} or choose --out")
         timing = train(args.out, [a for kv in args.set for a in ("--set", kv)])
         run = args.out
     else:
-        run, timing = args.run, {"cpu_s": args.cpu_seconds or float("nan")}
-        if RESULTS.exists():  # the timing of the run that made these numbers, if this script trained it
-            old = json.loads(RESULTS.read_text())
+        run, timing = args.run, {"cpu_s": args.cpu_seconds or float("nan"), "command": command(args.run)}
+        if results.exists():  # the timing of the run that made these numbers, if this script trained it
+            old = json.loads(results.read_text())
             if old.get("run") == str(run.resolve()):
                 timing = old["timing"]
     timing.setdefault("machine", machine())
-    final = judged(run)
+    final = judged(run, args.name)
     final["real_precision"] = real_precision(run)
     dcgan = None
     if DCGAN.exists():
         # the newest row of the preset: older rows keep the settings it had when they were measured
         rows = [r for r in json.loads(DCGAN.read_text()) if r["preset"] == "mnist-unconditional"]
         dcgan = rows[-1] if rows else None
-    copy_figures(run, final)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    copy_figures(run, final, args.name)
+    results.parent.mkdir(parents=True, exist_ok=True)
     keep = {
         k: final[k] for k in ("steps", "train_seconds", *JUDGED, "centres", "real_precision", "variation")
     }
-    RESULTS.write_text(json.dumps({"run": str(run.resolve()), "timing": timing, **keep}, indent=2) + "\n")
-    write_section("style-mnist", section(final, timing, dcgan), doc=DOC)
+    results.write_text(json.dumps({"run": str(run.resolve()), "timing": timing, **keep}, indent=2) + "\n")
+    write_section(args.name, section(final, timing, dcgan), doc=DOC)
     print(section(final, timing, dcgan))
 
 

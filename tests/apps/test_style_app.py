@@ -113,10 +113,12 @@ def test_one_nan_policy(tmp_path, monkeypatch):
         apps.train(tiny(3), tmp_path / "r", progress=False)
 
 
-def test_resume_continues_bit_for_bit(tmp_path):
+@pytest.mark.parametrize("skip", ["true", "false"])
+def test_resume_continues_bit_for_bit(tmp_path, skip):
     whole, part = tmp_path / "whole", tmp_path / "part"
-    apps.train(tiny(6, "checkpoint_every=3", "log_every=1", "r1_every=2"), whole, progress=False)
-    apps.train(tiny(3, "checkpoint_every=3", "log_every=1", "r1_every=2"), part, progress=False)
+    more = ("checkpoint_every=3", "log_every=1", "r1_every=2", f"g_skip={skip}")
+    apps.train(tiny(6, *more), whole, progress=False)
+    apps.train(tiny(3, *more), part, progress=False)
     assert main(["train", "--resume", str(part), "--steps", "6", "--quiet"]) == 0
     a, _ = ckpt.load(ckpt.latest(whole))
     b, _ = ckpt.load(ckpt.latest(part))
@@ -185,6 +187,8 @@ def test_style_mnist_preset_checks_and_widths():
         apps.check(apply_overrides(apps.preset("style-mnist"), ["size=16"]))
     with pytest.raises(UserError, match="noise_from must be a resolution 7, 14, 28"):
         apps.check(apply_overrides(apps.preset("style-mnist"), ["noise_from=8"]))
+    with pytest.raises(UserError, match="g_skip"):
+        apply_overrides(apps.preset("style-mnist"), ["g_skip=maybe"])
 
 
 def test_ink_and_slant_of_known_strokes():
@@ -215,6 +219,40 @@ def test_mixing_measure_against_its_controls(monkeypatch):
     m = style.mixing_measure(g, net, 8, n=40)
     assert m["takes_fine_class"] == 1.0 and m["ink_corr_fine"] == pytest.approx(1.0)
     assert m["slant_corr_fine"] == pytest.approx(1.0)
+    # the stroke width's and slant's slopes: 1 on the source the mix copies, about 0 on the other
+    assert m["width_slope_fine"] == pytest.approx(1.0) and m["slant_slope_fine"] == pytest.approx(1.0)
+    assert abs(m["width_slope_coarse"]) < 0.6 and m["width_slope_se"] < 1e-6
+    assert m["control_change"] == 0.0  # z₂ = z₁: the mix is the coarse source's image
+    monkeypatch.setattr(g, "crossover_row", lambda r: g.num_ws)
+    m = style.mixing_measure(g, net, 8, n=40)
+    assert m["width_slope_coarse"] == pytest.approx(1.0) and m["slant_slope_coarse"] == pytest.approx(1.0)
+    assert abs(m["width_slope_fine"]) < 0.6 and abs(m["width_slope_null"]) < 0.6
+
+
+def test_stroke_width_of_known_strokes():
+    x = torch.zeros(5, 1, 20, 20)
+    x[0, 0, 2:18, 5:8] = 1.0  # a 16 x 3 vertical bar: 48 / (16 + 3)
+    x[1, 0, 5:8, 2:18] = 1.0  # the same bar lying: the same width
+    x[2, 0, 2:18, 3:5] = 1.0  # two 16 x 2 bars
+    x[2, 0, 2:18, 10:12] = 1.0
+    x[3, 0, 2:18, 3:5] = 0.4  # below the threshold: no stroke, width 0 (as the empty image)
+    width = style.stroke_width(x)
+    expected = [48 / 19, 48 / 19, 64 / (32 + 4), 0.0, 0.0]
+    torch.testing.assert_close(width, torch.tensor(expected, dtype=torch.float64))
+    # a bar twice as wide and as long reads twice as wide
+    y = torch.zeros(1, 1, 40, 40)
+    y[0, 0, 4:36, 10:16] = 1.0
+    torch.testing.assert_close(style.stroke_width(y)[0], 2 * width[0].double())
+
+
+def test_slope_and_its_standard_error_by_hand():
+    x = torch.tensor([0.0, 1.0, 2.0, 3.0])
+    y = torch.tensor([0.0, 2.0, 1.0, 3.0])
+    beta, se = style.slope(y, x)
+    # dx = (-1.5, -0.5, 0.5, 1.5), dy = (-1.5, 0.5, -0.5, 1.5): β = Σ dx dy / Σ dx² = 4 / 5
+    assert beta == pytest.approx(0.8)
+    # residuals dy - 0.8 dx = (-0.3, 0.9, -0.9, 0.3): σ_β = √(1.8 / (4 - 2)) / √5
+    assert se == pytest.approx((1.8 / 2) ** 0.5 / 5**0.5)
 
 
 def test_truncation_measure_uses_one_z_and_noise_for_every_psi():

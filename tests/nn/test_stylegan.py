@@ -169,3 +169,37 @@ def test_generator_truncates_toward_the_centres_it_is_given():
     # without centres the running mean w̄ is the centre (the control: it is not one of these)
     torch.testing.assert_close(g.styles(z, psi=0.0), g.mapping.w_avg.expand(6, g.num_ws, 8))
     assert not torch.allclose(g.styles(z, psi=0.0), ws)
+
+
+@pytest.mark.parametrize("size, num_ws", [(8, 4), (16, 6), (28, 6)])
+def test_without_skips_the_last_torgb_draws_the_whole_image(size, num_ws):
+    torch.manual_seed(0)
+    g = StyleGenerator(z_dim=8, w_dim=8, size=size, width=4, mapping_depth=1, skip=False)
+    S = g.synthesis
+    assert g.num_ws == num_ws == 2 + 2 * (len(S.resolutions) - 1) and len(S.torgbs) == 1
+    assert S.has_rgb == [False] * (len(S.resolutions) - 1) + [True]
+    assert g.crossover_row(S.resolutions[-1]) == num_ws - 3  # up-conv, conv, toRGB of the last block
+    ws = g.styles(torch.randn(3, 8))
+    img, feats = S(ws, "const", return_features=True)
+    assert img.shape == (3, 1, size, size)
+    # by hand: the image is the one toRGB of the last block's features, styled by the last row
+    rgb = S.torgbs[0]
+    s = rgb.conv.affine(ws[:, -1])  # (3, C)
+    by_hand = torch.einsum("oi,bi,bihw->bohw", rgb.conv.weight[:, :, 0, 0], s, feats[-1])
+    torch.testing.assert_close(img, by_hand + rgb.bias[None, :, None, None])
+    # with skips the same layers give the rows and the toRGBs of every block (the state names unchanged)
+    skip = StyleGenerator(z_dim=8, w_dim=8, size=size, width=4, mapping_depth=1)
+    extra = {k for k in skip.state_dict() if k not in g.state_dict()}
+    assert extra and all(k.startswith("synthesis.torgbs.") for k in extra)
+    assert skip.num_ws == num_ws + len(S.resolutions) - 1
+
+
+def test_without_skips_a_row_of_a_coarse_block_changes_only_through_the_features():
+    torch.manual_seed(0)
+    g = StyleGenerator(z_dim=8, w_dim=8, size=16, width=4, mapping_depth=1, skip=False)
+    ws = g.styles(torch.randn(2, 8))
+    other = ws.clone()
+    other[:, -1] = torch.randn(2, 8)  # the toRGB's row only
+    a, fa = g.synthesis(ws, "const", return_features=True)
+    b, fb = g.synthesis(other, "const", return_features=True)
+    assert all(x.equal(y) for x, y in zip(fa, fb)) and not a.equal(b)

@@ -84,7 +84,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # MNIST 5k at 28 px (7 → 14 → 28), minibatch standard deviation, lazy R1; judged like the DCGAN mnist
     # presets (benchmarks/apps_style.py). Plain layers at lr 1e-3 (the style-digits recipe): with the
     # equalised learning rate (equalized=true, lr 2e-3, mapping 0.1× or 0.01×) three runs collapsed
-    # toward one digit within 1,000-1,500 steps (docs/applications.md)
+    # toward one digit within 1,000-1,500 steps, and so did g_skip=false (one toRGB at 28 px: FD 31.8,
+    # class KL 2.21 at step 1,000 of a screen, against 7.9 and 0.68 with skips; docs/applications.md)
     "style-mnist": {
         **_BASE,
         "data": "mnist",
@@ -431,6 +432,52 @@ def ink_and_slant(x: Tensor) -> tuple[Tensor, Tensor]:
     return img.mean(dim=(1, 2)), -mu11 / mu02.clamp_min(1e-12)
 
 
+def stroke_width(x: Tensor, threshold: float = 0.5) -> Tensor:
+    r"""The mean stroke width of (N, 1, H, W) images in [0, 1], in pixels: the ink A = Σ I over the number
+    of strokes crossed by the rows and the columns,
+
+    .. math::
+
+        t = A \,/\, (R_h + R_v),
+
+    where R_h (R_v) counts the runs of inked pixels (I ≥ ``threshold``) along every row (column). A
+    horizontal or vertical bar of length L and width t gives L t / (L + t) (t for L ≫ t): a long stroke is
+    crossed once per unit of its length, so ink per crossing is its width (twice the area over the
+    city-block perimeter; a diagonal stroke reads 1/√2 of its width). Unlike the mean ink it does not grow
+    with the length of the strokes (a 0 and a 1 of one pen have one width). An image without a pixel at
+    the threshold (no stroke) gives 0.
+
+    >>> x = torch.zeros(1, 1, 12, 12); x[0, 0, 1:11, 4:7] = 1.0  # a 10 × 3 bar
+    >>> float(stroke_width(x))  # 30 / (10 + 3)
+    2.3076923076923075
+    """
+    img = x[:, 0].double()  # (N, H, W)
+    ink = img >= threshold
+    pad_h = F.pad(ink, (1, 0))  # (N, H, W + 1): a background pixel before each row
+    pad_v = F.pad(ink, (0, 0, 1, 0))  # (N, H + 1, W): before each column
+    runs_h = (pad_h[:, :, 1:] & ~pad_h[:, :, :-1]).sum(dim=(1, 2))  # (N,) background -> ink along rows
+    runs_v = (pad_v[:, 1:, :] & ~pad_v[:, :-1, :]).sum(dim=(1, 2))
+    runs = (runs_h + runs_v).double()
+    return torch.where(runs > 0, img.sum(dim=(1, 2)) / runs.clamp_min(1), 0.0)
+
+
+def slope(y: Tensor, x: Tensor) -> tuple[float, float]:
+    r"""(β, σ_β): the least-squares slope β = cov(y, x) / var(x) of y on x (both (N,)) and its standard
+    error σ_β = sd(y − βx) / (sd(x) √(N − 2)). With y a mix's statistic and x a source's, β = 1 when the
+    mix copies the source's value, 0 when it does not follow it; a source the mix was not made from gives
+    β about 0 within a few σ_β (the level of chance).
+
+    >>> x = torch.tensor([0.0, 1.0, 2.0, 3.0])
+    >>> slope(2 * x + 1, x), slope(torch.ones(4), x)
+    ((2.0, 0.0), (0.0, 0.0))
+    """
+    x, y = x.double() - x.double().mean(), y.double() - y.double().mean()
+    beta = (x * y).sum() / x.square().sum().clamp_min(1e-300)
+    resid = y - beta * x
+    se = (resid.square().sum() / max(len(x) - 2, 1)).sqrt() / x.square().sum().clamp_min(1e-300).sqrt()
+    return float(beta), float(se)
+
+
 def _corr(a: Tensor, b: Tensor) -> float:
     """Pearson correlation of two (N,) samples."""
     a, b = a.double() - a.double().mean(), b.double() - b.double().mean()
@@ -463,17 +510,29 @@ def mixing_measure(G: StyleGenerator, net: Any, resolution: int, n: int = 1000, 
       whose two sources already have one class (the chance level of both);
     - ``ink_corr_fine`` / ``ink_corr_coarse``: correlation over pairs of the mix's ink with the fine /
       the coarse source's ink; ``slant_corr_fine`` / ``slant_corr_coarse`` the same for slant
-      (:func:`ink_and_slant`). "The fine source sets stroke width" is ink_corr_fine high and
-      ink_corr_coarse low.
+      (:func:`ink_and_slant`), ``width_corr_*`` for the stroke width (:func:`stroke_width`);
+    - ``width_slope_fine`` / ``width_slope_coarse``: the slope β of the mix's stroke width on the fine /
+      the coarse source's (:func:`slope`; 1: the mix copies that source's width, 0: it does not follow
+      it), with its standard error ``width_slope_se``; ``width_slope_null`` the slope on a fine source
+      the mix was not made from (the pairs' fine sources shifted by one), the level of chance; the same
+      ``slant_slope_*`` for the slant. "The fine source sets the stroke width" is width_slope_fine >
+      width_slope_coarse (the fine source has the larger say) with width_slope_fine above 3 standard
+      errors (above chance);
+    - ``control_change``: the largest pixel difference between the coarse source and its mix with itself
+      (z₂ = z₁), which must be 0.
     """
     from divergan.metrics.images import extract
 
     rng = torch.Generator().manual_seed(seed)
     z1, z2 = torch.randn(n, G.z_dim, generator=rng), torch.randn(n, G.z_dim, generator=rng)
     coarse, fine = _draw(G, z1, noise_mode="const"), _draw(G, z2, noise_mode="const")
-    mixed = _draw(G, z1, z2=z2, crossover=G.crossover_row(resolution), noise_mode="const")
+    row = G.crossover_row(resolution)
+    mixed = _draw(G, z1, z2=z2, crossover=row, noise_mode="const")
+    itself = _draw(G, z1, z2=z1, crossover=row, noise_mode="const")
     label = {k: extract(v, net)[1][:, 0].argmax(-1) for k, v in (("c", coarse), ("f", fine), ("m", mixed))}
     stats = {k: ink_and_slant(v) for k, v in (("c", coarse), ("f", fine), ("m", mixed))}
+    width = {k: stroke_width(v) for k, v in (("c", coarse), ("f", fine), ("m", mixed))}
+    other = torch.roll(torch.arange(n), 1)  # the fine source of another pair
     return {
         "resolution": resolution,
         "crossover_row": G.crossover_row(resolution),
@@ -485,6 +544,19 @@ def mixing_measure(G: StyleGenerator, net: Any, resolution: int, n: int = 1000, 
         "ink_corr_coarse": _corr(stats["m"][0], stats["c"][0]),
         "slant_corr_fine": _corr(stats["m"][1], stats["f"][1]),
         "slant_corr_coarse": _corr(stats["m"][1], stats["c"][1]),
+        "width_corr_fine": _corr(width["m"], width["f"]),
+        "width_corr_coarse": _corr(width["m"], width["c"]),
+        "width_slope_fine": slope(width["m"], width["f"])[0],
+        "width_slope_se": slope(width["m"], width["f"])[1],
+        "width_slope_coarse": slope(width["m"], width["c"])[0],
+        "width_slope_null": slope(width["m"], width["f"][other])[0],
+        "slant_slope_fine": slope(stats["m"][1], stats["f"][1])[0],
+        "slant_slope_se": slope(stats["m"][1], stats["f"][1])[1],
+        "slant_slope_coarse": slope(stats["m"][1], stats["c"][1])[0],
+        "slant_slope_null": slope(stats["m"][1], stats["f"][1][other])[0],
+        "width_fine_mean": float(width["f"].mean()),
+        "width_fine_sd": float(width["f"].std()),
+        "control_change": float((itself - coarse).abs().max()),
     }
 
 
@@ -492,9 +564,11 @@ def mixing_measure(G: StyleGenerator, net: Any, resolution: int, n: int = 1000, 
 def row_measure(G: StyleGenerator, net: Any, n: int = 1000, seed: int = 1) -> list[dict]:
     """Which rows of ws carry what: for each row l, the mix takes that one row from z₂ and every other
     row from z₁ (the pairs of :func:`mixing_measure`, const noise, ψ = 1). Per row: ``keeps_class``,
-    the share of mixes with z₁'s class, and ``ink_corr`` / ``slant_corr``, the correlations of the mix's
-    ink and slant with z₂'s. A row whose style the synthesis ignores gives keeps_class 1 and both
-    correlations about 0 (the mix is z₁'s image)."""
+    the share of mixes with z₁'s class, ``ink_corr`` / ``slant_corr``, the correlations of the mix's
+    ink and slant with z₂'s, ``width_slope`` / ``slant_slope`` (:func:`slope` of the mix's on z₂'s),
+    and ``change``, the root-mean-square pixel change of the mix from z₁'s image over that
+    between z₂'s and z₁'s images. A row whose style the synthesis ignores gives keeps_class 1, change 0
+    and the correlations and slopes about 0 (the mix is z₁'s image)."""
     from divergan.metrics.images import extract
 
     rng = torch.Generator().manual_seed(seed)
@@ -502,6 +576,8 @@ def row_measure(G: StyleGenerator, net: Any, n: int = 1000, seed: int = 1) -> li
     base, other = _draw(G, z1, noise_mode="const"), _draw(G, z2, noise_mode="const")
     label1 = extract(base, net)[1][:, 0].argmax(-1)
     ink2, slant2 = ink_and_slant(other)
+    width2 = stroke_width(other)
+    full = (other - base).square().mean().sqrt()
     w1, w2 = G.mapping(z1), G.mapping(z2)  # (n, w_dim)
     out = []
     for row in range(G.num_ws):
@@ -515,6 +591,9 @@ def row_measure(G: StyleGenerator, net: Any, n: int = 1000, seed: int = 1) -> li
                 "keeps_class": float((extract(mixed, net)[1][:, 0].argmax(-1) == label1).double().mean()),
                 "ink_corr": _corr(ink, ink2),
                 "slant_corr": _corr(slant, slant2),
+                "width_slope": slope(stroke_width(mixed), width2)[0],
+                "slant_slope": slope(slant, slant2)[0],
+                "change": float((mixed - base).square().mean().sqrt() / full.clamp_min(1e-12)),
             }
         )
     return out
@@ -696,6 +775,7 @@ class StyleApp(App):
             noise_from=cfg.noise_from,
             equalized=cfg.equalized,
             mapping_lr_mul=cfg.lr_mapping_factor if cfg.equalized else 1.0,
+            skip=cfg.g_skip,
         )
         if cfg.pl_weight > 0:  # the path lengths' running mean, checkpointed with G (resume is exact)
             G.register_buffer("pl_mean", torch.zeros(()))

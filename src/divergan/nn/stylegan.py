@@ -233,6 +233,10 @@ class SynthesisNetwork(nn.Module):
     (:func:`start_resolution`): 4 for powers of two, 7 for MNIST's 28 px (7 → 14 → 28).
     Layer order (and row of ``ws``): at r₀ one conv and its toRGB; at each larger resolution an
     upsampling conv, a conv, and a toRGB. So num_ws = 2 + 3·log2(size/r₀).
+
+    With ``skip`` False only the last block has a toRGB, and the image is that toRGB's output alone (the
+    output of StyleGAN and of StyleGAN2's configurations without skips): the full-size layers draw the whole
+    image instead of a residual over the upsampled coarser ones. num_ws = 2 + 2·log2(size/r₀).
     """
 
     def __init__(
@@ -243,6 +247,7 @@ class SynthesisNetwork(nn.Module):
         width: int | dict[int, int] = 64,
         noise_from: int = 4,
         equalized: bool = False,
+        skip: bool = True,
     ) -> None:
         super().__init__()
         start = start_resolution(size)
@@ -252,7 +257,8 @@ class SynthesisNetwork(nn.Module):
         self.const = nn.Parameter(torch.randn(1, ch[start], start, start))
         self.convs = nn.ModuleList()
         self.torgbs = nn.ModuleList()
-        self.block_layers: list[list[int]] = []  # rows of ws used by each block
+        self.block_layers: list[list[int]] = []  # rows of ws used by each block (its toRGB's last)
+        self.has_rgb: list[bool] = []  # whether each block has a toRGB
         row = 0
         for i, r in enumerate(res):
             if i == 0:
@@ -271,9 +277,12 @@ class SynthesisNetwork(nn.Module):
                     StyleLayer(ch[r], ch[r], w_dim, r, noise=r >= noise_from, equalized=equalized),
                 ]
             self.convs.append(nn.ModuleList(layers))
-            self.torgbs.append(ToRGB(ch[r], channels, w_dim, equalized=equalized))
-            self.block_layers.append(list(range(row, row + len(layers) + 1)))
-            row += len(layers) + 1
+            rgb = skip or r == size  # a toRGB at every resolution (skip) or at the last only
+            if rgb:
+                self.torgbs.append(ToRGB(ch[r], channels, w_dim, equalized=equalized))
+            self.block_layers.append(list(range(row, row + len(layers) + rgb)))
+            self.has_rgb.append(rgb)
+            row += len(layers) + rgb
         self.num_ws = row
 
     def forward(self, ws: Tensor, noise_mode: str = "random", return_features: bool = False):
@@ -284,11 +293,14 @@ class SynthesisNetwork(nn.Module):
         x = self.const.expand(ws.shape[0], -1, -1, -1)  # (B, C_4, 4, 4)
         img = None
         features = []
-        for layers, torgb, rows in zip(self.convs, self.torgbs, self.block_layers, strict=True):
-            for layer, r in zip(layers, rows[:-1], strict=True):
+        torgbs = iter(self.torgbs)
+        for layers, rows, rgb in zip(self.convs, self.block_layers, self.has_rgb, strict=True):
+            for layer, r in zip(layers, rows, strict=False):  # the conv rows (a toRGB's row is last)
                 x = layer(x, ws[:, r], noise_mode)
             features.append(x)
-            y = torgb(x, ws[:, rows[-1]])  # (B, channels, r, r)
+            if not rgb:
+                continue
+            y = next(torgbs)(x, ws[:, rows[-1]])  # (B, channels, r, r)
             img = (
                 y
                 if img is None
@@ -302,7 +314,8 @@ class StyleGenerator(nn.Module):
 
     ``equalized`` gives every layer the equalised learning rate (:class:`EqualizedLinear`; the modulated
     convolutions' weights are stored N(0, 1) and scaled by 1/√fan_in at run time), and the mapping
-    network the learning-rate multiplier ``mapping_lr_mul`` (StyleGAN: 0.01).
+    network the learning-rate multiplier ``mapping_lr_mul`` (StyleGAN: 0.01). ``skip`` False draws the
+    image with the last block's toRGB alone (:class:`SynthesisNetwork`).
 
     >>> g = StyleGenerator(z_dim=16, w_dim=16, size=8, width=8)
     >>> g.num_ws, tuple(g(torch.randn(3, 16)).shape)
@@ -322,13 +335,14 @@ class StyleGenerator(nn.Module):
         *,
         equalized: bool = False,
         mapping_lr_mul: float = 1.0,
+        skip: bool = True,
     ) -> None:
         super().__init__()
         self.z_dim, self.w_dim, self.size, self.channels = z_dim, w_dim, size, channels
         self.mapping = MappingNetwork(
             z_dim, w_dim, mapping_depth, w_avg_beta, equalized=equalized, lr_mul=mapping_lr_mul
         )
-        self.synthesis = SynthesisNetwork(w_dim, size, channels, width, noise_from, equalized)
+        self.synthesis = SynthesisNetwork(w_dim, size, channels, width, noise_from, equalized, skip)
         self.num_ws = self.synthesis.num_ws
 
     def crossover_row(self, resolution: int) -> int:

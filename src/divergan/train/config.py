@@ -120,6 +120,7 @@ class Config:
     lr_mapping_factor: float = 1.0  # style: the mapping network's learning rate is lr_g times this
     equalized: bool = False  # style: equalised learning rate in the generator and the critic (StyleGAN2)
     width_doubling: bool = False  # style: synthesis channels g_width at full size, doubling per halving
+    g_skip: bool = True  # style: toRGB at every resolution, summed (StyleGAN2 skip); false: at full size only
     pl_weight: float = 0.0  # style: weight of StyleGAN2's path-length regularisation (0: off)
     pl_every: int = 4  # style: lazy path-length regularisation, every k-th generator step weighted by k
     glyph_norm: str = "batch"  # glyphs: the U-Net's normalisation, batch or instance
@@ -622,6 +623,8 @@ HELP: dict[str, str] = {
     "time); lr_mapping_factor becomes the mapping layers' multiplier",
     "width_doubling": "style: the synthesis blocks' channels are g_width at full size and double at each "
     "halving of resolution (max 256), like the critic's; false: g_width everywhere",
+    "g_skip": "style: a toRGB at every resolution, upsampled and summed (StyleGAN2's skip generator); "
+    "false: one toRGB at full size draws the whole image",
     "pl_weight": "style: weight of StyleGAN2's path-length penalty (|J_w^T y| - a)^2, a the running mean "
     "of the path lengths (0: off)",
     "pl_every": "style: lazy path-length regularisation, every k-th generator step on half the batch, "
