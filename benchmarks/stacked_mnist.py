@@ -11,6 +11,7 @@ of independent uniform modes with their true labels (the sampling floor of the K
 
     .venv/bin/python benchmarks/stacked_mnist.py --seeds 0
     .venv/bin/python benchmarks/stacked_mnist.py --evaluate RUN [RUN ...]   # score existing run folders
+    .venv/bin/python benchmarks/stacked_mnist.py --evaluate RUN --step 8000 --samples 10000  # a checkpoint
 
     .venv/bin/python benchmarks/stacked_mnist.py --seeds 0 --samples 10000 --set steps=3000 --screen
 
@@ -75,10 +76,31 @@ def generator_samples(run: Path, n: int, seed: int) -> torch.Tensor:
     return torch.cat([(g(part) + 1) / 2 for part in z.split(1000)]).clamp(0, 1)
 
 
-def evaluate(run: Path, n: int = SAMPLES, seed: int = 12345) -> dict:
-    """The protocol's numbers for one run folder (26,000 samples of its latest checkpoint)."""
+def at_step(run: Path, step: int, into: Path) -> Path:
+    """A run folder in ``into`` whose latest (only) checkpoint is ``run``'s checkpoint after ``step`` steps
+    (links, nothing copied), for scoring a run part-way."""
+    from divergan.train import checkpoint as ckpt
+
+    source = ckpt.checkpoint_path(run, step)
+    if not source.is_file():
+        raise SystemExit(f"error: {run} has no checkpoint at step {step}")
+    view = into / "run"
+    (view / "checkpoints").mkdir(parents=True)
+    (view / "config.json").symlink_to((run / "config.json").resolve())
+    ckpt.checkpoint_path(view, step).symlink_to(source.resolve())
+    return view
+
+
+def evaluate(run: Path, n: int = SAMPLES, seed: int = 12345, step: int | None = None) -> dict:
+    """The protocol's numbers for one run folder (26,000 samples of its latest checkpoint, or of the
+    checkpoint after ``step`` steps)."""
     t0 = time.perf_counter()
-    labels = channel_labels(generator_samples(run, n, seed))
+    if step is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            samples = generator_samples(at_step(run, step, Path(tmp)), n, seed)
+    else:
+        samples = generator_samples(run, n, seed)
+    labels = channel_labels(samples)
     out = score(labels)
     out["eval_s"] = time.perf_counter() - t0
     out["num_samples"] = n
@@ -176,6 +198,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0", help="a range 0-2 or a list 0,3")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to every run")
     ap.add_argument("--evaluate", nargs="+", type=Path, metavar="RUN", help="score these run folders only")
+    ap.add_argument("--step", type=int, help="with --evaluate: score the checkpoint after this many steps")
     ap.add_argument("--samples", type=int, default=SAMPLES, help="samples per run (the protocol: 26,000)")
     ap.add_argument(
         "--screen", action="store_true", help="a screening run of other settings: recorded as such"
@@ -185,7 +208,9 @@ def main() -> None:
     extra = [a for kv in args.set for a in ("--set", kv)]
     if args.evaluate:
         for run in args.evaluate:
-            row = {"label": str(run), "metrics": evaluate(run, args.samples), "machine": machine()}
+            metrics = evaluate(run, args.samples, step=args.step)
+            label = f"{run} at step {args.step:,}" if args.step is not None else str(run)
+            row = {"label": label, "metrics": metrics, "machine": machine()}
             print(json.dumps(row), flush=True)
         return
     seeds = parse_seeds(args.seeds)

@@ -301,9 +301,10 @@ def _estimate(estimate: Callable[[Tensor], Tensor], game_d: Tensor) -> float:
 
 
 def _lr_factor(cfg: Config, step: int) -> float:
-    """constant, or linear decay to 0 over the second half of training."""
+    """constant, or linear decay to 0 after a fraction s = ``lr_decay_start`` of the T steps:
+    min(1, (1 − t/T) / (1 − s)), which is min(1, 2(1 − t/T)) for the default s = ½."""
     if cfg.lr_schedule == "linear" and cfg.steps:
-        return min(1.0, 2.0 * (1.0 - step / cfg.steps))
+        return min(1.0, (1.0 - step / cfg.steps) / (1.0 - cfg.lr_decay_start))
     return 1.0
 
 
