@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from _doc import ROOT, machine, run_train, write_section
+from mnist_preset import trained
 
 DOC = ROOT / "docs" / "applications.md"
 FIGURES = ROOT / "docs" / "applications"
@@ -327,8 +328,13 @@ def main() -> None:
     final["real_precision"] = real_precision(run)
     dcgan = None
     if DCGAN.exists():
-        # the newest row of the preset: older rows keep the settings it had when they were measured
-        rows = [r for r in json.loads(DCGAN.read_text()) if r["preset"] == "mnist-unconditional"]
+        # the newest row of the preset as shipped (no --set that changes training: screens are not it);
+        # older rows keep the settings it had when they were measured
+        rows = [
+            r
+            for r in json.loads(DCGAN.read_text())
+            if r["preset"] == "mnist-unconditional" and not trained(r["extra"])
+        ]
         dcgan = rows[-1] if rows else None
     copy_figures(run, final, args.name)
     results.parent.mkdir(parents=True, exist_ok=True)
