@@ -39,6 +39,7 @@ from torch.nn import functional as F
 from divergan.data.glyphs import GlyphPairs, default_fonts, glyph_pairs, split_charset
 from divergan.errors import UserError
 from divergan.metrics.similarity import binary_iou, l1_distance, ssim
+from divergan.nn.augment import translate as translate_images
 from divergan.nn.translate import PatchCritic, UNetGenerator
 from divergan.objectives import Objective, get_objective
 from divergan.train import dist
@@ -232,17 +233,9 @@ def shift_images(x: Tensor, shifts: Tensor, fill: float = -1.0) -> Tensor:
     """Each image moved by whole pixels: out[b, :, i, j] = x[b, :, i − dy_b, j − dx_b] where that lies
     inside the image, else ``fill`` (the background, −1). x (B, C, S, S); shifts (B, 2) long, (dx_b, dy_b),
     dx > 0 moving the ink right and dy > 0 down. No interpolation: every pixel is a copy of one of x's or
-    the fill, so a shift of (0, 0) is the identity and anti-aliased edges stay as rendered."""
-    if shifts.numel() == 0:
-        return x
-    B, S = x.shape[0], x.shape[-1]
-    J = int(shifts.abs().max())
-    padded = F.pad(x, (J, J, J, J), value=fill)
-    ar = torch.arange(S, device=x.device)
-    rows = ar[None, :] + J - shifts[:, 1:2].to(x.device)  # (B, S): row of padded read by output row i
-    cols = ar[None, :] + J - shifts[:, 0:1].to(x.device)
-    b = torch.arange(B, device=x.device)[:, None, None]
-    return padded[b, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)  # (B, S, S, C) → (B, C, S, S)
+    the fill, so a shift of (0, 0) is the identity and anti-aliased edges stay as rendered. This is
+    DiffAugment's :func:`~divergan.nn.augment.translate`, which takes its shifts as (dy, dx)."""
+    return translate_images(x, shifts.flip(1), fill)
 
 
 def jitter_pairs(s: Tensor, y: Tensor, jitter: int, rng: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
