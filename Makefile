@@ -19,7 +19,7 @@ demo: $(STAMP)
 # Two pytest workers (pytest-xdist), one thread each: the tests are small single-threaded jobs, so two
 # workers use both cores of a 2-core machine; each file's tests stay on one worker (module fixtures
 # such as a trained run are built once). Tiers: docs/testing.md.
-PYTEST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
+PYTEST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --dist loadfile
 
 test: $(STAMP) test-deps
 	$(PYTEST)

@@ -105,7 +105,18 @@ print(json.dumps({{"status": status, "at_config": seen[0] if seen else None,
 
 
 def _config_probe(tmp_path, before: str = "") -> dict:
-    argv = ["train", "--quiet", "--steps", "2", "--set", "threads=1", "--set", "eval_every=2"]
+    argv = [
+        "train",
+        "--quiet",
+        "--steps",
+        "2",
+        "--set",
+        "threads=1",
+        "--set",
+        "eval_every=2",
+        "--set",
+        "eval_samples=250",
+    ]
     argv += ["--out", str(tmp_path / "run")]
     code = CONFIG_PROBE.format(late=LATE, argv=argv, before=before)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

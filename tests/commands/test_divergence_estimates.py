@@ -1,6 +1,6 @@
 """Estimates from sample files against closed forms: ``divergan divergence NAME --p p.npy --q q.npy``
 for every divergence the command estimates from samples, on three pairs of Gaussians in 1-D and three
-in 2-D (n = m = 5,000, float64 .npy files).
+in 2-D (n = m = 5,000, float64 .npy files; n = m = 2,000 for the estimates that train a critic).
 
 What "agrees" means, per kind of estimate (the exact values are closed forms or divergan's exact
 quadrature, which tests/divergences checks against closed forms):
@@ -37,6 +37,14 @@ from divergan.measure import measure
 
 N = 5000
 BLOCKS = 10
+#: samples per law for the estimates that train a critic (variational bounds, nn-divergence): their
+#: claims are one-sided bounds that hold at any n (a fixed critic's held-out bound is unbiased for a value
+#: <= the divergence), and a float64 critic trained full-batch costs time in proportion to n
+N_CRITIC = 2000
+#: ... except where f(0+) = +inf puts -exp(V) on the P-samples: the held-out estimate is then unbiased
+#: but heavy-tailed (a large V where P-samples are rare is paid for only if one lands there), and at
+#: 2,000 samples neyman-2d-shift overshot 200-fold (507, 95% CI [246, 769], exact 2.49); it keeps 5,000
+HEAVY_TAILED = {"neyman"}
 
 # (mean, sigma) of P and Q per coordinate; 2-D pairs have isotropic covariances, so that the energy
 # distance and W1 have closed forms (a translation, or a pure scaling about a common mean)
@@ -148,18 +156,26 @@ def exact(name: str, pair: str) -> float:
     raise AssertionError(name)
 
 
-@pytest.fixture(scope="module")
-def files(tmp_path_factory) -> dict[str, tuple[str, str]]:
-    folder = tmp_path_factory.mktemp("samples")
+def write_pairs(folder, n: int) -> dict[str, tuple[str, str]]:
     out = {}
     for i, pair in enumerate(PAIRS):
         p, q = laws(pair)
         g = np.random.default_rng(100 + i)
         paths = (str(folder / f"{pair}-p.npy"), str(folder / f"{pair}-q.npy"))
-        np.save(paths[0], p.sample(N, g).astype(np.float64))
-        np.save(paths[1], q.sample(N, g).astype(np.float64))
+        np.save(paths[0], p.sample(n, g).astype(np.float64))
+        np.save(paths[1], q.sample(n, g).astype(np.float64))
         out[pair] = paths
     return out
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, tuple[str, str]]:
+    return write_pairs(tmp_path_factory.mktemp("samples"), N)
+
+
+@pytest.fixture(scope="module")
+def critic_files(tmp_path_factory) -> dict[str, tuple[str, str]]:
+    return write_pairs(tmp_path_factory.mktemp("critic-samples"), N_CRITIC)
 
 
 def cli_estimate(capsys, name: str, paths: tuple[str, str]) -> dict:
@@ -225,8 +241,8 @@ def alternating(params: list) -> list:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "pair"), alternating(cases(VARIATIONAL)))
-def test_variational_bound_does_not_exceed_the_divergence(capsys, files, name, pair):
-    est = cli_estimate(capsys, name, files[pair])
+def test_variational_bound_does_not_exceed_the_divergence(capsys, files, critic_files, name, pair):
+    est = cli_estimate(capsys, name, (files if name in HEAVY_TAILED else critic_files)[pair])
     lo, hi = est["ci95"]
     truth = exact(name, pair)
     assert lo <= est["value"] <= hi
@@ -235,8 +251,8 @@ def test_variational_bound_does_not_exceed_the_divergence(capsys, files, name, p
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "pair"), cases(["nn-divergence"]))
-def test_nn_divergence_does_not_exceed_total_variation(capsys, files, name, pair):
-    est = cli_estimate(capsys, name, files[pair])
+def test_nn_divergence_does_not_exceed_total_variation(capsys, critic_files, name, pair):
+    est = cli_estimate(capsys, name, critic_files[pair])
     assert est["ci95"][0] <= exact(name, pair), (est, exact(name, pair))
     assert est["value"] > 0  # the laws differ: some critic separates them
 

@@ -76,3 +76,16 @@ def test_negative_control_scrambled_latent_fails(tmp_path):
     assert ev["checks"]["every_group_has_3_exemplars"]
     assert not ev["checks"]["above_chance"]
     assert ev["holds"] is False
+
+
+def test_a_repeated_training_is_shared_and_leaves_the_global_rng_where_training_left_it():
+    """The negative control reuses the experiment's trained G: the same (steps, seed) hands back the same
+    generator and the global RNG state right after its training; another seed trains anew."""
+    first = va.train_generator(5, 0)
+    after = torch.get_rng_state()
+    torch.rand(7)  # move the global RNG
+    assert va.train_generator(5, 0) is first
+    assert torch.equal(torch.get_rng_state(), after)
+    other = va.train_generator(5, 1)
+    z = torch.randn(4, va.Z_DIM, generator=torch.Generator().manual_seed(0))
+    assert other is not first and not torch.equal(other(z), first(z))

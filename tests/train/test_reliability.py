@@ -21,7 +21,7 @@ ARGS = [
     "quick",
     "--quiet",
     "--set",
-    "steps=200",
+    "steps=120",
     "--set",
     "checkpoint_every=10",
     "--set",
@@ -79,7 +79,7 @@ def assert_same(run: Path, reference: tuple[dict, dict]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("checkpoints_before_kill", [0, 1, 4, 9])
+@pytest.mark.parametrize("checkpoints_before_kill", [0, 1, 9])  # none yet, the first, 9 of 12
 def test_sigkill_then_resume_is_bit_identical(tmp_path, reference, checkpoints_before_kill):
     run = tmp_path / "run"
     proc = divergan("train", *ARGS, "--out", str(run))

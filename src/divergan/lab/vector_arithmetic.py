@@ -108,8 +108,27 @@ def cells(x: Tensor, threshold: float, clear: bool = False) -> Tensor:
     return cell
 
 
+#: the last trained generator and the global RNG state its training left, by (steps, seed, batch)
+_TRAINED: dict[tuple[int, int, int], tuple[object, Tensor]] = {}
+
+
 def train_generator(steps: int, seed: int, batch: int = 64):
-    """A GAN on :func:`blobs` (non-saturating loss, Adam 1e-3, β = (0.5, 0.999)); returns z ↦ tanh(G(z))."""
+    """A GAN on :func:`blobs` (non-saturating loss, Adam 1e-3, β = (0.5, 0.999)); returns z ↦ tanh(G(z)).
+
+    Training is a pure function of its arguments, so the last result is kept and handed out again with
+    the global RNG put where the training left it: the experiment and its negative control (the same G
+    behind a latent scramble) share one training in a process, with the same numbers as two."""
+    key = (steps, seed, batch)
+    if key not in _TRAINED:
+        _TRAINED.clear()
+        generate = _train(steps, seed, batch)
+        _TRAINED[key] = (generate, torch.get_rng_state())
+    generate, rng_after = _TRAINED[key]
+    torch.set_rng_state(rng_after)
+    return generate
+
+
+def _train(steps: int, seed: int, batch: int):
     torch.manual_seed(seed)
     gen = MLP(Z_DIM, SIDE * SIDE, width=128, depth=2, activation="relu")
     critic = MLP(SIDE * SIDE, 1, width=128, depth=2, activation="leaky_relu", squeeze=True)
