@@ -47,6 +47,12 @@ def test_normal_helpers_equal_scipy_and_numpy():
     for x in (-1.0, 1.5, 4.0):
         assert float(p.logpdf(x)) == pytest.approx(stats.norm.logpdf(x, 1.5, 2.0), rel=1e-15)
         assert float(p.cdf(x)) == pytest.approx(stats.norm.cdf(x, 1.5, 2.0), rel=1e-15)
+    # written out, not scipy's: equal to a few ulps on arrays, in the far tails and at small scales
+    xs = np.array([-60.0, -3.3, 0.0, 1e-9, 2.5, 75.0])
+    for mu, sigma in ((1.5, 2.0), (0.0, 1e-3), (-4.0, 30.0)):
+        want = stats.norm.logpdf(xs, mu, sigma)
+        np.testing.assert_allclose(Normal((mu,), (sigma,)).logpdf(xs), want, rtol=1e-14, atol=1e-14)
+    assert float(p.logpdf(1.5)) != pytest.approx(float(Normal((1.5,), (2.1,)).logpdf(1.5)), rel=1e-6)
     assert float(p.ppf(0.3)) == pytest.approx(stats.norm.ppf(0.3, 1.5, 2.0), rel=1e-15)
     q = Normal((0.0, 10.0), (1.0, 0.5))
     got = q.sample(4, np.random.default_rng(3))

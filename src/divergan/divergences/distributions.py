@@ -17,11 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from scipy.special import ndtr
 
 from divergan.errors import UserError
 
 #: how far |sum(p) − 1| may be from 0 before a probability vector is rejected
 SUM_TOLERANCE = 1e-6
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,14 @@ class Normal:
 
     # 1-D helpers (d = 1) used by quadrature
     def logpdf(self, x: np.ndarray | float) -> np.ndarray:
-        return stats.norm.logpdf(x, self.mu[0], self.sigma[0])
+        """log N(x; μ, σ²) = −((x − μ)/σ)²/2 − log σ − log(2π)/2, written out: quadrature calls it
+        at one point at a time, where scipy.stats' per-call overhead is ~30× the arithmetic."""
+        u = (np.asarray(x, dtype=np.float64) - self.mu[0]) / self.sigma[0]
+        return -0.5 * u * u - (math.log(self.sigma[0]) + _HALF_LOG_2PI)
 
     def cdf(self, x: np.ndarray | float) -> np.ndarray:
-        return stats.norm.cdf(x, self.mu[0], self.sigma[0])
+        """Φ((x − μ)/σ) by scipy.special.ndtr, the function stats.norm.cdf evaluates (without its overhead)."""
+        return ndtr((np.asarray(x, dtype=np.float64) - self.mu[0]) / self.sigma[0])
 
     def ppf(self, t: np.ndarray | float) -> np.ndarray:
         return stats.norm.ppf(t, self.mu[0], self.sigma[0])
