@@ -21,7 +21,7 @@ SAMPLERS = ("direct", "drs", "mh")
 OPTIMIZERS = ("auto", "adam", "rmsprop")
 SCHEDULES = ("constant", "linear")
 ARCHS = ("auto", "mlp", "dcgan")
-D_NORMS = ("auto", "batch", "layer", "none")
+D_NORMS = ("auto", "batch", "layer", "none", "spectral")
 G_NORMS = ("none", "batch")
 
 
@@ -43,7 +43,7 @@ class Config:
     # hidden widths of an MLP, or a DCGAN's channels at its finest resolution (doubling when coarser)
     arch: str = "auto"
     conditional: bool = False  # class-conditional G and projection critic (needs labelled data)
-    d_norm: str = "auto"  # DCGAN critic: batch, layer or none; auto: layer with a penalty, else batch
+    d_norm: str = "auto"  # DCGAN critic: batch, layer, none, spectral; auto: layer with a penalty, else batch
     z_dim: int = 2
     g_width: int = 256
     g_depth: int = 3
@@ -229,6 +229,15 @@ class Config:
             raise UserError(f"glyph_jitter must lie in 0..size/4 ({self.size // 4}), got {self.glyph_jitter}")
         if self.category_weights:
             parse_weights(self.category_weights)
+        if self.d_norm == "spectral" and (self.app or self.arch == "mlp"):
+            raise UserError(
+                "d_norm=spectral normalises the DCGAN critic's weights; "
+                + (
+                    f"the {self.app} application does not read it"
+                    if self.app
+                    else "arch=mlp has no DCGAN critic"
+                )
+            )
         if self.d_augment:
             from divergan.nn.augment import parse_policy
 
@@ -559,7 +568,8 @@ HELP: dict[str, str] = {
     "seed": "random seed: initial weights, data, noise (runs are exactly reproducible on one device)",
     "arch": "networks: auto (DCGAN for images, MLP for flat vectors), mlp or dcgan",
     "conditional": "class-conditional generator and projection critic (needs labelled images)",
-    "d_norm": "DCGAN critic normalisation: batch, layer or none; auto: layer with a penalty, else batch",
+    "d_norm": "DCGAN critic normalisation: batch, layer or none; spectral: no norm layer, every weight divided "
+    "by its largest singular value (SNGAN, Miyato et al. 2018); auto: layer with a penalty, else batch",
     "z_dim": "latent size of the generator's input z ~ N(0, I)",
     "g_width": "generator hidden width (MLP) or channels at the finest resolution (DCGAN)",
     "g_depth": "generator hidden layers (MLP)",
