@@ -390,7 +390,7 @@ PRESETS["ring8"] = {
 # it removed the critic's preference for its training digits, but class KL 0.070-0.075 vs 0.067, FD worse;
 # with a critic twice as wide, 0.099), nor TTUR (lr_d 2x) or a spectrally normalised critic (d_norm=spectral).
 # The relativistic pairing loss with R1 = R2 = 0.1 (R3GAN's loss, Huang et al. 2024; the critic is then
-# layer-normed) did: at 2,500 steps class KL 0.043 / FD 1.12 against 0.064 / 1.49, and at 5,000 steps
+# layer-normed) did: at 2,500 steps class KL 0.043 / FD 1.12 (seed 1: 0.029 / 1.06) against 0.064 / 1.49; at 5,000 steps
 # (seed 0, one run) KL 0.028 and FD 0.80 (8,000 steps of the non-saturating loss: 0.069 / 1.22), at 1.8x
 # the CPU per step (1,399 CPU s at one thread)
 PRESETS["mnist-unconditional"] = {
