@@ -44,6 +44,17 @@ Remedies for mode collapse in the critic (the image forms of those in :mod:`dive
 
 Both make a critic's output depend on other samples of its batch, so such a critic is
 ``batch_dependent`` (real and fake batches pass separately).
+
+Spectral normalisation (``norm="spectral"``, Miyato et al. 2018, SNGAN): no normalisation layer; instead
+every weight of the critic (each convolution, the head, and the projection embedding of a conditional
+critic) is used as W / σ(W), σ(W) the largest singular value of W reshaped to a matrix
+(out_channels, in_channels·k·k) — SNGAN's choice, which bounds each layer's gain up to a constant of its
+kernel and stride (the convolution's own operator norm is not exactly this matrix's), so the critic's
+Lipschitz constant is controlled without a penalty and without batch statistics. σ is estimated by power
+iteration, u ← Wv/‖Wv‖, v ← Wᵀu/‖Wᵀu‖, σ ≈ uᵀWv, one iteration per forward pass in training mode with u
+and v kept between passes (buffers, so checkpoints carry them); since uᵀWv ≤ σ(W) for unit u and v,
+the normalised weight's largest singular value approaches 1 from above. The output of one image does
+not depend on the others (not batch dependent, unlike batch norm).
 """
 
 from __future__ import annotations
@@ -52,13 +63,15 @@ import math
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm
 
 from divergan.errors import UserError
 from divergan.nn.remedies import MinibatchStd, MinibatchStdMap
 
 #: image sizes the networks are built for
 SIZES: tuple[int, ...] = (16, 28, 32, 64)
-NORMS: tuple[str, ...] = ("batch", "layer", "none")
+NORMS: tuple[str, ...] = ("batch", "layer", "none", "spectral")
 
 
 def _plan(size: int) -> tuple[int, int]:
@@ -74,7 +87,13 @@ def _norm(kind: str, channels: int) -> nn.Module:
         return nn.BatchNorm2d(channels)
     if kind == "layer":
         return nn.GroupNorm(1, channels)  # per sample, over (C, H, W)
-    return nn.Identity()
+    return nn.Identity()  # "none", and "spectral" (which normalises the weights instead)
+
+
+def spectrally_normalise(module: nn.Module) -> None:
+    """Use ``module.weight`` as W / σ(W) from now on (torch's spectral-norm parametrisation: one power
+    iteration per training-mode forward pass; u, v start from 15 iterations on the current W)."""
+    spectral_norm(module)
 
 
 class DCGANGenerator(nn.Module):
@@ -129,8 +148,9 @@ class DCGANCritic(nn.Module):
     Args:
         size, channels: the images'.
         width: channels of the first (finest) feature map, doubling at each stride-2 stage.
-        norm: "batch" (DCGAN), "layer" (per-sample, safe with gradient penalties) or "none"; never
-            on the input layer.
+        norm: "batch" (DCGAN), "layer" (per-sample, safe with gradient penalties) or "none", never
+            on the input layer; or "spectral": no normalisation layer, every weight spectrally
+            normalised, the input layer's and the head's included (module docstring).
         outputs: values per image (1: the usual scalar critic, returned as shape (B,)).
         num_classes: if given, a projection critic (adds ⟨embed(y), Σ_hw φ(x)⟩).
         pack: PacGAN's m: m consecutive images are judged jointly, one output per pack (module docstring).
@@ -183,6 +203,11 @@ class DCGANCritic(nn.Module):
         self.embed = nn.Embedding(num_classes, c) if num_classes else None
         if self.embed is not None:
             nn.init.normal_(self.embed.weight, std=0.02)
+        self.norm = norm
+        if norm == "spectral":
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d | nn.Embedding):
+                    spectrally_normalise(m)
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         if self.pack > 1:
@@ -209,13 +234,23 @@ class DCGANCritic(nn.Module):
 
 
 def init_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:
-    """DCGAN initialisation: convolutions N(0, 0.02²), batch-norm scales N(1, 0.02²), biases 0."""
+    """DCGAN initialisation: convolutions N(0, 0.02²), batch-norm scales N(1, 0.02²), biases 0.
+
+    A spectrally normalised convolution (:func:`spectrally_normalise`) has its unnormalised weight drawn
+    so, and its power-iteration vectors restarted on that weight (the parametrisation is removed and
+    applied again), so that σ is estimated for the weight that trains, not for the one it replaced.
+    """
     for m in module.modules():
         if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
+            spectral = parametrize.is_parametrized(m, "weight")
+            if spectral:  # back to a plain weight: W itself, not W / σ(W)
+                parametrize.remove_parametrizations(m, "weight", leave_parametrized=False)
             with torch.no_grad():
                 m.weight.normal_(0.0, 0.02, generator=generator)
                 if m.bias is not None:
                     m.bias.zero_()
+            if spectral:
+                spectrally_normalise(m)
         elif isinstance(m, nn.BatchNorm2d):
             with torch.no_grad():
                 m.weight.normal_(1.0, 0.02, generator=generator)

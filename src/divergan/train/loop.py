@@ -209,6 +209,11 @@ def check(
         )
     if dataset.is_image and cfg.sampler != "direct":
         raise UserError(f"sampler {cfg.sampler!r} is for flat data; image runs use --sampler direct")
+    if cfg.d_norm == "spectral" and not isinstance(d, DCGANCritic):
+        raise UserError(
+            "d_norm=spectral normalises the DCGAN critic's weights; this run has none "
+            "(it needs image data, an objective with a critic and the built-in networks)"
+        )
     return dataset, objective, g, d
 
 

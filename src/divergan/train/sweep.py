@@ -430,6 +430,7 @@ def check(cfgs: Sequence[Config]) -> None:
             (cfg.arch == "dcgan", "arch=dcgan"),
             (bool(cfg.app), f"the {cfg.app} application"),
             (bool(cfg.d_augment), "d_augment (augmentation of image critics)"),
+            (cfg.d_norm == "spectral", "d_norm=spectral (a DCGAN critic's normalisation)"),
         ]
         for hit, what in refused:
             if hit:
