@@ -259,6 +259,7 @@ class StyleGame:
         self.objective, self.G, self.D, self.data = objective, G, D, data
         self.batch, self.z_dim, self.rng, self.device = cfg.batch, cfg.z_dim, rng, device
         self.r1_gamma, self.r1_every, self.mixing = cfg.r1_gamma, cfg.r1_every, cfg.mixing
+        self.critic_mixing = cfg.critic_mixing
         self.pl_weight, self.pl_every = cfg.pl_weight, cfg.pl_every
         self.real: Tensor | None = None
 
@@ -280,7 +281,7 @@ class StyleGame:
         real, z = batch
         obj, D = self.objective, self.D
         with torch.no_grad():
-            fake = self.G(z)
+            fake = self.critic_fakes(z)
         loss = obj.critic_loss(D(real), D(fake))
         game = loss.detach()
         if obj.penalty is not None:
@@ -288,6 +289,15 @@ class StyleGame:
         if self.r1_gamma > 0 and step % self.r1_every == 0:  # lazy R1: every k-th step, weighted by k
             loss = loss + r1_penalty(D, real, self.r1_gamma * self.r1_every)
         return loss, game
+
+    def critic_fakes(self, z: Tensor) -> Tensor:
+        """The fakes the critic judges: G(z), or with ``critic_mixing`` the same style mixing as the
+        generator phase (a fraction ``mixing`` of the rows cross with w(z₂); StyleGAN2 mixes in both
+        phases), so that the critic judges the distribution the generator is trained to move. The
+        running mean w̄ is updated by the generator phase only."""
+        if not self.critic_mixing:
+            return self.G(z)
+        return self.G.synthesis(mixed_styles(self.G, z, self.mixing, self.rng, update_w_avg=False))
 
     @torch.no_grad()
     def after_critic_step(self) -> None:
