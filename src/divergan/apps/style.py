@@ -5,7 +5,8 @@
 (500 of them held out):
 
     critic:     objective.critic_loss(V(x), V(G(z)))  [+ the objective's penalty]
-                + R1 = (γ/2) E‖∇_x V(x)‖²  every k-th step, weighted by k (lazy regularisation)
+                + R1 = (γ/2) E‖∇_x V(x)‖²  every k-th step, weighted by k (lazy regularisation);
+                with ``critic_mixing`` the fakes G(z) are style-mixed as in the generator phase
     generator:  objective.generator_loss(V(x) if read, V(G(z)))  with style-mixing regularisation: for a
                 fraction ``mixing`` of the batch, two latents z₁, z₂ cross at a random layer
 
@@ -86,6 +87,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # equalised learning rate (equalized=true, lr 2e-3, mapping 0.1× or 0.01×) three runs collapsed
     # toward one digit within 1,000-1,500 steps, and so did g_skip=false (one toRGB at 28 px: FD 31.8,
     # class KL 2.21 at step 1,000 of a screen, against 7.9 and 0.68 with skips; docs/applications.md)
+    # critic_mixing=true, lr 5e-4, pl_weight=0, 4,000 steps: FD 1.93 / KL 0.061 on seed 0 but 4.94 / 0.49
+    # on seed 1 (docs/applications.md): not robust, not adopted
     "style-mnist": {
         **_BASE,
         "data": "mnist",
