@@ -170,11 +170,7 @@ def section(final: dict, timing: dict, dcgan: dict | None) -> str:
     layer_names_ = layer_names([int(r) for r in final["crossover_rows"]], final["num_ws"])
     out = [
         f"`{timing.get('command', 'divergan train --preset style-mnist --set threads=1')}`: "
-        f"{final['steps']:,} steps, {final['train_seconds']:.0f} s of training; the whole process "
-        f"{timing.get('wall_s', float('nan')):.0f} s wall, **{timing.get('cpu_s', float('nan')):.0f} s CPU** "
-        f"(one thread: the idle-machine time), peak RSS {timing.get('peak_rss_mib', float('nan')):.0f} MiB; "
-        f"load average {' / '.join(map(str, timing.get('load_before', [])))} before it "
-        f"(the machine was shared). Machine: {timing.get('machine', machine())}.",
+        f"{final['steps']:,} steps, {timing_sentence(final, timing)} Machine: {timing.get('machine', machine())}.",
         "",
         "The generator's own samples (ψ = 1, random noise), judged as the DCGAN `mnist` presets are: "
         f"{d['num_fake']:,} EMA samples against {d['num_real']:,} training digits in the shipped digit "
@@ -262,6 +258,25 @@ def section(final: dict, timing: dict, dcgan: dict | None) -> str:
         ),
     ]
     return "\n".join(out)
+
+
+def timing_sentence(final: dict, timing: dict) -> str:
+    """What the run cost: measured by this script (wall, CPU, peak RSS, load before), or for ``--run`` the
+    CPU seconds given (``--cpu-seconds``) and nothing it did not measure."""
+    if "wall_s" in timing:
+        return (
+            f"{final['train_seconds']:.0f} s of training; the whole process {timing['wall_s']:.0f} s wall, "
+            f"**{timing['cpu_s']:.0f} s CPU** (one thread: the idle-machine time), peak RSS "
+            f"{timing['peak_rss_mib']:.0f} MiB; load average {' / '.join(map(str, timing['load_before']))} "
+            "before it (the machine was shared)."
+        )
+    cpu = timing.get("cpu_s", float("nan"))
+    told = (
+        "CPU time not recorded"
+        if cpu != cpu
+        else f"**{cpu:.0f} s CPU** at one thread, as given to the script"
+    )
+    return f"a finished run read by the script ({told}; wall time, memory and load not measured here)."
 
 
 def layer_names(resolutions: list[int], num_ws: int) -> list[str]:

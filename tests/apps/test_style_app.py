@@ -394,3 +394,36 @@ def test_truncation_measure_toward_one_centre_is_the_one_centre_trick():
     assert plain == one
     far = style.truncation_measure(g, net, real, psis=(0.5,), n=30, centres=g.mapping.w_avg[None] + 5)
     assert far[0]["fd"] != plain[1]["fd"]  # the control: another centre, other samples
+
+
+def test_critic_mixing_judges_the_generators_mixed_fakes():
+    """With critic_mixing the critic's fakes are G.synthesis(mixed_styles(z)) with the game's own random
+    draws (StyleGAN2 mixes in both phases); without it G(z). Per-pixel noise is off (noise_mode none is
+    reproduced by seeding torch's stream before each draw), w̄ is not moved by the critic phase."""
+    g, G, _ = game(tiny(), mixing=1.0, critic_mixing=True)
+    z = torch.randn(16, G.z_dim)
+    state = g.rng.get_state()
+    w_avg = G.mapping.w_avg.clone()
+    torch.manual_seed(3)
+    fake = g.critic_fakes(z)
+    torch.testing.assert_close(G.mapping.w_avg, w_avg)  # the critic phase leaves w̄ alone
+    torch.manual_seed(3)
+    expected = G.synthesis(style.mixed_styles(G, z, 1.0, torch.Generator().set_state(state)))
+    torch.testing.assert_close(fake, expected, rtol=0, atol=0)
+    torch.manual_seed(3)
+    unmixed = G(z)
+    assert (fake - unmixed).abs().amax(dim=(1, 2, 3)).gt(1e-6).all()  # control: every fake is mixed
+    g_off, G_off, _ = game(tiny(), mixing=1.0, critic_mixing=False)
+    state = g_off.rng.get_state()
+    torch.manual_seed(3)
+    off = g_off.critic_fakes(z)
+    torch.manual_seed(3)
+    torch.testing.assert_close(off, G_off(z), rtol=0, atol=0)  # off: the unmixed fakes, as before
+    assert torch.equal(g_off.rng.get_state(), state)  # and no random draws of the mixing
+
+
+def test_critic_mixing_is_a_checked_config_key():
+    assert apps.preset("style-quick").critic_mixing is False  # off unless asked for
+    assert apply_overrides(apps.preset("style-quick"), ["critic_mixing=true"]).critic_mixing is True
+    with pytest.raises(UserError, match="critic_mixing must be true or false"):
+        apply_overrides(apps.preset("style-quick"), ["critic_mixing=maybe"])

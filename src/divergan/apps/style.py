@@ -5,7 +5,8 @@
 (500 of them held out):
 
     critic:     objective.critic_loss(V(x), V(G(z)))  [+ the objective's penalty]
-                + R1 = (γ/2) E‖∇_x V(x)‖²  every k-th step, weighted by k (lazy regularisation)
+                + R1 = (γ/2) E‖∇_x V(x)‖²  every k-th step, weighted by k (lazy regularisation);
+                with ``critic_mixing`` the fakes G(z) are style-mixed as in the generator phase
     generator:  objective.generator_loss(V(x) if read, V(G(z)))  with style-mixing regularisation: for a
                 fraction ``mixing`` of the batch, two latents z₁, z₂ cross at a random layer
 
@@ -86,6 +87,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # equalised learning rate (equalized=true, lr 2e-3, mapping 0.1× or 0.01×) three runs collapsed
     # toward one digit within 1,000-1,500 steps, and so did g_skip=false (one toRGB at 28 px: FD 31.8,
     # class KL 2.21 at step 1,000 of a screen, against 7.9 and 0.68 with skips; docs/applications.md)
+    # critic_mixing=true, lr 5e-4, pl_weight=0, 4,000 steps: FD 1.93 / KL 0.061 on seed 0 but 4.94 / 0.49
+    # on seed 1 (docs/applications.md): not robust, not adopted
     "style-mnist": {
         **_BASE,
         "data": "mnist",
@@ -259,6 +262,7 @@ class StyleGame:
         self.objective, self.G, self.D, self.data = objective, G, D, data
         self.batch, self.z_dim, self.rng, self.device = cfg.batch, cfg.z_dim, rng, device
         self.r1_gamma, self.r1_every, self.mixing = cfg.r1_gamma, cfg.r1_every, cfg.mixing
+        self.critic_mixing = cfg.critic_mixing
         self.pl_weight, self.pl_every = cfg.pl_weight, cfg.pl_every
         self.real: Tensor | None = None
 
@@ -280,7 +284,7 @@ class StyleGame:
         real, z = batch
         obj, D = self.objective, self.D
         with torch.no_grad():
-            fake = self.G(z)
+            fake = self.critic_fakes(z)
         loss = obj.critic_loss(D(real), D(fake))
         game = loss.detach()
         if obj.penalty is not None:
@@ -288,6 +292,15 @@ class StyleGame:
         if self.r1_gamma > 0 and step % self.r1_every == 0:  # lazy R1: every k-th step, weighted by k
             loss = loss + r1_penalty(D, real, self.r1_gamma * self.r1_every)
         return loss, game
+
+    def critic_fakes(self, z: Tensor) -> Tensor:
+        """The fakes the critic judges: G(z), or with ``critic_mixing`` the same style mixing as the
+        generator phase (a fraction ``mixing`` of the rows cross with w(z₂); StyleGAN2 mixes in both
+        phases), so that the critic judges the distribution the generator is trained to move. The
+        running mean w̄ is updated by the generator phase only."""
+        if not self.critic_mixing:
+            return self.G(z)
+        return self.G.synthesis(mixed_styles(self.G, z, self.mixing, self.rng, update_w_avg=False))
 
     @torch.no_grad()
     def after_critic_step(self) -> None:

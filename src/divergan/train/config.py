@@ -118,6 +118,7 @@ class Config:
     r1_gamma: float = 0.5  # style: weight γ of the R1 penalty (γ/2) E|grad V(x)|^2 on real images
     r1_every: int = 4  # style: lazy R1, every k-th step weighted by k (StyleGAN2)
     mixing: float = 0.9  # style: fraction of each generator batch with two crossing latents
+    critic_mixing: bool = False  # style: the critic's fakes are style-mixed as the generator's (StyleGAN2)
     lr_mapping_factor: float = 1.0  # style: the mapping network's learning rate is lr_g times this
     equalized: bool = False  # style: equalised learning rate in the generator and the critic (StyleGAN2)
     width_doubling: bool = False  # style: synthesis channels g_width at full size, doubling per halving
@@ -639,6 +640,8 @@ HELP: dict[str, str] = {
     "r1_gamma": "style: weight gamma of the R1 penalty (gamma/2) E|grad_x V(x)|^2 on real images (0: off)",
     "r1_every": "style: lazy regularisation, R1 every k-th step weighted by k (StyleGAN2)",
     "mixing": "style: fraction of each generator batch trained with two latents crossing at a random layer",
+    "critic_mixing": "style: the fakes the critic judges are style-mixed like the generator's (the same "
+    "fraction mixing, as StyleGAN2); false: the critic sees unmixed fakes only",
     "lr_mapping_factor": "style: the mapping network's learning rate is lr_g times this",
     "equalized": "style: equalised learning rate in G and the critic (weights N(0,1), 1/sqrt(fan_in) at run "
     "time); lr_mapping_factor becomes the mapping layers' multiplier",
