@@ -51,3 +51,39 @@ def browser() -> str:
 def require_fixture():
     """:func:`require`, for tests of it (a test module cannot import conftest unambiguously)."""
     return require
+
+
+@pytest.fixture
+def train_refuses(tmp_path, capsys):
+    """``train_refuses(argv, words)``: ``divergan train ARGV`` exits 2 with one ``error:`` line naming
+    ``words`` and leaves no run folder behind."""
+    from divergan.cli import main
+
+    def check(argv: list[str], words: str) -> None:
+        assert main(["train", *argv, "--out", str(tmp_path / "r"), "--quiet"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and words in err[0], err
+        assert not (tmp_path / "r").exists()
+
+    return check
+
+
+@pytest.fixture
+def stopped_and_resumed(tmp_path):
+    """``stopped_and_resumed(cfg)``: train ``cfg`` (checkpoints every ``cfg.steps // 2``) straight through,
+    and again stopped after the middle checkpoint and resumed; returns the last checkpoint's tensors
+    of both runs (``full``, ``resumed``)."""
+    import shutil
+
+    from divergan.train import checkpoint as ckpt
+    from divergan.train import train
+
+    def run(cfg):
+        train(cfg, tmp_path / "full", progress=False)
+        shutil.copytree(tmp_path / "full", tmp_path / "part")
+        ckpt.checkpoint_path(tmp_path / "part", cfg.steps).unlink()
+        (tmp_path / "part" / "final_metrics.json").unlink()
+        train(cfg, tmp_path / "part", resume=True, progress=False)
+        return tuple(ckpt.load(ckpt.checkpoint_path(tmp_path / r, cfg.steps))[0] for r in ("full", "part"))
+
+    return run
