@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/divergan train
 
-# Two pytest workers (pytest-xdist), one thread each: the tests are small single-threaded jobs, so two
-# workers use both cores of a 2-core machine; each file's tests stay on one worker (module fixtures
+# One pytest worker per core (pytest-xdist -n auto), one thread each: the tests are small single-threaded
+# jobs, so the workers use every core (two on a 2-core machine); each file's tests stay on one worker (module fixtures
 # such as a trained run are built once). Tiers: docs/testing.md.
 PYTEST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --dist loadfile
 
