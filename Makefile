@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/divergan train
 
-# One pytest worker per core (pytest-xdist -n auto), one thread each: the tests are small single-threaded
+# One pytest worker per logical CPU (pytest-xdist -n logical; "auto" would count physical cores where psutil is installed), one thread each: the tests are small single-threaded
 # jobs, so the workers use every core (two on a 2-core machine); each file's tests stay on one worker (module fixtures
 # such as a trained run are built once). Tiers: docs/testing.md.
-PYTEST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --dist loadfile
+PYTEST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -q -n logical --dist loadfile
 
 test: $(STAMP) test-deps
 	$(PYTEST)
