@@ -546,9 +546,11 @@ def mixing_measure(G: StyleGenerator, net: Any, resolution: int, n: int = 1000, 
     stats = {k: ink_and_slant(v) for k, v in (("c", coarse), ("f", fine), ("m", mixed))}
     width = {k: stroke_width(v) for k, v in (("c", coarse), ("f", fine), ("m", mixed))}
     other = torch.roll(torch.arange(n), 1)  # the fine source of another pair
+    width_fine, width_se = slope(width["m"], width["f"])
+    slant_fine, slant_se = slope(stats["m"][1], stats["f"][1])
     return {
         "resolution": resolution,
-        "crossover_row": G.crossover_row(resolution),
+        "crossover_row": row,
         "pairs": n,
         "keeps_coarse_class": float((label["m"] == label["c"]).double().mean()),
         "takes_fine_class": float((label["m"] == label["f"]).double().mean()),
@@ -559,12 +561,12 @@ def mixing_measure(G: StyleGenerator, net: Any, resolution: int, n: int = 1000, 
         "slant_corr_coarse": _corr(stats["m"][1], stats["c"][1]),
         "width_corr_fine": _corr(width["m"], width["f"]),
         "width_corr_coarse": _corr(width["m"], width["c"]),
-        "width_slope_fine": slope(width["m"], width["f"])[0],
-        "width_slope_se": slope(width["m"], width["f"])[1],
+        "width_slope_fine": width_fine,
+        "width_slope_se": width_se,
         "width_slope_coarse": slope(width["m"], width["c"])[0],
         "width_slope_null": slope(width["m"], width["f"][other])[0],
-        "slant_slope_fine": slope(stats["m"][1], stats["f"][1])[0],
-        "slant_slope_se": slope(stats["m"][1], stats["f"][1])[1],
+        "slant_slope_fine": slant_fine,
+        "slant_slope_se": slant_se,
         "slant_slope_coarse": slope(stats["m"][1], stats["c"][1])[0],
         "slant_slope_null": slope(stats["m"][1], stats["f"][1][other])[0],
         "width_fine_mean": float(width["f"].mean()),
