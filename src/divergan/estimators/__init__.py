@@ -30,6 +30,7 @@ from divergan.estimators.mmd import (
     median_bandwidth,
     mmd,
     mmd2,
+    mmd2_statistics,
     rbf_kernel,
     resolve_bandwidths,
 )
@@ -88,8 +89,7 @@ def _ipm_mmd(x: Samples, y: Samples, **options: Any) -> Estimate:
     sigmas = resolve_bandwidths(xt, yt, options.get("bandwidths"))
     rest = {k: v for k, v in options.items() if k not in ("kernel", "bandwidths")}
     with torch.no_grad():
-        unbiased = float(mmd2(xt, yt, kernel=kernel, bandwidths=sigmas, unbiased=True, **rest))
-        biased = float(mmd2(xt, yt, kernel=kernel, bandwidths=sigmas, unbiased=False, **rest))
+        unbiased, biased = map(float, mmd2_statistics(xt, yt, kernel=kernel, bandwidths=sigmas, **rest))
     scale = "σ" if kernel == "rbf" else "c"
     method = f"unbiased MMD², {kernel} kernel mixture, {scale} ∈ {{{', '.join(f'{s:.3g}' for s in sigmas)}}}"
     extras = {**_sizes(x, y), "mmd2_biased": biased, "mmd": math.sqrt(max(biased, 0.0)), "bandwidths": sigmas}
@@ -146,6 +146,7 @@ __all__ = [
     "median_bandwidth",
     "mmd",
     "mmd2",
+    "mmd2_statistics",
     "nn_divergence",
     "rbf_kernel",
     "resolve_bandwidths",

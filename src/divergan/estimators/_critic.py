@@ -115,9 +115,12 @@ def fit_critic(
         train_p, train_q = p_all[tp], q_all[tq]
         critic = mlp(xp.shape[1], hidden, layers).double()
         opt = torch.optim.Adam(critic.parameters(), lr=lr)
+        # one forward pass over both samples (the critic acts row by row): half the calls for small nets
+        train_pq, k = torch.cat([train_p, train_q]), train_p.shape[0]
         for _ in range(steps):
             opt.zero_grad(set_to_none=True)
-            loss = -objective(critic(train_p)[:, 0], critic(train_q)[:, 0])
+            v = critic(train_pq)[:, 0]
+            loss = -objective(v[:k], v[k:])
             loss.backward()
             opt.step()
         with torch.no_grad():

@@ -4,6 +4,11 @@ Rows of ``a`` are taken ``chunk`` at a time, so at most chunk × m distances exi
 gradient is needed each chunk is wrapped in :func:`torch.utils.checkpoint.checkpoint`, so backward
 also keeps only one chunk alive (it recomputes the chunk instead of storing it). Chunking changes
 only the order of floating-point additions, and partial sums are accumulated in float64.
+
+A within-sample sum (``same=True``) is symmetric, h(‖x_i − x_j‖²) = h(‖x_j − x_i‖²), so it is taken
+over the upper triangle: Σ_{i,j} = 2 Σ_{i<j} + Σ_{i=j}. Each chunk of rows [s, s + r) meets only the
+columns j ≥ s, which evaluates h about n²/2 times instead of n² — as a function of x the same sum,
+hence the same gradient.
 """
 
 from __future__ import annotations
@@ -64,7 +69,8 @@ def pair_sum(
         a, b: the two samples (pass the same tensor twice with ``same=True`` for a within-sample sum).
         h: elementwise function of squared distances, e.g. a kernel.
         squared: pass h the squared distances (True) or the distances themselves (False).
-        same: a and b are the same sample; the diagonal distances are then set to exactly 0.
+        same: a and b are the same sample (the same tensor): the sum is taken over the upper triangle
+            and the diagonal distances are set to exactly 0.
         skip_diagonal: with ``same``, leave the i = j terms out (U-statistics).
         chunk: rows of ``a`` per block (None: automatic).
     """
@@ -73,17 +79,21 @@ def pair_sum(
     acc = _accumulator_dtype(a)
 
     def block(a_rows: Tensor, b_all: Tensor, start: int) -> Tensor:
-        sq = squared_distances(a_rows, b_all) if squared else distances(a_rows, b_all)  # (rows, m)
-        if same:
-            idx = torch.arange(start, start + a_rows.shape[0], device=a_rows.device)
-            diag = idx.unsqueeze(1) == torch.arange(m, device=a_rows.device).unsqueeze(0)
-            sq = sq.masked_fill(diag, 0.0)
-            values = h(sq)
-            if skip_diagonal:
-                values = values.masked_fill(diag, 0.0)
-        else:
-            values = h(sq)
-        return values.sum(dtype=acc)
+        if not same:
+            sq = squared_distances(a_rows, b_all) if squared else distances(a_rows, b_all)  # (rows, m)
+            return h(sq).sum(dtype=acc)
+        # the upper triangle: rows i in [start, start + r) against columns j >= start
+        b_right = b_all[start:]
+        sq = (
+            squared_distances(a_rows, b_right) if squared else distances(a_rows, b_right)
+        )  # (rows, m - start)
+        offset = torch.arange(b_right.shape[0], device=a_rows.device).unsqueeze(0) - torch.arange(
+            a_rows.shape[0], device=a_rows.device
+        ).unsqueeze(1)  # j - i
+        diag = offset == 0
+        values = h(sq.masked_fill(diag, 0.0))
+        weight = torch.where(offset > 0, 2.0, 0.0 if skip_diagonal else 1.0).masked_fill(offset < 0, 0.0)
+        return (values * weight.to(values.dtype)).sum(dtype=acc)
 
     needs_grad = torch.is_grad_enabled() and (a.requires_grad or b.requires_grad)
     total = torch.zeros((), dtype=acc, device=a.device)

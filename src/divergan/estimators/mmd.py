@@ -161,6 +161,25 @@ def mmd2(
     >>> float(mmd2(x, x, unbiased=False))
     0.0
     """
+    u, v = mmd2_statistics(x, y, kernel, bandwidths, chunk, unbiased=unbiased)
+    return u if unbiased else v
+
+
+def mmd2_statistics(
+    x: Tensor,
+    y: Tensor,
+    kernel: str = "rbf",
+    bandwidths: Sequence[float] | str | None = None,
+    chunk: int | None = None,
+    *,
+    unbiased: bool = True,
+) -> tuple[Tensor, Tensor]:
+    r"""Both squared MMDs of :func:`mmd2`, (U-statistic, V-statistic), from one pass over the pairs.
+
+    The two differ only on the diagonal: the V-statistic's within-sample sums add the n terms
+    k(x_i, x_i) = k(0) (and m for y), so Σ_{i,i'} = Σ_{i≠i'} + n·k(0). With ``unbiased=False`` fewer
+    than 2 samples are allowed and the U-statistic returned is NaN.
+    """
     if kernel not in KERNELS:
         raise UserError(f"unknown kernel {kernel!r}; choose from {', '.join(KERNELS)}")
     x, y = pair_tensors(x, y)
@@ -176,14 +195,18 @@ def mmd2(
     # distances are translation invariant: centring on the pooled mean limits round-off
     centre = torch.cat([x, y]).detach().mean(0)
     x, y = x - centre, y - centre
-    kxx = pair_sum(x, x, k, same=True, skip_diagonal=unbiased, chunk=chunk)
-    kyy = pair_sum(y, y, k, same=True, skip_diagonal=unbiased, chunk=chunk)
+    kxx = pair_sum(x, x, k, same=True, skip_diagonal=True, chunk=chunk)  # i ≠ i'
+    kyy = pair_sum(y, y, k, same=True, skip_diagonal=True, chunk=chunk)
     kxy = pair_sum(x, y, k, chunk=chunk)
-    if unbiased:
-        value = kxx / (n * (n - 1)) + kyy / (m * (m - 1)) - 2.0 * kxy / (n * m)
-    else:
-        value = kxx / (n * n) + kyy / (m * m) - 2.0 * kxy / (n * m)
-    return value.to(x.dtype)
+    k0 = k(torch.zeros((), dtype=kxy.dtype, device=kxy.device))
+    cross = 2.0 * kxy / (n * m)
+    u = (
+        kxx / (n * (n - 1)) + kyy / (m * (m - 1)) - cross
+        if n > 1 and m > 1
+        else torch.full_like(kxy, math.nan)
+    )
+    v = (kxx + n * k0) / (n * n) + (kyy + m * k0) / (m * m) - cross
+    return u.to(x.dtype), v.to(x.dtype)
 
 
 def mmd(
