@@ -9,7 +9,15 @@ import pytest
 import torch
 
 from divergan.errors import UserError
-from divergan.estimators import DEFAULT_BANDWIDTHS, imq_kernel, median_bandwidth, mmd, mmd2, rbf_kernel
+from divergan.estimators import (
+    DEFAULT_BANDWIDTHS,
+    imq_kernel,
+    median_bandwidth,
+    mmd,
+    mmd2,
+    mmd2_statistics,
+    rbf_kernel,
+)
 
 F64 = torch.float64
 
@@ -171,3 +179,36 @@ def test_numpy_input_and_1d_vectors():
 def test_bad_input_is_a_user_error(x, y, kwargs):
     with pytest.raises(UserError):
         mmd2(x, y, **kwargs)
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 7])
+def test_both_statistics_from_one_pass_equal_the_definitions(chunk):
+    """mmd2_statistics: (U, V) equal the naive definitions; U and V differ (a swapped pair would fail)."""
+    x, y = _samples(3, n=50, m=41)
+    sig = (0.5, 2.0)
+    u, v = mmd2_statistics(x, y, bandwidths=sig, chunk=chunk)
+    k = lambda r2: rbf_kernel(r2, sig)  # noqa: E731
+    assert float(u) == pytest.approx(_naive_mmd2(x, y, k, True), rel=1e-10, abs=1e-14)
+    assert float(v) == pytest.approx(_naive_mmd2(x, y, k, False), rel=1e-10, abs=1e-14)
+    assert abs(float(u) - float(v)) > 1e-3
+
+
+@pytest.mark.parametrize(("chunk", "skip"), [(None, False), (None, True), (4, True), (9, False)])
+def test_within_sample_sum_over_the_triangle_has_the_full_sum_and_gradient(chunk, skip):
+    """pair_sum(x, x, same=True) takes i < j twice and i = j once: the value and the gradient equal the
+    full n × n sum's; the strict lower triangle alone (half the off-diagonal mass) would not."""
+    from divergan.estimators._pairwise import pair_sum
+
+    x = _samples(4, n=37)[0].requires_grad_(True)
+    h = lambda r2: torch.exp(-r2 / 3) + r2  # noqa: E731  (h(0) = 1: the diagonal counts)
+    got = pair_sum(x, x, h, same=True, skip_diagonal=skip, chunk=chunk)
+    full = h(((x[:, None] - x[None]) ** 2).sum(-1))
+    if skip:
+        full = full * (1 - torch.eye(len(x), dtype=F64))
+    ref = full.sum()
+    (g_got,) = torch.autograd.grad(got, x)
+    (g_ref,) = torch.autograd.grad(ref, x)
+    assert float(got.detach()) == pytest.approx(float(ref.detach()), rel=1e-12)
+    torch.testing.assert_close(g_got, g_ref, rtol=1e-10, atol=1e-12)
+    lower = full.detach().tril(-1).sum()
+    assert abs(float(lower) - float(ref.detach())) > 1.0
