@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import ot
 
 from divergan.errors import UserError
 from divergan.estimators.base import Samples, pair_arrays, weights
@@ -57,6 +56,8 @@ def wasserstein(
     >>> wasserstein([0.0, 1.0], [2.0, 3.0])
     2.0
     """
+    import ot  # here, not at import: POT loads scikit-learn and pandas, seconds of every command's start-up
+
     p = _check_order(order)
     xa, ya = pair_arrays(x, y)
     n, m, d = xa.shape[0], ya.shape[0], xa.shape[1]
@@ -113,5 +114,7 @@ def sliced_wasserstein(
         raise UserError(f"n_projections must be a positive integer, got {n_projections!r}")
     xa, ya = pair_arrays(x, y)
     wa, wb = weights(a, xa.shape[0], "a"), weights(b, ya.shape[0], "b")
+    import ot
+
     value = ot.sliced_wasserstein_distance(xa, ya, wa, wb, n_projections=n_projections, p=p, seed=seed)
     return float(value)
