@@ -42,7 +42,7 @@ def rejudge(run: Path) -> dict | None:
 
     torch.set_num_threads(1)
     data = load_data(run_config(run))
-    return judge_scores(data.held_out, translate(load_generator(run), data.held_out), data.source)
+    return judge_scores(data.held_out, translate(load_generator(run), data.held_out), data.sources)
 
 
 def trajectory(run: Path, window: tuple[int, int]) -> dict:

@@ -36,7 +36,15 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from divergan.data.glyphs import GlyphPairs, default_fonts, glyph_pairs, split_charset
+from divergan.data.glyphs import (
+    GlyphPairs,
+    concat_pairs,
+    default_fonts,
+    font_file,
+    font_path,
+    glyph_pairs,
+    split_charset,
+)
 from divergan.errors import UserError
 from divergan.metrics.similarity import binary_iou, l1_distance, ssim
 from divergan.nn.augment import translate as translate_images
@@ -129,13 +137,28 @@ SIZES = (16, 32, 64, 128)
 
 @dataclass
 class GlyphData:
-    """The training and held-out pairs (split by character) and the source font's name."""
+    """The training and held-out pairs (split by character) and the source font's name; ``extra``: the
+    training characters drawn in the extra source fonts (``extra_sources``), training pairs only."""
 
     train: GlyphPairs
     held_out: GlyphPairs
     source: str
+    extra: GlyphPairs | None = None
+    extra_sources: tuple[str, ...] = ()
 
     is_image = True
+
+    @property
+    def training(self) -> GlyphPairs:
+        """What the game draws its batches from: ``train`` itself without extra sources (the very object,
+        so a run without them draws as before), else ``train`` followed by ``extra``."""
+        return self.train if self.extra is None else concat_pairs(self.train, self.extra)
+
+    @property
+    def sources(self) -> str | tuple[str, ...]:
+        """Every source font the model was trained on (the judge must share no file with any of them):
+        ``source`` alone when there are no extra sources."""
+        return (self.source, *self.extra_sources) if self.extra_sources else self.source
 
 
 def fonts(cfg: Config) -> tuple[str, tuple[str, ...], str]:
@@ -152,14 +175,40 @@ def fonts(cfg: Config) -> tuple[str, tuple[str, ...], str]:
     return source, targets, chars if cfg.chars == "auto" else cfg.chars
 
 
+def extra_sources(cfg: Config) -> tuple[str, ...]:
+    """The fonts of ``cfg.extra_sources`` (comma-separated; "" none), each installed and none the source,
+    a target or named twice (compared by file and face: two names of one face are one font).
+
+    Raises:
+        UserError: a missing or unknown font, or one that is the source, a target or a repeat.
+    """
+    names = tuple(f.strip() for f in cfg.extra_sources.split(",") if f.strip())
+    source, targets, _ = fonts(cfg)
+    seen = {font_file(f): f for f in (source, *targets)}
+    for name in names:
+        font_path(name)  # a missing font names its Debian package
+        if font_file(name) in seen:
+            raise UserError(f"extra source {name!r} is already a font of the run ({seen[font_file(name)]})")
+        seen[font_file(name)] = name
+    return names
+
+
 def load_data(cfg: Config) -> GlyphData:
-    """Render the training and held-out pairs (the split is by character, seeded by ``cfg.seed``)."""
+    """Render the training and held-out pairs (the split is by character, seeded by ``cfg.seed``).
+
+    With ``extra_sources`` the *training* characters are also drawn in each extra source font and paired
+    with the same target glyphs (each extra font's pairs: the training characters it and every target
+    draw); the held-out pairs, and so every metric, keep the run's source."""
     source, targets, chars = fonts(cfg)
+    extras = extra_sources(cfg)
     train_chars, held_chars = split_charset(chars, cfg.held_out, cfg.seed)
+    extra = [glyph_pairs(train_chars, f, targets, cfg.size) for f in extras]
     return GlyphData(
         train=glyph_pairs(train_chars, source, targets, cfg.size),
         held_out=glyph_pairs(held_chars, source, targets, cfg.size),
         source=source,
+        extra=concat_pairs(*extra) if extra else None,
+        extra_sources=extras,
     )
 
 
@@ -417,15 +466,16 @@ def evaluate(G: nn.Module, pairs: GlyphPairs, mean_target: Tensor | None = None)
     return metrics, out
 
 
-def judge_for(pairs: GlyphPairs, source: str, size: int):
+def judge_for(pairs: GlyphPairs, source: str | tuple[str, ...], size: int):
     """The shipped glyph judge (:mod:`divergan.apps.glyph_judge`, CJK or Latin) that can read these
     pairs: it reads ``size``-px glyphs, knows every character, and learnt from none of the files of the
     source and target fonts; None when no shipped judge fits (e.g. a Latin run with DejaVu Serif as a
-    target, a font the Latin judge learnt from)."""
+    target, a font the Latin judge learnt from). ``source`` may name several fonts (a run's source and
+    its extra sources: :attr:`GlyphData.sources`)."""
     from divergan.apps.glyph_judge import CJK_JUDGE, LATIN_JUDGE, load_judge
-    from divergan.data.glyphs import font_file
 
-    used = {font_file(f) for f in (source, *pairs.targets)}
+    sources = (source,) if isinstance(source, str) else tuple(source)
+    used = {font_file(f) for f in (*sources, *pairs.targets)}
     for path in (CJK_JUDGE, LATIN_JUDGE):
         if not path.is_file():
             continue
@@ -437,7 +487,7 @@ def judge_for(pairs: GlyphPairs, source: str, size: int):
     return None
 
 
-def judge_scores(pairs: GlyphPairs, out: Tensor, source: str) -> dict | None:
+def judge_scores(pairs: GlyphPairs, out: Tensor, source: str | tuple[str, ...]) -> dict | None:
     """The shipped glyph judge's reading of the generated glyphs beside the real target and source glyphs,
     per target font (:func:`judge_for` picks the judge); None when no shipped judge fits."""
     judge = judge_for(pairs, source, out.shape[-1])
@@ -555,7 +605,7 @@ class GlyphApp(App):
             parts.objective,
             G,
             D,  # type: ignore[arg-type]
-            parts.dataset.train,  # type: ignore[attr-defined]
+            parts.dataset.training,  # type: ignore[attr-defined]
             batch=cfg.batch,
             rng=parts.rng,
             device=device,
@@ -581,7 +631,7 @@ class GlyphApp(App):
         data: GlyphData = parts.dataset  # type: ignore[assignment]
         metrics, out = evaluate(parts.ema, data.held_out)
         row = {"heldout_l1": metrics["model"]["l1"]}
-        for font, j in (judge_scores(data.held_out, out, data.source) or {}).items():
+        for font, j in (judge_scores(data.held_out, out, data.sources) or {}).items():
             row[f"heldout_judge_{font}"] = j["generated"]
         return row
 
@@ -611,11 +661,13 @@ class GlyphApp(App):
             "train_characters": "".join(dict.fromkeys(data.train.chars)),
             "heldout_characters": heldout_chars,
             "heldout": held,
-            "heldout_judge": judge_scores(data.held_out, out_held, data.source),
+            "heldout_judge": judge_scores(data.held_out, out_held, data.sources),
             "train": seen,
             "train_seconds": train_seconds,
             "seconds": train_seconds,
         }
+        if data.extra_sources:
+            results["extra_sources"] = list(data.extra_sources)
         (run / "heldout.txt").write_text("".join(ch + "\n" for ch in heldout_chars), encoding="utf-8")
         comparison_grid(data.held_out, out_held, run / "heldout.png")
         comparison_grid(data.train, out_train, run / "train.png")

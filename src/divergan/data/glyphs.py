@@ -30,6 +30,7 @@ lxgw-wenkai-light   lxgw-wenkai/LXGWWenKai-Light.ttf            fonts-lxgw-wenka
 lxgw-wenkai-bold    lxgw-wenkai/LXGWWenKai-Bold.ttf             fonts-lxgw-wenkai
 arphic-gbsn         arphic-gbsn00lp/gbsn00lp.ttf                fonts-arphic-gbsn00lp
 smiley-sans         smiley-sans/SmileySans-Oblique.ttf          fonts-smiley-sans
+hanazono            hanazono/HanaMinA.ttf                       fonts-hanazono
 nimbus-roman        (opentype) urw-base35/NimbusRoman-Regular   fonts-urw-base35
 nimbus-sans         (opentype) urw-base35/NimbusSans-Regular    fonts-urw-base35
 c059                (opentype) urw-base35/C059-Roman            fonts-urw-base35
@@ -87,6 +88,9 @@ FONTS: dict[str, tuple[Path, str]] = {
     "lxgw-wenkai-bold": (TRUETYPE / "lxgw-wenkai/LXGWWenKai-Bold.ttf", "fonts-lxgw-wenkai"),
     "arphic-gbsn": (TRUETYPE / "arphic-gbsn00lp/gbsn00lp.ttf", "fonts-arphic-gbsn00lp"),
     "smiley-sans": (TRUETYPE / "smiley-sans/SmileySans-Oblique.ttf", "fonts-smiley-sans"),
+    # Hanazono Mincho A (GlyphWiki's KAGE outlines: a Japanese mincho, no Arphic ancestry), every GB 2312
+    # character: an extra *source* of training pairs (extra_sources), not a judge font
+    "hanazono": (TRUETYPE / "hanazono/HanaMinA.ttf", "fonts-hanazono"),
     "nimbus-roman": (OPENTYPE / "urw-base35/NimbusRoman-Regular.otf", "fonts-urw-base35"),
     "nimbus-sans": (OPENTYPE / "urw-base35/NimbusSans-Regular.otf", "fonts-urw-base35"),
     "c059": (OPENTYPE / "urw-base35/C059-Roman.otf", "fonts-urw-base35"),
@@ -355,6 +359,20 @@ def glyph_pairs(chars: str, source: str, targets: tuple[str, ...] | list[str], s
         target=torch.stack(tgt)[:, None],
         category=torch.tensor(cat, dtype=torch.long),
         targets=tuple(targets),
+    )
+
+
+def concat_pairs(*parts: GlyphPairs) -> GlyphPairs:
+    """The pairs of ``parts`` one after the other (the same target fonts, in the same order)."""
+    targets = {p.targets for p in parts}
+    if len(targets) != 1:
+        raise ValueError(f"pairs of different target fonts: {sorted(targets)}")
+    return GlyphPairs(
+        chars="".join(p.chars for p in parts),
+        source=torch.cat([p.source for p in parts]),
+        target=torch.cat([p.target for p in parts]),
+        category=torch.cat([p.category for p in parts]),
+        targets=parts[0].targets,
     )
 
 

@@ -134,6 +134,7 @@ class Config:
     glyph_upsample: str = "transpose"  # glyphs: the U-Net decoder's upsampling, transpose or resize
     glyph_jitter: int = 0  # glyphs: shift each training pair (source and target alike) by up to this many px
     category_weights: str = ""  # glyphs: comma-separated sampling weight per target font ("": by pairs)
+    extra_sources: str = ""  # glyphs: comma-separated fonts that also draw the training characters' sources
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -230,6 +231,8 @@ class Config:
             raise UserError(f"glyph_jitter must lie in 0..size/4 ({self.size // 4}), got {self.glyph_jitter}")
         if self.category_weights:
             parse_weights(self.category_weights)
+        if self.extra_sources and not all(f.strip() for f in self.extra_sources.split(",")):
+            raise UserError(f"extra_sources must be comma-separated font names, got {self.extra_sources!r}")
         if self.d_norm == "spectral" and (self.app or self.arch == "mlp"):
             raise UserError(
                 "d_norm=spectral normalises the DCGAN critic's weights; "
@@ -662,6 +665,7 @@ HELP: dict[str, str] = {
     "category_weights": "glyphs: sampling weight of each target font's pairs, comma-separated (e.g. 2,1; empty: every pair alike)",
     "glyph_jitter": "glyphs: paired augmentation: each training pair's source and target glyph are shifted alike by (dx, dy), each uniform in -J..J whole pixels, drawn from the run's generator at every step, the emptied border filled with background (0: off; held-out evaluation is never shifted)",
     "glyph_dropout": "glyphs: dropout in the U-Net's inner decoder stages (S/4 and smaller) while training (0: off)",
+    "extra_sources": "glyphs: comma-separated further source fonts: the training characters are also drawn in each and paired with the same target glyphs (training only; held-out pairs and metrics keep source; empty: off)",
 }
 
 
