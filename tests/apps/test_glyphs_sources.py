@@ -16,19 +16,9 @@ from divergan.data.glyphs import GlyphPairs, concat_pairs, font_file, render_gly
 from divergan.errors import UserError
 from divergan.train.config import apply_overrides
 
-pytestmark = pytest.mark.usefixtures("one_thread", "dejavu")
+from .test_glyph_app import TINY  # the same tiny DejaVu run
 
-FONTS = ["source=dejavu-sans", "targets=dejavu-serif,dejavu-sans-mono", "chars=ABCDEFGHIJ", "held_out=0.2"]
-TINY = [
-    *FONTS,
-    "size=16",
-    "g_width=4",
-    "d_width=4",
-    "embed_dim=4",
-    "batch=4",
-    "threads=1",
-    "tensorboard=false",
-]
+pytestmark = pytest.mark.usefixtures("one_thread", "dejavu")
 
 
 def tiny(*more: str):
