@@ -38,6 +38,7 @@ class Config:
     data_params: dict[str, Any] = field(default_factory=dict)
     objective: str = "non-saturating"
     objective_params: dict[str, Any] = field(default_factory=dict)
+    penalty_every: int = 1  # lazy regularisation: the objective's penalty every k-th step, weighted by k
     seed: int = 0
     # networks: arch "auto" is DCGAN for image data, an MLP for flat vectors; g_width/d_width are the
     # hidden widths of an MLP, or a DCGAN's channels at its finest resolution (doubling when coarser)
@@ -200,7 +201,8 @@ class Config:
         ]:
             if getattr(self, name) not in choices:
                 raise UserError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
-        for name in ["size", "embed_dim", "w_dim", "mapping_depth", "noise_from", "r1_every", "pl_every"]:
+        at_least_one = ["size", "embed_dim", "w_dim", "mapping_depth", "noise_from", "r1_every", "pl_every"]
+        for name in [*at_least_one, "penalty_every"]:
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0 < self.held_out < 1:
@@ -241,6 +243,11 @@ class Config:
                     if self.app
                     else "arch=mlp has no DCGAN critic"
                 )
+            )
+        if self.penalty_every > 1 and self.app:
+            raise UserError(
+                f"penalty_every spaces the trainer's penalty; the {self.app} application does not read it"
+                + (" (its lazy R1 is r1_every)" if self.app == "style" else "")
             )
         if self.d_augment:
             from divergan.nn.augment import parse_policy
@@ -575,6 +582,8 @@ HELP: dict[str, str] = {
     "data_params": "the dataset's keyword parameters (set one with --set data.K=V, e.g. data.size=16)",
     "objective": "objective name ('divergan objectives' lists them); a new name clears objective_params",
     "objective_params": "the objective's parameters (set one with --set objective.K=V, e.g. objective.weight=1)",
+    "penalty_every": "lazy regularisation (StyleGAN2, Karras et al. 2020): the objective's penalty (R1/R2, "
+    "gradient penalty) on every k-th step only, weighted by k; 1: every step",
     "seed": "random seed: initial weights, data, noise (runs are exactly reproducible on one device)",
     "arch": "networks: auto (DCGAN for images, MLP for flat vectors), mlp or dcgan",
     "conditional": "class-conditional generator and projection critic (needs labelled images)",

@@ -9,7 +9,9 @@ batches, steps optimizers, keeps the EMA and runs its interval hooks.
 
   A batch-dependent critic (batch norm) is called on real and fake batches separately
   (:func:`~divergan.train.loop.critic_outputs`). Under torchrun every rank holds the global batch and
-  keeps its slice (:mod:`divergan.train.dist`); the penalty is computed on the global batch.
+  keeps its slice (:mod:`divergan.train.dist`); the penalty is computed on the global batch. With
+  ``penalty_every = k`` (lazy regularisation) the penalty term is k·penalty on steps 0, k, 2k, … and
+  absent on the others.
   With ``augment`` (DiffAugment, :mod:`divergan.nn.augment`) every input of the critic is T(x) for a
   random differentiable T drawn per sample from the run's generator: real and fake in the critic
   phase (the penalty on the transformed inputs), fake (and real, if read) in the generator phase:
@@ -116,6 +118,10 @@ class PlainGame:
         augment: DiffAugment's transforms of the critic's inputs (None: the inputs as they are).
         draws: the generator the augmentation's per-sample parameters come from (the run's data
             stream, saved in checkpoints: a resumed run draws the same transforms).
+        penalty_every: lazy regularisation (StyleGAN2, Karras et al. 2020): the objective's penalty
+            only in the critic updates of steps 0, k, 2k, … and multiplied by k there, so that its
+            average weight per step is unchanged while its cost (a double backward for R1/R2 and
+            the gradient penalty) is paid once every k steps; 1: every step.
 
     Every Game has this interface, which is all the loop calls: ``critic_batch()``,
     ``critic_loss(batch, step) -> (loss, game_value)``, ``after_critic_step()``, ``generator_batch()``,
@@ -140,7 +146,10 @@ class PlainGame:
         batch: int = 0,
         augment: DiffAugment | None = None,
         draws: torch.Generator | None = None,
+        penalty_every: int = 1,
     ) -> None:
+        if penalty_every < 1:
+            raise ValueError(f"penalty_every must be at least 1, got {penalty_every}")
         if augment is not None and draws is None:
             raise ValueError("augment needs the generator its parameters are drawn from (draws=)")
         self.objective, self.G, self.D = objective, G, D
@@ -150,6 +159,7 @@ class PlainGame:
         self.freeze_d = freeze_d
         self.timer = timer
         self.real_batch, self.noise, self.batch = real_batch, noise, batch
+        self.penalty_every = penalty_every
 
     def transform(self, x: Tensor, global_batch: bool = True) -> Tensor:
         """T(x): the augmentation with fresh parameters per sample (x itself without augmentation).
@@ -190,11 +200,13 @@ class PlainGame:
             t_real, t_fake = critic_outputs(self.D, real, fake, y)  # (B/W,) or (B/W, K) each
             loss = game_critic_loss(obj, t_real, t_fake)
             game = loss.detach()  # without the penalty: what divergence_estimate reads
-        if obj.penalty is not None:  # global batch, by every rank (dist doc)
+        k = self.penalty_every  # lazy regularisation: k·penalty on every k-th step
+        if obj.penalty is not None and step % k == 0:  # global batch, by every rank (dist doc)
             with timer("gradient penalty (forward, input gradient)"):
                 net = dist.unwrap(self.D)
                 critic = net if y_all is None else (lambda x, y=y_all, net=net: net(x, y))
-                loss = loss + obj.penalty(critic, real_all, fake_all)
+                penalty = obj.penalty(critic, real_all, fake_all)
+                loss = loss + (penalty if k == 1 else k * penalty)
         return loss, game
 
     def after_critic_step(self) -> None:

@@ -209,6 +209,12 @@ def check(
         )
     if dataset.is_image and cfg.sampler != "direct":
         raise UserError(f"sampler {cfg.sampler!r} is for flat data; image runs use --sampler direct")
+    if cfg.penalty_every > 1 and (objective.penalty is None or cfg.mix_components > 1):
+        raise UserError(
+            f"penalty_every spaces the objective's penalty; {cfg.objective!r} has none"
+            if objective.penalty is None
+            else "penalty_every is not read by MIX+GAN (mix_components > 1): use 1"
+        )
     if cfg.d_norm == "spectral" and not isinstance(d, DCGANCritic):
         raise UserError(
             "d_norm=spectral normalises the DCGAN critic's weights; this run has none "
@@ -984,6 +990,7 @@ class App:
             real_batch=real_batch,
             noise=lambda n: torch.randn(n, cfg.z_dim, generator=rng).to(device),
             batch=cfg.batch,
+            penalty_every=cfg.penalty_every,
             # DiffAugment of the critic's inputs, its per-sample draws from the same data stream
             **({"augment": DiffAugment(parse_policy(cfg.d_augment)), "draws": rng} if cfg.d_augment else {}),
         )
