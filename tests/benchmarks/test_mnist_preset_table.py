@@ -119,3 +119,31 @@ def test_class_precision_is_one_on_the_reals_and_zero_on_noise(bench):
     )
     named = [v for v in noise if not math.isnan(v)]
     assert named and all(v == 0.0 for v in named)  # off the digits' manifold: not recognisable
+
+
+def test_recognisable_is_the_one_sided_two_proportion_bound(bench):
+    """p̂_g ≥ p̂_r − 1.645·√(p̂_r(1 − p̂_r)/n_r + p̂_g(1 − p̂_g)/n_g), worked by hand for p̂_r = 0.9, n_r = 50,
+    n_g = 200: at p̂_g = 0.8 the bound is 0.9 − 1.645·√(0.0018 + 0.0008) = 0.8161 (fails); at 0.85 it is
+    0.9 − 1.645·√(0.0018 + 0.0006375) = 0.8188 (holds)."""
+    assert not bench.recognisable(0.8, 200, 0.9, 50)
+    assert bench.recognisable(0.85, 200, 0.9, 50)
+    assert bench.recognisable(0.9, 200, 0.9, 50)  # as often as real digits
+    # all real digits agreed (no spread on their side): 0.99 on 200 has bound 1 − 1.645·0.00704 = 0.9884
+    assert bench.recognisable(0.99, 200, 1.0, 50) and not bench.recognisable(0.98, 200, 1.0, 50)
+    assert not bench.recognisable(float("nan"), 0, 0.9, 50)  # a missing class is not recognisable
+
+
+def test_the_second_judges_training_set_holds_every_shift_and_the_thick_copy(bench):
+    import torch
+
+    x = torch.zeros(2, 1, 28, 28)
+    x[0, 0, 10:18, 13] = 1.0  # a "1"
+    x[1, 0, 10, 10:18] = 1.0  # a bar
+    points, labels = bench.tolerant_training_set(x, torch.tensor([1, 7]))
+    assert len(points) == 26 * 2 and labels.tolist() == [1, 7] * 26
+    rows = points.flatten(1)
+    for shifted in (torch.roll(x[0], (2, 0), dims=(1, 2)), torch.roll(x[0], (-1, 1), dims=(1, 2))):
+        assert (rows == shifted.flatten()).all(dim=1).any()
+    assert not (rows == torch.roll(x[0], (2, 1), dims=(1, 2)).flatten()).all(dim=1).any()  # |dy| + |dx| = 3
+    thick = torch.nn.functional.max_pool2d(x[:1], 3, 1, 1)[0]
+    assert (rows == thick.flatten()).all(dim=1).any()
