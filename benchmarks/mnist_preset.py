@@ -279,15 +279,22 @@ def recognisable(agree: float, n: int, real_agree: float, real_n: int, z: float 
 
 def recognise_run(run: Path, n: int = 2000) -> dict:
     """The two judges' per-class agreement on ``n`` samples of the run's EMA generator (latents from a fixed
-    seed) and on the 500 held-out digits, with the verdict per class."""
+    seed; a class-conditional generator draws every class equally often) and on the 500 held-out digits,
+    with the verdict per class."""
     import torch
 
     from divergan.train.loop import load_run
 
     cfg, parts, _ = load_run(run)
     g = torch.Generator().manual_seed(12345)
+    y = torch.arange(500) % 10 if cfg.conditional else None  # a conditional generator: each class alike
     with torch.no_grad():
-        fake = torch.cat([parts.ema(torch.randn(500, cfg.z_dim, generator=g)) for _ in range(n // 500)])
+        fake = torch.cat(
+            [
+                parts.ema(torch.randn(500, cfg.z_dim, generator=g), *([y] if y is not None else []))
+                for _ in range(n // 500)
+            ]
+        )
     data = parts.dataset
     train, labels = (data.points + 1) / 2, data.labels
     counts, agree = judge_agreement((fake + 1) / 2, train, labels)
