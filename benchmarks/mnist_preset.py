@@ -243,7 +243,7 @@ def tolerant_training_set(train, labels, shift: int = 2):
     return torch.cat(variants), labels.repeat(len(variants))
 
 
-def judge_agreement(images, train, train_labels, k: int = 5) -> tuple[list[int], list[float]]:
+def judge_agreement(images, train, train_labels, k: int = 5, shift: int = 2) -> tuple[list[int], list[float]]:
     """Per class c of the shipped classifier's labels: (how many ``images`` it labels c, the share of those
     that a second judge also labels c). The second judge: k nearest neighbours in pixels among the
     training digits ``train`` (labelled ``train_labels``) and their shifted and thickened variants
@@ -255,8 +255,10 @@ def judge_agreement(images, train, train_labels, k: int = 5) -> tuple[list[int],
 
     _, logits = extract(images, resolve_feature_net("digits"))
     cnn = logits[:, 0].argmax(-1).numpy()
-    points, labels = tolerant_training_set(train, train_labels)
-    knn = KNeighborsClassifier(n_neighbors=k).fit(points.reshape(len(points), -1).numpy(), labels.numpy())
+    points, labels = tolerant_training_set(train, train_labels, shift)
+    knn = KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(
+        points.reshape(len(points), -1).numpy(), labels.numpy()
+    )
     second = knn.predict(images.reshape(len(images), -1).numpy())
     counts = [int((cnn == c).sum()) for c in range(10)]
     agree = [float((second[cnn == c] == c).mean()) if counts[c] else float("nan") for c in range(10)]
