@@ -106,3 +106,12 @@ def test_a_lazy_run_trains_and_differs_from_the_eager_one(tmp_path):
     assert keys and all(torch.equal(runs["eager"][k], runs["one"][k]) for k in keys)
     assert any(not torch.equal(runs["eager"][k], runs["lazy"][k]) for k in keys)
     assert all(torch.isfinite(runs["lazy"][k]).all() for k in keys)
+
+
+def test_a_sweep_refuses_lazy_penalties_instead_of_ignoring_them():
+    from divergan.train.sweep import check as check_sweep
+
+    eager = apply_overrides(preset("quick"), ["data=ring8", "objective.r1=0.1"])
+    check_sweep([eager])  # the control: the same config with the penalty on every step is a valid sweep
+    with pytest.raises(UserError, match="penalty_every"):
+        check_sweep([apply_overrides(preset("quick"), ["data=ring8", "objective.r1=0.1", "penalty_every=2"])])

@@ -425,8 +425,8 @@ PRESETS["mnist-unconditional"] = {
 # "Stacked MNIST". The recipe of mnist-unconditional: R3GAN's relativistic pairing loss with R1 = R2 = 0.1
 # (Huang et al. 2024; the critic then layer-normed), Adam β = (0, 0.99), lr 5e-4 decayed linearly to 0 over
 # the second half; the penalties lazily, on every 8th step weighted by 8 (StyleGAN2's lazy regularisation).
-# 10,000 steps, seed 0: all 1,000 modes, KL 0.134 on 26,000 samples G(z), 2,261 CPU s at one thread
-# (about 27.5 min at two threads on the idle machine, from 800 timed steps); the same with the penalties on
+# 10,000 steps, seed 0: all 1,000 modes, KL 0.134 on 26,000 samples G(z) at one thread (2,261 CPU s), KL
+# 0.151 at two threads (1,604 s wall on the idle machine, a user's default); the same with the penalties on
 # every step: KL 0.170 at 2,869 CPU s. The earlier preset (non-saturating loss, Adam (2e-4, β (0.5, 0.999)),
 # 16,000 steps): KL 0.230
 PRESETS["stacked-mnist"] = {

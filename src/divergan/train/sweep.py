@@ -431,6 +431,7 @@ def check(cfgs: Sequence[Config]) -> None:
             (bool(cfg.app), f"the {cfg.app} application"),
             (bool(cfg.d_augment), "d_augment (augmentation of image critics)"),
             (cfg.d_norm == "spectral", "d_norm=spectral (a DCGAN critic's normalisation)"),
+            (cfg.penalty_every > 1, "penalty_every > 1 (lazy penalties)"),
         ]
         for hit, what in refused:
             if hit:
