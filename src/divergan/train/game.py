@@ -205,8 +205,7 @@ class PlainGame:
             with timer("gradient penalty (forward, input gradient)"):
                 net = dist.unwrap(self.D)
                 critic = net if y_all is None else (lambda x, y=y_all, net=net: net(x, y))
-                penalty = obj.penalty(critic, real_all, fake_all)
-                loss = loss + (penalty if k == 1 else k * penalty)
+                loss = loss + k * obj.penalty(critic, real_all, fake_all)
         return loss, game
 
     def after_critic_step(self) -> None:
