@@ -156,6 +156,18 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def fixed_samples(cfg, parts, n: int = 2000):
+    """``n`` samples of the EMA generator in [−1, 1] from one fixed latent batch (the same z for every run
+    and checkpoint), drawn in batches of 500 one after the other; a class-conditional generator draws each
+    class alike."""
+    import torch
+
+    g = torch.Generator().manual_seed(12345)
+    y = [torch.arange(500) % 10] if cfg.conditional else []
+    with torch.no_grad():
+        return torch.cat([parts.ema(torch.randn(500, cfg.z_dim, generator=g), *y) for _ in range(n // 500)])
+
+
 def checkpoint_metrics(run: Path, every: int = 500, n: int = 2000) -> list[dict]:
     """The class histogram, KL to uniform and FD of the EMA generator at each kept checkpoint of ``run``
     whose step is a multiple of ``every``: ``n`` samples from one fixed latent batch (the same z at every
@@ -174,9 +186,7 @@ def checkpoint_metrics(run: Path, every: int = 500, n: int = 2000) -> list[dict]
             continue
         cfg, parts, _ = load_run(run, checkpoint=path)
         ready_ema(cfg, parts, step)
-        g = torch.Generator().manual_seed(12345)
-        with torch.no_grad():  # batches of 500 latents, drawn one after the other
-            fake = torch.cat([parts.ema(torch.randn(500, cfg.z_dim, generator=g)) for _ in range(n // 500)])
+        fake = fixed_samples(cfg, parts, n)
         points = parts.dataset.points
         real = points[torch.randperm(len(points), generator=torch.Generator().manual_seed(0))[:n]]
         m = image_metrics((real + 1) / 2, (fake + 1) / 2, kid_subsets=10)
@@ -243,23 +253,28 @@ def tolerant_training_set(train, labels, shift: int = 2):
     return torch.cat(variants), labels.repeat(len(variants))
 
 
-def judge_agreement(images, train, train_labels, k: int = 5, shift: int = 2) -> tuple[list[int], list[float]]:
-    """Per class c of the shipped classifier's labels: (how many ``images`` it labels c, the share of those
-    that a second judge also labels c). The second judge: k nearest neighbours in pixels among the
-    training digits ``train`` (labelled ``train_labels``) and their shifted and thickened variants
+def second_judge(train, train_labels, k: int = 5, shift: int = 2):
+    """The second judge, fitted: k nearest neighbours in pixels among the training digits ``train``
+    (N, 1, 28, 28) in [0, 1] (labelled ``train_labels``) and their shifted and thickened variants
     (:func:`tolerant_training_set`; on the plain pixels a 2-px shift of held-out digits already halved the
-    agreement on some classes). Images (N, 1, 28, 28) in [0, 1]. NaN for a class with no image."""
+    agreement on some classes)."""
     from sklearn.neighbors import KNeighborsClassifier
 
+    points, labels = tolerant_training_set(train, train_labels, shift)
+    return KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(
+        points.reshape(len(points), -1).numpy(), labels.numpy()
+    )
+
+
+def judge_agreement(images, judge) -> tuple[list[int], list[float]]:
+    """Per class c of the shipped classifier's labels: (how many ``images`` it labels c, the share of those
+    that the fitted second ``judge`` (:func:`second_judge`) also labels c). Images (N, 1, 28, 28) in
+    [0, 1]. NaN for a class with no image."""
     from divergan.metrics.images import extract, resolve_feature_net
 
     _, logits = extract(images, resolve_feature_net("digits"))
     cnn = logits[:, 0].argmax(-1).numpy()
-    points, labels = tolerant_training_set(train, train_labels, shift)
-    knn = KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(
-        points.reshape(len(points), -1).numpy(), labels.numpy()
-    )
-    second = knn.predict(images.reshape(len(images), -1).numpy())
+    second = judge.predict(images.reshape(len(images), -1).numpy())
     counts = [int((cnn == c).sum()) for c in range(10)]
     agree = [float((second[cnn == c] == c).mean()) if counts[c] else float("nan") for c in range(10)]
     return counts, agree
@@ -283,24 +298,13 @@ def recognise_run(run: Path, n: int = 2000) -> dict:
     """The two judges' per-class agreement on ``n`` samples of the run's EMA generator (latents from a fixed
     seed; a class-conditional generator draws every class equally often) and on the 500 held-out digits,
     with the verdict per class."""
-    import torch
-
     from divergan.train.loop import load_run
 
     cfg, parts, _ = load_run(run)
-    g = torch.Generator().manual_seed(12345)
-    y = torch.arange(500) % 10 if cfg.conditional else None  # a conditional generator: each class alike
-    with torch.no_grad():
-        fake = torch.cat(
-            [
-                parts.ema(torch.randn(500, cfg.z_dim, generator=g), *([y] if y is not None else []))
-                for _ in range(n // 500)
-            ]
-        )
     data = parts.dataset
-    train, labels = (data.points + 1) / 2, data.labels
-    counts, agree = judge_agreement((fake + 1) / 2, train, labels)
-    real_counts, real_agree = judge_agreement((data.held_out + 1) / 2, train, labels)
+    judge = second_judge((data.points + 1) / 2, data.labels)
+    counts, agree = judge_agreement((fixed_samples(cfg, parts, n) + 1) / 2, judge)
+    real_counts, real_agree = judge_agreement((data.held_out + 1) / 2, judge)
     verdict = [recognisable(a, c, ra, rc) for a, c, ra, rc in zip(agree, counts, real_agree, real_counts)]
     return {
         "counts": counts,

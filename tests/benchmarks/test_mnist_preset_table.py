@@ -160,10 +160,11 @@ def test_the_second_judge_reads_blurred_digits_and_not_noisy_ones(bench):
 
     data = mnist()
     train, labels, held = (data.points[:2000] + 1) / 2, data.labels[:2000], (data.held_out + 1) / 2
-    real_counts, real_agree = bench.judge_agreement(held, train, labels, shift=1)
+    judge = bench.second_judge(train, labels, shift=1)
+    real_counts, real_agree = bench.judge_agreement(held, judge)
 
     def passed(images):
-        counts, agree = bench.judge_agreement(images, train, labels, shift=1)
+        counts, agree = bench.judge_agreement(images, judge)
         return sum(bench.recognisable(*t) for t in zip(agree, counts, real_agree, real_counts))
 
     kernel = torch.tensor([[1.0, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16
