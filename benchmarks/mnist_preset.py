@@ -159,13 +159,22 @@ def table(rows: list[dict]) -> str:
 def fixed_samples(cfg, parts, n: int = 2000):
     """``n`` samples of the EMA generator in [−1, 1] from one fixed latent batch (the same z for every run
     and checkpoint), drawn in batches of 500 one after the other; a class-conditional generator draws each
-    class alike."""
+    class alike; a cluster-conditional one (``clusters=k``) draws its clusters as it does in training, at
+    their shares of the training images."""
     import torch
 
+    from divergan.train.loop import sample_labels
+
     g = torch.Generator().manual_seed(12345)
-    y = [torch.arange(500) % 10] if cfg.conditional else []
+
+    def batch():
+        z = torch.randn(500, cfg.z_dim, generator=g)
+        if cfg.clusters:
+            return parts.ema(z, sample_labels(cfg, parts, 500, g))
+        return parts.ema(z, *([torch.arange(500) % 10] if cfg.conditional else []))
+
     with torch.no_grad():
-        return torch.cat([parts.ema(torch.randn(500, cfg.z_dim, generator=g), *y) for _ in range(n // 500)])
+        return torch.cat([batch() for _ in range(n // 500)])
 
 
 def checkpoint_metrics(run: Path, every: int = 500, n: int = 2000) -> list[dict]:
@@ -298,10 +307,13 @@ def recognise_run(run: Path, n: int = 2000) -> dict:
     """The two judges' per-class agreement on ``n`` samples of the run's EMA generator (latents from a fixed
     seed; a class-conditional generator draws every class equally often) and on the 500 held-out digits,
     with the verdict per class."""
+    from divergan.data import get_dataset
     from divergan.train.loop import load_run
 
     cfg, parts, _ = load_run(run)
-    data = parts.dataset
+    data = get_dataset(
+        cfg.data, **cfg.data_params
+    )  # the digits' own labels (a clusters=k run's are cluster ids)
     judge = second_judge((data.points + 1) / 2, data.labels)
     counts, agree = judge_agreement((fixed_samples(cfg, parts, n) + 1) / 2, judge)
     real_counts, real_agree = judge_agreement((data.held_out + 1) / 2, judge)

@@ -2,7 +2,7 @@
 checkpoint.
 
 Flat data: (N, d) float32. Image runs: (N, C, H, W) float32 in [0, 1] (the generator's [−1, 1] mapped
-by x ↦ (x + 1)/2); a conditional run draws the classes uniformly; a glyph run gives its translations of
+by x ↦ (x + 1)/2); a conditional run draws the classes uniformly (a cluster-conditional one, `clusters=k`, each cluster at its share of the training images); a glyph run gives its translations of
 the held-out characters, in the order of ``heldout.txt`` per target font (repeated beyond them). With ``--format png`` (image runs
 only) ``DIR`` gets one 8-bit PNG per image (``000000.png``, ...; grayscale for 1 channel, RGB for 3), the
 layout torch-fidelity and clean-fid read, plus the same samples as ``DIR/samples.npy``.

@@ -44,6 +44,9 @@ class Config:
     # hidden widths of an MLP, or a DCGAN's channels at its finest resolution (doubling when coarser)
     arch: str = "auto"
     conditional: bool = False  # class-conditional G and projection critic (needs labelled data)
+    clusters: int = (
+        0  # self-conditioning: G and critic conditioned on k-means clusters of the images (0: off)
+    )
     d_norm: str = "auto"  # DCGAN critic: batch, layer, none, spectral; auto: layer with a penalty, else batch
     z_dim: int = 2
     g_width: int = 256
@@ -244,6 +247,19 @@ class Config:
                     else "arch=mlp has no DCGAN critic"
                 )
             )
+        if self.clusters < 0 or self.clusters == 1:
+            raise UserError(f"clusters must be 0 (off) or at least 2, got {self.clusters}")
+        if self.clusters and (self.conditional or self.app or self.arch == "mlp"):
+            raise UserError(
+                "clusters conditions the DCGAN on clusters of the images instead of their classes; "
+                + (
+                    "use conditional=false"
+                    if self.conditional
+                    else f"the {self.app} application does not read it"
+                    if self.app
+                    else "arch=mlp has no conditional networks"
+                )
+            )
         if self.penalty_every > 1 and self.app:
             raise UserError(
                 f"penalty_every spaces the trainer's penalty; the {self.app} application does not read it"
@@ -266,6 +282,11 @@ class Config:
         if self.amp not in AMP:
             raise UserError(f"amp must be one of {', '.join(AMP)}, got {self.amp!r}")
         return self
+
+    @property
+    def conditioned(self) -> bool:
+        """Whether the generator and critic take a condition y: classes (``conditional``) or clusters."""
+        return self.conditional or self.clusters > 0
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -587,6 +608,9 @@ HELP: dict[str, str] = {
     "seed": "random seed: initial weights, data, noise (runs are exactly reproducible on one device)",
     "arch": "networks: auto (DCGAN for images, MLP for flat vectors), mlp or dcgan",
     "conditional": "class-conditional generator and projection critic (needs labelled images)",
+    "clusters": "self-conditioning without labels (after Liu et al. 2020): k-means on the training images' "
+    "pixels gives k clusters; the generator and a projection critic are conditioned on the cluster id, "
+    "drawn at the clusters' frequencies in the training set; 0: off",
     "d_norm": "DCGAN critic normalisation: batch, layer or none; spectral: no norm layer, every weight divided "
     "by its largest singular value (SNGAN, Miyato et al. 2018); auto: layer with a penalty, else batch",
     "z_dim": "latent size of the generator's input z ~ N(0, I)",

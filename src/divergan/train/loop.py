@@ -43,6 +43,7 @@ from tqdm import tqdm
 
 from divergan.data import get_dataset
 from divergan.data.base import Dataset
+from divergan.data.clusters import cluster_dataset, cluster_frequencies
 from divergan.errors import Interrupted, UserError
 from divergan.figures.tensorboard import run_writer, write_hparams
 from divergan.nn import MLP
@@ -91,7 +92,7 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
     arch = cfg.arch if cfg.arch != "auto" else ("dcgan" if dataset.is_image else "mlp")
     outputs = getattr(objective, "critic_outputs", 1)
     classes = None
-    if cfg.conditional:
+    if cfg.conditioned:
         if dataset.num_classes is None:
             raise UserError(
                 f"conditional=true needs labelled data (a folder's sub-folders are its classes); {dataset.name} "
@@ -151,7 +152,7 @@ def user_networks(
         )
     if not objective.needs_critic and d is not None:
         raise UserError(f"objective {objective.name!r} is critic-free: do not pass a critic")
-    if cfg.conditional or cfg.mix_components > 1:
+    if cfg.conditioned or cfg.mix_components > 1:
         raise UserError(
             "your own networks train unconditional, single-generator runs (conditional=false, mix_components=1)"
         )
@@ -196,6 +197,8 @@ def check(
     """
     torch.manual_seed(cfg.seed)
     dataset = get_dataset(cfg.data, **cfg.data_params)
+    if cfg.clusters:
+        dataset = cluster_dataset(dataset, cfg.clusters, cfg.seed)
     objective = get_objective(cfg.objective, **cfg.objective_params)
     if generator is None and critic is None:
         g, d = build_networks(cfg, dataset, objective)
@@ -261,9 +264,13 @@ def device_of(net: nn.Module) -> torch.device:
 
 
 def sample_labels(cfg: Config, parts: Parts, n: int, generator: torch.Generator) -> Tensor | None:
-    """Classes for n conditional samples, uniform over the classes; None for an unconditional run."""
-    if not cfg.conditional:
+    """Classes for n conditional samples, uniform over the classes (clusters: at their frequencies in the
+    training set); None for an unconditional run."""
+    if not cfg.conditioned:
         return None
+    if cfg.clusters:
+        weights = cluster_frequencies(parts.dataset.labels, cfg.clusters)  # type: ignore[arg-type]
+        return torch.multinomial(weights, n, replacement=True, generator=generator)
     return torch.randint(parts.dataset.num_classes, (n,), generator=generator)  # type: ignore[arg-type]
 
 
@@ -745,7 +752,7 @@ def evaluate_images(cfg: Config, parts: Parts) -> tuple[dict, dict[str, Tensor]]
         chunks = torch.arange(cfg.eval_samples).split(500)
         drawn = [sample_fake_labeled(cfg, parts, len(c), parts.rng) for c in chunks]
     x = torch.cat([images for images, _ in drawn])
-    labels = torch.cat([y for _, y in drawn]) if cfg.conditional else None
+    labels = torch.cat([y for _, y in drawn]) if cfg.conditional else None  # classes, not cluster ids
     metrics: dict = {"sampler": "direct"}
     if data.held_out is not None:
         metrics.update(memorisation((x + 1) / 2, (data.points + 1) / 2, (data.held_out + 1) / 2))
@@ -885,7 +892,7 @@ def _generate(cfg: Config, parts: Parts, per: int = 1) -> Callable[[Tensor], Ten
     def generate(z: Tensor) -> Tensor:
         k = parts.dataset.num_classes
         device = device_of(parts.ema)
-        y = torch.arange(len(z)) // per % k if cfg.conditional else None  # type: ignore[operator]
+        y = torch.arange(len(z)) // per % k if cfg.conditioned else None  # type: ignore[operator]
         return _call(parts.ema, z.to(device), None if y is None else y.to(device)).float().cpu()
 
     return generate
@@ -972,16 +979,16 @@ class App:
         def real_batch() -> tuple[Tensor, Tensor | None]:
             """The global real batch (B, *shape) and its classes (conditional runs; else None), on device."""
             x, y = data.sample_labeled(cfg.batch, rng)
-            return x.to(device), (y.to(device) if cfg.conditional and y is not None else None)
+            return x.to(device), (y.to(device) if cfg.conditioned and y is not None else None)
 
         # torch.compile (eager where it fails) for unconditional forwards that need no double backward
-        plain_d = D is not None and not (cfg.conditional or batch_dependent(D))
+        plain_d = D is not None and not (cfg.conditioned or batch_dependent(D))
         return make_game(
             parts.objective,
             G,
             D,
             mix_entropy=cfg.mix_entropy,
-            g_forward=compiled(G, cfg.compile and not cfg.conditional),
+            g_forward=compiled(G, cfg.compile and not cfg.conditioned),
             d_forward=compiled(D, cfg.compile and parts.objective.penalty is None) if plain_d else D,
             # the generator phase needs no critic weight gradients; DDP expects every parameter to get one
             freeze_d=D is not None and dist.world_size() == 1,

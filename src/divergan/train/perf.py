@@ -135,7 +135,7 @@ def step_flops(cfg: Any, networks: Callable[[Any, Any, Any], tuple[nn.Module, nn
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             data = get_dataset(cfg.data, **cfg.data_params)
             g, d = networks(cfg, data, get_objective(cfg.objective, **cfg.objective_params))
-            y = (torch.zeros(2, dtype=torch.long),) if cfg.conditional else ()
+            y = (torch.zeros(2, dtype=torch.long),) if cfg.conditioned else ()
             fg, fake = forward_flops(g.eval(), torch.randn(2, cfg.z_dim), *y)
             fd = forward_flops(d.eval(), fake, *y)[0] if d is not None else 0.0
     except Exception:  # a network this count does not know how to call: unknown

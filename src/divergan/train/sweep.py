@@ -427,6 +427,7 @@ def check(cfgs: Sequence[Config]) -> None:
         refused = [
             (cfg.mix_components > 1, "mix_components > 1 (MIX+GAN)"),
             (cfg.conditional, "conditional=true"),
+            (cfg.clusters > 0, "clusters (a cluster-conditional DCGAN)"),
             (cfg.arch == "dcgan", "arch=dcgan"),
             (bool(cfg.app), f"the {cfg.app} application"),
             (bool(cfg.d_augment), "d_augment (augmentation of image critics)"),

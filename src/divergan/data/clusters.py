@@ -1,0 +1,57 @@
+"""Clusters of the training images as a generator's condition (self-conditioning without labels).
+
+A class-conditional GAN draws balanced, recognisable digits where an unconditional one blends classes: told
+which class to draw, the generator no longer has to choose between them from z alone. Without labels, the
+same structure can be found in the data: k-means on the training images' pixels gives each image one of
+``k`` cluster ids, and the generator and critic are conditioned on those ids as on classes (the idea of
+"Diverse Image Generation via Self-Conditioned GANs", Liu et al. 2020, which clusters the critic's
+features; here the pixels, once, before training). The generator then draws cluster c with the
+probability of c among the training images, so its mixture over clusters is the data's.
+
+Nothing here reads the dataset's labels: the clusters come from the pixels alone, and ``k`` is the user's
+choice (it need not be, and in the presets is not, the number of classes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import Tensor
+
+from divergan.data.base import Dataset
+from divergan.errors import UserError
+
+
+def cluster_dataset(dataset: Dataset, k: int, seed: int = 0) -> Dataset:
+    """``dataset`` with its labels replaced by k-means cluster ids of its training images' pixels.
+
+    Lloyd's k-means (scikit-learn, k-means++ seeding, 3 restarts, ``random_state = seed``; the same data
+    and seed give the same clusters) on the flattened ``points``; ``held_out`` rows get the id of their
+    nearest centre. The class names of the data (its ``labels``) are dropped, not used.
+
+    Raises UserError for data without a finite training set of images, or ``k`` outside 2..N.
+    """
+    from sklearn.cluster import KMeans
+
+    if dataset.points is None or not dataset.is_image:
+        raise UserError(f"clusters conditions on clusters of training images; {dataset.name} has none")
+    n = len(dataset.points)
+    if not 2 <= k <= n:
+        raise UserError(f"clusters must lie in 2..{n} (the training images), got {k}")
+    flat = dataset.points.reshape(n, -1).double().numpy()
+    km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(flat)
+    labels = torch.from_numpy(km.labels_.astype("int64"))
+    held = None
+    if dataset.held_out is not None and len(dataset.held_out):
+        held = torch.from_numpy(
+            km.predict(dataset.held_out.reshape(len(dataset.held_out), -1).double().numpy())
+        )
+        held = held.to(torch.int64)
+    return dataclasses.replace(dataset, labels=labels, num_classes=k, held_out_labels=held)
+
+
+def cluster_frequencies(labels: Tensor, k: int) -> Tensor:
+    """(k,) the share of each cluster id among ``labels`` (sums to 1): how often the generator draws it."""
+    counts = torch.bincount(labels, minlength=k).double()
+    return counts / counts.sum()

@@ -1,0 +1,113 @@
+"""Self-conditioning on k-means clusters (``clusters = k``): the clusters come from the pixels alone, the
+generator draws each at its share of the training images, and the option is refused where it cannot act."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from divergan.cli import main
+from divergan.data.base import Dataset
+from divergan.data.clusters import cluster_dataset, cluster_frequencies
+from divergan.errors import UserError
+from divergan.train import apply_overrides, preset, train
+from divergan.train.loop import build, sample_labels
+
+
+def blobs(n_dark: int, n_light: int, labels=None, held=(3, 2)) -> Dataset:
+    """Images (N, 1, 4, 4) near −1 (dark) or near +1 (light): two clusters any k-means must find."""
+    g = torch.Generator().manual_seed(0)
+
+    def make(a, b):
+        x = torch.cat([torch.full((a, 1, 4, 4), -0.8), torch.full((b, 1, 4, 4), 0.8)])
+        return x + 0.05 * torch.randn(x.shape, generator=g)
+
+    return Dataset(
+        name="blobs",
+        dim=16,
+        points=make(n_dark, n_light),
+        shape=(1, 4, 4),
+        labels=labels,
+        num_classes=None if labels is None else int(labels.max()) + 1,
+        held_out=make(*held),
+    )
+
+
+def test_the_clusters_are_the_pixel_groups_whatever_the_labels_say():
+    # labels that cut across the two groups: clustering that read them would split differently
+    crossing = torch.arange(30) % 2
+    plain, labelled = blobs(20, 10), blobs(20, 10, labels=crossing)
+    a, b = cluster_dataset(plain, 2, seed=0), cluster_dataset(labelled, 2, seed=0)
+    assert torch.equal(a.labels, b.labels) and a.num_classes == 2
+    dark = a.labels[:20]
+    assert (dark == dark[0]).all() and (a.labels[20:] != dark[0]).all()  # exactly the two groups
+    assert not torch.equal(a.labels, crossing) and not torch.equal(a.labels, 1 - crossing)
+    # held-out rows (3 dark, 2 light) get their group's cluster
+    assert a.held_out_labels.tolist() == [int(dark[0])] * 3 + [1 - int(dark[0])] * 2
+    assert torch.equal(cluster_dataset(plain, 2, seed=0).labels, a.labels)  # deterministic
+
+
+def test_cluster_frequencies_are_the_shares():
+    f = cluster_frequencies(torch.tensor([0, 0, 0, 2]), 3)
+    assert f.tolist() == [0.75, 0.0, 0.25]
+
+
+@pytest.mark.parametrize(
+    ("data", "k", "needle"),
+    [
+        (blobs(2, 2), 5, "clusters must lie in 2..4"),
+        (Dataset(name="flat", dim=2, points=torch.zeros(10, 2)), 2, "has none"),
+    ],
+)
+def test_cluster_dataset_refuses(data, k, needle):
+    with pytest.raises(UserError, match=needle):
+        cluster_dataset(data, k)
+
+
+def test_the_generator_draws_each_cluster_at_its_share_of_the_training_images():
+    cfg = apply_overrides(preset("digits-quick"), ["clusters=7", "steps=1"])
+    parts = build(cfg)
+    share = cluster_frequencies(parts.dataset.labels, 7)
+    assert parts.generator.embed.num_embeddings == 7 and parts.critic.embed is not None
+    n = 40_000
+    drawn = sample_labels(cfg, parts, n, torch.Generator().manual_seed(0))
+    got = torch.bincount(drawn, minlength=7).double() / n
+    # each share within 5 binomial standard deviations of the training share (a uniform draw over the 7
+    # clusters, whose training shares differ by far more, fails this)
+    assert ((got - share).abs() <= 5 * (share * (1 - share) / n).sqrt()).all()
+    uniform = torch.full((7,), 1 / 7, dtype=torch.float64)
+    assert ((uniform - share).abs() > 5 * (share * (1 - share) / n).sqrt()).any()
+
+
+def test_a_cluster_conditional_run_trains_and_reports_no_label_accuracy(tmp_path, capsys):
+    short = ["--steps", "3", "--set", "eval_samples=40", "--set", "plot=false", "--quiet", "--json"]
+    args = ["train", "--preset", "digits-quick", "--set", "clusters=6", "--out", str(tmp_path / "r"), *short]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)["direct"]
+    # cluster ids are not the digit classes: comparing the classifier's classes with them would be noise
+    assert "label_accuracy" not in out and sum(out["class_histogram"]) == 40
+    again = train(
+        apply_overrides(preset("digits-quick"), ["clusters=6", "steps=3", "eval_samples=40", "plot=false"]),
+        tmp_path / "s",
+        progress=False,
+    )
+    assert again["direct"]["class_histogram"] == out["class_histogram"]  # the same clusters, the same run
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--set", "clusters=1"], "clusters must be 0 (off) or at least 2"),
+        (["--set", "clusters=4", "--set", "conditional=true"], "use conditional=false"),
+        (["--set", "clusters=4", "--set", "arch=mlp"], "arch=mlp has no conditional networks"),
+        (["--data", "grid25", "--set", "clusters=4", "--set", "arch=auto"], "clusters of training images"),
+        (["--set", "clusters=4", "--set", "pack=2"], "pack > 1 takes an unconditional critic"),
+    ],
+)
+def test_bad_cluster_configs_exit_2(tmp_path, capsys, args, needle):
+    code = main(["train", "--preset", "digits-quick", *args, "--out", str(tmp_path / "r"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and needle in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()
