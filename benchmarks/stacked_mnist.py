@@ -67,11 +67,13 @@ def score(labels: torch.Tensor) -> dict:
 
 @torch.no_grad()
 def generator_samples(run: Path, n: int, seed: int) -> torch.Tensor:
-    """n samples G(z), z ~ N(0, I), of a run's EMA generator, as (n, C, H, W) in [0, 1]."""
+    """n samples G(z), z ~ N(0, I), of a run's EMA generator, as (n, C, H, W) in [0, 1] (a
+    cluster-conditional generator, ``clusters=k``, draws its clusters from torch's stream, seeded here)."""
     import divergan
 
     g = divergan.load_generator(run)
     rng = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
     z = torch.randn(n, g.z_dim, generator=rng)
     return torch.cat([(g(part) + 1) / 2 for part in z.split(1000)]).clamp(0, 1)
 

@@ -8,10 +8,12 @@ import json
 import pytest
 import torch
 
+import divergan
 from divergan.cli import main
 from divergan.data.base import Dataset
 from divergan.data.clusters import cluster_dataset, cluster_frequencies
 from divergan.errors import UserError
+from divergan.nn.dcgan import DCGANGenerator
 from divergan.train import apply_overrides, preset, train
 from divergan.train.loop import build, sample_labels
 
@@ -94,6 +96,19 @@ def test_a_cluster_conditional_run_trains_and_reports_no_label_accuracy(tmp_path
         progress=False,
     )
     assert again["direct"]["class_histogram"] == out["class_histogram"]  # the same clusters, the same run
+    # to a user the condition is part of the latent: the loaded generator draws it itself, at the shares
+    g = divergan.load_generator(tmp_path / "r")
+    shares = cluster_frequencies(
+        build(apply_overrides(preset("digits-quick"), ["clusters=6"])).dataset.labels, 6
+    )
+    assert torch.allclose(g.label_shares.double(), shares) and "label_shares" not in g.state_dict()
+    z = torch.randn(5, g.z_dim)
+    torch.manual_seed(3)
+    a = g(z)
+    torch.manual_seed(3)
+    assert a.shape == (5, 1, 16, 16) and torch.equal(g(z), a)
+    with pytest.raises(ValueError, match="needs class labels"):  # a class-conditional one does not
+        DCGANGenerator(4, 16, num_classes=3)(torch.randn(2, 4))
 
 
 @pytest.mark.parametrize(

@@ -106,6 +106,10 @@ class DCGANGenerator(nn.Module):
         width: channels at the finest hidden resolution (doubling at each coarser one).
         num_classes: if given, a conditional generator: y is embedded in ``embed_dim`` values and
             concatenated to z.
+        label_shares: (num_classes,) probabilities of the conditions, for a generator whose condition is
+            part of its latent (``clusters=k``: the clusters' shares of the training images): called
+            without y, it draws y ~ Categorical(label_shares) from torch's global random stream (seed it
+            with ``torch.manual_seed``). Not saved with the weights (the run rebuilds it from its data).
     """
 
     def __init__(
@@ -116,11 +120,20 @@ class DCGANGenerator(nn.Module):
         width: int = 64,
         num_classes: int | None = None,
         embed_dim: int = 16,
+        label_shares: Tensor | None = None,
     ) -> None:
         super().__init__()
         start, stages = _plan(size)
         self.z_dim, self.size, self.channels = z_dim, size, channels
         self.embed = nn.Embedding(num_classes, embed_dim) if num_classes else None
+        if label_shares is not None:
+            if not num_classes or label_shares.shape != (num_classes,):
+                raise ValueError(
+                    f"label_shares must have shape ({num_classes},), got {tuple(label_shares.shape)}"
+                )
+            self.register_buffer("label_shares", label_shares.float(), persistent=False)
+        else:
+            self.label_shares = None
         c = width * 2 ** (stages - 1)  # channels of the s₀×s₀ map
         in_dim = z_dim + (embed_dim if num_classes else 0)
         layers: list[nn.Module] = [
@@ -136,8 +149,10 @@ class DCGANGenerator(nn.Module):
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
         if self.embed is not None:
-            if y is None:
+            if y is None and self.label_shares is None:
                 raise ValueError("a conditional generator needs class labels y")
+            if y is None:  # the condition is part of the latent: drawn at its shares
+                y = torch.multinomial(self.label_shares, len(z), replacement=True).to(z.device)
             z = torch.cat([z, self.embed(y)], dim=1)  # (B, z_dim + embed_dim)
         return self.net(z[:, :, None, None])  # (B, C, H, W)
 

@@ -110,7 +110,8 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
                 f"DCGAN networks take square images of side {', '.join(map(str, SIZES))}; "
                 f"{dataset.name} has {height}x{width} (set data.size=N)"
             )
-        g = DCGANGenerator(cfg.z_dim, height, channels, cfg.g_width, num_classes=classes)
+        shares = cluster_frequencies(dataset.labels, classes) if cfg.clusters else None  # type: ignore[arg-type]
+        g = DCGANGenerator(cfg.z_dim, height, channels, cfg.g_width, num_classes=classes, label_shares=shares)
         init_weights(g)
         d = None
         if objective.needs_critic:
