@@ -311,9 +311,8 @@ def recognise_run(run: Path, n: int = 2000) -> dict:
     from divergan.train.loop import load_run
 
     cfg, parts, _ = load_run(run)
-    data = get_dataset(
-        cfg.data, **cfg.data_params
-    )  # the digits' own labels (a clusters=k run's are cluster ids)
+    # the digits' own labels: a clusters=k run's dataset carries cluster ids instead
+    data = get_dataset(cfg.data, **cfg.data_params)
     judge = second_judge((data.points + 1) / 2, data.labels)
     counts, agree = judge_agreement((fixed_samples(cfg, parts, n) + 1) / 2, judge)
     real_counts, real_agree = judge_agreement((data.held_out + 1) / 2, judge)
