@@ -222,6 +222,11 @@ def load_generator(run: str | Path, module: nn.Module | None = None) -> nn.Modul
     else:
         z_dim = raw.get("z_dim")
     ckpt.restore_module(prefix, module, tensors)
+    if "clusters.labels" in tensors and getattr(module, "label_shares", None) is not None:
+        # the clusters as trained on (with recluster_every, not the pixels' k-means that _rebuild ran)
+        from divergan.data.clusters import cluster_frequencies
+
+        module.label_shares.copy_(cluster_frequencies(tensors["clusters.labels"], len(module.label_shares)))
     module = module.cpu().eval().requires_grad_(False)
     module.z_dim = z_dim
     return module

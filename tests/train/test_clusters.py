@@ -11,7 +11,7 @@ import torch
 import divergan
 from divergan.cli import main
 from divergan.data.base import Dataset
-from divergan.data.clusters import cluster_dataset, cluster_frequencies
+from divergan.data.clusters import cluster_dataset, cluster_frequencies, critic_features, recluster
 from divergan.errors import UserError
 from divergan.nn.dcgan import DCGANGenerator
 from divergan.train import apply_overrides, preset, train
@@ -122,6 +122,92 @@ def test_a_cluster_conditional_run_trains_and_reports_no_label_accuracy(tmp_path
     ],
 )
 def test_bad_cluster_configs_exit_2(tmp_path, capsys, args, needle):
+    code = main(["train", "--preset", "digits-quick", *args, "--out", str(tmp_path / "r"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and needle in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()
+
+
+# -- re-clustering on the critic's features (recluster_every) ------------------------------------------
+
+
+def two_groups() -> torch.Tensor:
+    """(40, 2) features: 20 points near (−5, 0), then 20 near (5, 0)."""
+    g = torch.Generator().manual_seed(1)
+    centres = torch.tensor([[-5.0, 0.0]] * 20 + [[5.0, 0.0]] * 20)
+    return centres + 0.3 * torch.randn(40, 2, generator=g)
+
+
+def test_recluster_mends_the_partition_and_keeps_each_ids_meaning():
+    x = two_groups()
+    # the old partition is mostly right, with 3 points of each group on the wrong side
+    old = torch.tensor([0] * 17 + [1] * 3 + [1] * 17 + [0] * 3)
+    new, held = recluster(x, old, 2, seed=0, held_out=torch.tensor([[-4.0, 0.0], [6.0, 1.0]]))
+    assert new.tolist() == [0] * 20 + [1] * 20 and held.tolist() == [0, 1]
+    # the same features with the ids of the old partition swapped: the ids follow the old partition
+    swapped, _ = recluster(x, 1 - old, 2, seed=0)
+    assert swapped.tolist() == [1] * 20 + [0] * 20
+    # an empty old cluster starts at a data point and k clusters come back, deterministically
+    three, _ = recluster(x, old, 3, seed=5)
+    assert set(three.tolist()) == {0, 1, 2} and torch.equal(three, recluster(x, old, 3, seed=5)[0])
+
+
+def test_critic_features_are_the_projections_pooled_features_and_leave_batch_norm_alone():
+    from divergan.nn.dcgan import DCGANCritic
+
+    torch.manual_seed(0)
+    critic = DCGANCritic(16, 1, 8, "batch", num_classes=3).train()
+    x = torch.randn(7, 1, 16, 16)
+    before = {k: v.clone() for k, v in critic.state_dict().items()}
+    got = critic_features(critic, x, batch=3)
+    critic.eval()
+    with torch.no_grad():
+        want = critic.features(x).sum(dim=(2, 3))
+    assert torch.allclose(got, want) and got.shape == (7, critic.embed.embedding_dim)
+    critic.train()
+    # running statistics untouched (a forward in training mode would have moved them), mode restored
+    assert all(torch.equal(v, before[k]) for k, v in critic.state_dict().items()) and critic.training
+
+
+def recluster_cfg(*extra: str):
+    return apply_overrides(
+        preset("digits-quick"), ["clusters=6", "steps=5", "eval_samples=40", "plot=false", *extra]
+    )
+
+
+def test_a_reclustered_run_trains_on_new_clusters_saves_them_and_resumes_exactly(tmp_path):
+    from divergan.train import checkpoint as ckpt
+
+    pixel = build(recluster_cfg()).dataset.labels
+    train(recluster_cfg("recluster_every=2", "checkpoint_every=5"), tmp_path / "full", progress=False)
+    full, _ = ckpt.load(ckpt.latest(tmp_path / "full"))
+    assert not torch.equal(full["clusters.labels"], pixel)  # re-clustered (at steps 2 and 4)
+    # without re-clustering the checkpoint holds the pixel clusters: the negative control
+    train(recluster_cfg(), tmp_path / "plain", progress=False)
+    assert torch.equal(ckpt.load(ckpt.latest(tmp_path / "plain"))[0]["clusters.labels"], pixel)
+    # stopped after 3 steps (re-clustered at 2) and resumed to 5: the uninterrupted run, bit for bit
+    part = tmp_path / "part"
+    short = recluster_cfg("recluster_every=2", "checkpoint_every=5", "steps=3")
+    train(short, part, progress=False)
+    train(recluster_cfg("recluster_every=2", "checkpoint_every=5"), part, resume=True, progress=False)
+    resumed, _ = ckpt.load(ckpt.latest(part))
+    for name in ("clusters.labels", "clusters.held_out", "G.embed.weight", "D.embed.weight"):
+        assert torch.equal(resumed[name], full[name]), name
+    # the loaded generator draws the clusters it was trained on, not the pixels' k-means
+    g = divergan.load_generator(tmp_path / "full")
+    assert torch.allclose(g.label_shares.double(), cluster_frequencies(full["clusters.labels"], 6))
+    assert not torch.allclose(g.label_shares.double(), cluster_frequencies(pixel, 6))
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--set", "recluster_every=-1", "--set", "clusters=4"], "recluster_every must be 0 (off)"),
+        (["--set", "recluster_every=10"], "set clusters=k too"),
+        (["--set", "clusters=4", "--set", "recluster_every=10", "--objective", "mmd"], "DCGAN critic's"),
+    ],
+)
+def test_bad_recluster_configs_exit_2(tmp_path, capsys, args, needle):
     code = main(["train", "--preset", "digits-quick", *args, "--out", str(tmp_path / "r"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and needle in err and err.count("\n") == 1

@@ -5,8 +5,10 @@ which class to draw, the generator no longer has to choose between them from z a
 same structure can be found in the data: k-means on the training images' pixels gives each image one of
 ``k`` cluster ids, and the generator and critic are conditioned on those ids as on classes (the idea of
 "Diverse Image Generation via Self-Conditioned GANs", Liu et al. 2020, which clusters the critic's
-features; here the pixels, once, before training). The generator then draws cluster c with the
-probability of c among the training images, so its mixture over clusters is the data's.
+features and re-clusters during training). Here the first clusters come from the pixels, before training;
+with ``recluster_every`` the trainer re-clusters the critic's own features (:func:`critic_features`,
+:func:`recluster`) as the paper does. The generator draws cluster c with the probability of c among the
+training images, so its mixture over clusters is the data's.
 
 Nothing here reads the dataset's labels: the clusters come from the pixels alone, and ``k`` is the user's
 choice (it need not be, and in the presets is not, the number of classes).
@@ -55,3 +57,44 @@ def cluster_frequencies(labels: Tensor, k: int) -> Tensor:
     """(k,) the share of each cluster id among ``labels`` (sums to 1): how often the generator draws it."""
     counts = torch.bincount(labels, minlength=k).double()
     return counts / counts.sum()
+
+
+@torch.no_grad()
+def critic_features(critic: torch.nn.Module, images: Tensor, batch: int = 500) -> Tensor:
+    """(N, c) φ̄(x) = Σ_hw φ(x)_hw: the projection critic's pooled features of each image, the vector its
+    class embedding is matched against (``DCGANCritic.features``); computed in eval mode (batch norm
+    reads its running statistics and does not update them), the critic's mode restored after."""
+    was_training = critic.training
+    critic.eval()
+    try:
+        device = next(critic.parameters()).device
+        parts = [critic.features(x.to(device)).sum(dim=(2, 3)).float().cpu() for x in images.split(batch)]
+    finally:
+        critic.train(was_training)
+    return torch.cat(parts)
+
+
+def recluster(
+    features: Tensor, labels: Tensor, k: int, seed: int, held_out: Tensor | None = None
+) -> tuple[Tensor, Tensor | None]:
+    """New cluster ids of N points from their ``features`` (N, c): Lloyd's k-means started at the means of
+    the current clusters (``labels``), so that cluster j of the new partition is the one that grew from
+    cluster j of the old (the condition a generator learnt for id j keeps its meaning). An old cluster
+    that is empty starts at a point drawn with ``seed``. ``held_out`` features get their nearest new
+    centre. Deterministic given its inputs (scikit-learn's KMeans, one initialisation).
+
+    Returns (labels (N,), held-out labels (M,) or None)."""
+    from sklearn.cluster import KMeans
+
+    x = features.double()
+    gen = torch.Generator().manual_seed(seed)
+    centres = torch.empty(k, x.shape[1], dtype=torch.float64)
+    for j in range(k):
+        members = x[labels == j]
+        centres[j] = members.mean(0) if len(members) else x[torch.randint(len(x), (1,), generator=gen)[0]]
+    km = KMeans(n_clusters=k, init=centres.numpy(), n_init=1, random_state=seed).fit(x.numpy())
+    new = torch.from_numpy(km.labels_.astype("int64"))
+    held = None
+    if held_out is not None and len(held_out):
+        held = torch.from_numpy(km.predict(held_out.double().numpy()).astype("int64"))
+    return new, held

@@ -47,6 +47,7 @@ class Config:
     clusters: int = (
         0  # self-conditioning: G and critic conditioned on k-means clusters of the images (0: off)
     )
+    recluster_every: int = 0  # clusters: re-cluster on the critic's features every k steps (0: never)
     d_norm: str = "auto"  # DCGAN critic: batch, layer, none, spectral; auto: layer with a penalty, else batch
     z_dim: int = 2
     g_width: int = 256
@@ -249,6 +250,12 @@ class Config:
             )
         if self.clusters < 0 or self.clusters == 1:
             raise UserError(f"clusters must be 0 (off) or at least 2, got {self.clusters}")
+        if self.recluster_every < 0 or (self.recluster_every and not self.clusters):
+            raise UserError(
+                f"recluster_every must be 0 (off) or a positive number of steps, got {self.recluster_every}"
+                if self.recluster_every < 0
+                else "recluster_every re-clusters the images of a self-conditioned run: set clusters=k too"
+            )
         if self.clusters and (self.conditional or self.app or self.arch == "mlp"):
             raise UserError(
                 "clusters conditions the DCGAN on clusters of the images instead of their classes; "
@@ -620,6 +627,9 @@ HELP: dict[str, str] = {
     "clusters": "self-conditioning without labels (after Liu et al. 2020): k-means on the training images' "
     "pixels gives k clusters; the generator and a projection critic are conditioned on the cluster id, "
     "drawn at the clusters' frequencies in the training set; 0: off",
+    "recluster_every": "with clusters=k: every k steps, k-means again on the critic's pooled features of the "
+    "training images, started at the current clusters' means so that each id keeps its meaning (Liu et al. "
+    "2020); 0: the pixel clusters all run long",
     "d_norm": "DCGAN critic normalisation: batch, layer or none; spectral: no norm layer, every weight divided "
     "by its largest singular value (SNGAN, Miyato et al. 2018); auto: layer with a penalty, else batch",
     "z_dim": "latent size of the generator's input z ~ N(0, I)",

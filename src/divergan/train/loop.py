@@ -43,7 +43,7 @@ from tqdm import tqdm
 
 from divergan.data import get_dataset
 from divergan.data.base import Dataset
-from divergan.data.clusters import cluster_dataset, cluster_frequencies
+from divergan.data.clusters import cluster_dataset, cluster_frequencies, critic_features, recluster
 from divergan.errors import Interrupted, UserError
 from divergan.figures.tensorboard import run_writer, write_hparams
 from divergan.nn import MLP
@@ -219,6 +219,11 @@ def check(
             if objective.penalty is None
             else "penalty_every is not read by MIX+GAN (mix_components > 1): use 1"
         )
+    if cfg.recluster_every and not isinstance(d, DCGANCritic):
+        raise UserError(
+            "recluster_every clusters the DCGAN critic's features; this run has none "
+            "(an objective with a critic and the built-in networks)"
+        )
     if cfg.d_norm == "spectral" and not isinstance(d, DCGANCritic):
         raise UserError(
             "d_norm=spectral normalises the DCGAN critic's weights; this run has none "
@@ -273,6 +278,32 @@ def sample_labels(cfg: Config, parts: Parts, n: int, generator: torch.Generator)
         weights = cluster_frequencies(parts.dataset.labels, cfg.clusters)  # type: ignore[arg-type]
         return torch.multinomial(weights, n, replacement=True, generator=generator)
     return torch.randint(parts.dataset.num_classes, (n,), generator=generator)  # type: ignore[arg-type]
+
+
+def set_clusters(parts: Parts, labels: Tensor, held_out: Tensor | None) -> None:
+    """Make ``labels`` (and the held-out rows' ``held_out``) the training images' cluster ids: written into
+    the dataset's own tensors (the batches read them there) and the generators' cluster shares."""
+    data = parts.dataset
+    data.labels.copy_(labels)  # type: ignore[union-attr]
+    if held_out is not None and data.held_out_labels is not None:
+        data.held_out_labels.copy_(held_out)
+    shares = cluster_frequencies(data.labels, data.num_classes).float()  # type: ignore[arg-type]
+    for g in (parts.generator, parts.ema):
+        if getattr(g, "label_shares", None) is not None:
+            g.label_shares.copy_(shares)
+
+
+def recluster_images(cfg: Config, parts: Parts, step: int) -> None:
+    """``recluster_every``: after every k-th step (not the last), the clusters of the training images again,
+    by k-means on the critic's pooled features started at the current clusters (data/clusters.py); seeded
+    by the run's seed and the step, so a resumed run re-clusters as the uninterrupted one did."""
+    if not cfg.recluster_every or step % cfg.recluster_every or step >= cfg.steps:
+        return
+    data = parts.dataset
+    feats = critic_features(parts.critic, data.points)  # type: ignore[arg-type]
+    held = critic_features(parts.critic, data.held_out) if data.held_out_labels is not None else None
+    labels, held_labels = recluster(feats, data.labels, cfg.clusters, cfg.seed * 1_000_003 + step, held)  # type: ignore[arg-type]
+    set_clusters(parts, labels, held_labels)
 
 
 def sample_fake_labeled(
@@ -349,6 +380,10 @@ def save_checkpoint(
     if final and parts.ratio is not None:
         tensors.update(ckpt.module_tensors("R", parts.ratio))
     tensors["rng.torch"], tensors["rng.data"] = rng or (torch.get_rng_state(), parts.rng.get_state())
+    if cfg.clusters:  # the clusters as trained on (re-clustered ones differ from the pixels' k-means)
+        tensors["clusters.labels"] = parts.dataset.labels.clone()  # type: ignore[union-attr]
+        if parts.dataset.held_out_labels is not None:
+            tensors["clusters.held_out"] = parts.dataset.held_out_labels.clone()
     meta = {"step": step, "final": final, "optimizers": optim_meta, "config": cfg.to_json()}
     path = ckpt.checkpoint_path(run, step)
     ckpt.save(path, tensors, meta)
@@ -371,6 +406,8 @@ def restore(parts: Parts, tensors: dict[str, Tensor], meta: dict, with_ratio: bo
         ckpt.restore_module("R", parts.ratio, tensors)
     torch.set_rng_state(tensors["rng.torch"])
     parts.rng.set_state(tensors["rng.data"])
+    if "clusters.labels" in tensors and parts.dataset.labels is not None:  # older runs: the pixel clusters
+        set_clusters(parts, tensors["clusters.labels"], tensors.get("clusters.held_out"))
     return int(meta["step"])
 
 
@@ -540,6 +577,7 @@ def _train(
             stats = train_step(cfg, parts, game, G, D, step, timer)
             with timer("EMA"):
                 ema_update(parts.ema, G, beta, buffers)
+            recluster_images(cfg, parts, step + 1)
             for hook in hooks:
                 hook(state, step + 1, stats)
     bar.close()
