@@ -179,9 +179,16 @@ def test_a_reclustered_run_trains_on_new_clusters_saves_them_and_resumes_exactly
     from divergan.train import checkpoint as ckpt
 
     pixel = build(recluster_cfg()).dataset.labels
-    train(recluster_cfg("recluster_every=2", "checkpoint_every=5"), tmp_path / "full", progress=False)
+    train(
+        recluster_cfg("recluster_every=2", "checkpoint_every=5", "log_every=1"),
+        tmp_path / "full",
+        progress=False,
+    )
     full, _ = ckpt.load(ckpt.latest(tmp_path / "full"))
     assert not torch.equal(full["clusters.labels"], pixel)  # re-clustered (at steps 2 and 4)
+    rows = [json.loads(line) for line in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
+    moved = {r["step"]: r["clusters_moved"] for r in rows if "clusters_moved" in r}
+    assert sorted(moved) == [2, 4] and 0 < moved[2] <= 1  # the share of images whose cluster changed
     # without re-clustering the checkpoint holds the pixel clusters: the negative control
     train(recluster_cfg(), tmp_path / "plain", progress=False)
     assert torch.equal(ckpt.load(ckpt.latest(tmp_path / "plain"))[0]["clusters.labels"], pixel)

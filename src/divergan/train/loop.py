@@ -293,17 +293,20 @@ def set_clusters(parts: Parts, labels: Tensor, held_out: Tensor | None) -> None:
             g.label_shares.copy_(shares)
 
 
-def recluster_images(cfg: Config, parts: Parts, step: int) -> None:
+def recluster_images(cfg: Config, parts: Parts, step: int) -> float | None:
     """``recluster_every``: after every k-th step (not the last), the clusters of the training images again,
     by k-means on the critic's pooled features started at the current clusters (data/clusters.py); seeded
-    by the run's seed and the step, so a resumed run re-clusters as the uninterrupted one did."""
+    by the run's seed and the step, so a resumed run re-clusters as the uninterrupted one did. Returns the
+    share of training images whose cluster changed (None where no re-clustering was due)."""
     if not cfg.recluster_every or step % cfg.recluster_every or step >= cfg.steps:
-        return
+        return None
     data = parts.dataset
     feats = critic_features(parts.critic, data.points)  # type: ignore[arg-type]
     held = critic_features(parts.critic, data.held_out) if data.held_out_labels is not None else None
     labels, held_labels = recluster(feats, data.labels, cfg.clusters, cfg.seed * 1_000_003 + step, held)  # type: ignore[arg-type]
+    moved = float((labels != data.labels).double().mean())  # type: ignore[operator]
     set_clusters(parts, labels, held_labels)
+    return moved
 
 
 def sample_fake_labeled(
@@ -577,7 +580,8 @@ def _train(
             stats = train_step(cfg, parts, game, G, D, step, timer)
             with timer("EMA"):
                 ema_update(parts.ema, G, beta, buffers)
-            recluster_images(cfg, parts, step + 1)
+            if (moved := recluster_images(cfg, parts, step + 1)) is not None:
+                stats["clusters_moved"] = torch.tensor(moved)  # logged where the step is a log step
             for hook in hooks:
                 hook(state, step + 1, stats)
     bar.close()
@@ -710,6 +714,8 @@ def log_and_evaluate(state: LoopState, done: int, stats: dict[str, Tensor]) -> N
         "seconds": time.perf_counter() - state.t0,
     }
     row.update(state.game.log_extras())  # MIX+GAN: the mixture weights' entropy; glyphs: the L1 term
+    if "clusters_moved" in stats:  # recluster_every: the share of training images that changed cluster
+        row["clusters_moved"] = float(stats["clusters_moved"])
     if evaluating and (measured := app.interval_metrics(cfg, parts, state.device, done)):
         state.last_eval = measured
         row.update(measured)
