@@ -152,7 +152,7 @@ def test_recluster_mends_the_partition_and_keeps_each_ids_meaning():
     assert set(three.tolist()) == {0, 1, 2} and torch.equal(three, recluster(x, old, 3, seed=5)[0])
 
 
-def test_critic_features_are_the_projections_pooled_features_and_leave_batch_norm_alone():
+def test_critic_features_are_the_unit_feature_maps_and_leave_batch_norm_alone():
     from divergan.nn.dcgan import DCGANCritic
 
     torch.manual_seed(0)
@@ -162,8 +162,10 @@ def test_critic_features_are_the_projections_pooled_features_and_leave_batch_nor
     got = critic_features(critic, x, batch=3)
     critic.eval()
     with torch.no_grad():
-        want = critic.features(x).sum(dim=(2, 3))
-    assert torch.allclose(got, want) and got.shape == (7, critic.embed.embedding_dim)
+        flat = critic.features(x).flatten(1)
+    want = flat / flat.norm(dim=1, keepdim=True)
+    assert torch.allclose(got, want) and got.shape == (7, flat.shape[1]) and flat.shape[1] > 32
+    assert torch.allclose(got.norm(dim=1), torch.ones(7))
     critic.train()
     # running statistics untouched (a forward in training mode would have moved them), mode restored
     assert all(torch.equal(v, before[k]) for k, v in critic.state_dict().items()) and critic.training

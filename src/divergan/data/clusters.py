@@ -6,7 +6,7 @@ same structure can be found in the data: k-means on the training images' pixels 
 ``k`` cluster ids, and the generator and critic are conditioned on those ids as on classes (the idea of
 "Diverse Image Generation via Self-Conditioned GANs", Liu et al. 2020, which clusters the critic's
 features and re-clusters during training). Here the first clusters come from the pixels, before training;
-with ``recluster_every`` the trainer re-clusters the critic's own features (:func:`critic_features`,
+with ``recluster_every`` the trainer re-clusters the critic's own feature maps (:func:`critic_features`,
 :func:`recluster`) as the paper does. The generator draws cluster c with the probability of c among the
 training images, so its mixture over clusters is the data's.
 
@@ -61,17 +61,21 @@ def cluster_frequencies(labels: Tensor, k: int) -> Tensor:
 
 @torch.no_grad()
 def critic_features(critic: torch.nn.Module, images: Tensor, batch: int = 500) -> Tensor:
-    """(N, c) φ̄(x) = Σ_hw φ(x)_hw: the projection critic's pooled features of each image, the vector its
-    class embedding is matched against (``DCGANCritic.features``); computed in eval mode (batch norm
-    reads its running statistics and does not update them), the critic's mode restored after."""
+    """(N, c·s₀²) φ(x)/‖φ(x)‖: the critic's last feature map of each image (``DCGANCritic.features``,
+    before its head), flattened and scaled to unit length, so that k-means on them groups images by the
+    direction of their features (cosine similarity). Flattened, not pooled over positions: the sum
+    Σ_hw φ(x) that the projection reads drops where strokes are, and on MNIST its clusters were less pure
+    than the pixels' (docs/benchmarks.md). Computed in eval mode (batch norm reads its running statistics
+    and does not update them), the critic's mode restored after."""
     was_training = critic.training
     critic.eval()
     try:
         device = next(critic.parameters()).device
-        parts = [critic.features(x.to(device)).sum(dim=(2, 3)).float().cpu() for x in images.split(batch)]
+        parts = [critic.features(x.to(device)).flatten(1).float().cpu() for x in images.split(batch)]
     finally:
         critic.train(was_training)
-    return torch.cat(parts)
+    feats = torch.cat(parts)
+    return feats / feats.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
 def recluster(

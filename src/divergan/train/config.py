@@ -627,7 +627,7 @@ HELP: dict[str, str] = {
     "clusters": "self-conditioning without labels (after Liu et al. 2020): k-means on the training images' "
     "pixels gives k clusters; the generator and a projection critic are conditioned on the cluster id, "
     "drawn at the clusters' frequencies in the training set; 0: off",
-    "recluster_every": "with clusters=k: every k steps, k-means again on the critic's pooled features of the "
+    "recluster_every": "with clusters=k: every k steps, k-means again on the critic's feature maps (unit length) of the "
     "training images, started at the current clusters' means so that each id keeps its meaning (Liu et al. "
     "2020); 0: the pixel clusters all run long",
     "d_norm": "DCGAN critic normalisation: batch, layer or none; spectral: no norm layer, every weight divided "
