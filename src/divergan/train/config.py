@@ -47,7 +47,7 @@ class Config:
     clusters: int = (
         0  # self-conditioning: G and critic conditioned on k-means clusters of the images (0: off)
     )
-    recluster_every: int = 0  # clusters: re-cluster on the critic's features every k steps (0: never)
+    recluster_every: int = 0  # clusters: re-cluster on the critic's features every n steps (0: never)
     d_norm: str = "auto"  # DCGAN critic: batch, layer, none, spectral; auto: layer with a penalty, else batch
     z_dim: int = 2
     g_width: int = 256
@@ -627,9 +627,9 @@ HELP: dict[str, str] = {
     "clusters": "self-conditioning without labels (after Liu et al. 2020): k-means on the training images' "
     "pixels gives k clusters; the generator and a projection critic are conditioned on the cluster id, "
     "drawn at the clusters' frequencies in the training set; 0: off",
-    "recluster_every": "with clusters=k: every k steps, k-means again on the critic's feature maps (unit length) of the "
-    "training images, started at the current clusters' means so that each id keeps its meaning (Liu et al. "
-    "2020); 0: the pixel clusters all run long",
+    "recluster_every": "with clusters=k: every n steps, k-means again on the critic's feature maps (flattened, "
+    "unit length) of the training images, started at the current clusters' means so that each id keeps its "
+    "meaning (Liu et al. 2020); 0: the pixel clusters all run long",
     "d_norm": "DCGAN critic normalisation: batch, layer or none; spectral: no norm layer, every weight divided "
     "by its largest singular value (SNGAN, Miyato et al. 2018); auto: layer with a penalty, else batch",
     "z_dim": "latent size of the generator's input z ~ N(0, I)",
