@@ -10,8 +10,8 @@ with ``recluster_every`` the trainer re-clusters the critic's own feature maps (
 :func:`recluster`) as the paper does. The generator draws cluster c with the probability of c among the
 training images, so its mixture over clusters is the data's.
 
-Nothing here reads the dataset's labels: the clusters come from the pixels alone, and ``k`` is the user's
-choice (it need not be, and in the presets is not, the number of classes).
+Nothing here reads the dataset's labels: the clusters come from the pixels and the critic's features alone,
+and ``k`` is the user's choice (it need not be, and in the presets is not, the number of classes).
 """
 
 from __future__ import annotations
