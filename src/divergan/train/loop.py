@@ -294,7 +294,7 @@ def set_clusters(parts: Parts, labels: Tensor, held_out: Tensor | None) -> None:
 
 
 def recluster_images(cfg: Config, parts: Parts, step: int) -> float | None:
-    """``recluster_every``: after every k-th step (not the last), the clusters of the training images again,
+    """``recluster_every=n``: after every n-th step (not the last), the clusters of the training images again,
     by k-means on the critic's feature maps started at the current clusters (data/clusters.py); seeded
     by the run's seed and the step, so a resumed run re-clusters as the uninterrupted one did. Returns the
     share of training images whose cluster changed (None where no re-clustering was due)."""
