@@ -64,6 +64,27 @@ def test_minibatch_std_appends_the_groups_mean_feature_std():
     )
 
 
+def test_minibatch_std_equals_torchs_biased_variance_to_second_order():
+    # the layer computes the variance as a mean of squared deviations (torch.var is slow on CPU here):
+    # value, gradient and the gradient of the gradient (what R1/R2 differentiate) must equal torch.var's
+    def reference(x):
+        var = x.reshape(-1, 8, x.shape[1]).var(dim=1, unbiased=False, keepdim=True)
+        s = (var + 1e-8).sqrt().mean(dim=2, keepdim=True)
+        return torch.cat([x, s.expand(-1, 8, 1).reshape(x.shape[0], 1)], dim=1)
+
+    gen = torch.Generator().manual_seed(0)
+    x = (torch.randn(32, 5, generator=gen, dtype=torch.float64) + 100.0).requires_grad_()
+    w = torch.randn(32, 6, generator=gen, dtype=torch.float64)
+    outs = [f(x) for f in (MinibatchStd(group=8), reference)]
+    torch.testing.assert_close(outs[0], outs[1])
+    grads = [torch.autograd.grad((o * w).sum(), x, create_graph=True)[0] for o in outs]
+    torch.testing.assert_close(grads[0], grads[1])
+    second = [torch.autograd.grad(g.square().sum(), x)[0] for g in grads]
+    torch.testing.assert_close(second[0], second[1])
+    assert second[0].abs().max() > 1e-3  # the second-order term is not trivially zero
+    assert torch.autograd.gradgradcheck(MinibatchStd(group=8), (x[:16].detach().requires_grad_(),))
+
+
 def test_a_minibatch_std_critic_is_batch_dependent_and_reads_the_batch():
     torch.manual_seed(0)
     d = CriticMLP(2, 1, 16, 2, mbstd=2)
