@@ -73,7 +73,7 @@ class MinibatchStd(nn.Module):
         g = self.group if b % self.group == 0 else b
         grouped = x.reshape(-1, g, f)  # (B/g, g, F)
         centred = grouped - grouped.mean(dim=1, keepdim=True)
-        # the biased variance as a mean of squares: torch.var (Welford) takes ~25x longer on CPU for these shapes
+        # the biased variance as a mean of squares: torch.var took ~25x longer on CPU at these shapes (docs/benchmarks.md)
         var = centred.square().mean(dim=1, keepdim=True)  # (B/g, 1, F)
         s = (var + 1e-8).sqrt().mean(dim=2, keepdim=True)  # (B/g, 1, 1)
         return torch.cat([x, s.expand(-1, g, 1).reshape(b, 1)], dim=1)
