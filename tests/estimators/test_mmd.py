@@ -18,6 +18,7 @@ from divergan.estimators import (
     mmd2_statistics,
     rbf_kernel,
 )
+from divergan.estimators.mmd import exponent_floor
 
 F64 = torch.float64
 
@@ -45,6 +46,36 @@ def test_kernels_by_hand():
     torch.testing.assert_close(imq_kernel(r2, [2.0]), 1 / torch.sqrt(1 + r2 / 4))
     for k in (rbf_kernel, imq_kernel):
         assert float(k(torch.tensor(0.0, dtype=F64), DEFAULT_BANDWIDTHS)) == 1.0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+def test_rbf_kernel_where_its_exponent_underflows(dtype):
+    """The exponent is clamped at log(smallest normal) + 1 before exp (a speed fix): every entry and its
+    gradient equal exp(−r²/2σ²) computed in float64 without a clamp, to the dtype's precision where the
+    entry is a normal number and to within 3 × the smallest normal (absolute) where it underflows. The
+    exponents −20 and floor + 1 are there so that a floor set too high (−10; −50 in float32) fails."""
+    floor, tiny = exponent_floor(dtype), torch.finfo(dtype).tiny
+    assert tiny <= math.exp(floor) <= 3 * tiny  # e^floor = e · tiny
+    sigma = 0.02
+    exponents = torch.tensor([0.0, -0.5, -20.0, floor + 1.0, floor - 1.0, -1e4, -1e7], dtype=F64)
+    r2 = (-exponents * 2 * sigma**2).to(dtype).requires_grad_(True)
+    ref_r2 = r2.detach().to(F64).requires_grad_(True)
+    ref = torch.exp(-ref_r2 / (2 * sigma**2))
+    (ref_grad,) = torch.autograd.grad(ref.sum(), ref_r2)
+    got = rbf_kernel(r2, [sigma])
+    (grad,) = torch.autograd.grad(got.sum(), r2)
+    with torch.no_grad():
+        got_in_place = rbf_kernel(r2.detach(), [sigma])  # the branch without a graph
+    # the exponent −r²/2σ² is rounded in dtype, so exp of it is good to about |exponent| · eps relative
+    rel, tol = 4 * torch.finfo(dtype).eps * (1 + exponents.abs().clamp(max=-floor)), 3 * tiny
+    for value in (got.detach(), got_in_place):
+        assert torch.all((value.to(F64) - ref).abs() <= rel * ref + tol), (value, ref)
+    # d/dr² exp(−r²/2σ²) = −exp(...)/2σ²: the absolute slack scales with it
+    assert torch.all((grad.to(F64) - ref_grad).abs() <= rel * ref_grad.abs() + tol / (2 * sigma**2))
+    # the mixture averages the clamped terms: the same bound at two bandwidths
+    mixed = rbf_kernel(r2.detach(), [sigma, 1.0]).to(F64)
+    want = (ref.detach() + torch.exp(-ref_r2.detach() / 2)) / 2
+    assert torch.all((mixed - want).abs() <= rel * want + tol)
 
 
 @pytest.mark.parametrize("kernel", ["rbf", "imq"])
