@@ -44,3 +44,22 @@ def test_ssim_of_constant_images_is_the_luminance_term():
     y = torch.full((1, 1, 12, 12), 2 * v - 1, dtype=torch.float64)
     c1 = 0.01**2
     assert float(ssim(x, y)) == pytest.approx((2 * u * v + c1) / (u * u + v * v + c1), rel=1e-9)
+
+
+def test_ssim_puts_the_onednn_switch_back_as_it_was():
+    """SSIM runs its blur with torch's oneDNN switch off (a speed choice) and must leave it as it found
+    it, on or off; the values are the same either way."""
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(3, 1, 16, 16, generator=g) * 2 - 1
+    y = torch.rand(3, 1, 16, 16, generator=g) * 2 - 1
+    before = torch.backends.mkldnn.enabled
+    try:
+        torch.backends.mkldnn.enabled = True
+        with_onednn_on = ssim(x, y)
+        assert torch.backends.mkldnn.enabled is True
+        torch.backends.mkldnn.enabled = False
+        with_onednn_off = ssim(x, y)
+        assert torch.backends.mkldnn.enabled is False
+    finally:
+        torch.backends.mkldnn.enabled = before
+    torch.testing.assert_close(with_onednn_on, with_onednn_off)

@@ -6,6 +6,9 @@ none needs a trained network, so they are comparable across runs and machines.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import Tensor
 from torch.nn import functional as F
@@ -66,16 +69,35 @@ def ssim(x: Tensor, y: Tensor, window: int = WINDOW, sigma: float = SIGMA) -> Te
     u, v = (x + 1) / 2, (y + 1) / 2
     C = u.shape[1]
     g = torch.exp(-((torch.arange(window, dtype=u.dtype) - (window - 1) / 2) ** 2) / (2 * sigma**2))
-    g = g / g.sum()
-    kernel = (g[:, None] * g[None, :]).expand(C, 1, window, window)  # (C, 1, k, k)
+    g = (g / g.sum()).to(u.device)
+    # the window is separable (g gᵀ): a column, then a row convolution (22 multiply-adds a pixel, not 121)
+    column = g.view(1, 1, window, 1).expand(C, 1, window, 1)
+    row = g.view(1, 1, 1, window).expand(C, 1, 1, window)
 
     def blur(t: Tensor) -> Tensor:
-        return F.conv2d(t, kernel, groups=C)
+        return F.conv2d(F.conv2d(t, column, groups=C), row, groups=C)
 
-    mu_u, mu_v = blur(u), blur(v)
-    var_u = blur(u * u) - mu_u**2
-    var_v = blur(v * v) - mu_v**2
-    cov = blur(u * v) - mu_u * mu_v
+    with _without_onednn(u):
+        mu_u, mu_v = blur(u), blur(v)
+        var_u = blur(u * u) - mu_u**2
+        var_v = blur(v * v) - mu_v**2
+        cov = blur(u * v) - mu_u * mu_v
     c1, c2 = 0.01**2, 0.03**2
     s = ((2 * mu_u * mu_v + c1) * (2 * cov + c2)) / ((mu_u**2 + mu_v**2 + c1) * (var_u + var_v + c2))
     return s.flatten(1).mean(dim=1)
+
+
+@contextmanager
+def _without_onednn(t: Tensor) -> Iterator[None]:
+    """CPU convolutions without oneDNN for this block: for one channel per group its kernels run 2-3x
+    slower than torch's own here (the five blurs of 6,462 glyphs at 32 px, one thread; docs/benchmarks.md
+    "SSIM's window"). The flag is torch's documented switch, ``torch.backends.mkldnn.enabled``, put
+    back as it was; nothing changes off the CPU or where it is already off."""
+    if t.device.type != "cpu" or not torch.backends.mkldnn.enabled:
+        yield
+        return
+    torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = True
