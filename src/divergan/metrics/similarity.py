@@ -6,7 +6,7 @@ none needs a trained network, so they are comparable across runs and machines.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import torch
@@ -68,8 +68,7 @@ def ssim(x: Tensor, y: Tensor, window: int = WINDOW, sigma: float = SIGMA) -> Te
         )
     u, v = (x + 1) / 2, (y + 1) / 2
     C = u.shape[1]
-    g = torch.exp(-((torch.arange(window, dtype=u.dtype) - (window - 1) / 2) ** 2) / (2 * sigma**2))
-    g = (g / g.sum()).to(u.device)
+    g = gaussian_window(window, sigma, u.dtype).to(u.device)
     # the window is separable (g gᵀ): a column, then a row convolution (22 multiply-adds a pixel, not 121)
     column = g.view(1, 1, window, 1).expand(C, 1, window, 1)
     row = g.view(1, 1, 1, window).expand(C, 1, 1, window)
@@ -78,10 +77,22 @@ def ssim(x: Tensor, y: Tensor, window: int = WINDOW, sigma: float = SIGMA) -> Te
         return F.conv2d(F.conv2d(t, column, groups=C), row, groups=C)
 
     with _without_onednn(u):
-        mu_u, mu_v = blur(u), blur(v)
-        var_u = blur(u * u) - mu_u**2
-        var_v = blur(v * v) - mu_v**2
-        cov = blur(u * v) - mu_u * mu_v
+        return ssim_of_intensities(u, v, blur)
+
+
+def gaussian_window(window: int, sigma: float, dtype: torch.dtype = torch.float32) -> Tensor:
+    """The normalised 1-D Gaussian window g (sums to 1); SSIM's 2-D window is g gᵀ."""
+    g = torch.exp(-((torch.arange(window, dtype=dtype) - (window - 1) / 2) ** 2) / (2 * sigma**2))
+    return g / g.sum()
+
+
+def ssim_of_intensities(u: Tensor, v: Tensor, blur: Callable[[Tensor], Tensor]) -> Tensor:
+    """SSIM of intensities u, v ∈ [0, 1], (B, C, H, W) -> (B,), given ``blur``, the local mean under the
+    window (see :func:`ssim`): the moments from five blurs, then Wang et al.'s formula, averaged."""
+    mu_u, mu_v = blur(u), blur(v)
+    var_u = blur(u * u) - mu_u**2
+    var_v = blur(v * v) - mu_v**2
+    cov = blur(u * v) - mu_u * mu_v
     c1, c2 = 0.01**2, 0.03**2
     s = ((2 * mu_u * mu_v + c1) * (2 * cov + c2)) / ((mu_u**2 + mu_v**2 + c1) * (var_u + var_v + c2))
     return s.flatten(1).mean(dim=1)
