@@ -408,8 +408,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 PRESETS["grid25"] = dict(PRESETS["default"])  # the main job by the name of its data
 # the main job's recipe on 8 Gaussians on the unit circle, std 0.01
-# without R1/R2 and with Adam's β = (0.5, 0.999): its 10 seeds in docs/benchmarks.md were measured so; R1/R2
-# cost it sharpness and time there
+# without R1/R2 and with Adam's β = (0.5, 0.999): its seeds in docs/benchmarks.md were measured so; R1/R2
+# cost it sharpness and time there. Over 20 seeds 8 modes, 94.1 % high quality, reverse KL 0.044: below the
+# 96 % bar (seed 19 starts late and is at 65 % when the 4,000 steps end)
 PRESETS["ring8"] = {
     **PRESETS["default"],
     "data": "ring8",
