@@ -2,8 +2,8 @@
 
 ``divergan.metrics.similarity.ssim`` blurs five maps (u, v, u², v², uv) with the standard 11 × 11
 Gaussian window. It used to run one 2-D convolution per map through oneDNN (torch's default CPU
-convolutions); it now stacks the maps, blurs with the separable window (a column, then a row) and
-switches oneDNN off for that block (torch's own kernels are faster for one channel per group). This
+convolutions); it now blurs each map with the separable window (a column, then a row) and switches
+oneDNN off for that block (torch's own kernels are faster for one channel per group). This
 script times both on glyph-sized batches (32 px, one thread) and checks that they agree.
 
     python benchmarks/ssim_speed.py            # about a minute; rewrites the section in docs/benchmarks.md

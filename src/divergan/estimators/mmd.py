@@ -58,15 +58,17 @@ def rbf_kernel(sq_dist: Tensor, bandwidths: Sequence[float]) -> Tensor:
     if not (torch.is_grad_enabled() and sq_dist.requires_grad):  # metrics: two buffers, in place
         out, term = torch.zeros_like(sq_dist), torch.empty_like(sq_dist)
         for s in bandwidths:
-            torch.mul(sq_dist, -0.5 / (s * s), out=term)
-            if -0.5 / (s * s) * largest < floor:
+            scale = -0.5 / (s * s)
+            torch.mul(sq_dist, scale, out=term)
+            if scale * largest < floor:
                 term.clamp_(min=floor)
             out.add_(term.exp_())
         return out.div_(len(bandwidths))
     out = torch.zeros_like(sq_dist)
     for s in bandwidths:
-        exponent = sq_dist * (-0.5 / (s * s))
-        if -0.5 / (s * s) * largest < floor:
+        scale = -0.5 / (s * s)
+        exponent = sq_dist * scale
+        if scale * largest < floor:
             exponent = exponent.clamp(min=floor)
         out = out + torch.exp(exponent)
     return out / len(bandwidths)
