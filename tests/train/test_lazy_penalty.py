@@ -1,6 +1,7 @@
 """Lazy regularisation (``penalty_every = k``): the objective's penalty enters the critic loss as k·penalty on
-steps 0, k, 2k, … and not at all on the others; checked on a linear critic, whose R1 and R2 are known in
-closed form, and through the trainer (config errors, a run that differs from the eager one)."""
+steps 0, k, 2k, … and not at all on the others; with ``penalty_until = f`` not from step ⌈f·steps⌉ on.
+Checked on a linear critic, whose R1 and R2 are known in closed form, and through the trainer (config
+errors, a run that differs from the eager one)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from divergan.train.game import PlainGame
 from divergan.train.loop import check
 
 
-def linear_game(every: int, r1: float = 0.3, r2: float = 0.7):
+def linear_game(every: int, r1: float = 0.3, r2: float = 0.7, stop: int | None = None):
     """rpgan against the critic V(x) = ⟨w, x⟩ + b: ∇ₓV = w for every x, so R1 + R2 = (r1 + r2)/2 · ‖w‖²."""
     torch.manual_seed(0)
     G = nn.Linear(3, 5)
@@ -31,6 +32,7 @@ def linear_game(every: int, r1: float = 0.3, r2: float = 0.7):
         noise=lambda n: torch.randn(n, 3, generator=rng),
         batch=8,
         penalty_every=every,
+        penalty_stop=stop,
     )
     w = D[0].weight.detach()
     return game, (r1 + r2) / 2 * float(w.square().sum())
@@ -48,6 +50,21 @@ def test_the_penalty_is_k_times_itself_on_every_kth_step_and_absent_between(ever
             assert added == 0.0
     # the average weight per step is the eager one's: steps 0 … 5 hold 6/k penalties of weight k
     assert penalty > 0.1  # the control: a penalty that would be visible had it been added
+
+
+@pytest.mark.parametrize(("every", "stop"), [(1, 4), (3, 4), (3, 0)])
+def test_the_penalty_stops_at_its_step(every, stop):
+    """k·penalty on the k-th steps before ``stop``, nothing from ``stop`` on (stop 0: never)."""
+    game, penalty = linear_game(every, stop=stop)
+    added = [
+        float(loss.detach() - value)
+        for loss, value in (game.critic_loss(game.critic_batch(), s) for s in range(9))
+    ]
+    expected = [every * penalty if s % every == 0 and s < stop else 0.0 for s in range(9)]
+    assert added == pytest.approx(expected, rel=1e-6)
+    assert sum(a > 0 for a in added) == len(
+        range(0, stop, every)
+    )  # the control: some steps carried it, or none
 
 
 def test_the_lazy_penalty_still_reaches_the_critic_weights():
@@ -69,6 +86,14 @@ def test_penalty_every_must_be_a_positive_integer():
         apply_overrides(preset("quick"), ["penalty_every=0"])
 
 
+@pytest.mark.parametrize("value", ["0", "-0.5", "1.5", "nan"])
+def test_penalty_until_must_be_a_fraction_of_the_run(value):
+    with pytest.raises(UserError, match=r"penalty_until must (lie in|be a finite)"):
+        apply_overrides(preset("quick"), [f"penalty_until={value}"])
+    with pytest.raises(ValueError, match="penalty_stop"):
+        linear_game(1, stop=-1)
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -77,18 +102,21 @@ def test_penalty_every_must_be_a_positive_integer():
         (["objective.r1=0.1", "mix_components=2"], "MIX\\+GAN"),
     ],
 )
-def test_a_penalty_every_that_would_be_ignored_is_refused(overrides, message):
-    cfg = apply_overrides(preset("quick"), ["data=ring8", *overrides, "penalty_every=4"])
-    with pytest.raises(UserError, match=message):
+@pytest.mark.parametrize("schedule", ["penalty_every=4", "penalty_until=0.5"])
+def test_a_penalty_schedule_that_would_be_ignored_is_refused(overrides, message, schedule):
+    cfg = apply_overrides(preset("quick"), ["data=ring8", *overrides, schedule])
+    with pytest.raises(UserError, match=f"{schedule.split('=')[0]} .*{message}"):
         check(cfg)
+    check(apply_overrides(preset("quick"), ["data=ring8", "objective.r1=0.1", schedule]))  # the control
 
 
 @pytest.mark.parametrize(("name", "message"), [("style-quick", "r1_every"), ("glyphs-quick", "glyphs")])
-def test_the_applications_refuse_it(name, message):
+@pytest.mark.parametrize("schedule", ["penalty_every=2", "penalty_until=0.5"])
+def test_the_applications_refuse_it(name, message, schedule):
     from divergan import apps
 
     with pytest.raises(UserError, match=message):
-        apply_overrides(apps.preset(name), ["penalty_every=2"])
+        apply_overrides(apps.preset(name), [schedule])
 
 
 def test_a_lazy_run_trains_and_differs_from_the_eager_one(tmp_path):
@@ -108,10 +136,34 @@ def test_a_lazy_run_trains_and_differs_from_the_eager_one(tmp_path):
     assert all(torch.isfinite(runs["lazy"][k]).all() for k in keys)
 
 
+def test_a_run_whose_penalty_stops_matches_the_eager_run_until_the_stop(tmp_path):
+    """penalty_until=0.5 of 8 steps: the eager run's weights at step 4 (the penalty was on at steps 0-3),
+    a different trajectory by step 8 (steps 4-7 without it)."""
+    runs = {}
+    for name, extra in [("eager", []), ("until", ["penalty_until=0.5"])]:
+        cfg = apply_overrides(
+            preset("quick"),
+            [
+                "objective.r1=0.05",
+                "objective.r2=0.05",
+                "steps=8",
+                "checkpoint_every=4",
+                "keep_checkpoints=4",
+                *extra,
+            ],
+        )
+        train(cfg, tmp_path / name, progress=False)
+        runs[name] = [ckpt.load(ckpt.checkpoint_path(tmp_path / name, s))[0] for s in (4, 8)]
+    keys = [k for k in runs["eager"][0] if k.startswith("D.")]
+    assert keys and all(torch.equal(runs["eager"][0][k], runs["until"][0][k]) for k in keys)
+    assert any(not torch.equal(runs["eager"][1][k], runs["until"][1][k]) for k in keys)
+
+
 def test_a_sweep_refuses_lazy_penalties_instead_of_ignoring_them():
     from divergan.train.sweep import check as check_sweep
 
     eager = apply_overrides(preset("quick"), ["data=ring8", "objective.r1=0.1"])
     check_sweep([eager])  # the control: the same config with the penalty on every step is a valid sweep
-    with pytest.raises(UserError, match="penalty_every"):
-        check_sweep([apply_overrides(preset("quick"), ["data=ring8", "objective.r1=0.1", "penalty_every=2"])])
+    for schedule in ["penalty_every=2", "penalty_until=0.5"]:
+        with pytest.raises(UserError, match=schedule.split("=")[0]):
+            check_sweep([apply_overrides(preset("quick"), ["data=ring8", "objective.r1=0.1", schedule])])

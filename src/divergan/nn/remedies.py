@@ -12,6 +12,12 @@ r"""Remedies for mode collapse as network pieces, and the builder of the MLP gen
   :class:`Maxout`, the maximum of k affine maps.
 * **Batch norm in G** (the DCGAN and PacGAN generators): ``g_norm="batch"`` in :func:`toy_networks`.
   The EMA generator then needs standing statistics (:func:`divergan.nn.dcgan.recalibrate_batchnorm`).
+* **Latent cells** (``g_cells=K``): :class:`LatentCells` cuts the latent space into the K Voronoi cells
+  of fixed random points and hands the generator the cell's one-hot beside z. A network continuous in z
+  maps the connected latent space onto a connected set, so between separate modes it must place samples
+  in transit (Khayatkhoei et al. 2018, "Disconnected Manifold Learning for Generative Adversarial
+  Networks"); with the one-hot it may jump at a cell border. K is a free choice, not the data's number
+  of modes, and the points are drawn from N(0, I), not from the data.
 
 Nothing here knows the data's modes: the generator maps N(0, I) noise, the critic sees samples.
 """
@@ -107,9 +113,37 @@ class Maxout(nn.Module):
         return self.linear(x).reshape(x.shape[0], self.out_dim, self.pieces).amax(dim=2)
 
 
-def generator_mlp(z_dim: int, dim: int, width: int, depth: int, norm: str = "none") -> nn.Module:
+class LatentCells(nn.Module):
+    r"""z (B, z_dim) -> [z, e_{c(z)}] (B, z_dim + K): z and the one-hot of its Voronoi cell,
+
+        c(z) = argmin_k ‖z − a_k‖,   a_1 … a_K ~ N(0, I) drawn once from their own generator (``seed``).
+
+    The latent stays z ~ N(0, I); the cell is a function of it. The cells of points drawn from the
+    latent's own law hold about 1/K of its mass each (not exactly: the generator learns what each holds).
+    """
+
+    def __init__(self, z_dim: int, cells: int, seed: int = 0) -> None:
+        super().__init__()
+        if cells < 2:
+            raise ValueError(f"cells must be at least 2, got {cells}")
+        g = torch.Generator().manual_seed(seed)
+        self.register_buffer("points", torch.randn(cells, z_dim, generator=g))
+        self.out_dim = z_dim + cells
+
+    def forward(self, z: Tensor) -> Tensor:
+        cell = torch.cdist(z, self.points.to(z.dtype)).argmin(dim=1)  # (B,)
+        return torch.cat([z, nn.functional.one_hot(cell, len(self.points)).to(z.dtype)], dim=1)
+
+
+def generator_mlp(
+    z_dim: int, dim: int, width: int, depth: int, norm: str = "none", cells: int = 0
+) -> nn.Module:
     """z (B, z_dim) -> (B, dim): ``depth`` hidden layers of ``width`` ReLU units, with batch norm
-    before each ReLU if ``norm == "batch"`` (PacGAN's grid generator: 4 × 400, ReLU and batch norm)."""
+    before each ReLU if ``norm == "batch"`` (PacGAN's grid generator: 4 × 400, ReLU and batch norm);
+    with ``cells = K`` the MLP reads [z, one-hot of z's latent cell] (:class:`LatentCells`)."""
+    if cells:
+        inner = generator_mlp(z_dim + cells, dim, width, depth, norm)
+        return nn.Sequential(LatentCells(z_dim, cells), inner)
     if norm == "none":
         return MLP(z_dim, dim, width, depth, "relu")
     layers: list[nn.Module] = []
@@ -173,6 +207,7 @@ def toy_networks(
     d_width: int,
     d_depth: int,
     g_norm: str = "none",
+    g_cells: int = 0,
     d_fourier: int = 0,
     d_fourier_scale: float = 3.0,
     d_maxout: int = 0,
@@ -191,7 +226,7 @@ def toy_networks(
             "MIX+GAN (mix_components > 1) passes real and fake samples through its critics together: "
             "use pack=1 and d_mbstd=0 with it"
         )
-    gs = [generator_mlp(z_dim, dim, g_width, g_depth, g_norm) for _ in range(k)]
+    gs = [generator_mlp(z_dim, dim, g_width, g_depth, g_norm, g_cells) for _ in range(k)]
 
     def one_critic() -> nn.Module:
         if not (d_maxout or d_mbstd):
@@ -216,6 +251,7 @@ def remedy_options(cfg) -> dict:
         "d_width",
         "d_depth",
         "g_norm",
+        "g_cells",
         "d_fourier",
         "d_fourier_scale",
         "d_maxout",

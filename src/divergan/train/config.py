@@ -39,6 +39,7 @@ class Config:
     objective: str = "non-saturating"
     objective_params: dict[str, Any] = field(default_factory=dict)
     penalty_every: int = 1  # lazy regularisation: the objective's penalty every k-th step, weighted by k
+    penalty_until: float = 1.0  # the penalty only in the first fraction of the steps (1: throughout)
     seed: int = 0
     # networks: arch "auto" is DCGAN for image data, an MLP for flat vectors; g_width/d_width are the
     # hidden widths of an MLP, or a DCGAN's channels at its finest resolution (doubling when coarser)
@@ -60,6 +61,9 @@ class Config:
     # units, minibatch standard deviation (its group size; 0: off)
     pack: int = 1
     g_norm: str = "none"
+    g_cells: int = (
+        0  # MLP generator: the latent space cut into K random cells, their one-hot beside z (0: off)
+    )
     d_maxout: int = 0
     d_mbstd: int = 0
     # DiffAugment (divergan.nn.augment): the critic sees every input through random differentiable
@@ -209,6 +213,8 @@ class Config:
         for name in [*at_least_one, "penalty_every"]:
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not (math.isfinite(self.penalty_until) and 0 < self.penalty_until <= 1):
+            raise UserError(f"penalty_until must lie in (0, 1], got {self.penalty_until}")
         if not 0 < self.held_out < 1:
             raise UserError(f"held_out must lie in (0, 1), got {self.held_out}")
         for name in ["l1_weight", "r1_gamma", "pl_weight"]:
@@ -248,6 +254,13 @@ class Config:
                     else "arch=mlp has no DCGAN critic"
                 )
             )
+        if self.g_cells < 0 or self.g_cells == 1:
+            raise UserError(f"g_cells must be 0 (off) or at least 2, got {self.g_cells}")
+        if self.g_cells and (self.app or self.arch == "dcgan"):
+            raise UserError(
+                "g_cells cuts the latent space of the MLP generator; "
+                + (f"the {self.app} application does not read it" if self.app else "arch=dcgan has none")
+            )
         if self.clusters < 0 or self.clusters == 1:
             raise UserError(f"clusters must be 0 (off) or at least 2, got {self.clusters}")
         if self.recluster_every < 0 or (self.recluster_every and not self.clusters):
@@ -267,11 +280,15 @@ class Config:
                     else "arch=mlp has no conditional networks"
                 )
             )
-        if self.penalty_every > 1 and self.app:
-            raise UserError(
-                f"penalty_every spaces the trainer's penalty; the {self.app} application does not read it"
-                + (" (its lazy R1 is r1_every)" if self.app == "style" else "")
-            )
+        for name, spaced in [
+            ("penalty_every", self.penalty_every > 1),
+            ("penalty_until", self.penalty_until < 1),
+        ]:
+            if spaced and self.app:
+                raise UserError(
+                    f"{name} schedules the trainer's penalty; the {self.app} application does not read it"
+                    + (" (its lazy R1 is r1_every)" if self.app == "style" else "")
+                )
         if self.d_augment:
             from divergan.nn.augment import parse_policy
 
@@ -622,6 +639,8 @@ HELP: dict[str, str] = {
     "objective_params": "the objective's parameters (set one with --set objective.K=V, e.g. objective.weight=1)",
     "penalty_every": "lazy regularisation (StyleGAN2, Karras et al. 2020): the objective's penalty (R1/R2, "
     "gradient penalty) on every k-th step only, weighted by k; 1: every step",
+    "penalty_until": "the objective's penalty only during the first fraction f of the steps (steps < f·steps), "
+    "none after: the penalties start the run, the end is trained without them; 1: throughout",
     "seed": "random seed: initial weights, data, noise (runs are exactly reproducible on one device)",
     "arch": "networks: auto (DCGAN for images, MLP for flat vectors), mlp or dcgan",
     "conditional": "class-conditional generator and projection critic (needs labelled images)",
@@ -642,6 +661,9 @@ HELP: dict[str, str] = {
     "d_fourier_scale": "scale of the critic's Fourier frequencies",
     "pack": "PacGAN: the critic judges this many samples jointly (batch must be a multiple)",
     "g_norm": "none | batch: batch norm before each ReLU of the MLP generator",
+    "g_cells": "MLP generator: cut the latent space into K Voronoi cells of fixed random points drawn from N(0, I) "
+    "and give the generator the cell's one-hot beside z, so that it can jump between separate modes instead of "
+    "drawing samples in transit (after Khayatkhoei et al. 2018); K need not be the number of modes; 0: off",
     "d_maxout": "maxout critic units of this many pieces (0: leaky ReLU)",
     "d_mbstd": "minibatch standard deviation at the critic's last hidden layer, group size (0: off)",
     "d_augment": "DiffAugment: the critic sees real and fake images through the same random differentiable "

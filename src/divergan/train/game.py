@@ -11,7 +11,7 @@ batches, steps optimizers, keeps the EMA and runs its interval hooks.
   (:func:`~divergan.train.loop.critic_outputs`). Under torchrun every rank holds the global batch and
   keeps its slice (:mod:`divergan.train.dist`); the penalty is computed on the global batch. With
   ``penalty_every = k`` (lazy regularisation) the penalty term is k·penalty on steps 0, k, 2k, … and
-  absent on the others.
+  absent on the others; with ``penalty_stop = s`` it is absent from step s on (the run ends unpenalised).
   With ``augment`` (DiffAugment, :mod:`divergan.nn.augment`) every input of the critic is T(x) for a
   random differentiable T drawn per sample from the run's generator: real and fake in the critic
   phase (the penalty on the transformed inputs), fake (and real, if read) in the generator phase:
@@ -147,9 +147,12 @@ class PlainGame:
         augment: DiffAugment | None = None,
         draws: torch.Generator | None = None,
         penalty_every: int = 1,
+        penalty_stop: int | None = None,
     ) -> None:
         if penalty_every < 1:
             raise ValueError(f"penalty_every must be at least 1, got {penalty_every}")
+        if penalty_stop is not None and penalty_stop < 0:
+            raise ValueError(f"penalty_stop must be a step number >= 0, got {penalty_stop}")
         if augment is not None and draws is None:
             raise ValueError("augment needs the generator its parameters are drawn from (draws=)")
         self.objective, self.G, self.D = objective, G, D
@@ -159,7 +162,7 @@ class PlainGame:
         self.freeze_d = freeze_d
         self.timer = timer
         self.real_batch, self.noise, self.batch = real_batch, noise, batch
-        self.penalty_every = penalty_every
+        self.penalty_every, self.penalty_stop = penalty_every, penalty_stop
 
     def transform(self, x: Tensor, global_batch: bool = True) -> Tensor:
         """T(x): the augmentation with fresh parameters per sample (x itself without augmentation).
@@ -200,8 +203,13 @@ class PlainGame:
             t_real, t_fake = critic_outputs(self.D, real, fake, y)  # (B/W,) or (B/W, K) each
             loss = game_critic_loss(obj, t_real, t_fake)
             game = loss.detach()  # without the penalty: what divergence_estimate reads
-        k = self.penalty_every  # lazy regularisation: k·penalty on every k-th step
-        if obj.penalty is not None and step % k == 0:  # global batch, by every rank (dist doc)
+        k, stop = (
+            self.penalty_every,
+            self.penalty_stop,
+        )  # lazy: k·penalty on every k-th step, none from stop on
+        if (
+            obj.penalty is not None and step % k == 0 and (stop is None or step < stop)
+        ):  # global batch (dist doc)
             with timer("gradient penalty (forward, input gradient)"):
                 net = dist.unwrap(self.D)
                 critic = net if y_all is None else (lambda x, y=y_all, net=net: net(x, y))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
 import signal
 import sys
 import threading
@@ -213,12 +214,16 @@ def check(
         )
     if dataset.is_image and cfg.sampler != "direct":
         raise UserError(f"sampler {cfg.sampler!r} is for flat data; image runs use --sampler direct")
-    if cfg.penalty_every > 1 and (objective.penalty is None or cfg.mix_components > 1):
-        raise UserError(
-            f"penalty_every spaces the objective's penalty; {cfg.objective!r} has none"
-            if objective.penalty is None
-            else "penalty_every is not read by MIX+GAN (mix_components > 1): use 1"
-        )
+    for name, scheduled in [
+        ("penalty_every", cfg.penalty_every > 1),
+        ("penalty_until", cfg.penalty_until < 1),
+    ]:
+        if scheduled and (objective.penalty is None or cfg.mix_components > 1):
+            raise UserError(
+                f"{name} schedules the objective's penalty; {cfg.objective!r} has none"
+                if objective.penalty is None
+                else f"{name} is not read by MIX+GAN (mix_components > 1): use 1"
+            )
     if cfg.recluster_every and not isinstance(d, DCGANCritic):
         raise UserError(
             "recluster_every clusters the DCGAN critic's features; this run has none "
@@ -1043,6 +1048,7 @@ class App:
             noise=lambda n: torch.randn(n, cfg.z_dim, generator=rng).to(device),
             batch=cfg.batch,
             penalty_every=cfg.penalty_every,
+            penalty_stop=None if cfg.penalty_until >= 1 else math.ceil(cfg.penalty_until * cfg.steps),
             # DiffAugment of the critic's inputs, its per-sample draws from the same data stream
             **({"augment": DiffAugment(parse_policy(cfg.d_augment)), "draws": rng} if cfg.d_augment else {}),
         )

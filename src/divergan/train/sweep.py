@@ -433,6 +433,7 @@ def check(cfgs: Sequence[Config]) -> None:
             (bool(cfg.d_augment), "d_augment (augmentation of image critics)"),
             (cfg.d_norm == "spectral", "d_norm=spectral (a DCGAN critic's normalisation)"),
             (cfg.penalty_every > 1, "penalty_every > 1 (lazy penalties)"),
+            (cfg.penalty_until < 1, "penalty_until < 1 (penalties for part of the run)"),
         ]
         for hit, what in refused:
             if hit:
@@ -453,9 +454,9 @@ def check(cfgs: Sequence[Config]) -> None:
                 raise UserError(f"a sweep trains one architecture on one dataset: {name} cannot vary")
         if cfg.sampler != "direct":
             raise UserError("a sweep reports the direct sampler only: use sampler=direct")
-        if (cfg.pack, cfg.g_norm, cfg.d_maxout, cfg.d_mbstd) != (1, "none", 0, 0):
+        if (cfg.pack, cfg.g_norm, cfg.d_maxout, cfg.d_mbstd, cfg.g_cells) != (1, "none", 0, 0, 0):
             raise UserError(
-                "a sweep trains plain MLPs: use divergan train for pack, g_norm, d_maxout, d_mbstd"
+                "a sweep trains plain MLPs: use divergan train for pack, g_norm, d_maxout, d_mbstd, g_cells"
             )
         cfg.validate()
 
