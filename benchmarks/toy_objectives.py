@@ -60,6 +60,7 @@ PLAIN = [
     "d_maxout=0",
     "d_mbstd=0",
     "d_fourier=0",
+    "g_cells=0",
     "lr_schedule=constant",
     "mix_components=1",
 ]
@@ -75,6 +76,7 @@ REMEDIES: dict[str, tuple[str | None, list[str]]] = {
     "R1/R2 = 0.05": (None, ["objective.r1=0.05", "objective.r2=0.05"]),
     "rpgan, R1/R2 = 0.05": ("rpgan", ["objective.r1=0.05", "objective.r2=0.05"]),
     "linear learning-rate decay": (None, ["lr_schedule=linear"]),
+    "latent cells (K = 32)": (None, ["g_cells=32"]),
     "preset": (None, []),
     "MIX+GAN K=4": (None, ["mix_components=4"]),  # the costliest (K networks of each): last
 }

@@ -66,12 +66,36 @@ def test_the_generator_can_jump_at_a_cell_border_and_the_plain_one_cannot():
     [
         (["g_cells=1"], "g_cells must be 0"),
         (["g_cells=-2"], "g_cells must be 0"),
-        (["g_cells=8", "arch=dcgan"], "arch=dcgan has none"),
     ],
 )
 def test_bad_cell_settings_are_refused(overrides, message):
     with pytest.raises(UserError, match=message):
         apply_overrides(preset("quick"), overrides)
+
+
+def test_the_applications_refuse_cells():
+    from divergan import apps
+
+    with pytest.raises(UserError, match="application does not read it"):
+        apply_overrides(apps.preset("style-quick"), ["g_cells=8"])
+
+
+def test_the_dcgan_generator_reads_the_cells_before_its_condition():
+    """Its first layer takes z_dim + K (+ the class embedding) inputs; the one-hot is of z's nearest point."""
+    from divergan.nn.dcgan import DCGANGenerator
+
+    torch.manual_seed(0)
+    g = DCGANGenerator(8, 16, 1, 8, num_classes=3, cells=5)
+    assert g.net[0].in_channels == 8 + 5 + 16
+    z = torch.randn(6, 8)
+    seen = {}
+    g.net.register_forward_pre_hook(lambda _m, args: seen.setdefault("x", args[0]))
+    x = g(z, torch.tensor([0, 1, 2, 0, 1, 2]))
+    assert x.shape == (6, 1, 16, 16)
+    first = seen["x"][:, :, 0, 0]
+    torch.testing.assert_close(first[:, :8], z)
+    assert first[:, 8:13].argmax(1).tolist() == torch.cdist(z, g.cells.points).argmin(1).tolist()
+    assert DCGANGenerator(8, 16, 1, 8).net[0].in_channels == 8  # the control: no cells, z alone
 
 
 def test_a_sweep_refuses_cells_instead_of_ignoring_them():
@@ -80,6 +104,14 @@ def test_a_sweep_refuses_cells_instead_of_ignoring_them():
     check_sweep([apply_overrides(preset("quick"), ["data=ring8"])])  # the control
     with pytest.raises(UserError, match="g_cells"):
         check_sweep([apply_overrides(preset("quick"), ["data=ring8", "g_cells=8"])])
+
+
+def test_an_image_run_with_cells_trains_and_reloads(tmp_path):
+    cfg = apply_overrides(preset("digits-quick"), ["g_cells=6", "steps=10", "checkpoint_every=10"])
+    train(cfg, tmp_path / "run", progress=False)
+    G = load_generator(tmp_path / "run")
+    torch.testing.assert_close(G.cells.points, LatentCells(cfg.z_dim, 6).points)
+    assert G(torch.randn(4, G.z_dim)).shape[0] == 4
 
 
 def test_a_run_with_cells_trains_and_its_generator_reloads(tmp_path):

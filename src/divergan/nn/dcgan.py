@@ -67,7 +67,7 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
 from divergan.errors import UserError
-from divergan.nn.remedies import MinibatchStd, MinibatchStdMap
+from divergan.nn.remedies import LatentCells, MinibatchStd, MinibatchStdMap
 
 #: image sizes the networks are built for
 SIZES: tuple[int, ...] = (16, 28, 32, 64)
@@ -110,6 +110,8 @@ class DCGANGenerator(nn.Module):
             part of its latent (``clusters=k``: the clusters' shares of the training images): called
             without y, it draws y ~ Categorical(label_shares) from torch's global random stream (seed it
             with ``torch.manual_seed``). Not saved with the weights (the run rebuilds it from its data).
+        cells: if > 0, the latent cells of :class:`~divergan.nn.remedies.LatentCells`: the first layer
+            reads [z, one-hot of z's cell among ``cells`` fixed points] (``g_cells=K``).
     """
 
     def __init__(
@@ -121,10 +123,12 @@ class DCGANGenerator(nn.Module):
         num_classes: int | None = None,
         embed_dim: int = 16,
         label_shares: Tensor | None = None,
+        cells: int = 0,
     ) -> None:
         super().__init__()
         start, stages = _plan(size)
         self.z_dim, self.size, self.channels = z_dim, size, channels
+        self.cells = LatentCells(z_dim, cells) if cells else None
         self.embed = nn.Embedding(num_classes, embed_dim) if num_classes else None
         if label_shares is not None:
             if not num_classes or label_shares.shape != (num_classes,):
@@ -135,7 +139,7 @@ class DCGANGenerator(nn.Module):
         else:
             self.label_shares = None
         c = width * 2 ** (stages - 1)  # channels of the s₀×s₀ map
-        in_dim = z_dim + (embed_dim if num_classes else 0)
+        in_dim = z_dim + cells + (embed_dim if num_classes else 0)
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(in_dim, c, start, 1, 0, bias=False),  # (B, c, s₀, s₀)
             nn.BatchNorm2d(c),
@@ -148,11 +152,14 @@ class DCGANGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        n = len(z)
+        if self.cells is not None:
+            z = self.cells(z)  # (B, z_dim + cells)
         if self.embed is not None:
             if y is None and self.label_shares is None:
                 raise ValueError("a conditional generator needs class labels y")
             if y is None:  # the condition is part of the latent: drawn at its shares
-                y = torch.multinomial(self.label_shares, len(z), replacement=True).to(z.device)
+                y = torch.multinomial(self.label_shares, n, replacement=True).to(z.device)
             z = torch.cat([z, self.embed(y)], dim=1)  # (B, z_dim + embed_dim)
         return self.net(z[:, :, None, None])  # (B, C, H, W)
 

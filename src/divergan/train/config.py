@@ -61,9 +61,7 @@ class Config:
     # units, minibatch standard deviation (its group size; 0: off)
     pack: int = 1
     g_norm: str = "none"
-    g_cells: int = (
-        0  # MLP generator: the latent space cut into K random cells, their one-hot beside z (0: off)
-    )
+    g_cells: int = 0  # the latent space cut into K random cells, their one-hot beside z (0: off)
     d_maxout: int = 0
     d_mbstd: int = 0
     # DiffAugment (divergan.nn.augment): the critic sees every input through random differentiable
@@ -256,10 +254,9 @@ class Config:
             )
         if self.g_cells < 0 or self.g_cells == 1:
             raise UserError(f"g_cells must be 0 (off) or at least 2, got {self.g_cells}")
-        if self.g_cells and (self.app or self.arch == "dcgan"):
+        if self.g_cells and self.app:
             raise UserError(
-                "g_cells cuts the latent space of the MLP generator; "
-                + (f"the {self.app} application does not read it" if self.app else "arch=dcgan has none")
+                f"g_cells cuts the trainer's latent space; the {self.app} application does not read it"
             )
         if self.clusters < 0 or self.clusters == 1:
             raise UserError(f"clusters must be 0 (off) or at least 2, got {self.clusters}")
@@ -661,7 +658,7 @@ HELP: dict[str, str] = {
     "d_fourier_scale": "scale of the critic's Fourier frequencies",
     "pack": "PacGAN: the critic judges this many samples jointly (batch must be a multiple)",
     "g_norm": "none | batch: batch norm before each ReLU of the MLP generator",
-    "g_cells": "MLP generator: cut the latent space into K Voronoi cells of fixed random points drawn from N(0, I) "
+    "g_cells": "cut the latent space into K Voronoi cells of fixed random points drawn from N(0, I) "
     "and give the generator the cell's one-hot beside z, so that it can jump between separate modes instead of "
     "drawing samples in transit (after Khayatkhoei et al. 2018); K need not be the number of modes; 0: off",
     "d_maxout": "maxout critic units of this many pieces (0: leaky ReLU)",

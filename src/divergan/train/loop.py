@@ -112,7 +112,15 @@ def build_networks(cfg: Config, dataset: Dataset, objective: Objective) -> tuple
                 f"{dataset.name} has {height}x{width} (set data.size=N)"
             )
         shares = cluster_frequencies(dataset.labels, classes) if cfg.clusters else None  # type: ignore[arg-type]
-        g = DCGANGenerator(cfg.z_dim, height, channels, cfg.g_width, num_classes=classes, label_shares=shares)
+        g = DCGANGenerator(
+            cfg.z_dim,
+            height,
+            channels,
+            cfg.g_width,
+            num_classes=classes,
+            label_shares=shares,
+            cells=cfg.g_cells,
+        )
         init_weights(g)
         d = None
         if objective.needs_critic:
