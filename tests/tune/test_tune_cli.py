@@ -258,7 +258,8 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path, capsys, args, message):
 def test_vmap_trains_a_batch_of_trials_as_one_sweep_equal_to_single_runs(tmp_path, capsys):
     out = tmp_path / "search"
     space = ["--space", "lr_d=log:1e-4..1e-3", "--space", "lr_g=log:1e-4..1e-3", "--metric", "w1"]
-    plain = ["--set", "d_mbstd=0", "--set", "g_cells=0"]  # the sweep trains plain MLPs (the preset has mbstd, cells)
+    # the sweep trains plain MLPs: no minibatch-std critic, no latent cells (the ring8 preset has both)
+    plain = ["--set", "d_mbstd=0", "--set", "g_cells=0"]
     assert cli.main(["tune", *TINY, *plain, *space, "--trials", "3", "--vmap", "2", "--out", str(out)]) == 0
     trials = sorted(_trials(out), key=lambda t: t.number)
     assert _states(trials) == ["COMPLETE"] * 3  # a batch of 2, then 1
