@@ -41,14 +41,23 @@ def transit(G: torch.nn.Module, modes: torch.Tensor, std: float, n: int = SAMPLE
     }
 
 
+def latent_grid() -> tuple[torch.Tensor, torch.Tensor]:
+    """The axis t (GRID,) of [-3, 3] and the grid's latents (GRID², 2), rows (z1, z2) with z2 fastest."""
+    t = torch.linspace(-3, 3, GRID)
+    return t, torch.cartesian_prod(t, t)
+
+
+def on_grid(values: torch.Tensor) -> torch.Tensor:
+    """Per-latent values (GRID²,) of :func:`latent_grid` as an image (GRID, GRID) whose rows are z2."""
+    return values.reshape(GRID, GRID).T
+
+
 def latent_map(G: torch.nn.Module, modes: torch.Tensor, std: float) -> torch.Tensor:
     """(GRID, GRID) index of the nearest mode of G(z) on [-3, 3]², -1 where it is beyond 3 std."""
-    t = torch.linspace(-3, 3, GRID)
-    z = torch.cartesian_prod(t, t)  # rows: (z1, z2), z2 fastest
     with torch.no_grad():
-        index, dist = nearest_modes(G(z), modes)
+        index, dist = nearest_modes(G(latent_grid()[1]), modes)
     index[dist / std >= 3] = -1
-    return index.reshape(GRID, GRID).T  # image rows: z2
+    return on_grid(index)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -90,8 +99,8 @@ def main(argv: list[str] | None = None) -> None:
                   cmap=colours, vmin=0, vmax=k, interpolation="nearest")  # fmt: skip
         cells = next((m for m in G.modules() if isinstance(m, LatentCells)), None)
         if cells is not None:  # the cells' borders: where the nearest point changes between neighbours
-            t = torch.linspace(-3, 3, GRID)
-            owner = torch.cdist(torch.cartesian_prod(t, t), cells.points).argmin(1).reshape(GRID, GRID).T
+            t, z = latent_grid()
+            owner = on_grid(torch.cdist(z, cells.points).argmin(1))
             ax.contour(t, t, owner.float(), levels=torch.arange(len(cells.points)).float() + 0.5,
                        colors="k", linewidths=0.4)  # fmt: skip
         ax.set_title("latent plane z: nearest mode of G(z)\n(grey: beyond 3 std)", fontsize=10)

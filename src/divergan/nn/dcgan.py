@@ -139,7 +139,7 @@ class DCGANGenerator(nn.Module):
         else:
             self.label_shares = None
         c = width * 2 ** (stages - 1)  # channels of the s₀×s₀ map
-        in_dim = z_dim + cells + (embed_dim if num_classes else 0)
+        in_dim = (self.cells.out_dim if self.cells else z_dim) + (embed_dim if num_classes else 0)
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(in_dim, c, start, 1, 0, bias=False),  # (B, c, s₀, s₀)
             nn.BatchNorm2d(c),
@@ -152,14 +152,13 @@ class DCGANGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
-        n = len(z)
         if self.cells is not None:
             z = self.cells(z)  # (B, z_dim + cells)
         if self.embed is not None:
             if y is None and self.label_shares is None:
                 raise ValueError("a conditional generator needs class labels y")
             if y is None:  # the condition is part of the latent: drawn at its shares
-                y = torch.multinomial(self.label_shares, n, replacement=True).to(z.device)
+                y = torch.multinomial(self.label_shares, len(z), replacement=True).to(z.device)
             z = torch.cat([z, self.embed(y)], dim=1)  # (B, z_dim + embed_dim)
         return self.net(z[:, :, None, None])  # (B, C, H, W)
 

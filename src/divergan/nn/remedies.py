@@ -142,8 +142,8 @@ def generator_mlp(
     before each ReLU if ``norm == "batch"`` (PacGAN's grid generator: 4 × 400, ReLU and batch norm);
     with ``cells = K`` the MLP reads [z, one-hot of z's latent cell] (:class:`LatentCells`)."""
     if cells:
-        inner = generator_mlp(z_dim + cells, dim, width, depth, norm)
-        return nn.Sequential(LatentCells(z_dim, cells), inner)
+        latent = LatentCells(z_dim, cells)
+        return nn.Sequential(latent, generator_mlp(latent.out_dim, dim, width, depth, norm))
     if norm == "none":
         return MLP(z_dim, dim, width, depth, "relu")
     layers: list[nn.Module] = []

@@ -188,6 +188,11 @@ class PlainGame:
         real_all, y_all = self.real_batch()  # type: ignore[misc]  # drawn even when unused: same random stream
         return dist.local(real_all), dist.local(y_all), dist.local(self.noise(self.batch))  # type: ignore[misc]
 
+    def penalty_due(self, step: int) -> bool:
+        """Whether the critic loss of ``step`` carries the penalty (weighted by ``penalty_every``): lazy
+        regularisation puts it on every k-th step, and none from ``penalty_stop`` on."""
+        return step % self.penalty_every == 0 and (self.penalty_stop is None or step < self.penalty_stop)
+
     def critic_loss(self, batch: tuple, step: int) -> tuple[Tensor, Tensor]:
         """(loss with the penalty, the objective's critic loss alone, detached) on the global batch
         (real_all (B, *shape), classes y_all (B,) or None, noise z_all (B, z_dim)); this rank's slice."""
@@ -203,17 +208,11 @@ class PlainGame:
             t_real, t_fake = critic_outputs(self.D, real, fake, y)  # (B/W,) or (B/W, K) each
             loss = game_critic_loss(obj, t_real, t_fake)
             game = loss.detach()  # without the penalty: what divergence_estimate reads
-        k, stop = (
-            self.penalty_every,
-            self.penalty_stop,
-        )  # lazy: k·penalty on every k-th step, none from stop on
-        if (
-            obj.penalty is not None and step % k == 0 and (stop is None or step < stop)
-        ):  # global batch (dist doc)
+        if obj.penalty is not None and self.penalty_due(step):  # global batch, by every rank (dist doc)
             with timer("gradient penalty (forward, input gradient)"):
                 net = dist.unwrap(self.D)
                 critic = net if y_all is None else (lambda x, y=y_all, net=net: net(x, y))
-                loss = loss + k * obj.penalty(critic, real_all, fake_all)
+                loss = loss + self.penalty_every * obj.penalty(critic, real_all, fake_all)
         return loss, game
 
     def after_critic_step(self) -> None:
