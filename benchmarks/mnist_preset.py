@@ -422,9 +422,10 @@ def main() -> None:
     )
     args = ap.parse_args()
     if args.recognise:
-        rows = json.loads(RECOGNISED.read_text()) if RECOGNISED.exists() else []
         row = {"label": args.label or args.recognise.name, **recognise_run(args.recognise)}
         print(json.dumps(row), flush=True)
+        # read after the judging, not before it: two invocations side by side keep each other's rows
+        rows = json.loads(RECOGNISED.read_text()) if RECOGNISED.exists() else []
         rows = [r for r in rows if r["label"] != row["label"]] + [row]
         RECOGNISED.write_text(json.dumps(rows, indent=2) + "\n")
         write_section("mnist-recognisable", recognise_table(rows))
@@ -445,10 +446,11 @@ def main() -> None:
         write_section("mnist-trajectory", trajectory_table(rows))
         return
     extra = [a for kv in args.set for a in ("--set", kv)]
-    rows = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     for name in [] if args.table_only else args.presets.split(","):
         row = run_preset(name, extra, args.keep) | ({"label": args.label} if args.label else {})
         print(json.dumps(row), flush=True)
+        # read after the run, not before it: two invocations side by side keep each other's rows
+        rows = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
         same = [i for i, r in enumerate(rows) if (r["preset"], r["extra"]) == (name, extra)]
         if same:
             rows[same[0]] = row
@@ -456,7 +458,7 @@ def main() -> None:
             rows.append(row)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(rows, indent=2) + "\n")
-    write_section("mnist-preset", table(rows))
+    write_section("mnist-preset", table(json.loads(RESULTS.read_text()) if RESULTS.exists() else []))
 
 
 if __name__ == "__main__":

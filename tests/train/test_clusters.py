@@ -119,6 +119,7 @@ def test_a_cluster_conditional_run_trains_and_reports_no_label_accuracy(tmp_path
         (["--set", "clusters=4", "--set", "arch=mlp"], "arch=mlp has no conditional networks"),
         (["--data", "grid25", "--set", "clusters=4", "--set", "arch=auto"], "clusters of training images"),
         (["--set", "clusters=4", "--set", "pack=2"], "pack > 1 takes an unconditional critic"),
+        (["--set", "clusters=4", "--set", "cluster_space=umap"], "cluster_space must be one of pixels, tsne"),
     ],
 )
 def test_bad_cluster_configs_exit_2(tmp_path, capsys, args, needle):
@@ -126,6 +127,48 @@ def test_bad_cluster_configs_exit_2(tmp_path, capsys, args, needle):
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and needle in err and err.count("\n") == 1
     assert not (tmp_path / "r").exists()
+
+
+# -- clusters on the t-SNE map (cluster_space=tsne) ---------------------------------------------------
+
+
+def parallel_bands(n: int = 150, gap: float = 4.0) -> Dataset:
+    """Images (2n, 1, 4, 4) on two parallel line segments: pixel vector t·u + side·gap·v + noise, t uniform on
+    [−10, 10] along u, side 0 for the first n rows and 1 for the next n; five held-out rows of each side.
+    The bands are 20 long and ``gap`` apart, so the variance along them dwarfs the one between them."""
+    g = torch.Generator().manual_seed(0)
+    u, v = torch.zeros(16), torch.zeros(16)
+    u[:8], v[8:] = 8**-0.5, 8**-0.5
+
+    def make(m):
+        t = torch.rand(2 * m, 1, generator=g) * 20 - 10
+        side = torch.tensor([0.0] * m + [1.0] * m)[:, None]
+        return (t * u + side * gap * v + 0.05 * torch.randn(2 * m, 16, generator=g)).reshape(2 * m, 1, 4, 4)
+
+    return Dataset(name="bands", dim=16, points=make(n), shape=(1, 4, 4), held_out=make(5))
+
+
+def side_purity(labels: torch.Tensor, side: torch.Tensor, k: int) -> float:
+    """The share of rows in their cluster's majority side."""
+    return sum(int(torch.bincount(side[labels == j], minlength=2).max()) for j in range(k)) / len(side)
+
+
+def test_the_tsne_map_keeps_two_bands_apart_where_pixel_kmeans_cuts_across_them():
+    data, side, held_side = parallel_bands(), torch.tensor([0] * 150 + [1] * 150), [0] * 5 + [1] * 5
+    tsne = cluster_dataset(data, 2, seed=0, space="tsne")
+    # each band is one cluster: a point's 30 nearest neighbours lie on its own band, so the map separates them
+    assert side_purity(tsne.labels, side, 2) == 1.0
+    band_id = [int(tsne.labels[0]), int(tsne.labels[150])]
+    assert band_id[0] != band_id[1]
+    assert tsne.held_out_labels.tolist() == [band_id[s] for s in held_side]  # nearest training image's id
+    assert torch.equal(cluster_dataset(data, 2, seed=0, space="tsne").labels, tsne.labels)  # deterministic
+    # the negative control: k-means on the pixels halves the bands along their length instead
+    assert side_purity(cluster_dataset(data, 2, seed=0).labels, side, 2) < 0.75
+
+
+def test_an_unknown_cluster_space_is_refused():
+    with pytest.raises(UserError, match="cluster_space must be one of pixels, tsne"):
+        cluster_dataset(blobs(4, 4), 2, space="umap")
 
 
 # -- re-clustering on the critic's features (recluster_every) ------------------------------------------

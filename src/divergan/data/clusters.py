@@ -2,8 +2,8 @@
 
 A class-conditional GAN draws balanced, recognisable digits where an unconditional one blends classes: told
 which class to draw, the generator no longer has to choose between them from z alone. Without labels, the
-same structure can be found in the data: k-means on the training images' pixels gives each image one of
-``k`` cluster ids, and the generator and critic are conditioned on those ids as on classes (the idea of
+same structure can be found in the data: k-means on the training images' pixels (or on their t-SNE map,
+``cluster_space="tsne"``) gives each image one of ``k`` cluster ids, and the generator and critic are conditioned on those ids as on classes (the idea of
 "Diverse Image Generation via Self-Conditioned GANs", Liu et al. 2020, which clusters the critic's
 features and re-clusters during training). Here the first clusters come from the pixels, before training;
 with ``recluster_every`` the trainer re-clusters the critic's own feature maps (:func:`critic_features`,
@@ -24,33 +24,72 @@ from torch import Tensor
 from divergan.data.base import Dataset
 from divergan.errors import UserError
 
+CLUSTER_SPACES = ("pixels", "tsne")
 
-def cluster_dataset(dataset: Dataset, k: int, seed: int = 0) -> Dataset:
-    """``dataset`` with its labels replaced by k-means cluster ids of its training images' pixels.
+
+def cluster_dataset(dataset: Dataset, k: int, seed: int = 0, space: str = "pixels") -> Dataset:
+    """``dataset`` with its labels replaced by k-means cluster ids of its training images.
 
     Lloyd's k-means (scikit-learn, k-means++ seeding, 3 restarts, ``random_state = seed``; the same data
-    and seed give the same clusters) on the flattened ``points``; ``held_out`` rows get the id of their
-    nearest centre. The class names of the data (its ``labels``) are dropped, not used.
+    and seed give the same clusters) on the flattened ``points`` (``space="pixels"``) or on their t-SNE
+    map (``space="tsne"``, :func:`tsne_map`). ``held_out`` rows get the id of their nearest centre
+    (pixels) or of their nearest training image in the map's 50 principal components (t-SNE, which maps
+    only the points it was fitted on). The class names of the data (its ``labels``) are dropped, not used.
 
-    Raises UserError for data without a finite training set of images, or ``k`` outside 2..N.
+    Raises UserError for data without a finite training set of images, ``k`` outside 2..N or an
+    unknown ``space``.
     """
     from sklearn.cluster import KMeans
 
     if dataset.points is None or not dataset.is_image:
         raise UserError(f"clusters conditions on clusters of training images; {dataset.name} has none")
+    if space not in CLUSTER_SPACES:
+        raise UserError(f"cluster_space must be one of {', '.join(CLUSTER_SPACES)}, got {space!r}")
     n = len(dataset.points)
     if not 2 <= k <= n:
         raise UserError(f"clusters must lie in 2..{n} (the training images), got {k}")
     flat = dataset.points.reshape(n, -1).double().numpy()
-    km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(flat)
-    labels = torch.from_numpy(km.labels_.astype("int64"))
-    held = None
+    held_flat = None
     if dataset.held_out is not None and len(dataset.held_out):
-        held = torch.from_numpy(
-            km.predict(dataset.held_out.reshape(len(dataset.held_out), -1).double().numpy())
-        )
-        held = held.to(torch.int64)
+        held_flat = dataset.held_out.reshape(len(dataset.held_out), -1).double().numpy()
+    if space == "pixels":
+        km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(flat)
+        ids = km.labels_
+        held_ids = km.predict(held_flat) if held_flat is not None else None
+    else:
+        coords, pcs, held_pcs = tsne_map(flat, held_flat, seed)
+        ids = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(coords).labels_
+        held_ids = None
+        if held_pcs is not None:  # the id of the nearest training image (t-SNE has no map for new points)
+            nearest = torch.cdist(torch.from_numpy(held_pcs), torch.from_numpy(pcs)).argmin(1).numpy()
+            held_ids = ids[nearest]
+    labels = torch.from_numpy(ids.astype("int64"))
+    held = torch.from_numpy(held_ids.astype("int64")) if held_ids is not None else None
     return dataclasses.replace(dataset, labels=labels, num_classes=k, held_out_labels=held)
+
+
+def tsne_map(flat, held_flat=None, seed: int = 0):
+    """The training images' t-SNE map, for clustering: ((N, 2) map, (N, c) principal components, (M, c)
+    held-out components or None).
+
+    t-SNE (van der Maaten & Hinton 2008) places the images in the plane so that each one's neighbours
+    in pixel space stay its neighbours (perplexity 30, scikit-learn's default); k-means on the map then
+    finds the well-separated groups of the data that k-means on the raw pixels (distances dominated by
+    stroke thickness and position) mixes (Linderman & Steinerberger 2019, "Clustering with t-SNE,
+    provably"). As usual, on the first c = min(50, N, D) principal components (PCA seeded by ``seed``),
+    t-SNE initialised from the components (deterministic: the same images and seed give the same map
+    whatever the thread count).
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    n, dim = flat.shape
+    pca = PCA(n_components=min(50, n, dim), random_state=seed).fit(flat)
+    pcs = pca.transform(flat)
+    coords = TSNE(n_components=2, perplexity=min(30.0, (n - 1) / 3), init="pca", random_state=seed)
+    coords = coords.fit_transform(pcs).astype("float64")
+    held_pcs = pca.transform(held_flat) if held_flat is not None else None
+    return coords, pcs, held_pcs
 
 
 def cluster_frequencies(labels: Tensor, k: int) -> Tensor:

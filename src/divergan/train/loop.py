@@ -208,7 +208,7 @@ def check(
     torch.manual_seed(cfg.seed)
     dataset = get_dataset(cfg.data, **cfg.data_params)
     if cfg.clusters:
-        dataset = cluster_dataset(dataset, cfg.clusters, cfg.seed)
+        dataset = cluster_dataset(dataset, cfg.clusters, cfg.seed, cfg.cluster_space)
     objective = get_objective(cfg.objective, **cfg.objective_params)
     if generator is None and critic is None:
         g, d = build_networks(cfg, dataset, objective)
