@@ -171,6 +171,29 @@ def test_an_unknown_cluster_space_is_refused():
         cluster_dataset(blobs(4, 4), 2, space="umap")
 
 
+def test_one_clustering_per_process_and_none_when_a_run_is_loaded(tmp_path, monkeypatch):
+    import divergan.data.clusters as clusters
+    import divergan.train.loop as loop
+
+    calls = []
+    real_map = clusters.tsne_map
+    monkeypatch.setattr(clusters, "tsne_map", lambda *a, **k: calls.append(1) or real_map(*a, **k))
+    data = parallel_bands(n=40)
+    first, again = cluster_dataset(data, 2, space="tsne"), cluster_dataset(data, 2, space="tsne")
+    assert len(calls) == 1 and torch.equal(first.labels, again.labels)  # the check, then the build
+    cluster_dataset(data, 2, seed=1, space="tsne")  # another seed is another clustering
+    assert len(calls) == 2
+    # a trained run is read back with the ids in its checkpoint: no clustering at all
+    cfg = apply_overrides(
+        preset("digits-quick"), ["clusters=4", "cluster_space=tsne", "steps=2", "plot=false"]
+    )
+    train(cfg, tmp_path / "r", progress=False)
+    trained_ids = build(cfg).dataset.labels
+    monkeypatch.setattr(loop, "cluster_dataset", lambda *a, **k: pytest.fail("clustered again"))
+    _, parts, _ = loop.load_run(tmp_path / "r")
+    assert torch.equal(parts.dataset.labels, trained_ids)
+
+
 # -- re-clustering on the critic's features (recluster_every) ------------------------------------------
 
 

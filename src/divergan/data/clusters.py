@@ -17,6 +17,7 @@ and ``k`` is the user's choice (it need not be, and in the presets is not, the n
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import torch
 from torch import Tensor
@@ -25,6 +26,9 @@ from divergan.data.base import Dataset
 from divergan.errors import UserError
 
 CLUSTER_SPACES = ("pixels", "tsne")
+_MEMO: dict[
+    tuple, tuple
+] = {}  # the last clustering: (space, k, seed, digest of the images) -> (ids, held ids)
 
 
 def cluster_dataset(dataset: Dataset, k: int, seed: int = 0, space: str = "pixels") -> Dataset:
@@ -52,20 +56,36 @@ def cluster_dataset(dataset: Dataset, k: int, seed: int = 0, space: str = "pixel
     held_flat = None
     if dataset.held_out is not None and len(dataset.held_out):
         held_flat = dataset.held_out.reshape(len(dataset.held_out), -1).double().numpy()
-    if space == "pixels":
-        km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(flat)
-        ids = km.labels_
-        held_ids = km.predict(held_flat) if held_flat is not None else None
-    else:
-        coords, pcs, held_pcs = tsne_map(flat, held_flat, seed)
-        ids = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(coords).labels_
-        held_ids = None
-        if held_pcs is not None:  # the id of the nearest training image (t-SNE has no map for new points)
-            nearest = torch.cdist(torch.from_numpy(held_pcs), torch.from_numpy(pcs)).argmin(1).numpy()
-            held_ids = ids[nearest]
-    labels = torch.from_numpy(ids.astype("int64"))
-    held = torch.from_numpy(held_ids.astype("int64")) if held_ids is not None else None
-    return dataclasses.replace(dataset, labels=labels, num_classes=k, held_out_labels=held)
+    digest = hashlib.sha1(flat.tobytes())
+    digest.update(b"" if held_flat is None else held_flat.tobytes())
+    key = (space, k, seed, digest.hexdigest())
+    if key not in _MEMO:  # `divergan train` checks its config, then builds: one clustering, not two
+        if space == "pixels":
+            km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(flat)
+            ids = km.labels_
+            held_ids = km.predict(held_flat) if held_flat is not None else None
+        else:
+            coords, pcs, held_pcs = tsne_map(flat, held_flat, seed)
+            ids = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(coords).labels_
+            held_ids = None
+            if held_pcs is not None:  # the nearest training image's id (t-SNE maps only what it fitted)
+                nearest = torch.cdist(torch.from_numpy(held_pcs), torch.from_numpy(pcs)).argmin(1).numpy()
+                held_ids = ids[nearest]
+        _MEMO.clear()  # one entry: the data of the run at hand
+        _MEMO[key] = (ids.astype("int64"), None if held_ids is None else held_ids.astype("int64"))
+    ids, held_ids = _MEMO[key]
+    return with_cluster_ids(
+        dataset,
+        k,
+        torch.from_numpy(ids.copy()),
+        None if held_ids is None else torch.from_numpy(held_ids.copy()),
+    )
+
+
+def with_cluster_ids(dataset: Dataset, k: int, labels: Tensor, held_out: Tensor | None = None) -> Dataset:
+    """``dataset`` with given cluster ids (N,) as its labels (and ``held_out`` (M,) for its held-out rows):
+    the ids a run trained on, read back from its checkpoint instead of clustering again."""
+    return dataclasses.replace(dataset, labels=labels, num_classes=k, held_out_labels=held_out)
 
 
 def tsne_map(flat, held_flat=None, seed: int = 0):

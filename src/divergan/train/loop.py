@@ -44,7 +44,13 @@ from tqdm import tqdm
 
 from divergan.data import get_dataset
 from divergan.data.base import Dataset
-from divergan.data.clusters import cluster_dataset, cluster_frequencies, critic_features, recluster
+from divergan.data.clusters import (
+    cluster_dataset,
+    cluster_frequencies,
+    critic_features,
+    recluster,
+    with_cluster_ids,
+)
 from divergan.errors import Interrupted, UserError
 from divergan.figures.tensorboard import run_writer, write_hparams
 from divergan.nn import MLP
@@ -198,16 +204,24 @@ def user_networks(
 
 
 def check(
-    cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None
+    cfg: Config,
+    *,
+    generator: nn.Module | None = None,
+    critic: nn.Module | None = None,
+    cluster_ids: tuple[Tensor, Tensor | None] | None = None,
 ) -> tuple[Dataset, Objective, nn.Module, nn.Module | None]:
     """The dataset, objective and networks of ``cfg`` (seeded); raises UserError where they do not fit.
 
     The first half of :func:`build`, without the optimizers: ``divergan train`` calls it to fail on a
     bad config before it makes a run folder (torch's first optimizer imports its compiler, seconds).
+    ``cluster_ids``: (training ids, held-out ids) of a self-conditioned run, as saved in its checkpoint,
+    used instead of clustering the images again (the t-SNE map takes seconds).
     """
     torch.manual_seed(cfg.seed)
     dataset = get_dataset(cfg.data, **cfg.data_params)
-    if cfg.clusters:
+    if cfg.clusters and cluster_ids is not None:
+        dataset = with_cluster_ids(dataset, cfg.clusters, *cluster_ids)
+    elif cfg.clusters:
         dataset = cluster_dataset(dataset, cfg.clusters, cfg.seed, cfg.cluster_space)
     objective = get_objective(cfg.objective, **cfg.objective_params)
     if generator is None and critic is None:
@@ -245,13 +259,20 @@ def check(
     return dataset, objective, g, d
 
 
-def build(cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None) -> Parts:
+def build(
+    cfg: Config,
+    *,
+    generator: nn.Module | None = None,
+    critic: nn.Module | None = None,
+    cluster_ids: tuple[Tensor, Tensor | None] | None = None,
+) -> Parts:
     """Networks, optimizers and RNG for ``cfg`` (seeded, so two builds are identical).
 
     ``generator`` / ``critic``: a user's own networks instead of the ones ``cfg.arch`` builds (both, or
     the generator alone with a critic-free objective); they are checked on a batch of the data.
+    ``cluster_ids``: see :func:`check`.
     """
-    dataset, objective, g, d = check(cfg, generator=generator, critic=critic)
+    dataset, objective, g, d = check(cfg, generator=generator, critic=critic, cluster_ids=cluster_ids)
     kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
 
     def optimizer(params, lr: float) -> torch.optim.Optimizer:
@@ -995,8 +1016,11 @@ def load_run(run: Path, app: App | None = None, checkpoint: Path | None = None) 
     app = app or PLAIN
     if cfg.app != app.name:
         raise UserError(f"{run} is a run of the {cfg.app!r} application: read it with divergan.apps.load_run")
-    parts = app.build(cfg)
     tensors, meta = ckpt.load(checkpoint or ckpt.latest(run))
+    if cfg.clusters and "clusters.labels" in tensors:  # the ids it trained on (only the trainer's own runs)
+        parts = build(cfg, cluster_ids=(tensors["clusters.labels"], tensors.get("clusters.held_out")))
+    else:
+        parts = app.build(cfg)
     restore(parts, tensors, meta, with_ratio=True)
     return cfg, parts, meta
 
