@@ -3,9 +3,10 @@
 A class-conditional GAN draws balanced, recognisable digits where an unconditional one blends classes: told
 which class to draw, the generator no longer has to choose between them from z alone. Without labels, the
 same structure can be found in the data: k-means on the training images' pixels (or on their t-SNE map,
-``cluster_space="tsne"``) gives each image one of ``k`` cluster ids, and the generator and critic are conditioned on those ids as on classes (the idea of
-"Diverse Image Generation via Self-Conditioned GANs", Liu et al. 2020, which clusters the critic's
-features and re-clusters during training). Here the first clusters come from the pixels, before training;
+``space="tsne"``) gives each image one of ``k`` cluster ids, and the generator and critic are conditioned
+on those ids as on classes (the idea of "Diverse Image Generation via Self-Conditioned GANs", Liu et al.
+2020, which clusters the critic's features and re-clusters during training). Here the first clusters come
+from the pixels or their map, before training;
 with ``recluster_every`` the trainer re-clusters the critic's own feature maps (:func:`critic_features`,
 :func:`recluster`) as the paper does. The generator draws cluster c with the probability of c among the
 training images, so its mixture over clusters is the data's.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -26,9 +28,8 @@ from divergan.data.base import Dataset
 from divergan.errors import UserError
 
 CLUSTER_SPACES = ("pixels", "tsne")
-_MEMO: dict[
-    tuple, tuple
-] = {}  # the last clustering: (space, k, seed, digest of the images) -> (ids, held ids)
+# the last clustering: (space, k, seed, digest of the images) -> (ids, held-out ids)
+_MEMO: dict[tuple, tuple] = {}
 
 
 def cluster_dataset(dataset: Dataset, k: int, seed: int = 0, space: str = "pixels") -> Dataset:
@@ -88,7 +89,7 @@ def with_cluster_ids(dataset: Dataset, k: int, labels: Tensor, held_out: Tensor 
     return dataclasses.replace(dataset, labels=labels, num_classes=k, held_out_labels=held_out)
 
 
-def tsne_map(flat, held_flat=None, seed: int = 0):
+def tsne_map(flat: np.ndarray, held_flat: np.ndarray | None = None, seed: int = 0):
     """The training images' t-SNE map, for clustering: ((N, 2) map, (N, c) principal components, (M, c)
     held-out components or None).
 
