@@ -661,7 +661,7 @@ HELP: dict[str, str] = {
     "nearest training image)",
     "recluster_every": "with clusters=k: every n steps, k-means again on the critic's feature maps (flattened, "
     "unit length) of the training images, started at the current clusters' means so that each id keeps its "
-    "meaning (Liu et al. 2020); 0: the pixel clusters all run long",
+    "meaning (Liu et al. 2020); 0: the first clusters all run long",
     "d_norm": "DCGAN critic normalisation: batch, layer or none; spectral: no norm layer, every weight divided "
     "by its largest singular value (SNGAN, Miyato et al. 2018); auto: layer with a penalty, else batch",
     "z_dim": "latent size of the generator's input z ~ N(0, I)",
