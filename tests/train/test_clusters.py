@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import divergan
+import divergan.data.clusters as clusters
 from divergan.cli import main
 from divergan.data.base import Dataset
 from divergan.data.clusters import cluster_dataset, cluster_frequencies, critic_features, recluster
@@ -37,18 +38,25 @@ def blobs(n_dark: int, n_light: int, labels=None, held=(3, 2)) -> Dataset:
     )
 
 
+def afresh(*args, **kwargs):
+    """:func:`cluster_dataset` computed again, not read from the process's memo of the last clustering
+    (whose key is the images, so a second call on the same images would only echo the first)."""
+    clusters._MEMO.clear()
+    return cluster_dataset(*args, **kwargs)
+
+
 def test_the_clusters_are_the_pixel_groups_whatever_the_labels_say():
     # labels that cut across the two groups: clustering that read them would split differently
     crossing = torch.arange(30) % 2
     plain, labelled = blobs(20, 10), blobs(20, 10, labels=crossing)
-    a, b = cluster_dataset(plain, 2, seed=0), cluster_dataset(labelled, 2, seed=0)
+    a, b = afresh(plain, 2, seed=0), afresh(labelled, 2, seed=0)
     assert torch.equal(a.labels, b.labels) and a.num_classes == 2
     dark = a.labels[:20]
     assert (dark == dark[0]).all() and (a.labels[20:] != dark[0]).all()  # exactly the two groups
     assert not torch.equal(a.labels, crossing) and not torch.equal(a.labels, 1 - crossing)
     # held-out rows (3 dark, 2 light) get their group's cluster
     assert a.held_out_labels.tolist() == [int(dark[0])] * 3 + [1 - int(dark[0])] * 2
-    assert torch.equal(cluster_dataset(plain, 2, seed=0).labels, a.labels)  # deterministic
+    assert torch.equal(afresh(plain, 2, seed=0).labels, a.labels)  # deterministic
 
 
 def test_cluster_frequencies_are_the_shares():
@@ -155,13 +163,13 @@ def side_purity(labels: torch.Tensor, side: torch.Tensor, k: int) -> float:
 
 def test_the_tsne_map_keeps_two_bands_apart_where_pixel_kmeans_cuts_across_them():
     data, side, held_side = parallel_bands(), torch.tensor([0] * 150 + [1] * 150), [0] * 5 + [1] * 5
-    tsne = cluster_dataset(data, 2, seed=0, space="tsne")
+    tsne = afresh(data, 2, seed=0, space="tsne")
     # each band is one cluster: a point's 30 nearest neighbours lie on its own band, so the map separates them
     assert side_purity(tsne.labels, side, 2) == 1.0
     band_id = [int(tsne.labels[0]), int(tsne.labels[150])]
     assert band_id[0] != band_id[1]
     assert tsne.held_out_labels.tolist() == [band_id[s] for s in held_side]  # nearest training image's id
-    assert torch.equal(cluster_dataset(data, 2, seed=0, space="tsne").labels, tsne.labels)  # deterministic
+    assert torch.equal(afresh(data, 2, seed=0, space="tsne").labels, tsne.labels)  # deterministic
     # the negative control: k-means on the pixels halves the bands along their length instead
     assert side_purity(cluster_dataset(data, 2, seed=0).labels, side, 2) < 0.75
 
@@ -172,14 +180,13 @@ def test_an_unknown_cluster_space_is_refused():
 
 
 def test_one_clustering_per_process_and_none_when_a_run_is_loaded(tmp_path, monkeypatch):
-    import divergan.data.clusters as clusters
     import divergan.train.loop as loop
 
     calls = []
     real_map = clusters.tsne_map
     monkeypatch.setattr(clusters, "tsne_map", lambda *a, **k: calls.append(1) or real_map(*a, **k))
     data = parallel_bands(n=40)
-    first, again = cluster_dataset(data, 2, space="tsne"), cluster_dataset(data, 2, space="tsne")
+    first, again = afresh(data, 2, space="tsne"), cluster_dataset(data, 2, space="tsne")
     assert len(calls) == 1 and torch.equal(first.labels, again.labels)  # the check, then the build
     cluster_dataset(data, 2, seed=1, space="tsne")  # another seed is another clustering
     assert len(calls) == 2

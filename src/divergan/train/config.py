@@ -654,8 +654,8 @@ HELP: dict[str, str] = {
     "arch": "networks: auto (DCGAN for images, MLP for flat vectors), mlp or dcgan",
     "conditional": "class-conditional generator and projection critic (needs labelled images)",
     "clusters": "self-conditioning without labels (after Liu et al. 2020): k-means on the training images' "
-    "pixels (or their t-SNE map: cluster_space) gives k clusters; the generator and a projection critic are conditioned on the cluster id, "
-    "drawn at the clusters' frequencies in the training set; 0: off",
+    "pixels (or their t-SNE map: cluster_space) gives k clusters; the generator and a projection critic are "
+    "conditioned on the cluster id, drawn at the clusters' frequencies in the training set; 0: off",
     "cluster_space": "with clusters=k: what k-means runs on, the training images' pixels or their t-SNE map "
     "(tsne: PCA to 50 components, t-SNE to the plane, perplexity 30; held-out images take the cluster of their "
     "nearest training image)",
