@@ -54,9 +54,9 @@ def test_style_batches_and_interval_metrics_go_to_the_emas_device():
     data = style.StyleData(train=torch.rand(10, 1, 8, 8), held_out=torch.rand(5, 1, 8, 8))
     game = style.StyleGame(get_objective("non-saturating"), Spy(), Spy(), data, cfg=cfg,
                            rng=torch.Generator().manual_seed(0), device=META)  # fmt: skip
-    real, z = game.critic_batch()
-    assert real.device == META and z.device == META
-    assert game.generator_batch()[1].device == META
+    real, ids, z = game.critic_batch()
+    assert real.device == META and z.device == META and ids is None  # no clusters: no ids
+    assert game.generator_batch()[-1].device == META
     ema = Spy(out_shape=(5, 1, 8, 8))
     parts = type("P", (), {"ema": ema, "dataset": data})()
     row = style.APP.interval_metrics(cfg, parts, META, 10)  # type: ignore[arg-type]

@@ -346,7 +346,7 @@ def test_path_length_term_is_lazy_weighted_and_moves_the_running_mean():
     again()
     G.pl_mean.zero_()
     g.generator_loss(batch, step=1)  # the same draws as the main term of step 2, then the term's own
-    term = g.path_length_term(len(batch[1]))
+    term = g.path_length_term(len(batch[-1]))
     assert float(G.pl_mean) == a
     torch.testing.assert_close(on - off, 2.0 * 2 * term)
     assert float(term.detach()) > 0

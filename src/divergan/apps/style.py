@@ -157,10 +157,13 @@ def load_digits(size: int = 16) -> Tensor:
 
 @dataclass
 class StyleData:
-    """Training and held-out digits, (N, 1, S, S) in [-1, 1]."""
+    """Training and held-out digits, (N, 1, S, S) in [-1, 1]; with ``clusters`` their cluster ids (N,)
+    and (M,) (:func:`divergan.data.clusters.cluster_dataset`, found without labels)."""
 
     train: Tensor
     held_out: Tensor
+    train_ids: Tensor | None = None
+    held_out_ids: Tensor | None = None
 
     is_image = True
 
@@ -177,10 +180,25 @@ def load_data(cfg: Config, rng: torch.Generator) -> StyleData:
 
         ds = mnist(size=cfg.size)
         assert ds.held_out is not None
-        return StyleData(train=ds.points, held_out=ds.held_out)
-    digits = load_digits(cfg.size)
-    perm = torch.randperm(len(digits), generator=rng)
-    return StyleData(train=digits[perm[HELD_OUT:]], held_out=digits[perm[:HELD_OUT]])
+        data = StyleData(train=ds.points, held_out=ds.held_out)
+    else:
+        digits = load_digits(cfg.size)
+        perm = torch.randperm(len(digits), generator=rng)
+        data = StyleData(train=digits[perm[HELD_OUT:]], held_out=digits[perm[:HELD_OUT]])
+    if cfg.clusters:  # self-conditioning: k-means on the pixels or their t-SNE map; no label is read
+        from divergan.data.base import Dataset
+        from divergan.data.clusters import cluster_dataset
+
+        images = Dataset(
+            name=cfg.data,
+            dim=data.dim,
+            points=data.train,
+            shape=tuple(data.train.shape[1:]),
+            held_out=data.held_out,
+        )
+        clustered = cluster_dataset(images, cfg.clusters, cfg.seed, cfg.cluster_space)
+        data.train_ids, data.held_out_ids = clustered.labels, clustered.held_out_labels
+    return data
 
 
 # -- the Game ----------------------------------------------------------------------------------------------
@@ -195,17 +213,26 @@ def real_outputs(objective: Objective, D: nn.Module, real: Tensor) -> Tensor | N
 
 
 def mixed_styles(
-    G: StyleGenerator, z: Tensor, mixing: float, rng: torch.Generator, update_w_avg: bool = True
+    G: StyleGenerator,
+    z: Tensor,
+    mixing: float,
+    rng: torch.Generator,
+    update_w_avg: bool = True,
+    c: Tensor | None = None,
 ) -> Tensor:
     """ws for a training batch: a random ``mixing`` fraction of rows take w(z₂) from a random crossover on.
 
     The random draws (which rows, z₂, the crossovers) come from ``rng`` on the CPU and move to z's device.
+    A self-conditioned generator mixes within a row's cluster ``c`` (default: z's own, from z₀), as
+    StyleGAN2-ADA mixes within a class.
     """
-    ws = G.styles(z, update_w_avg=update_w_avg)  # (B, num_ws, w_dim)
+    if G.clusters and c is None:
+        c = G.cluster_of(z)
+    ws = G.styles(z, update_w_avg=update_w_avg, c=c)  # (B, num_ws, w_dim)
     B, device = z.shape[0], z.device
     mix = (torch.rand(B, generator=rng) < mixing).to(device)  # (B,)
     if mix.any():
-        w2 = G.mapping(torch.randn(B, G.z_dim, generator=rng).to(device))  # (B, w_dim)
+        w2 = G.w(torch.randn(B, G.z_dim, generator=rng).to(device), c)  # (B, w_dim)
         cut = torch.randint(1, G.num_ws, (B,), generator=rng).to(device)  # (B,) crossover rows
         rows = torch.arange(G.num_ws, device=device)[None, :] >= cut[:, None]  # (B, num_ws)
         take = (rows & mix[:, None])[:, :, None]
@@ -250,6 +277,10 @@ class StyleGame:
 
     estimates_divergence = True
 
+    # Self-conditioned (``clusters``): the critic reads the cluster ids; the critic phase draws the fakes
+    # with the real batch's ids (drawn at the clusters' shares, as the images are), so one set of ids
+    # serves both batches and the objective's penalty; the generator phase draws them from z₀.
+
     def __init__(
         self,
         objective: Objective,
@@ -267,26 +298,34 @@ class StyleGame:
         self.critic_mixing = cfg.critic_mixing
         self.pl_weight, self.pl_every = cfg.pl_weight, cfg.pl_every
         self.real: Tensor | None = None
+        self.real_ids: Tensor | None = None
 
     def _noise(self) -> Tensor:
         return torch.randn(self.batch, self.z_dim, generator=self.rng).to(self.device)
 
-    def critic_batch(self) -> tuple[Tensor, Tensor]:
-        """(x, z): B training digits (B, 1, S, S) and noise (B, z_dim), on the device."""
+    def critic_on(self, c: Tensor | None):
+        """The critic as a function of the images alone (for the penalties): D, or x ↦ D(x, c)."""
+        return self.D if c is None else (lambda x, D=self.D, c=c: D(x, c))
+
+    def critic_batch(self) -> tuple[Tensor, Tensor | None, Tensor]:
+        """(x, c, z): B training digits (B, 1, S, S), their cluster ids (B,) or None, noise (B, z_dim)."""
         idx = torch.randint(len(self.data.train), (self.batch,), generator=self.rng)
         self.real = self.data.train[idx].to(self.device)
-        return self.real, self._noise()
+        ids = self.data.train_ids
+        self.real_ids = None if ids is None else ids[idx].to(self.device)
+        return self.real, self.real_ids, self._noise()
 
-    def generator_batch(self) -> tuple[Tensor, Tensor]:
-        """(x of the last critic batch, fresh noise z)."""
-        real = self.real if self.real is not None else self.critic_batch()[0]
-        return real, self._noise()
+    def generator_batch(self) -> tuple[Tensor, Tensor | None, Tensor]:
+        """(x and c of the last critic batch, fresh noise z)."""
+        if self.real is None:
+            self.critic_batch()
+        return self.real, self.real_ids, self._noise()
 
     def critic_loss(self, batch: tuple, step: int) -> tuple[Tensor, Tensor]:
-        real, z = batch
-        obj, D = self.objective, self.D
+        real, c, z = batch
+        obj, D = self.objective, self.critic_on(c)
         with torch.no_grad():
-            fake = self.critic_fakes(z)
+            fake = self.critic_fakes(z, c)
         loss = obj.critic_loss(D(real), D(fake))
         game = loss.detach()
         if obj.penalty is not None:
@@ -295,14 +334,14 @@ class StyleGame:
             loss = loss + r1_penalty(D, real, self.r1_gamma * self.r1_every)
         return loss, game
 
-    def critic_fakes(self, z: Tensor) -> Tensor:
-        """The fakes the critic judges: G(z), or with ``critic_mixing`` the same style mixing as the
-        generator phase (a fraction ``mixing`` of the rows cross with w(z₂); StyleGAN2 mixes in both
-        phases), so that the critic judges the distribution the generator is trained to move. The
-        running mean w̄ is updated by the generator phase only."""
+    def critic_fakes(self, z: Tensor, c: Tensor | None = None) -> Tensor:
+        """The fakes the critic judges: G(z) (of clusters c), or with ``critic_mixing`` the same style
+        mixing as the generator phase (a fraction ``mixing`` of the rows cross with w(z₂); StyleGAN2
+        mixes in both phases), so that the critic judges the distribution the generator is trained to
+        move. The running mean w̄ is updated by the generator phase only."""
         if not self.critic_mixing:
-            return self.G(z)
-        return self.G.synthesis(mixed_styles(self.G, z, self.mixing, self.rng, update_w_avg=False))
+            return self.G(z, c=c)
+        return self.G.synthesis(mixed_styles(self.G, z, self.mixing, self.rng, update_w_avg=False, c=c))
 
     @torch.no_grad()
     def after_critic_step(self) -> None:
@@ -311,11 +350,13 @@ class StyleGame:
                 p.clamp_(-self.objective.clip, self.objective.clip)
 
     def generator_loss(self, batch: tuple, step: int) -> Tensor:
-        real, z = batch
+        real, real_c, z = batch
         self.D.requires_grad_(False)  # only ∂/∂G is needed
-        ws = mixed_styles(self.G, z, self.mixing, self.rng)
+        c = self.G.cluster_of(z) if self.G.clusters else None  # (B,) at the clusters' shares
+        ws = mixed_styles(self.G, z, self.mixing, self.rng, c=c)
         loss = self.objective.generator_loss(
-            real_outputs(self.objective, self.D, real), self.D(self.G.synthesis(ws))
+            real_outputs(self.objective, self.critic_on(real_c), real),
+            self.critic_on(c)(self.G.synthesis(ws)),
         )
         if self.pl_weight > 0 and step % self.pl_every == 0:  # lazy: every k-th step, weighted by k
             loss = loss + self.pl_weight * self.pl_every * self.path_length_term(len(z))
@@ -419,7 +460,7 @@ def w_centres(G: StyleGenerator, k: int = CENTRES, n: int = 20000, seed: int = 3
 
     z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed))
     device = next(G.parameters()).device
-    w = G.mapping(z.to(device)).double().cpu().numpy()  # (n, w_dim)
+    w = G.w(z.to(device)).double().cpu().numpy()  # (n, w_dim)
     km = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(w)
     return torch.as_tensor(km.cluster_centers_, dtype=torch.float32, device=device)
 
@@ -595,7 +636,7 @@ def row_measure(G: StyleGenerator, net: Any, n: int = 1000, seed: int = 1) -> li
     ink2, slant2 = ink_and_slant(other)
     width2 = stroke_width(other)
     full = (other - base).square().mean().sqrt()
-    w1, w2 = G.mapping(z1), G.mapping(z2)  # (n, w_dim)
+    w1, w2 = G.w(z1), G.w(z2)  # (n, w_dim)
     out = []
     for row in range(G.num_ws):
         ws = w1[:, None].repeat(1, G.num_ws, 1)  # (n, num_ws, w_dim)
@@ -729,6 +770,12 @@ class StyleApp(App):
         objective = get_objective(cfg.objective, **cfg.objective_params)
         if not objective.needs_critic:
             raise UserError(f"objective {cfg.objective!r} has no critic; the style generator needs one")
+        if cfg.clusters and objective.critic_outputs != 1:
+            raise UserError(f"clusters needs a critic with one output; objective {cfg.objective!r} has more")
+        if cfg.clusters and cfg.z_dim < 2:
+            raise UserError(
+                "clusters takes the latent's first coordinate for the cluster: z_dim must be >= 2"
+            )
         return objective
 
     def build(
@@ -746,7 +793,12 @@ class StyleApp(App):
             objective.critic_outputs,
             mbstd_group=cfg.d_mbstd,
             equalized=cfg.equalized,
+            clusters=cfg.clusters,
         )
+        if cfg.clusters:  # the generator draws each cluster at its share of the training images
+            from divergan.data.clusters import cluster_frequencies
+
+            G.set_cluster_shares(cluster_frequencies(data.train_ids, cfg.clusters))
         betas = (cfg.beta1, cfg.beta2)
         kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
         # equalised layers carry the mapping network's factor themselves (lr_mul), so one learning rate
@@ -793,6 +845,7 @@ class StyleApp(App):
             equalized=cfg.equalized,
             mapping_lr_mul=cfg.lr_mapping_factor if cfg.equalized else 1.0,
             skip=cfg.g_skip,
+            clusters=cfg.clusters,
         )
         if cfg.pl_weight > 0:  # the path lengths' running mean, checkpointed with G (resume is exact)
             G.register_buffer("pl_mean", torch.zeros(()))
@@ -819,7 +872,12 @@ class StyleApp(App):
 
     def ema_buffers(self, parts: Parts) -> list[str]:
         # the truncation trick's w̄ (and the path lengths' running mean) are the generator's, not averages
-        return ["mapping.w_avg", *(["pl_mean"] if hasattr(parts.generator, "pl_mean") else [])]
+        G = parts.generator
+        return [
+            "mapping.w_avg",
+            *(["mapping.w_avg_c", "cluster_cdf"] if G.clusters else []),  # type: ignore[union-attr]
+            *(["pl_mean"] if hasattr(G, "pl_mean") else []),
+        ]
 
     def ready_ema(self, cfg: Config, parts: Parts, step: int) -> None:
         pass  # no batch norm

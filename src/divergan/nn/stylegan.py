@@ -61,11 +61,17 @@ class MappingNetwork(nn.Module):
         *,
         equalized: bool = False,
         lr_mul: float = 1.0,
+        clusters: int = 0,
     ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
+        self.clusters = clusters
+        if clusters:  # the cluster's embedding, concatenated with z (StyleGAN2-ADA's conditional mapping)
+            self.embed = nn.Embedding(clusters, w_dim)
+            nn.init.normal_(self.embed.weight)
+            self.register_buffer("w_avg_c", torch.zeros(clusters, w_dim))  # (K, w_dim) each cluster's mean w
         for i in range(depth):
-            fan_in = z_dim if i == 0 else w_dim
+            fan_in = (z_dim + (w_dim if clusters else 0)) if i == 0 else w_dim
             if equalized:
                 layers += [EqualizedLinear(fan_in, w_dim, lr_mul=lr_mul), ScaledLeakyReLU(0.2)]
             else:
@@ -78,13 +84,26 @@ class MappingNetwork(nn.Module):
         self.w_avg_beta = w_avg_beta
         self.register_buffer("w_avg", torch.zeros(w_dim))  # (w_dim,) the running mean of w
 
-    def forward(self, z: Tensor, update_w_avg: bool = False) -> Tensor:
-        z = z * torch.rsqrt(z.square().mean(dim=1, keepdim=True) + 1e-8)  # (B, z_dim), on the √z_dim sphere
+    def forward(self, z: Tensor, update_w_avg: bool = False, c: Tensor | None = None) -> Tensor:
+        """z (B, z_dim) [and with clusters the cluster ids c (B,)] -> w (B, w_dim)."""
+        z = _pixel_norm(z)  # (B, z_dim), on the √z_dim sphere
+        if self.clusters:
+            if c is None:
+                raise ValueError("a cluster-conditional mapping network needs the cluster ids c")
+            z = torch.cat([z, _pixel_norm(self.embed(c))], dim=1)  # (B, z_dim + w_dim)
         w = self.net(z)  # (B, w_dim)
         if update_w_avg:
             with torch.no_grad():
                 self.w_avg.lerp_(w.mean(dim=0), 1.0 - self.w_avg_beta)
+                if self.clusters:  # each cluster's mean moves by its rows of the batch only
+                    for k in c.unique().tolist():
+                        self.w_avg_c[k].lerp_(w[c == k].mean(dim=0), 1.0 - self.w_avg_beta)
         return w
+
+
+def _pixel_norm(x: Tensor) -> Tensor:
+    """Each row scaled to root-mean-square 1 (the sphere of radius √dim)."""
+    return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + 1e-8)
 
 
 class ScaledLeakyReLU(nn.Module):
@@ -317,6 +336,15 @@ class StyleGenerator(nn.Module):
     network the learning-rate multiplier ``mapping_lr_mul`` (StyleGAN: 0.01). ``skip`` False draws the
     image with the last block's toRGB alone (:class:`SynthesisNetwork`).
 
+    ``clusters`` = K > 0 makes it **self-conditioned** on K clusters of the training images (found
+    without labels, :mod:`divergan.data.clusters`): the mapping network reads z₁…z_{d−1} and an embedding
+    of the cluster id c, and c is a function of the latent's first coordinate, c = F⁻¹(Φ(z₀)) with Φ the
+    standard normal CDF and F the clusters' cumulative shares (``cluster_cdf``, set from the training
+    images). So the latent is still z ~ N(0, I), c is drawn at the clusters' frequencies and independently
+    of the rest of z, and every caller of G(z) (sampling, mixing, truncation) works unchanged. Training
+    passes c explicitly (the real batch's ids). Truncation then pulls each w toward its own cluster's
+    running mean (``mapping.w_avg_c``) instead of the global w̄: the global mean lies between clusters.
+
     >>> g = StyleGenerator(z_dim=16, w_dim=16, size=8, width=8)
     >>> g.num_ws, tuple(g(torch.randn(3, 16)).shape)
     (5, (3, 1, 8, 8))
@@ -336,18 +364,54 @@ class StyleGenerator(nn.Module):
         equalized: bool = False,
         mapping_lr_mul: float = 1.0,
         skip: bool = True,
+        clusters: int = 0,
     ) -> None:
         super().__init__()
+        if clusters and z_dim < 2:
+            raise ValueError(f"a cluster-conditional generator needs z_dim >= 2, got {z_dim}")
         self.z_dim, self.w_dim, self.size, self.channels = z_dim, w_dim, size, channels
+        self.clusters = clusters
         self.mapping = MappingNetwork(
-            z_dim, w_dim, mapping_depth, w_avg_beta, equalized=equalized, lr_mul=mapping_lr_mul
+            z_dim - (1 if clusters else 0),
+            w_dim,
+            mapping_depth,
+            w_avg_beta,
+            equalized=equalized,
+            lr_mul=mapping_lr_mul,
+            clusters=clusters,
         )
+        if clusters:  # F: the clusters' cumulative shares (uniform until set from the training images)
+            self.register_buffer("cluster_cdf", torch.arange(1, clusters + 1, dtype=torch.float32) / clusters)
         self.synthesis = SynthesisNetwork(w_dim, size, channels, width, noise_from, equalized, skip)
         self.num_ws = self.synthesis.num_ws
 
     def crossover_row(self, resolution: int) -> int:
         """The first row of ``ws`` used by the block at ``resolution`` (a crossover point for mixing)."""
         return self.synthesis.block_layers[self.synthesis.resolutions.index(resolution)][0]
+
+    def set_cluster_shares(self, shares: Tensor) -> None:
+        """Draw cluster k with probability ``shares[k]`` (K,) from now on (the training images' shares)."""
+        if not self.clusters or shares.shape != (self.clusters,):
+            raise ValueError(
+                f"shares must have shape ({self.clusters},) for a {self.clusters}-cluster generator"
+            )
+        self.cluster_cdf.copy_(shares.double().cumsum(0).div(shares.double().sum()).to(self.cluster_cdf))
+
+    def cluster_of(self, z: Tensor) -> Tensor:
+        """(B,) the cluster ids F⁻¹(Φ(z₀)) of latents z (B, z_dim): cluster k for Φ(z₀) in [F_{k−1}, F_k)."""
+        u = torch.special.ndtr(z[:, 0].double())  # (B,) uniform on (0, 1) for z₀ ~ N(0, 1)
+        return torch.searchsorted(self.cluster_cdf.double(), u, right=True).clamp_(max=self.clusters - 1)
+
+    def w(self, z: Tensor, c: Tensor | None = None, update_w_avg: bool = False) -> Tensor:
+        """w (B, w_dim) of latents z; with clusters, of z₁… and the ids c (default: :meth:`cluster_of`)."""
+        if not self.clusters:
+            return self.mapping(z, update_w_avg)
+        return self.mapping(z[:, 1:], update_w_avg, self.cluster_of(z) if c is None else c)
+
+    def _truncate(self, w: Tensor, z: Tensor, c: Tensor | None, psi: float, centres: Tensor | None) -> Tensor:
+        if centres is None and self.clusters:  # toward the row's own cluster's mean
+            return self.mapping.w_avg_c[self.cluster_of(z) if c is None else c].lerp(w, psi)
+        return truncate(w, self.mapping.w_avg if centres is None else centres, psi)
 
     def styles(
         self,
@@ -357,19 +421,21 @@ class StyleGenerator(nn.Module):
         crossover: int | None = None,
         update_w_avg: bool = False,
         centres: Tensor | None = None,
+        c: Tensor | None = None,
     ) -> Tensor:
         """ws (B, num_ws, w_dim): w(z) in every row, or w(z) in rows < crossover and w(z2) after.
 
         Truncation (ψ) is applied to both w's before they are broadcast over the rows, toward the
-        running mean w̄, or toward the nearest of ``centres`` (K, w_dim) (:func:`truncate`).
+        running mean w̄ (a self-conditioned generator: its cluster's), or toward the nearest of
+        ``centres`` (K, w_dim) (:func:`truncate`). ``c``: cluster ids for z (self-conditioned; default
+        from z₀); z2 takes its own from its z₀.
         """
-        centre = self.mapping.w_avg if centres is None else centres
-        w = truncate(self.mapping(z, update_w_avg), centre, psi)  # (B, w_dim)
+        w = self._truncate(self.w(z, c, update_w_avg), z, c, psi, centres)  # (B, w_dim)
         ws = w[:, None].repeat(1, self.num_ws, 1)  # (B, num_ws, w_dim)
         if z2 is not None:
             if crossover is None or not 0 <= crossover <= self.num_ws:
                 raise ValueError(f"style mixing needs a crossover in [0, {self.num_ws}], got {crossover}")
-            w2 = truncate(self.mapping(z2, update_w_avg), centre, psi)
+            w2 = self._truncate(self.w(z2, None, update_w_avg), z2, None, psi, centres)
             ws[:, crossover:] = w2[:, None]
         return ws
 
@@ -382,9 +448,10 @@ class StyleGenerator(nn.Module):
         noise_mode: str = "random",
         update_w_avg: bool = False,
         centres: Tensor | None = None,
+        c: Tensor | None = None,
     ) -> Tensor:
         """z (B, z_dim) -> images (B, channels, size, size)."""
-        return self.synthesis(self.styles(z, psi, z2, crossover, update_w_avg, centres), noise_mode)
+        return self.synthesis(self.styles(z, psi, z2, crossover, update_w_avg, centres, c), noise_mode)
 
 
 class EqualizedLinear(nn.Module):
@@ -439,9 +506,13 @@ class StyleCritic(nn.Module):
         *,
         mbstd_group: int = 0,
         equalized: bool = False,
+        clusters: int = 0,
     ) -> None:
         super().__init__()
         from divergan.nn.remedies import MinibatchStd, MinibatchStdMap
+
+        if clusters and outputs != 1:
+            raise ValueError("a cluster-conditional critic has one output")
 
         conv = EqualizedConv2d if equalized else nn.Conv2d
         linear = EqualizedLinear if equalized else nn.Linear
@@ -464,9 +535,19 @@ class StyleCritic(nn.Module):
             nn.LeakyReLU(0.2),
             linear(ch, outputs),
         )
-        self.outputs = outputs
+        self.outputs, self.clusters = outputs, clusters
         self.batch_dependent = bool(mbstd_group)
+        if clusters:  # projection (Miyato & Koyama 2018): ⟨embed(c), h⟩/√ch on the head's hidden layer h
+            self.embed = nn.Embedding(clusters, ch)
+            nn.init.normal_(self.embed.weight)
 
-    def forward(self, x: Tensor) -> Tensor:
-        out = self.head(self.features(x))  # (B, outputs)
-        return out.squeeze(1) if self.outputs == 1 else out  # (B,) or (B, outputs)
+    def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
+        """x (B, C, S, S) [and with clusters the ids c (B,)] -> (B,) logits, or (B, outputs)."""
+        if not self.clusters:
+            out = self.head(self.features(x))  # (B, outputs)
+            return out.squeeze(1) if self.outputs == 1 else out  # (B,) or (B, outputs)
+        if c is None:
+            raise ValueError("a cluster-conditional critic needs the cluster ids c")
+        h = self.head[:-1](self.features(x))  # (B, ch)
+        proj = (self.embed(c) * h).sum(dim=1) / math.sqrt(h.shape[1])  # (B,)
+        return self.head[-1](h).squeeze(1) + proj

@@ -273,9 +273,10 @@ class Config:
                 if self.recluster_every < 0
                 else "recluster_every re-clusters the images of a self-conditioned run: set clusters=k too"
             )
-        if self.clusters and (self.conditional or self.app or self.arch == "mlp"):
+        if self.clusters and (self.conditional or self.app not in ("", "style") or self.arch == "mlp"):
             raise UserError(
-                "clusters conditions the DCGAN on clusters of the images instead of their classes; "
+                "clusters conditions the DCGAN (or the style generator) on clusters of the images instead "
+                "of their classes; "
                 + (
                     "use conditional=false"
                     if self.conditional
@@ -283,6 +284,10 @@ class Config:
                     if self.app
                     else "arch=mlp has no conditional networks"
                 )
+            )
+        if self.recluster_every and self.app:
+            raise UserError(
+                f"recluster_every re-clusters the DCGAN critic's features; the {self.app} application has none"
             )
         for name, spaced in [
             ("penalty_every", self.penalty_every > 1),
@@ -313,8 +318,9 @@ class Config:
 
     @property
     def conditioned(self) -> bool:
-        """Whether the generator and critic take a condition y: classes (``conditional``) or clusters."""
-        return self.conditional or self.clusters > 0
+        """Whether the trainer's generator and critic take a condition y: classes (``conditional``) or
+        clusters. (The style generator reads its clusters from its own latent: no y.)"""
+        return self.conditional or (self.clusters > 0 and not self.app)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -417,7 +417,7 @@ def save_checkpoint(
     if final and parts.ratio is not None:
         tensors.update(ckpt.module_tensors("R", parts.ratio))
     tensors["rng.torch"], tensors["rng.data"] = rng or (torch.get_rng_state(), parts.rng.get_state())
-    if cfg.clusters:  # the clusters as trained on (re-clustered ones differ from the pixels' k-means)
+    if cfg.clusters and not cfg.app:  # the clusters as trained on (re-clustered ones differ from the first)
         tensors["clusters.labels"] = parts.dataset.labels.clone()  # type: ignore[union-attr]
         if parts.dataset.held_out_labels is not None:
             tensors["clusters.held_out"] = parts.dataset.held_out_labels.clone()
