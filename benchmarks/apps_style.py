@@ -301,9 +301,12 @@ def sets(m: dict, stat: str) -> bool:
 
 
 def monotone(rows: list[dict]) -> bool:
-    return all(
+    """Precision never falls and recall never rises from one ψ to the next, and over the whole table
+    precision rises and recall falls (a recall of 0 at every ψ, which cannot fall, fails)."""
+    steps = all(
         a["precision"] <= b["precision"] and a["recall"] >= b["recall"] for a, b in itertools.pairwise(rows)
     )
+    return steps and rows[-1]["precision"] > rows[0]["precision"] and rows[-1]["recall"] < rows[0]["recall"]
 
 
 def truncation_table(rows: list[dict]) -> list[str]:

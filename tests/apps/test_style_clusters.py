@@ -199,3 +199,45 @@ def test_refusals(tmp_path, capsys):
     assert main([*bad, "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: cluster_space") and not (tmp_path / "r").exists()
+
+
+def test_cluster_blocks_draw_groups_of_one_cluster_at_the_shares():
+    ids = torch.tensor([0] * 10 + [1] * 5 + [2] * 5)[
+        torch.randperm(20, generator=torch.Generator().manual_seed(2))
+    ]
+    cfg = apply_overrides(
+        apps.preset("style-quick"), ["size=8", "clusters=3", "d_mbstd=4", "batch=16", "cluster_blocks=true"]
+    )
+    data = style.StyleData(
+        train=torch.arange(20.0)[:, None, None, None].expand(20, 1, 8, 8),
+        held_out=torch.zeros(5, 1, 8, 8),
+        train_ids=ids,
+    )
+    g = style.StyleGame(
+        get_objective(cfg.objective), generator(3, cfg.z_dim), StyleCritic(8, 1, 4, clusters=3), data,
+        cfg=cfg, rng=torch.Generator().manual_seed(0), device=torch.device("cpu"),
+    )  # fmt: skip
+    rows = []
+    for _ in range(3000):  # enough that drawing the clusters uniformly (not at their shares) fails
+        real, c, _z = g.critic_batch()
+        idx = real[:, 0, 0, 0].long()
+        assert torch.equal(c, ids[idx])  # the ids are the images' own
+        assert all(len(block.unique()) == 1 for block in c.split(4))  # blocks of one cluster
+        rows.append(idx)
+    counts = torch.bincount(torch.cat(rows), minlength=20).double()
+    n = counts.sum()
+    # every image is drawn uniformly: each count within 5 standard deviations of n/20 (blocks correlate
+    # the draws within a cluster, so the binomial sd is widened by the block size)
+    assert torch.all((counts - n / 20).abs() < 5 * (4 * n / 20).sqrt())
+    assert torch.equal(g.generator_batch()[1], g.real_ids)  # the generator phase reuses the blocks
+    # the control: without blocks, groups of four mix clusters
+    plain = style.StyleGame(
+        get_objective(cfg.objective), generator(3, cfg.z_dim), StyleCritic(8, 1, 4, clusters=3), data,
+        cfg=dataclasses.replace(cfg, cluster_blocks=False), rng=torch.Generator().manual_seed(0),
+        device=torch.device("cpu"),
+    )  # fmt: skip
+    assert any(len(block.unique()) > 1 for block in plain.critic_batch()[1].split(4))
+    with pytest.raises(UserError, match="cluster_blocks"):
+        apply_overrides(apps.preset("style-quick"), ["clusters=3", "cluster_blocks=true"])  # no d_mbstd
+    with pytest.raises(UserError, match="multiple of d_mbstd"):
+        apply_overrides(cfg, ["batch=18"])

@@ -279,7 +279,8 @@ class StyleGame:
 
     # Self-conditioned (``clusters``): the critic reads the cluster ids; the critic phase draws the fakes
     # with the real batch's ids (drawn at the clusters' shares, as the images are), so one set of ids
-    # serves both batches and the objective's penalty; the generator phase draws them from z₀.
+    # serves both batches and the objective's penalty; the generator phase draws them from z₀ (with
+    # ``cluster_blocks``, it reuses the critic batch's blocks of ids, so its fakes come in blocks too).
 
     def __init__(
         self,
@@ -299,6 +300,13 @@ class StyleGame:
         self.pl_weight, self.pl_every = cfg.pl_weight, cfg.pl_every
         self.real: Tensor | None = None
         self.real_ids: Tensor | None = None
+        self.block = cfg.d_mbstd if cfg.cluster_blocks else 0
+        if self.block:  # the training images sorted by cluster, and where each cluster starts
+            ids = data.train_ids
+            assert ids is not None
+            self.by_cluster = torch.argsort(ids, stable=True)
+            sizes = torch.bincount(ids, minlength=cfg.clusters)
+            self.cluster_size, self.cluster_start = sizes, sizes.cumsum(0) - sizes
 
     def _noise(self) -> Tensor:
         return torch.randn(self.batch, self.z_dim, generator=self.rng).to(self.device)
@@ -307,9 +315,22 @@ class StyleGame:
         """The critic as a function of the images alone (for the penalties): D, or x ↦ D(x, c)."""
         return self.D if c is None else (lambda x, D=self.D, c=c: D(x, c))
 
+    def _indices(self) -> Tensor:
+        """(B,) training rows: uniform, or with ``cluster_blocks`` in blocks of g rows of one cluster (the
+        block's cluster is a uniform image's, i.e. drawn at the clusters' shares; its g rows uniform within
+        it), so every row is still a uniform training image."""
+        n = len(self.data.train)
+        if not self.block:
+            return torch.randint(n, (self.batch,), generator=self.rng)
+        anchors = torch.randint(n, (self.batch // self.block,), generator=self.rng)
+        k = self.data.train_ids[anchors].repeat_interleave(self.block)  # (B,) each block's cluster
+        u = torch.rand(self.batch, generator=self.rng)
+        offset = (u * self.cluster_size[k]).long().clamp_max(self.cluster_size[k] - 1)
+        return self.by_cluster[self.cluster_start[k] + offset]
+
     def critic_batch(self) -> tuple[Tensor, Tensor | None, Tensor]:
         """(x, c, z): B training digits (B, 1, S, S), their cluster ids (B,) or None, noise (B, z_dim)."""
-        idx = torch.randint(len(self.data.train), (self.batch,), generator=self.rng)
+        idx = self._indices()
         self.real = self.data.train[idx].to(self.device)
         ids = self.data.train_ids
         self.real_ids = None if ids is None else ids[idx].to(self.device)
@@ -352,7 +373,9 @@ class StyleGame:
     def generator_loss(self, batch: tuple, step: int) -> Tensor:
         real, real_c, z = batch
         self.D.requires_grad_(False)  # only ∂/∂G is needed
-        c = self.G.cluster_of(z) if self.G.clusters else None  # (B,) at the clusters' shares
+        c = None
+        if self.G.clusters:  # (B,) at the clusters' shares: from z₀, or the critic batch's blocks
+            c = real_c if self.block else self.G.cluster_of(z)
         ws = mixed_styles(self.G, z, self.mixing, self.rng, c=c)
         loss = self.objective.generator_loss(
             real_outputs(self.objective, self.critic_on(real_c), real),

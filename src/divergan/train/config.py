@@ -127,6 +127,7 @@ class Config:
     r1_every: int = 4  # style: lazy R1, every k-th step weighted by k (StyleGAN2)
     mixing: float = 0.9  # style: fraction of each generator batch with two crossing latents
     critic_mixing: bool = False  # style: the critic's fakes are style-mixed as the generator's (StyleGAN2)
+    cluster_blocks: bool = False  # style with clusters: batches in blocks of d_mbstd images of one cluster
     lr_mapping_factor: float = 1.0  # style: the mapping network's learning rate is lr_g times this
     equalized: bool = False  # style: equalised learning rate in the generator and the critic (StyleGAN2)
     width_doubling: bool = False  # style: synthesis channels g_width at full size, doubling per halving
@@ -284,6 +285,15 @@ class Config:
                     if self.app
                     else "arch=mlp has no conditional networks"
                 )
+            )
+        if self.cluster_blocks and not (self.clusters and self.app == "style" and self.d_mbstd >= 2):
+            raise UserError(
+                "cluster_blocks groups the style critic's minibatch standard deviation by cluster: "
+                "it needs app style, clusters=k and d_mbstd >= 2"
+            )
+        if self.cluster_blocks and self.batch % self.d_mbstd:
+            raise UserError(
+                f"cluster_blocks needs batch a multiple of d_mbstd, got {self.batch} and {self.d_mbstd}"
             )
         if self.recluster_every and self.app:
             raise UserError(
@@ -738,6 +748,10 @@ HELP: dict[str, str] = {
     "mixing": "style: fraction of each generator batch trained with two latents crossing at a random layer",
     "critic_mixing": "style: the fakes the critic judges are style-mixed like the generator's (the same "
     "fraction mixing, as StyleGAN2); false: the critic sees unmixed fakes only",
+    "cluster_blocks": "style with clusters=k and d_mbstd=g: every batch is drawn in blocks of g images of one "
+    "cluster (the cluster at its share, the images uniformly within it) and the fakes take the same ids, so "
+    "the critic's minibatch standard deviation compares samples of one cluster and sees a generator that "
+    "draws one image per cluster; false: the clusters of a batch are independent",
     "lr_mapping_factor": "style: the mapping network's learning rate is lr_g times this",
     "equalized": "style: equalised learning rate in G and the critic (weights N(0,1), 1/sqrt(fan_in) at run "
     "time); lr_mapping_factor becomes the mapping layers' multiplier",
