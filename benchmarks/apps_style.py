@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -66,8 +67,8 @@ def judged(run: Path, name: str = "style-mnist") -> dict:
 
     final = json.loads((run / "final_metrics.json").read_text())
     cfg, parts, _, _ = apps.load_run(run)
-    if not all(k in final for k in JUDGED):
-        final.update(judge(parts.ema, parts.dataset))
+    if not all(k in final for k in JUDGED) or "unsure" not in final["direct"]:
+        final.update(judge(parts.ema, parts.dataset))  # (a run judged before the empty/unsure counts, too)
     if "width_slope_fine" not in final["mixing"][0] or "change" not in final["rows"][0]:
         # a run measured before the stroke width and the slopes: style mixing and the rows again
         net, ema = resolve_feature_net("digits"), parts.ema
@@ -195,6 +196,19 @@ def section(final: dict, timing: dict, dcgan: dict | None) -> str:
         f"Targets: FD ≤ {FD_FACTOR} × {ref_fd:.3f} = {FD_FACTOR * ref_fd:.3f}: {d['fd']:.3f}, "
         f"{verdict(d['fd'] <= FD_FACTOR * ref_fd)}; class KL ≤ {KL_MAX}: {d['kl_uniform']:.3f}, "
         f"{verdict(d['kl_uniform'] <= KL_MAX)}.",
+    ]
+    if "unsure" in d:
+        n, p = d["num_fake"], d["real_unsure"]
+        bound = p + 3 * math.sqrt(2 * max(p, 1 / n) * (1 - p) / n)  # 3 sd of the difference of two shares
+        out += [
+            "",
+            f"No empty or blotched samples: empty (fewer inked pixels than half the sparsest real digit's "
+            f"{d['real_min_inked']}): {d['empty']} of {n:,}, {verdict(d['empty'] == 0)}; samples the digit "
+            f"classifier is unsure of (top class probability < 0.5): {100 * d['unsure']:.1f} % against "
+            f"{100 * p:.1f} % of real digits, as clean as the real digits (at most 3 standard deviations of "
+            f"the difference above them, {100 * bound:.1f} %): {verdict(d['unsure'] <= bound)}.",
+        ]
+    out += [
         "",
         "Truncation (the same 2,000 z and noise at every ψ; precision/recall k = 3, density/coverage k = 5, "
         "in the classifier's features). Toward the running mean w̄ (StyleGAN's trick, the generator's own):",

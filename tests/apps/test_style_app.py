@@ -427,3 +427,23 @@ def test_critic_mixing_is_a_checked_config_key():
     assert apply_overrides(apps.preset("style-quick"), ["critic_mixing=true"]).critic_mixing is True
     with pytest.raises(UserError, match="critic_mixing must be true or false"):
         apply_overrides(apps.preset("style-quick"), ["critic_mixing=maybe"])
+
+
+def test_clean_measure_counts_empty_and_unsure_samples():
+    real = torch.zeros(4, 1, 8, 8)
+    real[:, :, 2:6, 3:5] = 1.0  # 8 inked pixels each: half the sparsest is 4
+    fake = real.clone()
+    fake[0] = 0.0  # empty
+    fake[1, :, 2:4, 3] = 0.0  # 6 inked pixels: not empty
+    fake[1, :, 2:5, 4] = 0.0  # 3 inked pixels: empty
+    sure = torch.full((4, 1, 10), -10.0)
+    sure[:, 0, 3] = 10.0  # every real digit a confident 3
+    unsure = sure.clone()
+    unsure[2, 0, 5] = 9.0  # a runner-up class: top probability e/(e + 1) = 0.73, still sure
+    unsure[3, 0, :] = 0.0  # uniform over 10 classes: top probability 0.1
+    m = style.clean_measure(fake, unsure, real, sure)
+    assert m == {"empty": 2, "real_min_inked": 8, "unsure": 0.25, "real_unsure": 0.0}
+    # the control: the real digits against themselves are clean
+    assert style.clean_measure(real, sure, real, sure) == {
+        "empty": 0, "real_min_inked": 8, "unsure": 0.0, "real_unsure": 0.0
+    }  # fmt: skip

@@ -29,6 +29,13 @@ generator's own samples judged as the DCGAN presets are (``direct``), precision/
 ψ toward w̄ (``truncation``) and toward the nearest of 64 k-means centres of W (``truncation_multimodal``,
 labelled, beside), style mixing at each crossover (``mixing``) and one row of ws at a time (``rows``).
 The classifier only judges.
+
+With ``clusters=k`` the generator is self-conditioned on k clusters of the training digits (k-means on
+their pixels or t-SNE map, :mod:`divergan.data.clusters`; no label is read): the mapping network reads an
+embedding of the cluster beside z, the critic adds a projection of it, and the cluster is a function of
+the latent's first coordinate (:class:`~divergan.nn.stylegan.StyleGenerator`), so every caller still
+draws z ~ N(0, I). ``cluster_blocks`` draws each batch in blocks of ``d_mbstd`` digits of one cluster, so
+that the minibatch standard deviation compares samples of one cluster.
 """
 
 from __future__ import annotations
@@ -723,6 +730,25 @@ def truncation_measure(
     return rows
 
 
+UNSURE = 0.5  # a sample whose most likely class the digit classifier gives less than this is "unsure"
+
+
+def clean_measure(fake: Tensor, fake_logits: Tensor, real: Tensor, real_logits: Tensor) -> dict[str, float]:
+    """Empty and malformed samples, against the real digits: ``empty``, the samples with fewer inked
+    pixels (≥ 0.5) than half the sparsest real digit's; ``unsure`` / ``real_unsure``, the share of
+    samples / real digits whose top class probability under the digit classifier is below 0.5 (a blotch
+    or a shape between classes, which a real digit rarely is). Images (N, 1, H, W) in [0, 1], logits
+    (N, 1, 10) as :func:`divergan.metrics.images.extract` returns them."""
+    inked, real_inked = (fake >= 0.5).flatten(1).sum(1), (real >= 0.5).flatten(1).sum(1)
+    top, real_top = (lg[:, 0].softmax(-1).amax(-1) for lg in (fake_logits, real_logits))
+    return {
+        "empty": int((inked < real_inked.min() / 2).sum()),
+        "real_min_inked": int(real_inked.min()),
+        "unsure": float((top < UNSURE).double().mean()),
+        "real_unsure": float((real_top < UNSURE).double().mean()),
+    }
+
+
 @torch.no_grad()
 def judge(G: StyleGenerator, data: StyleData, *, seed: int = 0) -> dict:
     """The generator's own samples (ψ = 1, random noise) judged as the DCGAN ``mnist`` presets are
@@ -739,13 +765,14 @@ def judge(G: StyleGenerator, data: StyleData, *, seed: int = 0) -> dict:
     direct = image_metrics(real, fake, features=net, seed=seed)
     ink, slant = ink_and_slant(fake)
     real_ink, real_slant = ink_and_slant(real)
+    real_features, real_logits = extract(real, net)
     direct.update(
         ink=float(ink.mean()),
         slant_sd=float(slant.std()),
         real_ink=float(real_ink.mean()),
         real_slant_sd=float(real_slant.std()),
+        **clean_measure(fake, extract(fake, net)[1], real, real_logits),
     )
-    real_features = extract(real, net)[0]
     return {
         "direct": direct,
         "truncation": truncation_measure(G, net, real_features),
