@@ -44,13 +44,14 @@ KEEPS_COARSE_MIN = 0.80  # mixing at coarse layers keeps the coarse source's cla
 
 def train(out: Path, extra: list[str]) -> dict:
     """``divergan train --preset style-mnist`` in a child process; wall and CPU seconds, peak RSS."""
-    timing = run_train(["--preset", "style-mnist", "--out", str(out), "--set", "threads=1", *extra])
+    threads = [] if any(a.startswith("threads=") for a in extra) else ["--set", "threads=1"]
+    timing = run_train(["--preset", "style-mnist", "--out", str(out), *threads, *extra])
     return {
         "wall_s": timing["wall_s"],
         "cpu_s": timing["cpu_s"],
         "peak_rss_mib": timing["peak_rss_mib"],
         "load_before": [round(x, 1) for x in timing["load_at_start"]],
-        "command": " ".join(["divergan train --preset style-mnist --set threads=1", *extra]),
+        "command": " ".join(["divergan train --preset style-mnist", *threads, *extra]),
     }
 
 
@@ -278,11 +279,17 @@ def timing_sentence(final: dict, timing: dict) -> str:
     """What the run cost: measured by this script (wall, CPU, peak RSS, load before), or for ``--run`` the
     CPU seconds given (``--cpu-seconds``) and nothing it did not measure."""
     if "wall_s" in timing:
+        threads = [a.split("=", 1)[1] for a in timing.get("command", "").split() if a.startswith("threads=")]
+        one = not threads or threads[-1] == "1"
+        cost = (
+            f"{timing['wall_s']:.0f} s wall, **{timing['cpu_s']:.0f} s CPU** (one thread: the idle-machine time)"
+            if one
+            else f"**{timing['wall_s']:.0f} s wall** at threads={threads[-1]} ({timing['cpu_s']:.0f} s CPU)"
+        )
         return (
-            f"{final['train_seconds']:.0f} s of training; the whole process {timing['wall_s']:.0f} s wall, "
-            f"**{timing['cpu_s']:.0f} s CPU** (one thread: the idle-machine time), peak RSS "
-            f"{timing['peak_rss_mib']:.0f} MiB; load average {' / '.join(map(str, timing['load_before']))} "
-            "before it (the machine was shared)."
+            f"{final['train_seconds']:.0f} s of training; the whole process {cost}, "
+            f"peak RSS {timing['peak_rss_mib']:.0f} MiB; load average "
+            f"{' / '.join(map(str, timing['load_before']))} before it."
         )
     cpu = timing.get("cpu_s", float("nan"))
     told = (
