@@ -166,7 +166,7 @@ def tiny(steps: int, *more: str):
     )
 
 
-def test_a_self_conditioned_run_trains_samples_and_resumes(tmp_path):
+def test_a_self_conditioned_run_trains_samples_and_resumes(tmp_path, monkeypatch):
     whole, part = tmp_path / "whole", tmp_path / "part"
     more = ("checkpoint_every=3", "log_every=1", "r1_every=2")
     apps.train(tiny(6, *more), whole, progress=False)
@@ -181,8 +181,21 @@ def test_a_self_conditioned_run_trains_samples_and_resumes(tmp_path):
     assert main(["train", "--resume", str(part), "--steps", "6", "--quiet"]) == 0
     b, _ = ckpt.load(ckpt.latest(part))
     assert tensors.keys() == b.keys() and all(tensors[k].equal(b[k]) for k in tensors)
+    # the checkpoint holds the ids it trained on, and loading the run reads them instead of clustering
+    assert tensors["clusters.labels"].equal(data.train_ids)
+    assert tensors["clusters.held_out"].equal(data.held_out_ids)
+    from divergan.data import clusters
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a loaded run must not cluster again")
+
+    monkeypatch.setattr(clusters, "cluster_dataset", refuse)
+    _, parts, _, _ = apps.load_run(whole)
+    assert parts.dataset.train_ids.equal(data.train_ids)
     assert main(["sample", str(whole), "--n", "5", "--out", str(tmp_path / "s.npy")]) == 0
     assert np.load(tmp_path / "s.npy").shape == (5, 1, 8, 8)
+    with pytest.raises(AssertionError, match="must not cluster"):  # the control: building afresh clusters
+        style.load_data(tiny(6), torch.Generator().manual_seed(0))
 
 
 def test_refusals(tmp_path, capsys):

@@ -190,9 +190,12 @@ class StyleData:
         return int(self.train[0].numel())
 
 
-def load_data(cfg: Config, rng: torch.Generator) -> StyleData:
+def load_data(
+    cfg: Config, rng: torch.Generator, cluster_ids: tuple[Tensor, Tensor | None] | None = None
+) -> StyleData:
     """The run's digits: scikit-learn's (1,797; 500 held out by a permutation drawn from ``rng``) or the
-    MNIST 5k at 28 px (4,500 training, 500 held out: the fixed split of the DCGAN ``mnist`` presets)."""
+    MNIST 5k at 28 px (4,500 training, 500 held out: the fixed split of the DCGAN ``mnist`` presets).
+    With ``clusters``, their cluster ids: ``cluster_ids`` (as a checkpoint saved them) or clustered now."""
     if cfg.data == "mnist":
         from divergan.data.images import mnist
 
@@ -203,7 +206,9 @@ def load_data(cfg: Config, rng: torch.Generator) -> StyleData:
         digits = load_digits(cfg.size)
         perm = torch.randperm(len(digits), generator=rng)
         data = StyleData(train=digits[perm[HELD_OUT:]], held_out=digits[perm[:HELD_OUT]])
-    if cfg.clusters:  # self-conditioning: k-means on the pixels or their t-SNE map; no label is read
+    if cfg.clusters and cluster_ids is not None:
+        data.train_ids, data.held_out_ids = cluster_ids
+    elif cfg.clusters:  # self-conditioning: k-means on the pixels or their t-SNE map; no label is read
         from divergan.data.base import Dataset
         from divergan.data.clusters import cluster_dataset
 
@@ -840,12 +845,17 @@ class StyleApp(App):
         return objective
 
     def build(
-        self, cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None
+        self,
+        cfg: Config,
+        *,
+        generator: nn.Module | None = None,
+        critic: nn.Module | None = None,
+        cluster_ids: tuple[Tensor, Tensor | None] | None = None,
     ) -> Parts:
         objective = self.check(cfg, generator=generator, critic=critic)
         torch.manual_seed(cfg.seed)
         rng = torch.Generator().manual_seed(cfg.seed)
-        data = load_data(cfg, rng)
+        data = load_data(cfg, rng, cluster_ids)
         G, _ = self.generator(cfg)
         D = StyleCritic(
             cfg.size,

@@ -671,7 +671,8 @@ HELP: dict[str, str] = {
     "conditional": "class-conditional generator and projection critic (needs labelled images)",
     "clusters": "self-conditioning without labels (after Liu et al. 2020): k-means on the training images' "
     "pixels (or their t-SNE map: cluster_space) gives k clusters; the generator and a projection critic are "
-    "conditioned on the cluster id, drawn at the clusters' frequencies in the training set; 0: off",
+    "conditioned on the cluster id, drawn at the clusters' frequencies in the training set (the style "
+    "generator: from the latent's first coordinate); DCGAN and app=style; 0: off",
     "cluster_space": "with clusters=k: what k-means runs on, the training images' pixels or their t-SNE map "
     "(tsne: PCA to 50 components, t-SNE to the plane, perplexity 30; held-out images take the cluster of their "
     "nearest training image)",

@@ -417,15 +417,24 @@ def save_checkpoint(
     if final and parts.ratio is not None:
         tensors.update(ckpt.module_tensors("R", parts.ratio))
     tensors["rng.torch"], tensors["rng.data"] = rng or (torch.get_rng_state(), parts.rng.get_state())
-    if cfg.clusters and not cfg.app:  # the clusters as trained on (re-clustered ones differ from the first)
-        tensors["clusters.labels"] = parts.dataset.labels.clone()  # type: ignore[union-attr]
-        if parts.dataset.held_out_labels is not None:
-            tensors["clusters.held_out"] = parts.dataset.held_out_labels.clone()
+    if cfg.clusters:  # the clusters as trained on (re-clustered ones differ from the first)
+        labels, held_out = dataset_cluster_ids(parts.dataset)
+        tensors["clusters.labels"] = labels.clone()
+        if held_out is not None:
+            tensors["clusters.held_out"] = held_out.clone()
     meta = {"step": step, "final": final, "optimizers": optim_meta, "config": cfg.to_json()}
     path = ckpt.checkpoint_path(run, step)
     ckpt.save(path, tensors, meta)
     ckpt.prune(run, cfg.keep_checkpoints)
     return path
+
+
+def dataset_cluster_ids(data: Any) -> tuple[Tensor, Tensor | None]:
+    """(training ids, held-out ids) of a self-conditioned run's data: the trainer's Dataset holds them as
+    its labels, the style application's data as ``train_ids`` / ``held_out_ids``."""
+    if hasattr(data, "train_ids"):
+        return data.train_ids, data.held_out_ids
+    return data.labels, data.held_out_labels
 
 
 def restore(parts: Parts, tensors: dict[str, Tensor], meta: dict, with_ratio: bool = False) -> int:
@@ -443,7 +452,7 @@ def restore(parts: Parts, tensors: dict[str, Tensor], meta: dict, with_ratio: bo
         ckpt.restore_module("R", parts.ratio, tensors)
     torch.set_rng_state(tensors["rng.torch"])
     parts.rng.set_state(tensors["rng.data"])
-    if "clusters.labels" in tensors and parts.dataset.labels is not None:  # older runs: the pixel clusters
+    if "clusters.labels" in tensors and getattr(parts.dataset, "labels", None) is not None:  # the trainer's
         set_clusters(parts, tensors["clusters.labels"], tensors.get("clusters.held_out"))
     return int(meta["step"])
 
@@ -1017,8 +1026,8 @@ def load_run(run: Path, app: App | None = None, checkpoint: Path | None = None) 
     if cfg.app != app.name:
         raise UserError(f"{run} is a run of the {cfg.app!r} application: read it with divergan.apps.load_run")
     tensors, meta = ckpt.load(checkpoint or ckpt.latest(run))
-    if cfg.clusters and "clusters.labels" in tensors:  # the ids it trained on (only the trainer's own runs)
-        parts = build(cfg, cluster_ids=(tensors["clusters.labels"], tensors.get("clusters.held_out")))
+    if cfg.clusters and "clusters.labels" in tensors:  # the ids it trained on: no clustering on load
+        parts = app.build(cfg, cluster_ids=(tensors["clusters.labels"], tensors.get("clusters.held_out")))
     else:
         parts = app.build(cfg)
     restore(parts, tensors, meta, with_ratio=True)
@@ -1043,9 +1052,16 @@ class App:
         return check(cfg, generator=generator, critic=critic)
 
     def build(
-        self, cfg: Config, *, generator: nn.Module | None = None, critic: nn.Module | None = None
+        self,
+        cfg: Config,
+        *,
+        generator: nn.Module | None = None,
+        critic: nn.Module | None = None,
+        cluster_ids: tuple[Tensor, Tensor | None] | None = None,
     ) -> Parts:
-        return build(cfg, generator=generator, critic=critic)
+        """The run's parts; ``cluster_ids``: a self-conditioned run's (training, held-out) ids, as saved in
+        its checkpoint, used instead of clustering again."""
+        return build(cfg, generator=generator, critic=critic, cluster_ids=cluster_ids)
 
     def step_flops(self, cfg: Config) -> float:
         """FLOPs of one generator iteration (0: unknown), for the thread policy."""
