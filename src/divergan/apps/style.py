@@ -345,8 +345,10 @@ class StyleGame:
         n = len(self.data.train)
         if not self.block:
             return torch.randint(n, (self.batch,), generator=self.rng)
-        anchors = torch.randint(n, (self.batch // self.block,), generator=self.rng)
-        k = self.data.train_ids[anchors].repeat_interleave(self.block)  # (B,) each block's cluster
+        firsts = torch.randint(
+            n, (self.batch // self.block,), generator=self.rng
+        )  # one uniform image a block
+        k = self.data.train_ids[firsts].repeat_interleave(self.block)  # (B,) each block's cluster
         u = torch.rand(self.batch, generator=self.rng)
         offset = (u * self.cluster_size[k]).long().clamp_max(self.cluster_size[k] - 1)
         return self.by_cluster[self.cluster_start[k] + offset]
