@@ -408,9 +408,18 @@ class StyleGenerator(nn.Module):
             return self.mapping(z, update_w_avg)
         return self.mapping(z[:, 1:], update_w_avg, self.cluster_of(z) if c is None else c)
 
-    def _truncate(self, w: Tensor, z: Tensor, c: Tensor | None, psi: float, centres: Tensor | None) -> Tensor:
-        if centres is None and self.clusters:  # toward the row's own cluster's mean
-            return self.mapping.w_avg_c[self.cluster_of(z) if c is None else c].lerp(w, psi)
+    def _styled(
+        self, z: Tensor, c: Tensor | None, psi: float, centres: Tensor | None, update_w_avg: bool
+    ) -> Tensor:
+        """w(z) (B, w_dim) truncated by ψ. A self-conditioned generator resolves z's clusters once (``c``, or
+        from z₀) and pulls each row toward its own cluster's mean unless ``centres`` are given."""
+        if self.clusters and c is None:
+            c = self.cluster_of(z)
+        w = self.w(z, c, update_w_avg)
+        if psi == 1.0:
+            return w
+        if self.clusters and centres is None:
+            return self.mapping.w_avg_c[c].lerp(w, psi)
         return truncate(w, self.mapping.w_avg if centres is None else centres, psi)
 
     def styles(
@@ -430,12 +439,12 @@ class StyleGenerator(nn.Module):
         ``centres`` (K, w_dim) (:func:`truncate`). ``c``: cluster ids for z (self-conditioned; default
         from z₀); z2 takes its own from its z₀.
         """
-        w = self._truncate(self.w(z, c, update_w_avg), z, c, psi, centres)  # (B, w_dim)
+        w = self._styled(z, c, psi, centres, update_w_avg)  # (B, w_dim)
         ws = w[:, None].repeat(1, self.num_ws, 1)  # (B, num_ws, w_dim)
         if z2 is not None:
             if crossover is None or not 0 <= crossover <= self.num_ws:
                 raise ValueError(f"style mixing needs a crossover in [0, {self.num_ws}], got {crossover}")
-            w2 = self._truncate(self.w(z2, None, update_w_avg), z2, None, psi, centres)
+            w2 = self._styled(z2, None, psi, centres, update_w_avg)
             ws[:, crossover:] = w2[:, None]
         return ws
 
