@@ -29,6 +29,13 @@ verdict fails such a generator and how often it catches one class made less read
 section ``mnist-recognisable`` of docs/benchmarks.md.
 
     .venv/bin/python benchmarks/mnist_preset.py --calibrate 2000
+
+``--purity SEEDS``: the preset's clusters (its ``clusters`` and ``cluster_space``, seeded as each run
+seeds them) read afterwards against the digits' labels, for the analysis only — the labels never reach
+training: each cluster's purity and, per class, the share of its digits in a cluster whose majority is
+that class (benchmarks/results/mnist_cluster_purity.json).
+
+    .venv/bin/python benchmarks/mnist_preset.py --purity 0-5
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ TRAJECTORIES = ROOT / "benchmarks" / "results" / "mnist_trajectory.json"
 RECOGNISED = ROOT / "benchmarks" / "results" / "mnist_recognisable.json"
 REFERENCE = ROOT / "benchmarks" / "results" / "mnist_reference.json"
 CALIBRATION = ROOT / "benchmarks" / "results" / "mnist_calibration.json"
+PURITY = ROOT / "benchmarks" / "results" / "mnist_cluster_purity.json"
 
 
 #: ``--set`` keys that change how a run is executed, not what it trains (left out of the figures' names)
@@ -568,6 +576,36 @@ def trajectory_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def cluster_purity(classes: np.ndarray, clusters: np.ndarray) -> tuple[float, list[float]]:
+    """How well clusters follow classes, read with the labels afterwards (analysis, never training).
+
+    Each cluster is named after its majority class (the lowest on a tie). Purity: the fraction of images
+    whose cluster is named after their own class. Per class c: the share of the images of class c that
+    sit in a cluster named c (0 when no cluster is, e.g. a class split among clusters that others hold).
+    """
+    classes, clusters = np.asarray(classes), np.asarray(clusters)
+    named = {k: np.bincount(classes[clusters == k]).argmax() for k in np.unique(clusters)}
+    own = np.array([named[k] for k in clusters]) == classes
+    return float(own.mean()), [float(own[classes == c].mean()) for c in range(int(classes.max()) + 1)]
+
+
+def preset_purity(seeds: list[int], name: str = "mnist-unconditional") -> list[dict]:
+    """:func:`cluster_purity` of the preset's training clusters for each seed (as its runs cluster)."""
+    from divergan.data import get_dataset
+    from divergan.data.clusters import cluster_dataset
+    from divergan.train.config import preset
+
+    cfg = preset(name)
+    data = get_dataset(cfg.data, **cfg.data_params)
+    rows = []
+    for seed in seeds:
+        ids = cluster_dataset(data, cfg.clusters, seed=seed, space=cfg.cluster_space).labels
+        purity, own = cluster_purity(data.labels.numpy(), ids.numpy())
+        rows.append({"preset": name, "seed": seed, "purity": purity, "own_cluster_share": own})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--presets", default="mnist,mnist-unconditional", help="comma-separated preset names")
@@ -598,7 +636,18 @@ def main() -> None:
         help="only: simulate REPS runs per drop to calibrate both recognisability verdicts "
         "(benchmarks/results/mnist_calibration.json), and rewrite their section",
     )
+    ap.add_argument(
+        "--purity",
+        metavar="SEEDS",
+        help="only: the preset's clusters read against the labels for seeds A-B (analysis only), "
+        "benchmarks/results/mnist_cluster_purity.json",
+    )
     args = ap.parse_args()
+    if args.purity:
+        first, _, last = args.purity.partition("-")
+        rows = preset_purity(list(range(int(first), int(last or first) + 1)))
+        PURITY.write_text(json.dumps(rows, indent=2) + "\n")
+        return
     if args.recognise:
         row = {"label": args.label or args.recognise.name, **recognise_run(args.recognise)}
         print(json.dumps(row), flush=True)

@@ -233,3 +233,15 @@ def test_leave_one_out_reads_a_digit_without_its_own_copies(bench):
     assert bench.leave_one_out_labels(x, labels, k=1).tolist() == [1, 1, 1]
     judge = bench.second_judge(x, labels, k=1)
     assert judge.predict(x[2].reshape(1, -1).numpy()).tolist() == [7]  # with its copies: itself
+
+
+def test_cluster_purity_by_hand(bench):
+    # cluster 0 holds two 0s (named 0); cluster 1 holds a 0, two 1s and a 2 (named 1)
+    classes = [0, 0, 0, 1, 1, 2]
+    clusters = [0, 0, 1, 1, 1, 1]
+    purity, own = bench.cluster_purity(classes, clusters)
+    assert purity == pytest.approx(4 / 6)
+    assert own == pytest.approx([2 / 3, 1.0, 0.0])
+    # the control: clusters that are the classes (ids renamed) are pure; one cluster of all is not
+    assert bench.cluster_purity(classes, [5, 5, 5, 3, 3, 9]) == (1.0, [1.0, 1.0, 1.0])
+    assert bench.cluster_purity(classes, [0] * 6)[0] == pytest.approx(3 / 6)
