@@ -49,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _doc import ROOT, machine, run_train, write_section
+from _doc import ROOT, machine, parse_seeds, run_train, write_section
 
 IMAGES = ROOT / "docs" / "images"
 RESULTS = ROOT / "benchmarks" / "results" / "mnist_preset.json"
@@ -638,14 +638,14 @@ def main() -> None:
     )
     ap.add_argument(
         "--purity",
+        type=parse_seeds,
         metavar="SEEDS",
-        help="only: the preset's clusters read against the labels for seeds A-B (analysis only), "
+        help="only: the preset's clusters read against the labels for these seeds (0-5 or 0,3,5; analysis only), "
         "benchmarks/results/mnist_cluster_purity.json",
     )
     args = ap.parse_args()
     if args.purity:
-        first, _, last = args.purity.partition("-")
-        rows = preset_purity(list(range(int(first), int(last or first) + 1)))
+        rows = preset_purity(args.purity)
         PURITY.write_text(json.dumps(rows, indent=2) + "\n")
         return
     if args.recognise:
