@@ -12,7 +12,11 @@ docs/applications/NAME.png. ``--tag TAG`` writes apps_glyphs-PRESET-TAG.json ins
 trained outside (e.g. ``divergan train`` under ``/usr/bin/time``) from its final_metrics.json;
 ``--trajectory --out RUN --times CPU,WALL`` records a run stopped before its end (a screen cut at the
 step where the preset's own trajectory is known): the judge's reading per font and the held-out L1 at
-every evaluation interval of its metrics.jsonl, and their mean over ``--window A,B`` (steps A..B).
+every evaluation interval of its metrics.jsonl, and their mean over ``--window A,B`` (steps A..B);
+``--outline --out RUN`` trains nothing and measures the run's generated held-out glyphs beside the real
+target and the source glyphs: total variation (:func:`divergan.apps.glyphs.total_variation`, l1: the ink
+outline's length per neighbour pair), inked pixels (> 0) and grey pixels (|x| < 0.5), per target font
+(apps_glyphs-PRESET-TAG-outline.json).
 """
 
 from __future__ import annotations
@@ -43,6 +47,34 @@ def rejudge(run: Path) -> dict | None:
     torch.set_num_threads(1)
     data = load_data(run_config(run))
     return judge_scores(data.held_out, translate(load_generator(run), data.held_out), data.sources)
+
+
+def outline(run: Path) -> dict:
+    """Per target font of a run: the outline (l1 total variation), ink share and grey share of its
+    generated held-out glyphs, the real target glyphs and the source glyphs."""
+    import torch
+
+    from divergan.api import load_generator
+    from divergan.apps.glyphs import load_data, total_variation, translate
+    from divergan.train.runs import run_config
+
+    torch.set_num_threads(1)
+    data = load_data(run_config(run))
+    pairs = data.held_out
+    out = translate(load_generator(run), pairs)
+    rows = {}
+    for k, font in enumerate(pairs.targets):
+        m = pairs.category == k
+        images = {"generated": out[m], "real_target": pairs.target[m], "source": pairs.source[m]}
+        rows[font] = {
+            name: {
+                "outline": round(float(total_variation(x, "l1")), 4),
+                "ink": round(float((x > 0).float().mean()), 4),
+                "grey": round(float((x.abs() < 0.5).float().mean()), 4),
+            }
+            for name, x in images.items()
+        }
+    return rows
 
 
 def trajectory(run: Path, window: tuple[int, int]) -> dict:
@@ -93,9 +125,27 @@ def main() -> None:
         help="train nothing: record the per-interval judge readings of a run --out stopped before its end",
     )
     ap.add_argument("--window", default="5000,7250", help="with --trajectory: steps A,B to average over")
+    ap.add_argument(
+        "--outline",
+        action="store_true",
+        help="train nothing: outline, ink and grey share of the held-out glyphs of run --out (generated, real, source)",
+    )
     args = ap.parse_args()
     name = f"apps_glyphs-{args.preset}" + (f"-{args.tag}" if args.tag else "")
     out = args.out or ROOT / "runs" / ("bench-" + name.removeprefix("apps_glyphs-"))
+    if args.outline:
+        if not args.out:
+            ap.error("--outline needs --out RUN")
+        result = {
+            "preset": args.preset,
+            "tag": args.tag,
+            "run": args.out.name,
+            "per_target": outline(args.out),
+        }
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"{name}-outline.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(result, indent=2))
+        return
     if args.trajectory:
         if not args.out or not args.times:
             ap.error("--trajectory needs --out RUN and --times CPU,WALL")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from divergan.apps.glyphs import generator_loss, l1_weight_at
+from divergan.apps.glyphs import generator_loss, l1_weight_at, total_variation
 from divergan.errors import UserError
 from divergan.nn.translate import PatchCritic, UNetGenerator
 from divergan.objectives import get_objective
@@ -69,6 +69,9 @@ def test_the_constant_loss_is_zero_for_a_copy_and_holds_the_source_code_fixed():
         ({"l1_weight_end": float("nan")}, "l1_weight_end"),
         ({"glyph_jitter": -1}, "glyph_jitter"),
         ({"size": 32, "glyph_jitter": 9}, "glyph_jitter"),  # at most size / 4
+        ({"tv_weight": -1.0}, "tv_weight"),
+        ({"tv_weight": float("inf")}, "tv_weight"),
+        ({"tv_norm": "l3"}, "tv_norm"),
     ],
 )
 def test_config_rejects_bad_glyph_keys(item, message):
@@ -255,3 +258,38 @@ def test_jitter_moves_source_and_target_of_a_pair_alike():
     other = shifts.roll(1, dims=0)  # negative control: the target moved by another pair's shift
     moved = [i for i in range(16) if not other[i].equal(shifts[i])]
     assert moved and not shift_images(y, other)[moved].equal(y2[moved])
+
+
+def test_total_variation_exact_values_and_what_each_norm_prefers():
+    """On a 4×4 image: a vertical step from −1 to 1 (one jump of 2 in each of 4 rows) and the same step as
+    a ramp over two pixels (jumps of 1 and 1); on a 4×6 image, two pixels of ink side by side and the same
+    ink as two dots. The l1 form charges the step and the ramp alike and the dots more than the solid
+    stroke; the l2 form (zi2zi's) charges the ramp half the step."""
+    step = torch.tensor([[-1.0, -1, 1, 1]]).expand(4, 4).reshape(1, 1, 4, 4)
+    ramp = torch.tensor([[-1.0, 0, 1, 1]]).expand(4, 4).reshape(1, 1, 4, 4)
+    # 4 rows × 3 pairs = 12 pairs per direction; nothing changes down a column
+    assert float(total_variation(step, "l1")) == pytest.approx(8 / 12, rel=1e-6)  # 4 jumps of 2
+    assert float(total_variation(ramp, "l1")) == pytest.approx(8 / 12, rel=1e-6)  # 8 jumps of 1: the same
+    assert float(total_variation(step, "l2")) == pytest.approx(16 / 12, rel=1e-6)  # 4 × 2²
+    assert float(total_variation(ramp, "l2")) == pytest.approx(8 / 12, rel=1e-6)  # 8 × 1²: blur is cheaper
+    solid = torch.full((1, 1, 4, 6), -1.0)
+    solid[..., 1, 1:3] = 1.0  # two pixels of ink side by side
+    dotted = torch.full((1, 1, 4, 6), -1.0)
+    dotted[..., 1, 1] = dotted[..., 1, 3] = 1.0  # the same ink as two dots
+    # 3 × 6 = 18 vertical pairs, 4 × 5 = 20 horizontal ones; every jump is 2
+    assert float(total_variation(solid, "l1")) == pytest.approx(4 * 2 / 18 + 2 * 2 / 20, rel=1e-6)
+    assert float(total_variation(dotted, "l1")) == pytest.approx(4 * 2 / 18 + 4 * 2 / 20, rel=1e-6)
+    assert float(total_variation(torch.zeros(2, 1, 5, 5))) == 0.0  # a flat image has none
+    with pytest.raises(ValueError, match="norm"):
+        total_variation(step, "l3")
+
+
+def test_the_total_variation_term_adds_exactly_and_is_absent_at_weight_zero():
+    G, D, s, y, c = _batch()
+    obj = get_objective("non-saturating")
+    fake = G(s, c)
+    plain, plain_terms = generator_loss(obj, D, s, y, c, fake, 100.0)
+    assert "tv" not in plain_terms  # weight 0: no term, the loss as before bit for bit
+    loss, terms = generator_loss(obj, D, s, y, c, fake, 100.0, tv_weight=7.0, tv_norm="l2")
+    assert torch.allclose(terms["tv"], total_variation(fake, "l2"))
+    assert torch.equal(loss, plain + 7.0 * total_variation(fake, "l2"))

@@ -144,6 +144,8 @@ class Config:
     glyph_jitter: int = 0  # glyphs: shift each training pair (source and target alike) by up to this many px
     category_weights: str = ""  # glyphs: comma-separated sampling weight per target font ("": by pairs)
     extra_sources: str = ""  # glyphs: comma-separated fonts that also draw the training characters' sources
+    tv_weight: float = 0.0  # glyphs: weight of the generated glyphs' total variation (0: off)
+    tv_norm: str = "l1"  # glyphs: the total variation's norm, l1 (outline length) or l2 (zi2zi's)
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -233,6 +235,10 @@ class Config:
                 raise UserError(f"{name} must be a finite number, got {getattr(self, name)}")
         if self.const_weight < 0:
             raise UserError(f"const_weight must be >= 0, got {self.const_weight}")
+        if not (math.isfinite(self.tv_weight) and self.tv_weight >= 0):
+            raise UserError(f"tv_weight must be a finite number >= 0, got {self.tv_weight}")
+        if self.tv_norm not in ("l1", "l2"):
+            raise UserError(f"tv_norm must be one of l1, l2, got {self.tv_norm!r}")
         if not 1 <= self.l1_scales <= 4:
             raise UserError(f"l1_scales must lie in 1..4, got {self.l1_scales}")
         if not 0 <= self.glyph_dropout < 1:
@@ -779,6 +785,8 @@ HELP: dict[str, str] = {
     "category_weights": "glyphs: sampling weight of each target font's pairs, comma-separated (e.g. 2,1; empty: every pair alike)",
     "glyph_jitter": "glyphs: paired augmentation: each training pair's source and target glyph are shifted alike by (dx, dy), each uniform in -J..J whole pixels, drawn from the run's generator at every step, the emptied border filled with background (0: off; held-out evaluation is never shifted)",
     "glyph_dropout": "glyphs: dropout in the U-Net's inner decoder stages (S/4 and smaller) while training (0: off)",
+    "tv_weight": "glyphs: weight of the total variation of the generated glyphs, mean |neighbour difference| (tv_norm=l1) or its square (l2, zi2zi's); 0: off",
+    "tv_norm": "glyphs: the total variation's norm: l1 (the ink outline's length: removes speckle, does not reward blur) or l2 (zi2zi's: prefers blur)",
     "extra_sources": "glyphs: comma-separated further source fonts: the training characters are also drawn in each and paired with the same target glyphs (training only; held-out pairs and metrics keep source; empty: off)",
 }
 
