@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.nn import functional as F
 
 from divergan.apps.glyphs import generator_loss, l1_weight_at, total_variation
 from divergan.errors import UserError
@@ -99,6 +100,21 @@ def test_judge_scores_identities():
         assert judge_for(p052, "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf", 32) is None
         scores = judge_scores(p052, p052.target, "dejavu-sans")
         assert scores["p052"]["generated"] == scores["p052"]["real_target"] and scores["p052"]["n"] == 3
+        assert scores["p052"]["read_at"] == 32
+        # 64-px glyphs are read at 32 px: every image reduced by the same 2 × 2 area average
+        big = glyphs.glyph_pairs("ABC", "dejavu-sans", ["p052"], 64)
+        read = judge_scores(big, torch.full_like(big.target, -1.0), "dejavu-sans")["p052"]
+        assert read["read_at"] == 32 and read["generated"] <= 1 / 3  # blank: one answer for all
+        assert read["real_target"] == judge.accuracy(F.avg_pool2d(big.target, 2), big.chars)
+        assert read["source"] == judge.accuracy(F.avg_pool2d(big.source, 2), big.chars)
+        assert (
+            judge_scores(
+                glyphs.glyph_pairs("ABC", "dejavu-sans", ["p052"], 16),
+                big.target[..., :16, :16],
+                "dejavu-sans",
+            )
+            is None
+        )
     if not all(glyphs.installed(f) for f in ("wqy-microhei", "arphic-ukai", "arphic-uming")):
         pytest.skip("the CJK fonts of the glyph presets are not installed")
     chars = cjk_heldout_characters()[:40]

@@ -540,19 +540,32 @@ def judge_for(pairs: GlyphPairs, source: str | tuple[str, ...], size: int):
 
 def judge_scores(pairs: GlyphPairs, out: Tensor, source: str | tuple[str, ...]) -> dict | None:
     """The shipped glyph judge's reading of the generated glyphs beside the real target and source glyphs,
-    per target font (:func:`judge_for` picks the judge); None when no shipped judge fits."""
-    judge = judge_for(pairs, source, out.shape[-1])
+    per target font (:func:`judge_for` picks the judge); None when no shipped judge fits.
+
+    Glyphs larger than every fitting judge are read at the judge's size: the generated, the real target
+    and the source glyphs alike, each reduced by the same 2^k × 2^k area average (``read_at`` in each
+    font's scores: the size the judge read; a 64-px run is read at 32 px by the 32-px judge)."""
+    size = out.shape[-1]
+    factor, judge = 1, judge_for(pairs, source, size)
+    while judge is None and size % (2 * factor) == 0 and size // (2 * factor) >= 8:
+        factor *= 2
+        judge = judge_for(pairs, source, size // factor)
     if judge is None:
         return None
+
+    def read(images: Tensor) -> Tensor:
+        return F.avg_pool2d(images, factor) if factor > 1 else images
+
     scores = {}
     for k, name in enumerate(pairs.targets):
         idx = (pairs.category == k).nonzero().squeeze(1)
         chars = "".join(pairs.chars[i] for i in idx.tolist())
         scores[name] = {
-            "generated": judge.accuracy(out[idx], chars),
-            "real_target": judge.accuracy(pairs.target[idx], chars),
-            "source": judge.accuracy(pairs.source[idx], chars),
+            "generated": judge.accuracy(read(out[idx]), chars),
+            "real_target": judge.accuracy(read(pairs.target[idx]), chars),
+            "source": judge.accuracy(read(pairs.source[idx]), chars),
             "n": len(chars),
+            "read_at": judge.size,
         }
     return scores
 
