@@ -101,14 +101,16 @@ PRESETS: dict[str, dict[str, Any]] = {
     # at full length 73.1 % (15,000 steps) against 72.8 % (λ_L1 = 100, 8,000): docs/applications.md
     # and dropout 0.5 in the inner decoder stages (pix2pix's): no memorising, 78.7 % of UKai, 100 % UMing
     # in 15,000 steps; 6,000 steps read as much (78.1 %), so the CPU went into a U-Net twice as wide:
-    # 82.7 % of UKai, 100 % UMing, better L1 and SSIM on both fonts (one seed; docs/applications.md)
+    # 82.7 % of UKai, 100 % UMing, better L1 and SSIM on both fonts (one seed; docs/applications.md);
+    # since 3 December 48 wide: 86.7 % (one thread) and 85.4 % (two threads, as a user runs it: 900 s
+    # wall on the idle 2-core AVX-512 machine; about 45 min on the machine width 32 was first timed on)
     "glyphs": {
         **_BASE,
         **_CJK,
         "steps": STEPS_CJK,
         "l1_weight": 1000.0,
         "glyph_dropout": 0.5,
-        "g_width": 32,
+        "g_width": 48,
     },
     "glyphs-64": {**_BASE, **_CJK, "size": 64, "steps": 1500, "batch": 16},
     # the Latin run of docs/applications.md: DejaVu Sans -> URW P052 (a Palatino: serifs, stroke
