@@ -35,33 +35,35 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def rejudge(run: Path) -> dict | None:
-    """The shipped judge's scores (:func:`divergan.apps.glyphs.judge_scores`) of the run's latest generator
-    on its held-out characters."""
+def held_out_translation(run: Path):
+    """The run's glyph data and its latest generator's translation of the held-out pairs (one thread)."""
     import torch
 
     from divergan.api import load_generator
-    from divergan.apps.glyphs import judge_scores, load_data, translate
+    from divergan.apps.glyphs import load_data, translate
     from divergan.train.runs import run_config
 
     torch.set_num_threads(1)
     data = load_data(run_config(run))
-    return judge_scores(data.held_out, translate(load_generator(run), data.held_out), data.sources)
+    return data, translate(load_generator(run), data.held_out)
+
+
+def rejudge(run: Path) -> dict | None:
+    """The shipped judge's scores (:func:`divergan.apps.glyphs.judge_scores`) of the run's latest generator
+    on its held-out characters."""
+    from divergan.apps.glyphs import judge_scores
+
+    data, out = held_out_translation(run)
+    return judge_scores(data.held_out, out, data.sources)
 
 
 def outline(run: Path) -> dict:
     """Per target font of a run: the outline (l1 total variation), ink share and grey share of its
     generated held-out glyphs, the real target glyphs and the source glyphs."""
-    import torch
+    from divergan.apps.glyphs import total_variation
 
-    from divergan.api import load_generator
-    from divergan.apps.glyphs import load_data, total_variation, translate
-    from divergan.train.runs import run_config
-
-    torch.set_num_threads(1)
-    data = load_data(run_config(run))
+    data, out = held_out_translation(run)
     pairs = data.held_out
-    out = translate(load_generator(run), pairs)
     rows = {}
     for k, font in enumerate(pairs.targets):
         m = pairs.category == k

@@ -440,9 +440,9 @@ class PairedGame:
             l1_weight,
             const,
             self.const_weight,
-            self.l1_scales,
-            self.tv_weight,
-            self.tv_norm,
+            l1_scales=self.l1_scales,
+            tv_weight=self.tv_weight,
+            tv_norm=self.tv_norm,
         )
         return loss
 
@@ -521,39 +521,39 @@ def evaluate(G: nn.Module, pairs: GlyphPairs, mean_target: Tensor | None = None)
 
 def judge_for(pairs: GlyphPairs, source: str | tuple[str, ...], size: int):
     """The shipped glyph judge (:mod:`divergan.apps.glyph_judge`, CJK or Latin) that can read these
-    pairs: it reads ``size``-px glyphs, knows every character, and learnt from none of the files of the
-    source and target fonts; None when no shipped judge fits (e.g. a Latin run with DejaVu Serif as a
-    target, a font the Latin judge learnt from). ``source`` may name several fonts (a run's source and
-    its extra sources: :attr:`GlyphData.sources`)."""
+    pairs: it reads ``size``-px glyphs, or ``size`` / 2^k-px ones (the judge of the smallest such k:
+    :func:`judge_scores` then reduces every image alike), knows every character, and learnt from none of
+    the files of the source and target fonts; None when no shipped judge fits (e.g. a Latin run with
+    DejaVu Serif as a target, a font the Latin judge learnt from). ``source`` may name several fonts (a
+    run's source and its extra sources: :attr:`GlyphData.sources`)."""
     from divergan.apps.glyph_judge import CJK_JUDGE, LATIN_JUDGE, load_judge
 
     sources = (source,) if isinstance(source, str) else tuple(source)
     used = {font_file(f) for f in (*sources, *pairs.targets)}
+    fitting = []
     for path in (CJK_JUDGE, LATIN_JUDGE):
         if not path.is_file():
             continue
         judge = load_judge(path)
-        if judge.size != size or not set(pairs.chars) <= set(judge.chars):
+        factor = size // judge.size
+        if factor < 1 or factor * judge.size != size or factor & (factor - 1):  # not size / 2^k
             continue
-        if used.isdisjoint(font_file(f) for f in judge.fonts):
-            return judge
-    return None
+        if set(pairs.chars) <= set(judge.chars) and used.isdisjoint(font_file(f) for f in judge.fonts):
+            fitting.append((factor, judge))
+    return min(fitting, key=lambda f: f[0])[1] if fitting else None
 
 
 def judge_scores(pairs: GlyphPairs, out: Tensor, source: str | tuple[str, ...]) -> dict | None:
     """The shipped glyph judge's reading of the generated glyphs beside the real target and source glyphs,
     per target font (:func:`judge_for` picks the judge); None when no shipped judge fits.
 
-    Glyphs larger than every fitting judge are read at the judge's size: the generated, the real target
-    and the source glyphs alike, each reduced by the same 2^k × 2^k area average (``read_at`` in each
-    font's scores: the size the judge read; a 64-px run is read at 32 px by the 32-px judge)."""
-    size = out.shape[-1]
-    factor, judge = 1, judge_for(pairs, source, size)
-    while judge is None and size % (2 * factor) == 0 and size // (2 * factor) >= 8:
-        factor *= 2
-        judge = judge_for(pairs, source, size // factor)
+    Glyphs larger than the judge are read at the judge's size: the generated, the real target and the
+    source glyphs alike, each reduced by the same 2^k × 2^k area average (``read_at`` in each font's
+    scores: the size the judge read; a 64-px run is read at 32 px by the 32-px judge)."""
+    judge = judge_for(pairs, source, out.shape[-1])
     if judge is None:
         return None
+    factor = out.shape[-1] // judge.size
 
     def read(images: Tensor) -> Tensor:
         return F.avg_pool2d(images, factor) if factor > 1 else images
