@@ -108,3 +108,13 @@ def test_the_judge_is_refused_when_an_extra_source_is_one_of_its_fonts(require):
     assert glyphs.judge_for(pairs, ("dejavu-sans",), 32) is not None  # (one source as a tuple: the same)
     assert font_file("dejavu-sans-bold") in {font_file(f) for f in judge.fonts}
     assert glyphs.judge_for(pairs, ("dejavu-sans", "dejavu-sans-bold"), 32) is None  # ... not with its font
+
+
+def test_split_seed_keeps_the_split_of_another_seed_and_defaults_to_the_seed():
+    """split_seed fixes the held-out characters whatever the run's seed; negative (the default) is the seed.
+    Negative control: two seeds without split_seed split differently (else the check could not fail)."""
+    held = {s: set(glyphs.load_data(tiny(f"seed={s}")).held_out.chars) for s in (0, 1)}
+    assert held[0] != held[1]  # the seed alone moves the split
+    kept = glyphs.load_data(tiny("seed=1", "split_seed=0"))
+    assert set(kept.held_out.chars) == held[0] and not set(kept.train.chars) & held[0]
+    assert set(glyphs.load_data(tiny("seed=1", "split_seed=-1")).held_out.chars) == held[1]

@@ -204,15 +204,21 @@ def extra_sources(cfg: Config) -> tuple[str, ...]:
     return names
 
 
+def split_seed(cfg: Config) -> int:
+    """The seed of the held-out split: ``cfg.split_seed``, or ``cfg.seed`` when that is negative (the
+    default), so that a run of another seed can keep the split a judge names."""
+    return cfg.seed if cfg.split_seed < 0 else cfg.split_seed
+
+
 def load_data(cfg: Config) -> GlyphData:
-    """Render the training and held-out pairs (the split is by character, seeded by ``cfg.seed``).
+    """Render the training and held-out pairs (the split is by character, seeded by :func:`split_seed`).
 
     With ``extra_sources`` the *training* characters are also drawn in each extra source font and paired
     with the same target glyphs (each extra font's pairs: the training characters it and every target
     draw); the held-out pairs, and so every metric, keep the run's source."""
     source, targets, chars = fonts(cfg)
     extras = extra_sources(cfg)
-    train_chars, held_chars = split_charset(chars, cfg.held_out, cfg.seed)
+    train_chars, held_chars = split_charset(chars, cfg.held_out, split_seed(cfg))
     extra = [glyph_pairs(train_chars, f, targets, cfg.size) for f in extras]
     return GlyphData(
         train=glyph_pairs(train_chars, source, targets, cfg.size),

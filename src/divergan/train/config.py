@@ -118,6 +118,7 @@ class Config:
     targets: str = "auto"  # glyphs: comma-separated target fonts, one category each
     chars: str = "auto"  # glyphs: latin, cjk, or the characters themselves
     held_out: float = 0.15  # glyphs: fraction of the characters held out of training
+    split_seed: int = -1  # glyphs: seed of the held-out split (< 0: seed itself)
     l1_weight: float = 100.0  # glyphs: λ of the generator's L1 term (pix2pix)
     embed_dim: int = 16  # glyphs: size of the target font's category embedding
     w_dim: int = 32  # style: size of the mapping network's output w
@@ -751,7 +752,8 @@ HELP: dict[str, str] = {
     "source": "glyphs: the source font (auto: Noto Sans CJK, WenQuanYi or DejaVu Sans, as installed)",
     "targets": "glyphs: comma-separated target fonts, one category each (auto: matching the source)",
     "chars": "glyphs: latin, cjk, gb2312, or the characters themselves; gb2312+2, gb2312+gbk, latin+accents add training-only characters to a set's split (auto: as the fonts allow)",
-    "held_out": "glyphs: fraction of the characters held out of training (split seeded by seed)",
+    "held_out": "glyphs: fraction of the characters held out of training (split seeded by split_seed)",
+    "split_seed": "glyphs: seed of the held-out split, so that runs of other seeds can share one split (< 0: seed itself)",
     "l1_weight": "glyphs: weight of the generator's L1 term |G(s, c) - y| beside the adversarial loss",
     "embed_dim": "glyphs: size of the target font's category embedding",
     "w_dim": "style: size of the intermediate latent w (the mapping network's output)",
