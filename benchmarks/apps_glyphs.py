@@ -87,12 +87,11 @@ def missed(runs: list[Path], font: str) -> tuple[dict, object]:
     misses. Returns (result, rows): rows are the images source / generated (first run) / target of the
     characters every run misses, for a figure."""
     import torch
-    import torch.nn.functional as F
 
-    from divergan.apps.glyphs import judge_for
+    from divergan.apps.glyphs import at_judge_size, judge_for
     from divergan.errors import UserError
 
-    per_run, chars, rows = {}, None, None
+    per_run, chars = {}, None
     for run in runs:
         data, out = held_out_translation(run)
         pairs = data.held_out
@@ -105,15 +104,12 @@ def missed(runs: list[Path], font: str) -> tuple[dict, object]:
         judge = judge_for(pairs, data.sources, out.shape[-1])
         if judge is None:
             raise UserError(f"no shipped judge reads the held-out glyphs of {run}")
-        factor = out.shape[-1] // judge.size
-
-        def read(images, factor=factor, judge=judge):
-            return judge.predict(F.avg_pool2d(images, factor) if factor > 1 else images)
-
-        per_run[str(run)] = {c: r for c, r in zip(these, read(out[idx]), strict=True) if c != r}
+        read = judge.predict(at_judge_size(out[idx], judge.size))
+        per_run[str(run)] = {c: r for c, r in zip(these, read, strict=True) if c != r}
         if chars is None:
             chars = these
-            real = {c: r for c, r in zip(these, read(pairs.target[idx]), strict=True) if c != r}
+            read = judge.predict(at_judge_size(pairs.target[idx], judge.size))
+            real = {c: r for c, r in zip(these, read, strict=True) if c != r}
             first = (pairs, out, idx)
     every = [c for c in chars if all(c in m for m in per_run.values())]
     pairs, out, idx = first

@@ -551,6 +551,13 @@ def judge_for(pairs: GlyphPairs, source: str | tuple[str, ...], size: int):
     return min(fitting, key=lambda f: f[0])[1] if fitting else None
 
 
+def at_judge_size(images: Tensor, size: int) -> Tensor:
+    """Glyphs (N, 1, S, S) reduced to a judge's ``size`` px by the 2^k × 2^k area average, S = 2^k · size
+    (:func:`judge_for` finds only such judges); unchanged when S is ``size``."""
+    factor = images.shape[-1] // size
+    return F.avg_pool2d(images, factor) if factor > 1 else images
+
+
 def judge_scores(pairs: GlyphPairs, out: Tensor, source: str | tuple[str, ...]) -> dict | None:
     """The shipped glyph judge's reading of the generated glyphs beside the real target and source glyphs,
     per target font (:func:`judge_for` picks the judge); None when no shipped judge fits.
@@ -561,10 +568,9 @@ def judge_scores(pairs: GlyphPairs, out: Tensor, source: str | tuple[str, ...]) 
     judge = judge_for(pairs, source, out.shape[-1])
     if judge is None:
         return None
-    factor = out.shape[-1] // judge.size
 
     def read(images: Tensor) -> Tensor:
-        return F.avg_pool2d(images, factor) if factor > 1 else images
+        return at_judge_size(images, judge.size)
 
     scores = {}
     for k, name in enumerate(pairs.targets):
