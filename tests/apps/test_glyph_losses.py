@@ -309,3 +309,40 @@ def test_the_total_variation_term_adds_exactly_and_is_absent_at_weight_zero():
     loss, terms = generator_loss(obj, D, s, y, c, fake, 100.0, tv_weight=7.0, tv_norm="l2")
     assert torch.allclose(terms["tv"], total_variation(fake, "l2"))
     assert torch.equal(loss, plain + 7.0 * total_variation(fake, "l2"))
+
+
+def _pairs(chars, sources, targets):
+    from divergan.data.glyphs import GlyphPairs
+
+    def images(codes):  # each glyph a 4×4 image: -1 everywhere but the listed pixels (+1)
+        out = -torch.ones(len(codes), 16)
+        for i, on in enumerate(codes):
+            out[i, list(on)] = 1.0
+        return out.view(-1, 1, 4, 4)
+
+    return GlyphPairs(
+        chars, images(sources), images(targets), torch.zeros(len(chars), dtype=torch.long), ("t",)
+    )
+
+
+def test_near_copies_of_heldout_glyphs_leave_training():
+    from divergan.data.glyphs import near_copies, without_characters
+
+    a, b, c, h = (), (0, 1, 2), tuple(range(3, 9)), tuple(range(9, 16))  # the closest two: a and b, 3 px
+    train = _pairs(
+        "abcXYZ",
+        [a, b, c, range(16), range(16), h[:-1]],  # Z's source: h's less one pixel
+        [a, b, c, h[2:], h[3:], range(6)],  # X's target: h's less 2 pixels; Y's: less 3 (= the bar)
+    )
+    held = _pairs("h", [h], [h])
+    assert near_copies(train, held, "XYZ") == "XZ"  # X through the target font, Z through the source
+    assert near_copies(train, held, "") == ""  # base characters are never left out (a and b stay)
+    kept = without_characters(train, "XZ")
+    assert kept.chars == "abcY" and torch.equal(kept.target[3], train.target[4]) and len(kept.category) == 4
+    # negative control: with a and b as far apart as any other pair, the bar moves past Y (3 px < 6 px)
+    wide = _pairs(
+        "abcXYZ",
+        [a, tuple(range(6)), c, range(16), range(16), h[:-1]],
+        [a, tuple(range(6)), c, h[2:], h[3:], range(6)],
+    )
+    assert near_copies(wide, held, "XYZ") == "XYZ"

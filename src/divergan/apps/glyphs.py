@@ -40,10 +40,13 @@ from divergan.data.glyphs import (
     GlyphPairs,
     concat_pairs,
     default_fonts,
+    extra_characters,
     font_file,
     font_path,
     glyph_pairs,
+    near_copies,
     split_charset,
+    without_characters,
 )
 from divergan.errors import UserError
 from divergan.metrics.similarity import binary_iou, l1_distance, ssim
@@ -151,13 +154,16 @@ SIZES = (16, 32, 64, 128)
 @dataclass
 class GlyphData:
     """The training and held-out pairs (split by character) and the source font's name; ``extra``: the
-    training characters drawn in the extra source fonts (``extra_sources``), training pairs only."""
+    training characters drawn in the extra source fonts (``extra_sources``), training pairs only;
+    ``near_copies``: the training-only characters left out as near copies of held-out glyphs
+    (:func:`~divergan.data.glyphs.near_copies`)."""
 
     train: GlyphPairs
     held_out: GlyphPairs
     source: str
     extra: GlyphPairs | None = None
     extra_sources: tuple[str, ...] = ()
+    near_copies: str = ""
 
     is_image = True
 
@@ -217,17 +223,26 @@ def load_data(cfg: Config) -> GlyphData:
 
     With ``extra_sources`` the *training* characters are also drawn in each extra source font and paired
     with the same target glyphs (each extra font's pairs: the training characters it and every target
-    draw); the held-out pairs, and so every metric, keep the run's source."""
+    draw); the held-out pairs, and so every metric, keep the run's source. A training-only character
+    (a set of :data:`~divergan.data.glyphs.TRAIN_EXTRA`) that a font draws as a near copy of a held-out
+    glyph is left out (:func:`~divergan.data.glyphs.near_copies`)."""
     source, targets, chars = fonts(cfg)
     extras = extra_sources(cfg)
     train_chars, held_chars = split_charset(chars, cfg.held_out, split_seed(cfg))
+    train = glyph_pairs(train_chars, source, targets, cfg.size)
+    held_out = glyph_pairs(held_chars, source, targets, cfg.size)
+    copies = near_copies(train, held_out, extra_characters(chars, train_chars))
+    if copies:
+        train = without_characters(train, copies)
+        train_chars = "".join(c for c in train_chars if c not in copies)
     extra = [glyph_pairs(train_chars, f, targets, cfg.size) for f in extras]
     return GlyphData(
-        train=glyph_pairs(train_chars, source, targets, cfg.size),
-        held_out=glyph_pairs(held_chars, source, targets, cfg.size),
+        train=train,
+        held_out=held_out,
         source=source,
         extra=concat_pairs(*extra) if extra else None,
         extra_sources=extras,
+        near_copies=copies,
     )
 
 
@@ -742,6 +757,7 @@ class GlyphApp(App):
             "targets": list(data.train.targets),
             "train_characters": "".join(dict.fromkeys(data.train.chars)),
             "heldout_characters": heldout_chars,
+            "near_copies_left_out": data.near_copies,
             "heldout": held,
             "heldout_judge": judge_scores(data.held_out, out_held, data.sources),
             "train": seen,

@@ -376,6 +376,69 @@ def concat_pairs(*parts: GlyphPairs) -> GlyphPairs:
     )
 
 
+def _glyph_distances(a: Tensor, b: Tensor) -> Tensor:
+    """Mean absolute difference, in ink units (0 … 1), between every glyph of ``a`` (N, 1, S, S) and every
+    glyph of ``b`` (M, 1, S, S) in [-1, 1]: an (N, M) matrix."""
+    return torch.cdist(a.flatten(1).float(), b.flatten(1).float(), p=1) / (2 * a[0].numel())
+
+
+def _closest_distinct(images: Tensor) -> float:
+    """The smallest distance (:func:`_glyph_distances`) between two glyphs of different characters that a
+    font draws differently (distance > 0): how close two characters of the set can be and stay two."""
+    d = _glyph_distances(images, images)
+    d.fill_diagonal_(float("inf"))
+    d[d == 0] = float("inf")
+    return float(d.min())
+
+
+def near_copies(train: GlyphPairs, held_out: GlyphPairs, extra: str) -> str:
+    """The training-only characters of ``extra`` that some font draws as a near copy of a held-out one.
+
+    A variant form can be a separate code point that a font draws almost as the held-out character (AR PL
+    UKai draws 茍 as 苟 and 統 as 统): training on it would show the model the held-out glyph. The bar is
+    the set's own: in each font (the source, and each target), a training-only character whose glyph lies
+    closer to a held-out character's glyph than the two closest *distinct* characters of the base set
+    (the training characters not in ``extra`` and the held-out ones: in GB 2312 level 1 王 and 玉) lie to
+    each other is a near copy. Returns those characters, in ``train``'s order."""
+    base = [i for i, c in enumerate(train.chars) if c not in extra]
+    added = [i for i, c in enumerate(train.chars) if c in extra]
+    if not added or not base:
+        return ""
+    found: set[str] = set()
+    views = [("source", 0)] + [("target", k) for k in range(len(train.targets))]
+    for kind, k in views:
+        tr = [i for i in base if int(train.category[i]) == k]
+        ad = [i for i in added if int(train.category[i]) == k]
+        ho = (held_out.category == k).nonzero().squeeze(1)
+        images = getattr(train, kind)
+        held = getattr(held_out, kind)[ho]
+        bar = _closest_distinct(torch.cat([images[tr], held]))
+        close = (_glyph_distances(images[ad], held) < bar).any(1)
+        found.update(train.chars[ad[j]] for j in close.nonzero().squeeze(1).tolist())
+    return "".join(c for c in dict.fromkeys(train.chars) if c in found)
+
+
+def without_characters(pairs: GlyphPairs, chars: str) -> GlyphPairs:
+    """``pairs`` without the pairs of the characters in ``chars``."""
+    keep = torch.tensor([c not in chars for c in pairs.chars])
+    return GlyphPairs(
+        chars="".join(c for c in pairs.chars if c not in chars),
+        source=pairs.source[keep],
+        target=pairs.target[keep],
+        category=pairs.category[keep],
+        targets=pairs.targets,
+    )
+
+
+def extra_characters(name: str, train: str) -> str:
+    """The characters of ``train`` that a :data:`TRAIN_EXTRA` set ``name`` adds to its base set's split
+    ("" for any other set)."""
+    if name not in TRAIN_EXTRA:
+        return ""
+    base = set(charset(TRAIN_EXTRA[name][0]))
+    return "".join(c for c in train if c not in base)
+
+
 def split_charset(name: str, held_out: float, seed: int = 0) -> tuple[str, str]:
     """(train, held_out) characters of a character set (:func:`charset`): :func:`split_characters` of the
     set, or for a name of :data:`TRAIN_EXTRA` (``gb2312+2``: GB 2312 level 1 split as ``gb2312`` is,
