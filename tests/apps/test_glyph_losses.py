@@ -346,3 +346,25 @@ def test_near_copies_of_heldout_glyphs_leave_training():
         [a, tuple(range(6)), c, h[2:], h[3:], range(6)],
     )
     assert near_copies(wide, held, "XYZ") == "XYZ"
+
+
+def test_summary_names_the_near_copies_only_when_there_are_some():
+    from pathlib import Path
+
+    from divergan.apps.glyphs import summary
+
+    row = {"l1": 0.1, "ssim": 0.5, "iou": 0.4}
+    final = {
+        "heldout": {"model": row, "baseline_source": row, "baseline_mean_target": row},
+        "source": "s",
+        "targets": ["t"],
+        "train_seconds": 1.0,
+        "heldout_characters": "苟统",
+        "near_copies_left_out": "統茍",
+    }
+    line = "left out of training as near copies of held-out glyphs: 統茍"
+    assert line in summary(Path("run"), final).splitlines()
+    assert "near copies" not in summary(Path("run"), {**final, "near_copies_left_out": ""})
+    assert "near copies" not in summary(
+        Path("run"), {k: v for k, v in final.items() if k != "near_copies_left_out"}
+    )

@@ -108,7 +108,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # since 3 December 48 wide: 86.7 % (one thread) and 85.4 % (two threads, as a user runs it: 900 s
     # wall on the idle 2-core AVX-512 machine; about 45 min on the machine width 32 was first timed on);
     # and with dropout 0.3: 88.7 % (one thread) and 89.7 % (two threads, 863 s wall), both above both
-    # readings of 0.5; 7,500 steps read 89.7 % again (1,038 s), so the length stays
+    # readings of 0.5; 7,500 steps read 89.7 % again (1,038 s), so the length stays; since 3 December
+    # afternoon the critic is as wide as the U-Net (pix2pix's and zi2zi's balance; it had stayed 16
+    # wide): 91.0 % (seed 0) and 90.4 % (seed 1 on the same split), 100 % UMing, 1,040-1,061 s wall
     "glyphs": {
         **_BASE,
         **_CJK,
@@ -116,6 +118,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "l1_weight": 1000.0,
         "glyph_dropout": 0.3,
         "g_width": 48,
+        "d_width": 48,
     },
     "glyphs-64": {**_BASE, **_CJK, "size": 64, "steps": 1500, "batch": 16},
     # the Latin run of docs/applications.md: DejaVu Sans -> URW P052 (a Palatino: serifs, stroke
@@ -816,6 +819,11 @@ def summary(run: Path, final: dict) -> str:
             f"run: {run}",
             f"glyphs: {final['source']} -> {', '.join(final['targets'])}; {final['train_seconds']:.1f} s training",
             f"held-out characters ({len(final['heldout_characters'])}): {final['heldout_characters']}",
+            *(
+                [f"left out of training as near copies of held-out glyphs: {final['near_copies_left_out']}"]
+                if final.get("near_copies_left_out")
+                else []
+            ),
             f"  model     L1 {m['l1']:.4f}  SSIM {m['ssim']:.3f}  IoU {m['iou']:.3f}",
             f"  baseline  L1 {b['l1']:.4f}  SSIM {b['ssim']:.3f}  IoU {b['iou']:.3f}   (source glyph as prediction)",
             f"  baseline  L1 {a['l1']:.4f}  SSIM {a['ssim']:.3f}  IoU {a['iou']:.3f}   (mean training target glyph)",
