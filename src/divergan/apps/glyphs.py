@@ -110,7 +110,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # and with dropout 0.3: 88.7 % (one thread) and 89.7 % (two threads, 863 s wall), both above both
     # readings of 0.5; 7,500 steps read 89.7 % again (1,038 s), so the length stays; since 3 December
     # afternoon the critic is as wide as the U-Net (pix2pix's and zi2zi's balance; it had stayed 16
-    # wide): 91.0 % (seed 0) and 90.4 % (seed 1 on the same split), 100 % UMing, 1,040-1,061 s wall
+    # wide): 91.0 % (seed 0), 90.4 % and 86.7 % (seeds 1 and 2 on the same split), 100 % UMing,
+    # 1,040-1,079 s wall
     "glyphs": {
         **_BASE,
         **_CJK,
