@@ -4,7 +4,8 @@ Each preset runs as a user runs it, ``divergan train --preset NAME`` in a child 
 from ``wait4``), then its ``final_metrics.json`` becomes a row of the table. The final sample grid,
 interpolation and latent arithmetic of each are copied to docs/images/ (``PRESET-samples.png``, …;
 with ``--set`` options only ``PRESET-KEY-VALUE-samples.png``). Rows of earlier invocations (another preset,
-or other ``--set`` options) stay in the table; a rerun of the same preset and options replaces its row.
+other ``--set`` options, or another ``--label``) stay in the table; a rerun of the same preset, options and label
+replaces its row.
 ``--label`` names what a row measured (a preset changes over time: a row measured with an earlier
 definition keeps the label that says so).
 
@@ -683,7 +684,9 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         # read after the run, not before it: two invocations side by side keep each other's rows
         rows = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-        same = [i for i, r in enumerate(rows) if (r["preset"], r["extra"]) == (name, extra)]
+        # a row of the same preset, options and label is replaced; another label (the preset as it was) stays
+        key = (name, extra, row.get("label"))
+        same = [i for i, r in enumerate(rows) if (r["preset"], r["extra"], r.get("label")) == key]
         if same:
             rows[same[0]] = row
         else:
