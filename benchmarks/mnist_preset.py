@@ -76,6 +76,16 @@ def stem(name: str, extra: list[str]) -> str:
     return name + "".join("-" + a.replace("=", "-") for a in trained(extra))
 
 
+def merged(rows: list[dict], row: dict) -> list[dict]:
+    """``rows`` with ``row`` in place of the row of the same preset, ``--set`` options and label (appended
+    if none): a run under another label (the preset as it was defined then) keeps its own row."""
+    key = (row["preset"], row["extra"], row.get("label"))
+    same = [i for i, r in enumerate(rows) if (r["preset"], r["extra"], r.get("label")) == key]
+    if not same:
+        return [*rows, row]
+    return [row if i == same[0] else r for i, r in enumerate(rows)]
+
+
 def run_preset(name: str, extra: list[str], keep: Path | None = None) -> dict:
     """Train one preset in a child process; its final metrics, wall seconds and peak RSS (MiB).
     ``keep``: train into ``keep/STEM`` and leave the run folder there (checkpoints included)."""
@@ -684,13 +694,7 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         # read after the run, not before it: two invocations side by side keep each other's rows
         rows = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-        # a row of the same preset, options and label is replaced; another label (the preset as it was) stays
-        key = (name, extra, row.get("label"))
-        same = [i for i, r in enumerate(rows) if (r["preset"], r["extra"], r.get("label")) == key]
-        if same:
-            rows[same[0]] = row
-        else:
-            rows.append(row)
+        rows = merged(rows, row)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(rows, indent=2) + "\n")
     write_section("mnist-preset", table(json.loads(RESULTS.read_text()) if RESULTS.exists() else []))

@@ -245,3 +245,15 @@ def test_cluster_purity_by_hand(bench):
     # the control: clusters that are the classes (ids renamed) are pure; one cluster of all is not
     assert bench.cluster_purity(classes, [5, 5, 5, 3, 3, 9]) == (1.0, [1.0, 1.0, 1.0])
     assert bench.cluster_purity(classes, [0] * 6)[0] == pytest.approx(3 / 6)
+
+
+def test_a_rerun_replaces_only_the_row_of_the_same_options_and_label(bench):
+    """The same preset, options and label: replaced in place. Another label (the preset as it was): both
+    rows stay, the new one last. Other options: appended."""
+    old = {"preset": "p", "extra": ["--set", "a=1"], "label": "then", "fd": 1}
+    other = {"preset": "p", "extra": [], "label": "then", "fd": 2}
+    again = {**old, "fd": 3}
+    assert bench.merged([old, other], again) == [again, other]
+    now = {**old, "label": "now", "fd": 4}
+    assert bench.merged([old, other], now) == [old, other, now]
+    assert bench.merged([old], other) == [old, other]
