@@ -37,6 +37,13 @@ training: each cluster's purity and, per class, the share of its digits in a clu
 that class (benchmarks/results/mnist_cluster_purity.json).
 
     .venv/bin/python benchmarks/mnist_preset.py --purity 0-5
+
+``--blame RUN``: the same reading for a self-conditioned run's samples: how many of the samples the two
+judges read differently come from mixed clusters (whose largest class holds under 90 % of their training
+digits), against the share of samples drawn from them, and the same for the training digits themselves in
+their clusters, read leave-one-out (the control) (benchmarks/results/mnist_cluster_blame.json).
+
+    .venv/bin/python benchmarks/mnist_preset.py --blame runs/RUN --label "what RUN trained"
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ RECOGNISED = ROOT / "benchmarks" / "results" / "mnist_recognisable.json"
 REFERENCE = ROOT / "benchmarks" / "results" / "mnist_reference.json"
 CALIBRATION = ROOT / "benchmarks" / "results" / "mnist_calibration.json"
 PURITY = ROOT / "benchmarks" / "results" / "mnist_cluster_purity.json"
+BLAME = ROOT / "benchmarks" / "results" / "mnist_cluster_blame.json"
 
 
 #: ``--set`` keys that change how a run is executed, not what it trains (left out of the figures' names)
@@ -183,11 +191,12 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-def fixed_samples(cfg, parts, n: int = 2000):
+def fixed_samples(cfg, parts, n: int = 2000, with_labels: bool = False):
     """``n`` samples of the EMA generator in [−1, 1] from one fixed latent batch (the same z for every run
     and checkpoint), drawn in batches of 500 one after the other; a class-conditional generator draws each
     class alike; a cluster-conditional one (``clusters=k``) draws its clusters as it does in training, at
-    their shares of the training images."""
+    their shares of the training images. ``with_labels``: (samples, the class or cluster each was drawn
+    from; None for an unconditional generator)."""
     import torch
 
     from divergan.train.loop import sample_labels
@@ -197,11 +206,17 @@ def fixed_samples(cfg, parts, n: int = 2000):
     def batch():
         z = torch.randn(500, cfg.z_dim, generator=g)
         if cfg.clusters:
-            return parts.ema(z, sample_labels(cfg, parts, 500, g))
-        return parts.ema(z, *([torch.arange(500) % 10] if cfg.conditional else []))
+            labels = sample_labels(cfg, parts, 500, g)
+        else:
+            labels = torch.arange(500) % 10 if cfg.conditional else None
+        return parts.ema(z, *([] if labels is None else [labels])), labels
 
     with torch.no_grad():
-        return torch.cat([batch() for _ in range(n // 500)])
+        images, labels = zip(*[batch() for _ in range(n // 500)])
+    images = torch.cat(images)
+    if not with_labels:
+        return images
+    return images, None if labels[0] is None else torch.cat(labels)
 
 
 def checkpoint_metrics(run: Path, every: int = 500, n: int = 2000) -> list[dict]:
@@ -476,6 +491,100 @@ def recognise_run(run: Path, n: int = 2000) -> dict:
     }
 
 
+def cluster_blame(first, second, drawn, train_classes, train_clusters, pure: float = 0.9) -> dict:
+    """Where the two judges disagree, by the cluster a sample was drawn from (analysis, read with the labels
+    afterwards; the labels never reach training).
+
+    ``first`` / ``second``: the shipped classifier's and the second judge's labels of the samples;
+    ``drawn``: the cluster each sample was drawn from; ``train_classes`` / ``train_clusters``: the
+    training digits' labels and cluster ids. A cluster is *mixed* when its largest class holds less than
+    ``pure`` of its training digits (a reading line, not a test). Returns, per cluster drawn, its majority
+    share, samples and disagreements, and overall: the share of samples drawn from mixed clusters, the
+    share of the disagreements that come from them, and the disagreement rate in pure and in mixed ones
+    (NaN where none is drawn)."""
+    first, second, drawn = np.asarray(first), np.asarray(second), np.asarray(drawn)
+    train_classes, train_clusters = np.asarray(train_classes), np.asarray(train_clusters)
+    majority = {
+        int(k): float(np.bincount(train_classes[train_clusters == k]).max() / (train_clusters == k).sum())
+        for k in np.unique(train_clusters)
+    }
+    miss = first != second
+    mixed = np.array([majority[int(k)] < pure for k in drawn], dtype=bool)
+
+    def rate(mask):
+        return float(miss[mask].mean()) if mask.any() else float("nan")
+
+    return {
+        "clusters": [
+            {
+                "cluster": int(k),
+                "majority": majority[int(k)],
+                "samples": int((drawn == k).sum()),
+                "disagree": int(miss[drawn == k].sum()),
+            }
+            for k in np.unique(drawn)
+        ],
+        "mixed_clusters": sum(m < pure for m in majority.values()),
+        "all_clusters": len(majority),
+        "mixed_sample_share": float(mixed.mean()),
+        "mixed_disagree_share": float(mixed[miss].mean()) if miss.any() else float("nan"),
+        "rate_pure": rate(~mixed),
+        "rate_mixed": rate(mixed),
+    }
+
+
+def blame_run(run: Path, n: int = 2000) -> dict:
+    """:func:`cluster_blame` on ``n`` samples of a self-conditioned run's EMA generator (the latents of
+    ``--recognise``) and its own training clusters."""
+    from divergan.data import get_dataset
+    from divergan.metrics.images import extract, resolve_feature_net
+    from divergan.train.loop import load_run
+
+    cfg, parts, _ = load_run(run)
+    if not cfg.clusters:
+        raise SystemExit(f"error: --blame reads a self-conditioned run (clusters=k); {run} has none")
+    data = get_dataset(cfg.data, **cfg.data_params)
+    judge = second_judge((data.points + 1) / 2, data.labels)
+    images, drawn = fixed_samples(cfg, parts, n, with_labels=True)
+    images = (images + 1) / 2
+    _, logits = extract(images, resolve_feature_net("digits"))
+    first = logits[:, 0].argmax(-1).numpy()
+    second = judge.predict(images.reshape(len(images), -1).numpy())
+    classes, clusters = data.labels.numpy(), parts.dataset.labels.numpy()
+    out = cluster_blame(first, second, drawn.numpy(), classes, clusters)
+    # the control: the 4,500 training digits in their own clusters, the second judge reading each without
+    # its own copies (as real_reference does); the samples are drawn at these clusters' shares
+    train = (data.points + 1) / 2
+    _, logits = extract(train, resolve_feature_net("digits"))
+    real = cluster_blame(
+        logits[:, 0].argmax(-1).numpy(), leave_one_out_labels(train, data.labels), clusters, classes, clusters
+    )
+    out["real"] = {k: v for k, v in real.items() if k != "clusters"}
+    return out
+
+
+def blame_table(rows: list[dict]) -> str:
+    """The ``mnist-blame`` section: one line per run of :func:`blame_run`."""
+    lines = [
+        "Where the two judges of `--recognise` disagree, by the cluster each sample was drawn from (`--blame RUN`; "
+        "the same 2,000 samples; the clusters read afterwards against the digits' labels, analysis only). "
+        "Mixed: the cluster's largest class holds under 90 % of its training digits.",
+        "",
+        "| run | mixed clusters | samples from mixed clusters | disagreements from mixed clusters "
+        "| disagreement rate: pure / mixed clusters | the same for the 4,500 training digits (leave-one-out) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        real = r["real"]
+        lines.append(
+            f"| {r['label']} | {r['mixed_clusters']} of {r['all_clusters']} | {r['mixed_sample_share']:.1%} "
+            f"| {r['mixed_disagree_share']:.1%} | {r['rate_pure']:.1%} / {r['rate_mixed']:.1%} "
+            f"| {real['mixed_sample_share']:.1%} of digits, {real['mixed_disagree_share']:.1%} of disagreements; "
+            f"{real['rate_pure']:.1%} / {real['rate_mixed']:.1%} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def recognise_table(rows: list[dict], ref: dict | None = None, calibration: list[dict] | None = None) -> str:
     """The ``mnist-recognisable`` section: per run, the per-class verdicts of :func:`recognisable` (against
     the 500 held-out digits, as each row was judged) and, with the 5,000-digit reference ``ref``, those of
@@ -654,7 +763,22 @@ def main() -> None:
         help="only: the preset's clusters read against the labels for these seeds (0-5 or 0,3,5; analysis only), "
         "benchmarks/results/mnist_cluster_purity.json",
     )
+    ap.add_argument(
+        "--blame",
+        type=Path,
+        metavar="RUN",
+        help="only: where the two judges disagree, by cluster, on samples of this self-conditioned run "
+        "(analysis only), a row named --label of benchmarks/results/mnist_cluster_blame.json",
+    )
     args = ap.parse_args()
+    if args.blame:
+        row = {"label": args.label or args.blame.name, **blame_run(args.blame)}
+        print(json.dumps({k: v for k, v in row.items() if k != "clusters"}), flush=True)
+        rows = json.loads(BLAME.read_text()) if BLAME.exists() else []
+        rows = [r for r in rows if r["label"] != row["label"]] + [row]
+        BLAME.write_text(json.dumps(rows, indent=2) + "\n")
+        write_section("mnist-blame", blame_table(rows))
+        return
     if args.purity:
         rows = preset_purity(args.purity)
         PURITY.write_text(json.dumps(rows, indent=2) + "\n")

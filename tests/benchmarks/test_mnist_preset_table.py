@@ -257,3 +257,26 @@ def test_a_rerun_replaces_only_the_row_of_the_same_options_and_label(bench):
     now = {**old, "label": "now", "fd": 4}
     assert bench.merged([old, other], now) == [old, other, now]
     assert bench.merged([old], other) == [old, other]
+
+
+def test_cluster_blame_by_hand(bench):
+    # training: cluster 0 holds four 0s (pure); cluster 1 two 4s and two 9s (mixed, majority 1/2)
+    train_classes = [0, 0, 0, 0, 4, 4, 9, 9]
+    train_clusters = [0, 0, 0, 0, 1, 1, 1, 1]
+    # six samples: three from cluster 0 (the judges agree), three from cluster 1 (they disagree on two)
+    drawn = [0, 0, 0, 1, 1, 1]
+    first = [0, 0, 0, 9, 9, 4]
+    second = [0, 0, 0, 9, 4, 9]
+    out = bench.cluster_blame(first, second, drawn, train_classes, train_clusters)
+    assert [c["majority"] for c in out["clusters"]] == [1.0, 0.5]
+    assert [(c["samples"], c["disagree"]) for c in out["clusters"]] == [(3, 0), (3, 2)]
+    assert (out["mixed_clusters"], out["all_clusters"]) == (1, 2)
+    assert out["mixed_sample_share"] == pytest.approx(0.5)
+    assert out["mixed_disagree_share"] == 1.0
+    assert (out["rate_pure"], out["rate_mixed"]) == (0.0, pytest.approx(2 / 3))
+    # the control: a disagreement in the pure cluster moves the shares; a lower reading line unmixes cluster 1
+    out = bench.cluster_blame([1, 0, 0, 9, 9, 4], second, drawn, train_classes, train_clusters)
+    assert out["mixed_disagree_share"] == pytest.approx(2 / 3)
+    assert out["rate_pure"] == pytest.approx(1 / 3)
+    out = bench.cluster_blame(first, second, drawn, train_classes, train_clusters, pure=0.5)
+    assert out["mixed_clusters"] == 0 and math.isnan(out["rate_mixed"])
