@@ -52,6 +52,7 @@ import argparse
 import json
 import math
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -537,12 +538,13 @@ def blame_run(run: Path, n: int = 2000) -> dict:
     """:func:`cluster_blame` on ``n`` samples of a self-conditioned run's EMA generator (the latents of
     ``--recognise``) and its own training clusters."""
     from divergan.data import get_dataset
+    from divergan.errors import UserError
     from divergan.metrics.images import extract, resolve_feature_net
     from divergan.train.loop import load_run
 
     cfg, parts, _ = load_run(run)
     if not cfg.clusters:
-        raise SystemExit(f"error: --blame reads a self-conditioned run (clusters=k); {run} has none")
+        raise UserError(f"--blame reads a self-conditioned run (clusters=k); {run} has none")
     data = get_dataset(cfg.data, **cfg.data_params)
     judge = second_judge((data.points + 1) / 2, data.labels)
     images, drawn = fixed_samples(cfg, parts, n, with_labels=True)
@@ -825,4 +827,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from divergan.errors import UserError
+
+    try:
+        main()
+    except UserError as exc:  # a run folder that is not one, a run without clusters: one line, status 2
+        raise SystemExit(print(f"error: {exc}", file=sys.stderr) or 2) from None
