@@ -85,6 +85,12 @@ def stem(name: str, extra: list[str]) -> str:
     return name + "".join("-" + a.replace("=", "-") for a in trained(extra))
 
 
+def relabelled(rows: list[dict], row: dict) -> list[dict]:
+    """``rows`` without any row of ``row``'s label, then ``row`` (at the end): the results of ``--recognise``,
+    ``--trajectory`` and ``--blame``, one row per label."""
+    return [r for r in rows if r["label"] != row["label"]] + [row]
+
+
 def merged(rows: list[dict], row: dict) -> list[dict]:
     """``rows`` with ``row`` in place of the row of the same preset, ``--set`` options and label (appended
     if none): a run under another label (the preset as it was defined then) keeps its own row."""
@@ -128,16 +134,20 @@ def floor_kl(n: int = 2000, k: int = 10, trials: int = 20_000, seed: int = 0) ->
     return float(terms.sum(axis=1).mean())
 
 
-def training_classes() -> list[int]:
-    """The class histogram of all MNIST 5k training digits as the shipped classifier labels them."""
-    import torch
-
-    from divergan.data import get_dataset
+def digit_labels(images) -> np.ndarray:
+    """The shipped digit classifier's label of each of ``images`` (N, 1, 28, 28) in [0, 1]."""
     from divergan.metrics.images import extract, resolve_feature_net
 
+    _, logits = extract(images, resolve_feature_net("digits"))  # logits (N, 1, 10)
+    return logits[:, 0].argmax(-1).numpy()
+
+
+def training_classes() -> list[int]:
+    """The class histogram of all MNIST 5k training digits as the shipped classifier labels them."""
+    from divergan.data import get_dataset
+
     data = get_dataset("mnist")
-    _, logits = extract((data.points + 1) / 2, resolve_feature_net("digits"))  # logits (N, 1, 10)
-    return torch.bincount(logits[:, 0].argmax(-1), minlength=10).tolist()
+    return np.bincount(digit_labels((data.points + 1) / 2), minlength=10).tolist()
 
 
 def kl_uniform(counts: list[int]) -> float:
@@ -322,13 +332,15 @@ def judge_agreement(images, judge) -> tuple[list[int], list[float]]:
     """Per class c of the shipped classifier's labels: (how many ``images`` it labels c, the share of those
     that the fitted second ``judge`` (:func:`second_judge`) also labels c). Images (N, 1, 28, 28) in
     [0, 1]. NaN for a class with no image."""
-    from divergan.metrics.images import extract, resolve_feature_net
+    return class_agreement(digit_labels(images), judge.predict(images.reshape(len(images), -1).numpy()))
 
-    _, logits = extract(images, resolve_feature_net("digits"))
-    cnn = logits[:, 0].argmax(-1).numpy()
-    second = judge.predict(images.reshape(len(images), -1).numpy())
-    counts = [int((cnn == c).sum()) for c in range(10)]
-    agree = [float((second[cnn == c] == c).mean()) if counts[c] else float("nan") for c in range(10)]
+
+def class_agreement(first, second) -> tuple[list[int], list[float]]:
+    """Per class c of the labels ``first``: (how many are c, the share of those that ``second`` labels c
+    too); NaN for a class with none."""
+    first, second = np.asarray(first), np.asarray(second)
+    counts = [int((first == c).sum()) for c in range(10)]
+    agree = [float((second[first == c] == c).mean()) if counts[c] else float("nan") for c in range(10)]
     return counts, agree
 
 
@@ -365,14 +377,7 @@ def leave_one_out_labels(train, train_labels, k: int = 5, shift: int = 2) -> np.
 def leave_one_out_agreement(train, train_labels) -> tuple[list[int], list[float]]:
     """:func:`judge_agreement` on the training digits themselves, the second judge reading each without its
     own copies (:func:`leave_one_out_labels`)."""
-    from divergan.metrics.images import extract, resolve_feature_net
-
-    second = leave_one_out_labels(train, train_labels)
-    _, logits = extract(train, resolve_feature_net("digits"))
-    cnn = logits[:, 0].argmax(-1).numpy()
-    counts = [int((cnn == c).sum()) for c in range(10)]
-    agree = [float((second[cnn == c] == c).mean()) if counts[c] else float("nan") for c in range(10)]
-    return counts, agree
+    return class_agreement(digit_labels(train), leave_one_out_labels(train, train_labels))
 
 
 def real_reference(refresh: bool = False) -> dict:
@@ -539,7 +544,6 @@ def blame_run(run: Path, n: int = 2000) -> dict:
     ``--recognise``) and its own training clusters."""
     from divergan.data import get_dataset
     from divergan.errors import UserError
-    from divergan.metrics.images import extract, resolve_feature_net
     from divergan.train.loop import load_run
 
     cfg, parts, _ = load_run(run)
@@ -549,17 +553,14 @@ def blame_run(run: Path, n: int = 2000) -> dict:
     judge = second_judge((data.points + 1) / 2, data.labels)
     images, drawn = fixed_samples(cfg, parts, n, with_labels=True)
     images = (images + 1) / 2
-    _, logits = extract(images, resolve_feature_net("digits"))
-    first = logits[:, 0].argmax(-1).numpy()
     second = judge.predict(images.reshape(len(images), -1).numpy())
     classes, clusters = data.labels.numpy(), parts.dataset.labels.numpy()
-    out = cluster_blame(first, second, drawn.numpy(), classes, clusters)
+    out = cluster_blame(digit_labels(images), second, drawn.numpy(), classes, clusters)
     # the control: the 4,500 training digits in their own clusters, the second judge reading each without
     # its own copies (as real_reference does); the samples are drawn at these clusters' shares
     train = (data.points + 1) / 2
-    _, logits = extract(train, resolve_feature_net("digits"))
     real = cluster_blame(
-        logits[:, 0].argmax(-1).numpy(), leave_one_out_labels(train, data.labels), clusters, classes, clusters
+        digit_labels(train), leave_one_out_labels(train, data.labels), clusters, classes, clusters
     )
     out["real"] = {k: v for k, v in real.items() if k != "clusters"}
     return out
@@ -777,7 +778,7 @@ def main() -> None:
         row = {"label": args.label or args.blame.name, **blame_run(args.blame)}
         print(json.dumps({k: v for k, v in row.items() if k != "clusters"}), flush=True)
         rows = json.loads(BLAME.read_text()) if BLAME.exists() else []
-        rows = [r for r in rows if r["label"] != row["label"]] + [row]
+        rows = relabelled(rows, row)
         BLAME.write_text(json.dumps(rows, indent=2) + "\n")
         write_section("mnist-blame", blame_table(rows))
         return
@@ -790,7 +791,7 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         # read after the judging, not before it: two invocations side by side keep each other's rows
         rows = json.loads(RECOGNISED.read_text()) if RECOGNISED.exists() else []
-        rows = [r for r in rows if r["label"] != row["label"]] + [row]
+        rows = relabelled(rows, row)
         RECOGNISED.write_text(json.dumps(rows, indent=2) + "\n")
         write_section("mnist-recognisable", recognise_section(rows))
         return
@@ -810,7 +811,7 @@ def main() -> None:
                 load = r["machine"].partition("load average ")[2].split(" ")[0]
                 row.update(cpu_s=r["cpu_s"], wall_s=r["wall_s"], load=load)
         print(json.dumps(row), flush=True)
-        rows = [r for r in rows if r["label"] != row["label"]] + [row]
+        rows = relabelled(rows, row)
         TRAJECTORIES.write_text(json.dumps(rows, indent=2) + "\n")
         write_section("mnist-trajectory", trajectory_table(rows))
         return

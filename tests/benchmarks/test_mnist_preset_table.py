@@ -280,3 +280,35 @@ def test_cluster_blame_by_hand(bench):
     assert out["rate_pure"] == pytest.approx(1 / 3)
     out = bench.cluster_blame(first, second, drawn, train_classes, train_clusters, pure=0.5)
     assert out["mixed_clusters"] == 0 and math.isnan(out["rate_mixed"])
+
+
+def test_relabelled_keeps_one_row_per_label_at_the_end(bench):
+    a, b = {"label": "a", "v": 1}, {"label": "b", "v": 2}
+    assert bench.relabelled([a, b], {"label": "a", "v": 3}) == [b, {"label": "a", "v": 3}]
+    assert bench.relabelled([a], b) == [a, b]  # the control: another label is kept
+
+
+def test_class_agreement_by_hand(bench):
+    # three 4s of which the second reader calls one a 9; one 9 both call 9; no other class
+    counts, agree = bench.class_agreement([4, 4, 4, 9], [4, 9, 4, 9])
+    assert counts == [0, 0, 0, 0, 3, 0, 0, 0, 0, 1]
+    assert agree[4] == pytest.approx(2 / 3) and agree[9] == 1.0
+    assert math.isnan(agree[0])
+
+
+def test_a_folder_that_is_not_a_run_is_one_error_line(tmp_path):
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(BENCHMARKS.parent / "src")}
+    for flag in ("--blame", "--recognise"):
+        proc = subprocess.run(
+            [sys.executable, str(BENCHMARKS / "mnist_preset.py"), flag, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.splitlines() == [
+            f"error: {tmp_path} is not a divergan run folder (no config.json)"
+        ]
