@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -30,6 +31,19 @@ def write_section(name: str, body: str, heading: str | None = None, doc: Path = 
     head, _, rest = text.partition(begin)
     _, _, tail = rest.partition(end)
     doc.write_text(f"{head}{begin}\n{body}\n{end}{tail}")
+
+
+@contextlib.contextmanager
+def user_errors():
+    """Inside this block a :class:`divergan.errors.UserError` (a folder that is not a run, a flag that does not
+    fit) ends the script as the CLI ends: one ``error: ...`` line on stderr and exit status 2, no traceback."""
+    from divergan.errors import UserError
+
+    try:
+        yield
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def machine() -> str:

@@ -33,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 
+from _doc import user_errors
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -191,14 +193,10 @@ def main() -> None:
     args = ap.parse_args()
     name = f"apps_glyphs-{args.preset}" + (f"-{args.tag}" if args.tag else "")
     if args.missed:
-        from divergan.errors import UserError
         from divergan.figures.grids import save_grid
 
-        try:
+        with user_errors():  # a folder that is not a run, runs of two splits, an unknown font
             result, rows = missed(args.missed, args.font)
-        except UserError as e:  # a folder that is not a run, runs of two splits, an unknown font
-            print(f"error: {e}", file=sys.stderr)
-            sys.exit(2)
         RESULTS.mkdir(parents=True, exist_ok=True)
         text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
         (RESULTS / f"{name}-missed.json").write_text(text, encoding="utf-8")

@@ -52,13 +52,12 @@ import argparse
 import json
 import math
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from _doc import ROOT, machine, parse_seeds, run_train, write_section
+from _doc import ROOT, machine, parse_seeds, run_train, user_errors, write_section
 
 IMAGES = ROOT / "docs" / "images"
 RESULTS = ROOT / "benchmarks" / "results" / "mnist_preset.json"
@@ -828,9 +827,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from divergan.errors import UserError
-
-    try:
+    with user_errors():  # a run folder that is not one, a run without clusters
         main()
-    except UserError as exc:  # a run folder that is not one, a run without clusters: one line, status 2
-        raise SystemExit(print(f"error: {exc}", file=sys.stderr) or 2) from None

@@ -294,21 +294,3 @@ def test_class_agreement_by_hand(bench):
     assert counts == [0, 0, 0, 0, 3, 0, 0, 0, 0, 1]
     assert agree[4] == pytest.approx(2 / 3) and agree[9] == 1.0
     assert math.isnan(agree[0])
-
-
-def test_a_folder_that_is_not_a_run_is_one_error_line(tmp_path):
-    import os
-    import subprocess
-
-    env = {**os.environ, "PYTHONPATH": str(BENCHMARKS.parent / "src")}
-    for flag in ("--blame", "--recognise"):
-        proc = subprocess.run(
-            [sys.executable, str(BENCHMARKS / "mnist_preset.py"), flag, str(tmp_path)],
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        assert proc.returncode == 2, proc.stderr
-        assert proc.stderr.splitlines() == [
-            f"error: {tmp_path} is not a divergan run folder (no config.json)"
-        ]

@@ -1,0 +1,48 @@
+"""The benchmark scripts end a user's mistake as the CLI does: one ``error:`` line on stderr, exit status 2."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _script(args, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(BENCHMARKS.parent / "src"), "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, *map(str, args)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+
+
+@pytest.mark.parametrize("flag", ["--blame", "--recognise"])
+def test_mnist_preset_reads_only_run_folders(tmp_path, flag):
+    proc = _script([BENCHMARKS / "mnist_preset.py", flag, tmp_path], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [f"error: {tmp_path} is not a divergan run folder (no config.json)"]
+
+
+def test_glyph_missed_reads_only_run_folders(tmp_path):
+    proc = _script([BENCHMARKS / "apps_glyphs.py", "glyphs", "--missed", tmp_path], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [f"error: {tmp_path} is not a divergan run folder (no config.json)"]
+
+
+def test_a_bug_still_shows_its_traceback():
+    # negative control: only UserError becomes one line; a plain ValueError (UserError's base class) is a bug
+    # and keeps its traceback, and a UserError inside the block does end the script with status 2
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from _doc import user_errors
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    from divergan.errors import UserError
+
+    with pytest.raises(ValueError, match="a bug") as info, user_errors():
+        raise ValueError("a bug")
+    assert type(info.value) is ValueError
+    with pytest.raises(SystemExit) as info, user_errors():
+        raise UserError("a mistake")
+    assert info.value.code == 2
