@@ -106,7 +106,9 @@ def run_preset(name: str, extra: list[str], keep: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         run = (keep if keep else Path(tmp)) / (stem(name, extra) if keep else "run")
         if keep and run.exists():
-            raise SystemExit(f"error: {run} exists; remove it or choose another --keep folder")
+            from divergan.errors import UserError
+
+            raise UserError(f"{run} exists; remove it or choose another --keep folder")
         timing = run_train(["--preset", name, "--out", str(run), *extra])
         final = json.loads((run / "final_metrics.json").read_text())
         IMAGES.mkdir(parents=True, exist_ok=True)

@@ -17,17 +17,29 @@ def _script(args, tmp_path):
     )
 
 
-@pytest.mark.parametrize("flag", ["--blame", "--recognise"])
-def test_mnist_preset_reads_only_run_folders(tmp_path, flag):
-    proc = _script([BENCHMARKS / "mnist_preset.py", flag, tmp_path], tmp_path)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["mnist_preset.py", "--blame"],
+        ["mnist_preset.py", "--recognise"],
+        ["apps_glyphs.py", "glyphs", "--missed"],
+    ],
+)
+def test_a_folder_that_is_not_a_run_is_one_error_line(tmp_path, args):
+    proc = _script([BENCHMARKS / args[0], *args[1:], tmp_path], tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines() == [f"error: {tmp_path} is not a divergan run folder (no config.json)"]
 
 
-def test_glyph_missed_reads_only_run_folders(tmp_path):
-    proc = _script([BENCHMARKS / "apps_glyphs.py", "glyphs", "--missed", tmp_path], tmp_path)
+def test_an_existing_keep_folder_is_one_error_line(tmp_path):
+    (tmp_path / "digits-quick").mkdir()
+    proc = _script(
+        [BENCHMARKS / "mnist_preset.py", "--presets", "digits-quick", "--keep", tmp_path], tmp_path
+    )
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.splitlines() == [f"error: {tmp_path} is not a divergan run folder (no config.json)"]
+    assert proc.stderr.splitlines() == [
+        f"error: {tmp_path / 'digits-quick'} exists; remove it or choose another --keep folder"
+    ]
 
 
 def test_a_bug_still_shows_its_traceback():
