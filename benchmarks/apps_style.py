@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from _doc import ROOT, machine, run_train, write_section
+from _doc import ROOT, machine, run_train, user_errors, write_section
 from mnist_preset import trained
 
 DOC = ROOT / "docs" / "applications.md"
@@ -148,8 +148,9 @@ def command(run: Path) -> str:
     """The ``divergan train`` command of a finished run: the preset and the settings of its config.json that
     differ from the preset's."""
     from divergan import apps
+    from divergan.train.runs import run_config
 
-    config, preset = json.loads((run / "config.json").read_text()), apps.preset("style-mnist").to_json()
+    config, preset = run_config(run).to_json(), apps.preset("style-mnist").to_json()
     changed = [
         f"--set {k}={json.dumps(v) if not isinstance(v, str) else v}"
         for k, v in config.items()
@@ -353,7 +354,9 @@ def main() -> None:
     results = RESULTS if args.name == "style-mnist" else RESULTS.with_name(f"apps_style-{args.name}.json")
     if args.run is None:
         if args.out.exists():
-            raise SystemExit(f"error: {args.out} exists; measure it with --run {args.out} or choose --out")
+            from divergan.errors import UserError
+
+            raise UserError(f"{args.out} exists; measure it with --run {args.out} or choose --out")
         timing = train(args.out, [a for kv in args.set for a in ("--set", kv)])
         run = args.out
     else:
@@ -386,4 +389,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with user_errors():  # an existing --out, a --run folder that is not a run
+        main()

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from _doc import ROOT, load_jsonl, machine, mean_sd, parse_seeds, run_train, write_section
+from _doc import ROOT, load_jsonl, machine, mean_sd, parse_seeds, run_train, user_errors, write_section
 
 RESULTS = ROOT / "benchmarks" / "results" / "stacked_mnist.jsonl"
 IMAGES = ROOT / "docs" / "images"
@@ -81,11 +81,12 @@ def generator_samples(run: Path, n: int, seed: int) -> torch.Tensor:
 def at_step(run: Path, step: int, into: Path) -> Path:
     """A run folder in ``into`` whose latest (only) checkpoint is ``run``'s checkpoint after ``step`` steps
     (links, nothing copied), for scoring a run part-way."""
+    from divergan.errors import UserError
     from divergan.train import checkpoint as ckpt
 
     source = ckpt.checkpoint_path(run, step)
     if not source.is_file():
-        raise SystemExit(f"error: {run} has no checkpoint at step {step}")
+        raise UserError(f"{run} has no checkpoint at step {step}")
     view = into / "run"
     (view / "checkpoints").mkdir(parents=True)
     (view / "config.json").symlink_to((run / "config.json").resolve())
@@ -236,4 +237,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with user_errors():  # an --evaluate folder that is not a run, or lacks the --step checkpoint
+        main()

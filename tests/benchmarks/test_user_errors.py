@@ -23,6 +23,8 @@ def _script(args, tmp_path):
         ["mnist_preset.py", "--blame"],
         ["mnist_preset.py", "--recognise"],
         ["apps_glyphs.py", "glyphs", "--missed"],
+        ["apps_style.py", "--run"],
+        ["stacked_mnist.py", "--evaluate"],
     ],
 )
 def test_a_folder_that_is_not_a_run_is_one_error_line(tmp_path, args):
@@ -40,6 +42,20 @@ def test_an_existing_keep_folder_is_one_error_line(tmp_path):
     assert proc.stderr.splitlines() == [
         f"error: {tmp_path / 'digits-quick'} exists; remove it or choose another --keep folder"
     ]
+
+
+def test_an_existing_style_out_folder_is_one_error_line(tmp_path):
+    proc = _script([BENCHMARKS / "apps_style.py", "--out", tmp_path], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"error: {tmp_path} exists; measure it with --run {tmp_path} or choose --out"
+    ]
+
+
+def test_a_missing_stacked_checkpoint_is_one_error_line(tmp_path):
+    proc = _script([BENCHMARKS / "stacked_mnist.py", "--evaluate", tmp_path, "--step", "7"], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [f"error: {tmp_path} has no checkpoint at step 7"]
 
 
 def test_a_bug_still_shows_its_traceback():
