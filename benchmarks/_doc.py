@@ -46,13 +46,14 @@ def user_errors():
         raise SystemExit(2) from None
 
 
-def machine() -> str:
-    """One line: processor, CPUs, torch version and the load average when the measurement finished."""
-    load = os.getloadavg()
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-        f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) when it finished"
-    )
+def machine(load: bool = True) -> str:
+    """One line: processor, CPUs, torch version and (unless ``load`` is false: a table of earlier runs, whose
+    loads are in their rows) the load average when the measurement finished."""
+    where = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}"
+    if not load:
+        return where
+    one, five, fifteen = os.getloadavg()
+    return f"{where}, load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min) when it finished"
 
 
 def load_jsonl(path: Path) -> list[dict]:

@@ -121,9 +121,9 @@ def table(rows: list[dict]) -> str:
             out.append("| method | modes | high quality | reverse KL |\n|---|---|---|---|")
             for label, m, h, k in PUBLISHED[data]:
                 out.append(f"| {label} | {m} | {h}% | {k if k is not None else '—'} |")
-    # the load of each run is in its row; the load at writing time would say nothing
-    where = machine().split(", load average")[0]
-    out.append(f"\nMachine: {where}; the load average after each run is in brackets in the wall column.")
+    out.append(
+        f"\nMachine: {machine(load=False)}; the load average after each run is in brackets in the wall column."
+    )
     return "\n".join(out)
 
 
