@@ -25,6 +25,7 @@ def _script(args, tmp_path):
         ["apps_glyphs.py", "glyphs", "--missed"],
         ["apps_style.py", "--run"],
         ["stacked_mnist.py", "--evaluate"],
+        ["fd_draws.py", "--label", "a run"],
     ],
 )
 def test_a_folder_that_is_not_a_run_is_one_error_line(tmp_path, args):
@@ -50,6 +51,24 @@ def test_an_existing_style_out_folder_is_one_error_line(tmp_path):
     assert proc.stderr.splitlines() == [
         f"error: {tmp_path} exists; measure it with --run {tmp_path} or choose --out"
     ]
+
+
+def test_a_training_the_trainer_refuses_is_its_one_error_line(tmp_path):
+    # apps_glyphs.py trains in a child process: the child's one error line, status 2, and no traceback of the parent
+    font = tmp_path / "missing.ttf"
+    out = tmp_path / "run"
+    proc = _script(
+        [BENCHMARKS / "apps_glyphs.py", "glyphs-quick", "--set", f"source={font}", "--out", out], tmp_path
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [f"error: font file {font} does not exist"]
+    assert not out.exists()
+
+
+def test_fd_draws_needs_a_label_per_run(tmp_path):
+    proc = _script([BENCHMARKS / "fd_draws.py", tmp_path, tmp_path, "--label", "one"], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == ["error: give one --label per run: 2 runs, 1 labels"]
 
 
 def test_a_missing_stacked_checkpoint_is_one_error_line(tmp_path):
