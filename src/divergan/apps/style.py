@@ -103,7 +103,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # critic judging mixed fakes: FD 0.115 / 0.103, class KL 0.007 / 0.005, recall 0.63 / 0.72 on seeds 0 / 1
     # (docs/applications.md, "Self-conditioning the style generator"); since 3 December 8,000 steps (was
     # 4,000; the rate decays over the second half): FD 0.082 (0.121), 7.3 % of samples the classifier is unsure
-    # of (8.0 %), 1,126 s wall at two threads on the idle machine; seed 1: FD 0.114, 8.2 % (docs/applications.md)
+    # of (8.0 %), 1,126 s wall at two threads on the idle machine; seed 1: FD 0.114, 8.2 % (docs/applications.md).
+    # Screened on 4 December, not adopted: clusters=60 (FD 0.094 / 0.083, unsure 6.2 / 7.5 %), and run F's critic
+    # (non-saturating, lazy R1, d_width=32) on 60 clusters for 6,000 steps (unsure 4.1 / 4.7 %, FD 0.120 / 0.129)
     "style-mnist": {
         **_BASE,
         "data": "mnist",
