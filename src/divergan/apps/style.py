@@ -106,6 +106,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # of (8.0 %), 1,126 s wall at two threads on the idle machine; seed 1: FD 0.114, 8.2 % (docs/applications.md).
     # Screened on 4 December, not adopted: clusters=60 (FD 0.094 / 0.083, unsure 6.2 / 7.5 %), and run F's critic
     # (non-saturating, lazy R1, d_width=32) on 60 clusters for 6,000 steps (unsure 4.1 / 4.7 %, FD 0.120 / 0.129)
+    # As a user runs it on another host (4 December afternoon): FD 0.078, unsure 6.9 %, 1,319 s wall (over 20 min)
     "style-mnist": {
         **_BASE,
         "data": "mnist",
