@@ -5,8 +5,6 @@ No training here: the readings are checked against identities and against the st
 
 from __future__ import annotations
 
-import importlib
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,12 +14,9 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("fd_draws")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def bench(benchmark_script):
+    with benchmark_script("fd_draws") as module:
+        yield module
 
 
 @pytest.fixture(scope="module")

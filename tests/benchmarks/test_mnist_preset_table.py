@@ -5,9 +5,7 @@ No training here: the helpers are checked against hand-computed values.
 
 from __future__ import annotations
 
-import importlib
 import math
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,12 +14,9 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("mnist_preset")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def bench(benchmark_script):
+    with benchmark_script("mnist_preset") as module:
+        yield module
 
 
 def test_stem_leaves_out_only_the_execution_keys(bench):

@@ -7,8 +7,6 @@ means and standard deviations are known by hand.
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,12 +15,9 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
-def toy():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("toy_objectives")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def toy(benchmark_script):
+    with benchmark_script("toy_objectives") as module:
+        yield module
 
 
 def _diff(a, b) -> dict:
