@@ -253,8 +253,9 @@ def main() -> None:
             cmd += ["--set", item]
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         t0 = time.perf_counter()
-        if subprocess.run(cmd, env=env).returncode:  # the trainer said why on stderr (one error line)
-            raise SystemExit(2)
+        status = subprocess.run(cmd, env=env).returncode
+        if status:  # the trainer said why on stderr (a user's mistake: one error line, status 2)
+            raise SystemExit(status)
         wall = time.perf_counter() - t0
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = round(usage.ru_utime + usage.ru_stime, 1)

@@ -44,17 +44,21 @@ def reference():
 
 def readings(images, real_features, real_logits, net) -> tuple[float, float]:
     """(FD against the reference, the share the classifier is unsure of) of (N, 1, 28, 28) images in [0, 1]."""
-    from divergan.apps.style import UNSURE
+    from divergan.apps.style import unsure_share
     from divergan.metrics.features import frechet_distance_from_features
     from divergan.metrics.images import extract
 
     features, logits = extract(images, net)
-    unsure = float((logits[:, 0].softmax(-1).amax(-1) < UNSURE).double().mean())  # logits (N, 1, 10)
-    return frechet_distance_from_features(real_features, features), unsure
+    return frechet_distance_from_features(real_features, features), unsure_share(logits)
 
 
-def summary(values: list[float]) -> dict:
-    return {"mean": statistics.fmean(values), "sd": statistics.stdev(values), "all": values}
+def over_draws(images_of, draws: int, real_features, real_logits, net) -> dict:
+    """FD and unsure share of ``images_of(k)`` for k = 1 … draws: each as mean, SD and every value."""
+    fds, unsure = zip(*(readings(images_of(k), real_features, real_logits, net) for k in range(1, draws + 1)))
+    return {
+        name: {"mean": statistics.fmean(v), "sd": statistics.stdev(v), "all": list(v)}
+        for name, v in (("fd", fds), ("unsure", unsure))
+    }
 
 
 def loaded(run: Path):
@@ -76,29 +80,25 @@ def at_28(images):
 
 def measure_run(run: Path, model, draws: int, real_features, real_logits, net) -> dict:
     cfg, parts, app = model
-    fds, unsure = [], []
-    for k in range(1, draws + 1):
+
+    def sample(k: int):
         torch.manual_seed(k)  # the per-pixel noise of a style generator
         with torch.no_grad():
             x = app.sample(cfg, parts, N, torch.Generator().manual_seed(k))
-        fd, u = readings(at_28(((x + 1) / 2).clamp(0, 1)), real_features, real_logits, net)
-        fds.append(fd)
-        unsure.append(u)
+        return at_28(((x + 1) / 2).clamp(0, 1))
+
     final = (
         json.loads((run / "final_metrics.json").read_text()) if (run / "final_metrics.json").is_file() else {}
     )
     own = final.get("direct", final).get("fd")
-    return {"run": str(run), "fd": summary(fds), "unsure": summary(unsure), "own_fd": own}
+    return {"run": str(run), **over_draws(sample, draws, real_features, real_logits, net), "own_fd": own}
 
 
 def floor(draws: int, others, real_features, real_logits, net) -> dict:
-    fds, unsure = [], []
-    for k in range(1, draws + 1):
-        idx = torch.randperm(len(others), generator=torch.Generator().manual_seed(k))[:N]
-        fd, u = readings(others[idx], real_features, real_logits, net)
-        fds.append(fd)
-        unsure.append(u)
-    return {"fd": summary(fds), "unsure": summary(unsure)}
+    def subset(k: int):
+        return others[torch.randperm(len(others), generator=torch.Generator().manual_seed(k))[:N]]
+
+    return over_draws(subset, draws, real_features, real_logits, net)
 
 
 def table(rows: dict, real: dict, draws: int) -> str:
@@ -161,8 +161,9 @@ def main() -> None:
             )
         real = floor(args.draws, others, real_features, real_logits, net)
         RESULTS.write_text(json.dumps({"draws": args.draws, "runs": rows, "real": real}, indent=1) + "\n")
-        write_section("fd-draws", table(rows, real, args.draws), doc=DOC)
-        print(table(rows, real, args.draws))
+        text = table(rows, real, args.draws)
+        write_section("fd-draws", text, doc=DOC)
+        print(text)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,8 @@ No training here: the readings are checked against identities and against the st
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture(scope="module")

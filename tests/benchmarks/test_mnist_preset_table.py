@@ -6,11 +6,8 @@ No training here: the helpers are checked against hand-computed values.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture(scope="module")

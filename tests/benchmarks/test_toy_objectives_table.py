@@ -7,11 +7,8 @@ means and standard deviations are known by hand.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture(scope="module")

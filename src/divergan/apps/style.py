@@ -756,6 +756,12 @@ def truncation_measure(
 UNSURE = 0.5  # a sample whose most likely class the digit classifier gives less than this is "unsure"
 
 
+def unsure_share(logits: Tensor) -> float:
+    """The share of images whose top class probability under the digit classifier is below ``UNSURE``;
+    logits (N, 1, 10) as :func:`divergan.metrics.images.extract` returns them."""
+    return float((logits[:, 0].softmax(-1).amax(-1) < UNSURE).double().mean())
+
+
 def clean_measure(fake: Tensor, fake_logits: Tensor, real: Tensor, real_logits: Tensor) -> dict[str, float]:
     """Empty and malformed samples, against the real digits: ``empty``, the samples with fewer inked
     pixels (≥ 0.5) than half the sparsest real digit's; ``unsure`` / ``real_unsure``, the share of
@@ -763,12 +769,11 @@ def clean_measure(fake: Tensor, fake_logits: Tensor, real: Tensor, real_logits: 
     or a shape between classes, which a real digit rarely is). Images (N, 1, H, W) in [0, 1], logits
     (N, 1, 10) as :func:`divergan.metrics.images.extract` returns them."""
     inked, real_inked = (fake >= 0.5).flatten(1).sum(1), (real >= 0.5).flatten(1).sum(1)
-    top, real_top = (lg[:, 0].softmax(-1).amax(-1) for lg in (fake_logits, real_logits))
     return {
         "empty": int((inked < real_inked.min() / 2).sum()),
         "real_min_inked": int(real_inked.min()),
-        "unsure": float((top < UNSURE).double().mean()),
-        "real_unsure": float((real_top < UNSURE).double().mean()),
+        "unsure": unsure_share(fake_logits),
+        "real_unsure": unsure_share(real_logits),
     }
 
 
