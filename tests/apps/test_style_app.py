@@ -396,6 +396,45 @@ def test_truncation_measure_toward_one_centre_is_the_one_centre_trick():
     assert far[0]["fd"] != plain[1]["fd"]  # the control: another centre, other samples
 
 
+def test_lazy_objective_penalty_every_kth_step_weighted_by_k():
+    """penalty_every = k: the objective's R1/R2 (rpgan's, γ = 1 each) enters the critic loss as k·penalty on
+    steps 0, k, 2k, … and not between; k = 1 (the default) puts it on every step."""
+    g, G, D = game(tiny(), objective="rpgan", penalty_every=4, r1_gamma=0.0)  # no lazy R1 beside it
+    obj = get_objective("rpgan")
+    batch = g.critic_batch()
+    real, _, z = batch
+    losses = {}
+    for step in (1, 8):
+        torch.manual_seed(5)  # the per-pixel noise of the critic phase's fakes
+        losses[step] = g.critic_loss(batch, step)
+    torch.manual_seed(5)
+    with torch.no_grad():
+        fake = G(z)
+    plain, value = losses[1]
+    torch.testing.assert_close(plain, value)  # step 1: no penalty, the objective's loss alone
+    torch.testing.assert_close(losses[8][0] - plain, 4 * obj.penalty(D, real, fake), rtol=1e-5, atol=1e-6)
+    assert float((losses[8][0] - plain).detach()) > 0  # the control: the penalty is there at step 8
+    eager, _, _ = game(tiny(), objective="rpgan", r1_gamma=0.0)
+    torch.manual_seed(5)
+    every, _ = eager.critic_loss(eager.critic_batch(), 1)
+    torch.testing.assert_close(every - value, obj.penalty(D, real, fake), rtol=1e-5, atol=1e-6)
+
+
+def test_penalty_every_needs_an_objective_penalty_and_trains(tmp_path):
+    with pytest.raises(UserError, match=r"penalty_every .*'non-saturating' has none"):
+        apps.check(tiny(3, "penalty_every=2"))
+    with pytest.raises(UserError, match=r"penalty_until .*r1_every"):
+        tiny(3, "penalty_until=0.5")  # the style game has no penalty stop
+    runs = {}
+    for name, extra in [("eager", []), ("lazy", ["penalty_every=2"])]:
+        cfg = tiny(4, "objective=rpgan", "checkpoint_every=4", "eval_every=4", *extra)
+        apps.train(cfg, tmp_path / name, progress=False)
+        runs[name] = ckpt.load(ckpt.checkpoint_path(tmp_path / name, 4))[0]
+    keys = [k for k in runs["eager"] if k.startswith("D.")]
+    assert keys and any(not torch.equal(runs["eager"][k], runs["lazy"][k]) for k in keys)
+    assert all(torch.isfinite(runs["lazy"][k]).all() for k in keys)
+
+
 def test_critic_mixing_judges_the_generators_mixed_fakes():
     """With critic_mixing the critic's fakes are G.synthesis(mixed_styles(z)) with the game's own random
     draws (StyleGAN2 mixes in both phases); without it G(z). Per-pixel noise is off (noise_mode none is

@@ -110,9 +110,15 @@ def test_a_penalty_schedule_that_would_be_ignored_is_refused(overrides, message,
     check(apply_overrides(preset("quick"), ["data=ring8", "objective.r1=0.1", schedule]))  # the control
 
 
-@pytest.mark.parametrize(("name", "message"), [("style-quick", "r1_every"), ("glyphs-quick", "glyphs")])
-@pytest.mark.parametrize("schedule", ["penalty_every=2", "penalty_until=0.5"])
-def test_the_applications_refuse_it(name, message, schedule):
+@pytest.mark.parametrize(
+    ("name", "schedule", "message"),
+    [
+        ("style-quick", "penalty_until=0.5", "r1_every"),  # the style game reads penalty_every only
+        ("glyphs-quick", "penalty_every=2", "glyphs"),
+        ("glyphs-quick", "penalty_until=0.5", "glyphs"),
+    ],
+)
+def test_the_applications_refuse_it(name, schedule, message):
     from divergan import apps
 
     with pytest.raises(UserError, match=message):

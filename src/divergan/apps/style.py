@@ -325,6 +325,7 @@ class StyleGame:
         self.batch, self.z_dim, self.rng, self.device = cfg.batch, cfg.z_dim, rng, device
         self.r1_gamma, self.r1_every, self.mixing = cfg.r1_gamma, cfg.r1_every, cfg.mixing
         self.critic_mixing = cfg.critic_mixing
+        self.penalty_every = cfg.penalty_every
         self.pl_weight, self.pl_every = cfg.pl_weight, cfg.pl_every
         self.real: Tensor | None = None
         self.real_ids: Tensor | None = None
@@ -379,8 +380,8 @@ class StyleGame:
             fake = self.critic_fakes(z, c)
         loss = obj.critic_loss(D(real), D(fake))
         game = loss.detach()
-        if obj.penalty is not None:
-            loss = loss + obj.penalty(D, real, fake)
+        if obj.penalty is not None and step % self.penalty_every == 0:  # lazy: every k-th step, weighted by k
+            loss = loss + self.penalty_every * obj.penalty(D, real, fake)
         if self.r1_gamma > 0 and step % self.r1_every == 0:  # lazy R1: every k-th step, weighted by k
             loss = loss + r1_penalty(D, real, self.r1_gamma * self.r1_every)
         return loss, game
@@ -848,6 +849,11 @@ class StyleApp(App):
         objective = get_objective(cfg.objective, **cfg.objective_params)
         if not objective.needs_critic:
             raise UserError(f"objective {cfg.objective!r} has no critic; the style generator needs one")
+        if cfg.penalty_every > 1 and objective.penalty is None:
+            raise UserError(
+                f"penalty_every schedules the objective's penalty; {cfg.objective!r} has none "
+                "(the style game's lazy R1 is r1_every)"
+            )
         if cfg.clusters and objective.critic_outputs != 1:
             raise UserError(f"clusters needs a critic with one output; objective {cfg.objective!r} has more")
         if cfg.clusters and cfg.z_dim < 2:

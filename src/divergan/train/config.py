@@ -307,7 +307,7 @@ class Config:
                 f"recluster_every re-clusters the DCGAN critic's features; the {self.app} application has none"
             )
         for name, spaced in [
-            ("penalty_every", self.penalty_every > 1),
+            ("penalty_every", self.penalty_every > 1 and self.app != "style"),  # the style game reads it
             ("penalty_until", self.penalty_until < 1),
         ]:
             if spaced and self.app:
@@ -687,7 +687,7 @@ HELP: dict[str, str] = {
     "objective": "objective name ('divergan objectives' lists them); a new name clears objective_params",
     "objective_params": "the objective's parameters (set one with --set objective.K=V, e.g. objective.weight=1)",
     "penalty_every": "lazy regularisation (StyleGAN2, Karras et al. 2020): the objective's penalty (R1/R2, "
-    "gradient penalty) on every k-th step only, weighted by k; 1: every step",
+    "gradient penalty) on every k-th step only, weighted by k; 1: every step (also read by the style game)",
     "penalty_until": "the objective's penalty only during the first fraction f of the steps (steps < f·steps), "
     "none after: the penalties start the run, the end is trained without them; 1: throughout",
     "seed": "random seed: initial weights, data, noise (runs are exactly reproducible on one device)",
