@@ -100,6 +100,41 @@ def test_a_few_game_steps_lower_l1_on_a_fixed_batch():
     assert after < 0.6 * before
 
 
+def test_one_generator_forward_a_step_and_the_same_update_as_two():
+    """The critic phase's G(s, c), kept with its graph, is what the generator phase trains through: one
+    encoder pass on the sources a step (the constant loss's pass on the fakes beside it), and without
+    dropout the generator's loss and gradients equal those of a fresh forward of the same pairs."""
+    torch.manual_seed(0)
+    s, y = (torch.rand(20, 1, 16, 16) * 2 - 1 for _ in range(2))
+    pairs = GlyphPairs("ABCDEFGHIJKLMNOPQRST", s, y, torch.arange(20) % 2, ["a", "b"])
+    g, d = UNetGenerator(16, 2, width=4, embed_dim=4), PatchCritic(2, width=4)
+    game = glyphs.PairedGame(get_objective("non-saturating"), g, d, pairs, batch=6,
+                             rng=torch.Generator().manual_seed(0), device=torch.device("cpu"),
+                             l1_weight=10.0, const_weight=15.0)  # fmt: skip
+    calls = []
+    encode = g.encode
+    g.encode = lambda x: (calls.append(x), encode(x))[1]
+    batch = game.critic_batch()
+    loss_d, _ = game.critic_loss(batch, 0)
+    loss_d.backward()  # the critic's backward leaves the kept graph of G alone
+    assert not any(p.grad is not None for p in g.parameters())
+    shared = game.generator_loss(game.generator_batch(), 0)
+    assert len(calls) == 2 and calls[0] is batch[0]  # the sources once, the fakes once (constant loss)
+    grads = torch.autograd.grad(shared, list(g.parameters()))
+    assert game.forward is None  # used once: a second generator update would draw again
+    fresh = game.generator_loss(batch, 0)  # the control: a fresh forward of the same pairs
+    assert len(calls) == 4
+    torch.testing.assert_close(shared, fresh)
+    for a, b in zip(grads, torch.autograd.grad(fresh, list(g.parameters())), strict=True):
+        torch.testing.assert_close(a, b)
+    # the critic's one call on real and fake pairs equals its two calls
+    fake = g(batch[0], batch[2]).detach()
+    obj = get_objective("non-saturating")
+    two = obj.critic_loss(d(batch[0], batch[1], batch[2]), d(batch[0], fake, batch[2]))
+    game.critic_loss(batch, 1)
+    torch.testing.assert_close(game.critic_loss(batch, 1)[1], two)
+
+
 def test_presets_and_config_validation():
     cfg = apply_overrides(apps.preset("glyphs"), ["size=64", "targets=dejavu-serif", "l1_weight=10"])
     assert (cfg.app, cfg.size, cfg.targets, cfg.l1_weight) == ("glyphs", 64, "dejavu-serif", 10.0)

@@ -381,7 +381,9 @@ class PairedGame:
     """Paired image-to-image translation: G(s, c) against a critic of (source, image, category).
 
     One batch of pairs per step, drawn by the critic phase and reused by the generator phase (pix2pix
-    trains both on the same pairs). The critic's loss is the objective's, averaged over patches: a
+    trains both on the same pairs), and one generator forward on it: the critic phase keeps G(s, c) with
+    its graph and the generator phase trains through it (G has not changed in between; dropout draws one
+    mask a step, as in pix2pix). The critic's loss is the objective's, averaged over patches: a
     bound on a divergence between *patch* distributions, so no ``divergence_estimate`` is logged.
     """
 
@@ -414,6 +416,7 @@ class PairedGame:
         self.batch, self.rng, self.device, self.l1_weight = batch, rng, device, l1_weight
         self.l1_weight_end, self.steps, self.const_weight = l1_weight_end, steps, const_weight
         self.last: tuple[Tensor, Tensor, Tensor] | None = None
+        self.forward: tuple[tuple, Tensor, Tensor] | None = None  # (batch, code, G(s, c)) of the critic phase
         self.terms: dict[str, Tensor] = {}
 
     def critic_batch(self) -> tuple[Tensor, Tensor, Tensor]:
@@ -434,10 +437,17 @@ class PairedGame:
     def critic_loss(self, batch: tuple, step: int) -> tuple[Tensor, Tensor]:
         """Real pairs (s, y) against generated pairs (s, G(s, c)); the penalty (if any) on the image."""
         s, y, c = batch
-        D, obj = self.D, self.objective
-        with torch.no_grad():
-            fake = self.G(s, c)
-        loss = obj.critic_loss(D(s, y, c), D(s, fake, c))
+        D, obj, G = self.D, self.objective, self.G
+        # one generator forward a step (pix2pix's): built with its graph here, judged detached, and reused
+        # by the generator phase on the same pairs (G does not change in between)
+        code, skips = G.encode(s)
+        fake = G.decode(code, skips, c)
+        self.forward = (batch, code, fake)
+        fake = fake.detach()
+        # real and generated pairs in one critic call: the PatchCritic has no batch statistics, so this is
+        # the two calls (up to the order of floating-point sums) at one pass's overhead
+        t_real, t_fake = D(torch.cat([s, s]), torch.cat([y, fake]), torch.cat([c, c])).chunk(2)
+        loss = obj.critic_loss(t_real, t_fake)
         game = loss.detach()
         if obj.penalty is not None:
             loss = loss + obj.penalty(lambda x: D(s, x, c), y, fake)
@@ -453,8 +463,12 @@ class PairedGame:
         s, y, c = batch
         self.D.requires_grad_(False)  # only ∂/∂G is needed
         G = self.G
-        code, skips = G.encode(s)
-        fake = G.decode(code, skips, c)
+        if self.forward is not None and self.forward[0] is batch:  # the critic phase's forward of these pairs
+            _, code, fake = self.forward
+        else:
+            code, skips = G.encode(s)
+            fake = G.decode(code, skips, c)
+        self.forward = None  # a second generator update (generator_steps > 1) draws again
         const = (G.encode(fake)[0], code) if self.const_weight > 0 else None
         l1_weight = l1_weight_at(self.l1_weight, self.l1_weight_end, step, self.steps)
         loss, self.terms = generator_loss(
