@@ -111,7 +111,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # readings of 0.5; 7,500 steps read 89.7 % again (1,038 s), so the length stays; since 3 December
     # afternoon the critic is as wide as the U-Net (pix2pix's and zi2zi's balance; it had stayed 16
     # wide): 91.0 % (seed 0), 90.4 % and 86.7 % (seeds 1 and 2 on the same split), 100 % UMing,
-    # 1,040-1,079 s wall
+    # 1,040-1,079 s wall; on a later host 88.4 % in 1,240 s, and with one generator forward a step
+    # (4 December evening) 87.4 % in 1,108 s on that host
     "glyphs": {
         **_BASE,
         **_CJK,

@@ -107,6 +107,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Screened on 4 December, not adopted: clusters=60 (FD 0.094 / 0.083, unsure 6.2 / 7.5 %), and run F's critic
     # (non-saturating, lazy R1, d_width=32) on 60 clusters for 6,000 steps (unsure 4.1 / 4.7 %, FD 0.120 / 0.129)
     # As a user runs it on another host (4 December afternoon): FD 0.078, unsure 6.9 %, 1,319 s wall (over 20 min)
+    # Screened on 4 December evening (seed 0), not adopted: penalty_every=4 clusters=60 ema_half_life=500 (0.61
+    # of the step time; FD 0.080, unsure 6.8 % over ten draws, against the preset's 0.085 and 6.6 %), and
+    # penalty_every=8 d_width=24 with the same (FD 0.081, unsure 7.3 %)
     "style-mnist": {
         **_BASE,
         "data": "mnist",
