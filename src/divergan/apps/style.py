@@ -119,6 +119,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 4.5 / 5.6 % over ten draws on seeds 0 / 1 (the rpgan recipe's 5.8 / 6.0 %), 1,192 / 1,202 CPU s
     # (as a user runs it: 809 s wall, FD 0.076, unsure 4.6 %). Measured beside, not adopted: d_width=32 for 6,000
     # steps reads 3.6 % unsure over ten draws (real digits 3.6 %) but FD 0.122 over ten draws (> 0.111)
+    # Screened on 4 December late night, not adopted (unsure over ten draws, seeds 0 / 1, against 4.5 / 5.6 %):
+    # d_width=24 (5.3 / 5.1 %), clusters=100 (5.9 / 6.5 %), mixing=0.5 (5.2 / 5.6 %)
     "style-mnist": {
         **_BASE,
         "data": "mnist",
