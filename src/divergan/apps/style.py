@@ -121,7 +121,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # steps reads 3.6 % unsure over ten draws (real digits 3.6 %) but FD 0.122 over ten draws (> 0.111)
     # Screened on 4 December late night, not adopted (unsure over ten draws, seeds 0 / 1, against 4.5 / 5.6 %):
     # d_width=24 (5.3 / 5.1 %), clusters=100 (5.9 / 6.5 %), mixing=0.5 (5.2 / 5.6 %), r1_gamma=0.1 (4.5 / 4.8 %,
-    # but FD 0.102 / 0.122 over ten draws: a stricter critic trades recall for clean digits)
+    # but FD 0.102 / 0.122 over ten draws: a stricter critic trades recall for clean digits); measured beside:
+    # r1_gamma=0.1 d_width=24 reads 4.1 / 3.7 % unsure but FD 0.152 / 0.108 over ten draws
     "style-mnist": {
         **_BASE,
         "data": "mnist",
