@@ -31,9 +31,14 @@ DOC = ROOT / "docs" / "applications.md"
 PURE = 0.9  # a cluster is "mixed" when fewer than this share of its digits are of its most common class
 
 
+def class_counts(ids: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
+    """(k, 10) how many digits of each class each of the k clusters holds."""
+    return torch.zeros(k, 10).index_put_((ids, labels), torch.ones(len(ids)), accumulate=True)
+
+
 def purity(ids: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
     """(k,) the share of each cluster's digits in its most common class (0 for an empty cluster)."""
-    counts = torch.zeros(k, 10).index_put_((ids, labels), torch.ones(len(ids)), accumulate=True)
+    counts = class_counts(ids, labels, k)
     return counts.amax(1) / counts.sum(1).clamp_min(1)
 
 
@@ -79,6 +84,7 @@ def run_measure(run: Path, samples: int, net, train: torch.Tensor, labels: torch
     top = [(int(i) // 10, int(i) % 10, int(n)) for n, i in zip(*count.topk(8)) if n > 0]
     return {
         "run": str(run),
+        "seed": cfg.seed,
         "clusters": cfg.clusters,
         "samples": samples,
         "unsure": float(unsure.double().mean()),
@@ -98,14 +104,14 @@ def cut_measure(k: int, seed: int, dataset, labels: torch.Tensor) -> dict:
     from divergan.data.clusters import cluster_dataset
 
     ids = cluster_dataset(dataset, k, seed, "tsne").labels
-    pure = purity(ids, labels, k)
-    counts = torch.zeros(k, 10).index_put_((ids, labels), torch.ones(len(ids)), accumulate=True)
+    counts = class_counts(ids, labels, k)
+    mixed = purity(ids, labels, k) < PURE
     off = (counts.argmax(1)[ids] != labels).double().mean()
     return {
         "k": k,
         "outside_majority": float(off),
-        "mixed_clusters": int((pure < PURE).sum()),
-        "digits_in_mixed": float((pure < PURE)[ids].double().mean()),
+        "mixed_clusters": int(mixed.sum()),
+        "digits_in_mixed": float(mixed[ids].double().mean()),
         "smallest": int(counts.sum(1).min()),
     }
 
@@ -165,8 +171,7 @@ def main() -> None:
         dataset = mnist(28)
         train, labels = (dataset.points + 1) / 2, dataset.labels
         r = run_measure(args.run, args.samples, net, train, labels)
-        seed = json.loads((args.run / "config.json").read_text()).get("seed", 0)
-        cuts = [cut_measure(k, seed, dataset, labels) for k in args.k]
+        cuts = [cut_measure(k, r["seed"], dataset, labels) for k in args.k]
         RESULTS.write_text(json.dumps({"run": r, "cuts": cuts}, indent=1) + "\n")
         body = text(r, cuts)
         write_section("style-clusters", body, doc=DOC)
