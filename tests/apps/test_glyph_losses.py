@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from divergan.apps.glyphs import generator_loss, l1_weight_at, total_variation
+from divergan.apps.glyphs import feature_matching, generator_loss, l1_weight_at, total_variation
 from divergan.errors import UserError
 from divergan.nn.translate import PatchCritic, UNetGenerator
 from divergan.objectives import get_objective
@@ -73,6 +73,8 @@ def test_the_constant_loss_is_zero_for_a_copy_and_holds_the_source_code_fixed():
         ({"tv_weight": -1.0}, "tv_weight"),
         ({"tv_weight": float("inf")}, "tv_weight"),
         ({"tv_norm": "l3"}, "tv_norm"),
+        ({"fm_weight": -0.5}, "fm_weight"),
+        ({"fm_weight": float("nan")}, "fm_weight"),
     ],
 )
 def test_config_rejects_bad_glyph_keys(item, message):
@@ -309,6 +311,32 @@ def test_the_total_variation_term_adds_exactly_and_is_absent_at_weight_zero():
     loss, terms = generator_loss(obj, D, s, y, c, fake, 100.0, tv_weight=7.0, tv_norm="l2")
     assert torch.allclose(terms["tv"], total_variation(fake, "l2"))
     assert torch.equal(loss, plain + 7.0 * total_variation(fake, "l2"))
+
+
+def test_the_critic_features_are_its_hidden_layers_and_its_logits():
+    _G, D, s, y, c = _batch()
+    hidden, logits = D.features(s, y, c)
+    assert torch.equal(logits, D(s, y, c))  # one pass gives forward's logits
+    assert [h.shape[1] for h in hidden] == [4, 8, 16]  # two stride-2 convolutions and the 3×3, each activated
+    x = torch.cat([s, y, F.one_hot(c, 2).float()[:, :, None, None].expand(-1, -1, 16, 16)], dim=1)
+    torch.testing.assert_close(hidden[0], F.leaky_relu(D.net[0](x), 0.2))
+
+
+def test_feature_matching_by_hand_and_its_term_in_the_loss():
+    a, b = [torch.zeros(2, 3), torch.ones(1, 4)], [torch.ones(2, 3), torch.ones(1, 4) * 3]
+    assert float(feature_matching(a, b)) == pytest.approx((1.0 + 2.0) / 2)  # each layer's mean, averaged
+    assert float(feature_matching(b, b)) == 0.0  # the same activations: no loss
+    G, D, s, y, c = _batch()
+    obj = get_objective("non-saturating")
+    fake = G(s, c)
+    plain, plain_terms = generator_loss(obj, D, s, y, c, fake, 100.0)
+    assert "feature_matching" not in plain_terms  # weight 0: no term, no extra critic pass
+    loss, terms = generator_loss(obj, D, s, y, c, fake, 100.0, fm_weight=10.0)
+    expected = feature_matching(D.features(s, fake, c)[0], D.features(s, y, c)[0]).detach()
+    assert torch.allclose(terms["feature_matching"], expected) and float(expected) > 0
+    torch.testing.assert_close(loss.detach(), plain.detach() + 10.0 * expected)
+    _, at_target = generator_loss(obj, D, s, y, c, y.clone().requires_grad_(), 100.0, fm_weight=10.0)
+    assert float(at_target["feature_matching"]) == 0.0  # control: the real glyph itself matches exactly
 
 
 def _pairs(chars, sources, targets):

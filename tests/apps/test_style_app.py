@@ -486,3 +486,60 @@ def test_clean_measure_counts_empty_and_unsure_samples():
     assert style.clean_measure(real, sure, real, sure) == {
         "empty": 0, "real_min_inked": 8, "unsure": 0.0, "real_unsure": 0.0
     }  # fmt: skip
+
+
+def test_diffaugment_shows_the_critic_transformed_digits_in_both_phases():
+    """With d_augment the critic loss is the objective's on (D(T(x)), D(T(G(z)))), T drawn from the game's
+    stream after the fakes (reals first), and the generator loss is on D(T(G(z))) with T differentiable in
+    G's images; without it no draw is made and the loss is on the images themselves (the control)."""
+    from divergan.nn.augment import DiffAugment
+
+    aug = DiffAugment(("translation",))
+    g, G, D = game(tiny(), d_augment="translation", mixing=0.0)
+    batch = g.critic_batch()
+    state = g.rng.get_state()
+    torch.manual_seed(3)
+    _, value = g.critic_loss(batch, step=1)
+    r = torch.Generator().set_state(state)
+    torch.manual_seed(3)
+    fake = G(batch[2])
+    real_t, fake_t = aug.augment(batch[0], r), aug.augment(fake, r)
+    torch.testing.assert_close(value, g.objective.critic_loss(D(real_t), D(fake_t)), rtol=0, atol=0)
+    assert not torch.equal(value, g.objective.critic_loss(D(batch[0]), D(fake)))  # T is not the identity
+    assert torch.equal(g.rng.get_state(), r.get_state())  # exactly the augmentation's draws
+
+    state = g.rng.get_state()
+    torch.manual_seed(4)
+    loss = g.generator_loss(g.generator_batch(), step=1)
+    loss.backward()
+    torch.manual_seed(4)  # the per-pixel noise
+    r2 = torch.Generator().set_state(state)
+    z = torch.randn(g.batch, g.z_dim, generator=r2)  # generator_batch's fresh noise
+    ws = style.mixed_styles(G, z, 0.0, r2, update_w_avg=False)
+    expected = g.objective.generator_loss(None, D(aug.augment(G.synthesis(ws), r2)))
+    torch.testing.assert_close(loss.detach(), expected.detach(), rtol=0, atol=0)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in G.synthesis.parameters())
+
+    off, G_off, D_off = game(tiny(), mixing=0.0)
+    batch = off.critic_batch()
+    state = off.rng.get_state()
+    torch.manual_seed(3)
+    _, value = off.critic_loss(batch, step=1)
+    torch.manual_seed(3)
+    expected = off.objective.critic_loss(D_off(batch[0]), D_off(G_off(batch[2])))
+    torch.testing.assert_close(value, expected, rtol=0, atol=0)
+    assert torch.equal(off.rng.get_state(), state)  # off: no draws
+
+
+def test_a_style_run_with_diffaugment_trains_and_resumes_bit_for_bit(tmp_path):
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    more = ("checkpoint_every=3", "d_augment=translation,cutout", "r1_every=2")
+    apps.train(tiny(6, *more), whole, progress=False)
+    apps.train(tiny(3, *more), part, progress=False)
+    assert main(["train", "--resume", str(part), "--steps", "6", "--quiet"]) == 0
+    a, _ = ckpt.load(ckpt.latest(whole))
+    b, _ = ckpt.load(ckpt.latest(part))
+    assert a.keys() == b.keys() and all(a[k].equal(b[k]) for k in a)
+    apps.train(tiny(6, "checkpoint_every=3", "r1_every=2"), tmp_path / "off", progress=False)
+    c, _ = ckpt.load(ckpt.latest(tmp_path / "off"))
+    assert any(not a[k].equal(c[k]) for k in a if k.startswith("G."))  # the control: augmentation acts

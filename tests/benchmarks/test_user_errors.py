@@ -27,6 +27,7 @@ def _script(args, tmp_path):
         ["stacked_mnist.py", "--evaluate"],
         ["fd_draws.py", "--label", "a run"],
         ["style_clusters.py"],
+        ["style_overfit.py"],
     ],
 )
 def test_a_folder_that_is_not_a_run_is_one_error_line(tmp_path, args):

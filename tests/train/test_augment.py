@@ -286,7 +286,7 @@ def test_resume_with_augmentation_is_exact(stopped_and_resumed):
         (["--set", "d_augment=rotate"], "unknown augmentation 'rotate'"),
         (["--data", "ring8", "--set", "d_augment=translation"], "flat vectors"),
         (["--preset", "digits-quick", "--objective", "mmd", "--set", "d_augment=cutout"], "has no critic"),
-        (["--set", "app=style", "--set", "d_augment=cutout"], "style application"),
+        (["--set", "app=glyphs", "--set", "d_augment=cutout"], "glyphs application"),
     ],
 )
 def test_bad_uses_are_one_error_line(train_refuses, sets, words):

@@ -297,6 +297,19 @@ def total_variation(x: Tensor, norm: str = "l1") -> Tensor:
     raise ValueError(f"norm must be l1 or l2, got {norm!r}")
 
 
+def feature_matching(fake: list[Tensor], real: list[Tensor]) -> Tensor:
+    r"""pix2pixHD's feature-matching loss (Wang et al. 2018, eq. 4) for one critic:
+
+        FM = (1/T) Σ_i mean |D⁽ⁱ⁾(s, G(s, c), c) − D⁽ⁱ⁾(s, y, c)|,
+
+    the mean absolute difference of the critic's i-th hidden activations on the generated and on the real
+    pair, averaged over its T hidden layers (pix2pixHD weights the layers alike). The real side carries no
+    gradient. Where the L1 compares pixels, this compares what the critic has learnt to look at (stroke
+    pieces and their ends, in a patch), so a stroke a pixel off in a grey smear and a crisp stroke are
+    told apart by more than their ink."""
+    return sum((f - r.detach()).abs().mean() for f, r in zip(fake, real, strict=True)) / len(fake)
+
+
 def generator_loss(
     objective: Objective,
     D: nn.Module,
@@ -310,15 +323,17 @@ def generator_loss(
     l1_scales: int = 1,
     tv_weight: float = 0.0,
     tv_norm: str = "l1",
+    fm_weight: float = 0.0,
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """The generator's loss on a paired batch and its terms (detached), for logging.
 
     L_G = objective.generator_loss(V(s, y, c), V(s, G(s, c), c)) + λ_L1 · Σ_k mean |P_k G(s, c) − P_k y|
-          + λ_const · mean (enc(G(s, c)) − enc(s))² + λ_TV · TV(G(s, c)),
+          + λ_const · mean (enc(G(s, c)) − enc(s))² + λ_TV · TV(G(s, c)) + λ_FM · FM,
     with s, y, fake = G(s, c) of shape (B, 1, S, S) and c (B,); P_k the 2^k average pooling for
     k < ``l1_scales`` (:func:`pyramid_l1`; one scale: pix2pix's L1); ``const`` = (enc(G(s, c)), enc(s)),
     the bottleneck codes (B, C, h, w), the second without gradient (zi2zi's constant loss); TV the
-    :func:`total_variation` of the generated glyphs (``tv_norm``; added only when ``tv_weight`` > 0). V(s, y, c)
+    :func:`total_variation` of the generated glyphs (``tv_norm``; added only when ``tv_weight`` > 0); FM
+    pix2pixHD's feature matching (:func:`feature_matching`; only when ``fm_weight`` > 0). V(s, y, c)
     is computed (without gradient) only for an objective whose generator loss reads it. The logged
     ``l1`` term is the full-resolution one (``l1_pyramid`` the sum, when there are several scales).
     """
@@ -326,7 +341,14 @@ def generator_loss(
     if objective.generator_uses_real:
         with torch.no_grad():
             t_real = D(s, y, c)
-    adv = objective.generator_loss(t_real, D(s, fake, c))
+    if fm_weight > 0:  # the critic's hidden activations on both pairs; its logits from the same pass
+        hidden_fake, t_fake = D.features(s, fake, c)
+        with torch.no_grad():
+            hidden_real, _ = D.features(s, y, c)
+        fm = feature_matching(hidden_fake, hidden_real)
+    else:
+        t_fake = D(s, fake, c)
+    adv = objective.generator_loss(t_real, t_fake)
     l1 = (fake - y).abs().mean()
     terms = {"adversarial": adv.detach(), "l1": l1.detach()}
     if l1_scales > 1:
@@ -337,6 +359,9 @@ def generator_loss(
         constant = (const[0] - const[1].detach()).pow(2).mean()
         loss = loss + const_weight * constant
         terms["constant"] = constant.detach()
+    if fm_weight > 0:
+        loss = loss + fm_weight * fm
+        terms["feature_matching"] = fm.detach()
     if tv_weight > 0:
         tv = total_variation(fake, tv_norm)
         loss = loss + tv_weight * tv
@@ -409,8 +434,10 @@ class PairedGame:
         jitter: int = 0,
         tv_weight: float = 0.0,
         tv_norm: str = "l1",
+        fm_weight: float = 0.0,
     ) -> None:
         self.objective, self.G, self.D, self.pairs = objective, G, D, pairs
+        self.fm_weight = fm_weight
         self.jitter = jitter
         self.l1_scales, self.tv_weight, self.tv_norm = l1_scales, tv_weight, tv_norm
         self.pair_weights = pair_weights(pairs.category, category_weights)
@@ -485,6 +512,7 @@ class PairedGame:
             l1_scales=self.l1_scales,
             tv_weight=self.tv_weight,
             tv_norm=self.tv_norm,
+            fm_weight=self.fm_weight,
         )
         return loss
 
@@ -500,6 +528,8 @@ class PairedGame:
             row["loss_g_constant"] = float(self.terms["constant"])
         if "tv" in self.terms:
             row["tv_train_batch"] = float(self.terms["tv"])
+        if "feature_matching" in self.terms:
+            row["loss_g_fm"] = float(self.terms["feature_matching"])
         return row
 
 
@@ -732,6 +762,7 @@ class GlyphApp(App):
             jitter=cfg.glyph_jitter,
             tv_weight=cfg.tv_weight,
             tv_norm=cfg.tv_norm,
+            fm_weight=cfg.fm_weight,
         )
 
     def ema_buffers(self, parts: Parts) -> list[str]:

@@ -52,6 +52,7 @@ from torch.nn import functional as F
 
 from divergan.errors import UserError
 from divergan.metrics.distances import mmd, w1
+from divergan.nn.augment import DiffAugment, parse_policy
 from divergan.nn.stylegan import StyleCritic, StyleGenerator, start_resolution
 from divergan.objectives import Objective, get_objective, r1_penalty
 from divergan.train import dist
@@ -345,6 +346,9 @@ class StyleGame:
         self.pl_weight, self.pl_every = cfg.pl_weight, cfg.pl_every
         self.real: Tensor | None = None
         self.real_ids: Tensor | None = None
+        # DiffAugment (``d_augment``): the critic sees T(x) and T(G(z)), T drawn per image from the run's
+        # stream after the step's other draws (so a run without it keeps its random stream bit for bit)
+        self.augment = DiffAugment(parse_policy(cfg.d_augment)) if cfg.d_augment else None
         self.block = cfg.d_mbstd if cfg.cluster_blocks else 0
         if self.block:  # the training images sorted by cluster, and where each cluster starts
             ids = data.train_ids
@@ -355,6 +359,12 @@ class StyleGame:
 
     def _noise(self) -> Tensor:
         return torch.randn(self.batch, self.z_dim, generator=self.rng).to(self.device)
+
+    def transform(self, x: Tensor) -> Tensor:
+        """T(x): DiffAugment with fresh parameters per image (x itself without ``d_augment``)."""
+        if self.augment is None:
+            return x
+        return self.augment.augment(x, self.rng)
 
     def critic_on(self, c: Tensor | None):
         """The critic as a function of the images alone (for the penalties): D, or x ↦ D(x, c)."""
@@ -394,6 +404,7 @@ class StyleGame:
         obj, D = self.objective, self.critic_on(c)
         with torch.no_grad():
             fake = self.critic_fakes(z, c)
+        real, fake = self.transform(real), self.transform(fake)  # the penalties too see T(x)
         loss = obj.critic_loss(D(real), D(fake))
         game = loss.detach()
         if obj.penalty is not None and step % self.penalty_every == 0:  # lazy: every k-th step, weighted by k
@@ -424,9 +435,11 @@ class StyleGame:
         if self.G.clusters:  # (B,) at the clusters' shares: from z₀, or the critic batch's blocks
             c = real_c if self.block else self.G.cluster_of(z)
         ws = mixed_styles(self.G, z, self.mixing, self.rng, c=c)
+        if self.objective.generator_uses_real:  # V(T(x)) as the critic phase saw the real digits
+            real = self.transform(real)
         loss = self.objective.generator_loss(
             real_outputs(self.objective, self.critic_on(real_c), real),
-            self.critic_on(c)(self.G.synthesis(ws)),
+            self.critic_on(c)(self.transform(self.G.synthesis(ws))),  # T differentiable in G's images
         )
         if self.pl_weight > 0 and step % self.pl_every == 0:  # lazy: every k-th step, weighted by k
             loss = loss + self.pl_weight * self.pl_every * self.path_length_term(len(z))

@@ -194,7 +194,20 @@ class PatchCritic(nn.Module):
         layers.append(nn.Conv2d(2 * in_ch, 1, 1))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, source: Tensor, image: Tensor, category: Tensor) -> Tensor:
+    def _input(self, source: Tensor, image: Tensor, category: Tensor) -> Tensor:
         onehot = F.one_hot(category, self.categories).to(source.dtype)  # (B, K)
         onehot = onehot[:, :, None, None].expand(-1, -1, *source.shape[2:])  # (B, K, S, S)
-        return self.net(torch.cat([source, image, onehot], dim=1)).flatten(1)  # (B, n_patches)
+        return torch.cat([source, image, onehot], dim=1)
+
+    def forward(self, source: Tensor, image: Tensor, category: Tensor) -> Tensor:
+        return self.net(self._input(source, image, category)).flatten(1)  # (B, n_patches)
+
+    def features(self, source: Tensor, image: Tensor, category: Tensor) -> tuple[list[Tensor], Tensor]:
+        """(the activations after each hidden layer's LeakyReLU, the logits (B, n_patches)): one pass, the
+        logits equal to :meth:`forward`'s (pix2pixHD's feature matching reads the hidden ones)."""
+        x, hidden = self._input(source, image, category), []
+        for layer in self.net:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU):
+                hidden.append(x)
+        return hidden, x.flatten(1)

@@ -147,6 +147,7 @@ class Config:
     extra_sources: str = ""  # glyphs: comma-separated fonts that also draw the training characters' sources
     tv_weight: float = 0.0  # glyphs: weight of the generated glyphs' total variation (0: off)
     tv_norm: str = "l1"  # glyphs: the total variation's norm, l1 (outline length) or l2 (zi2zi's)
+    fm_weight: float = 0.0  # glyphs: weight of pix2pixHD's feature matching (critic's hidden layers)
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -236,8 +237,9 @@ class Config:
                 raise UserError(f"{name} must be a finite number, got {getattr(self, name)}")
         if self.const_weight < 0:
             raise UserError(f"const_weight must be >= 0, got {self.const_weight}")
-        if not (math.isfinite(self.tv_weight) and self.tv_weight >= 0):
-            raise UserError(f"tv_weight must be a finite number >= 0, got {self.tv_weight}")
+        for name in ("tv_weight", "fm_weight"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise UserError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
         if self.tv_norm not in ("l1", "l2"):
             raise UserError(f"tv_norm must be one of l1, l2, got {self.tv_norm!r}")
         if not 1 <= self.l1_scales <= 4:
@@ -322,9 +324,10 @@ class Config:
                 parse_policy(self.d_augment)
             except ValueError as exc:
                 raise UserError(f"d_augment: {exc}") from None
-            if self.app:
+            if self.app and self.app != "style":
                 raise UserError(
-                    f"d_augment augments the trainer's critic; the {self.app} application does not read it"
+                    f"d_augment augments the trainer's critic and the style game's; the {self.app} application "
+                    "does not read it"
                 )
         from divergan.train.devices import AMP, check_name
 
@@ -721,7 +724,7 @@ HELP: dict[str, str] = {
     "d_mbstd": "minibatch standard deviation at the critic's last hidden layer, group size (0: off)",
     "d_augment": "DiffAugment: the critic sees real and fake images through the same random differentiable "
     "transforms, a comma list of translation (shift up to 1/8 of the side, padded with -1), cutout (a "
-    "half-side square set to 0); empty: off. Image data only",
+    "half-side square set to 0); empty: off. Image data only (the trainer and the style application)",
     "mix_components": "MIX+GAN: K generators against K critics (1: an ordinary GAN)",
     "mix_entropy": "MIX+GAN: weight λ of the entropy bonus on the mixture weights",
     "steps": "generator iterations",
@@ -799,6 +802,7 @@ HELP: dict[str, str] = {
     "glyph_jitter": "glyphs: paired augmentation: each training pair's source and target glyph are shifted alike by (dx, dy), each uniform in -J..J whole pixels, drawn from the run's generator at every step, the emptied border filled with background (0: off; held-out evaluation is never shifted)",
     "glyph_dropout": "glyphs: dropout in the U-Net's inner decoder stages (S/4 and smaller) while training (0: off)",
     "tv_weight": "glyphs: weight of the total variation of the generated glyphs, mean |neighbour difference| (tv_norm=l1) or its square (l2, zi2zi's); 0: off",
+    "fm_weight": "glyphs: weight of pix2pixHD's feature matching, the mean |difference| of the critic's hidden activations on the generated and the real pair, averaged over its layers (0: off)",
     "tv_norm": "glyphs: the total variation's norm: l1 (the ink outline's length: removes speckle, does not reward blur) or l2 (zi2zi's: prefers blur)",
     "extra_sources": "glyphs: comma-separated further source fonts: the training characters are also drawn in each and paired with the same target glyphs (training only; held-out pairs and metrics keep source; empty: off)",
 }
