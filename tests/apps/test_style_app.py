@@ -543,3 +543,24 @@ def test_a_style_run_with_diffaugment_trains_and_resumes_bit_for_bit(tmp_path):
     apps.train(tiny(6, "checkpoint_every=3", "r1_every=2"), tmp_path / "off", progress=False)
     c, _ = ckpt.load(ckpt.latest(tmp_path / "off"))
     assert any(not a[k].equal(c[k]) for k in a if k.startswith("G."))  # the control: augmentation acts
+
+
+def test_augment_groups_draws_one_transform_per_minibatch_std_group():
+    """With augment_groups each group of d_mbstd consecutive images gets one shift: four copies of a digit
+    stay four equal images (spread 0, as unshifted), where per-image shifts spread them (the control)."""
+    from divergan.nn.remedies import MinibatchStd
+
+    digit = torch.full((1, 1, 8, 8), -1.0)
+    digit[..., 2:6, 3:5] = 1.0
+    copies = digit.expand(16, -1, -1, -1)
+    grouped, _, _ = game(tiny(), d_augment="translation", d_mbstd=4, augment_groups=True)
+    out = grouped.transform(copies)
+    assert all(torch.equal(out[i], out[i - i % 4]) for i in range(16))  # one shift per group
+    assert not torch.equal(out[0], out[4]) or not torch.equal(out[4], out[8])  # groups differ
+    spread = MinibatchStd(4)(out.flatten(1))[:, -1]
+    assert float(spread.max()) < 1e-3  # four equal images: no spread
+    single, _, _ = game(tiny(), d_augment="translation", d_mbstd=4)
+    spread = MinibatchStd(4)(single.transform(copies).flatten(1))[:, -1]
+    assert float(spread.min()) > 1e-2  # control: per-image shifts spread the copies of one digit
+    with pytest.raises(UserError, match="augment_groups"):
+        apply_overrides(apps.preset("style-quick"), ["augment_groups=true"])  # nothing to group

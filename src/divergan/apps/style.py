@@ -123,7 +123,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Screened on 4 December late night, not adopted (unsure over ten draws, seeds 0 / 1, against 4.5 / 5.6 %):
     # d_width=24 (5.3 / 5.1 %), clusters=100 (5.9 / 6.5 %), mixing=0.5 (5.2 / 5.6 %), r1_gamma=0.1 (4.5 / 4.8 %,
     # but FD 0.102 / 0.122 over ten draws: a stricter critic trades recall for clean digits); measured beside:
-    # r1_gamma=0.1 d_width=24 reads 4.1 / 3.7 % unsure but FD 0.152 / 0.108 over ten draws
+    # r1_gamma=0.1 d_width=24 reads 4.1 / 3.7 % unsure but FD 0.152 / 0.108 over ten draws. Screened on 5 December,
+    # not adopted: that with d_augment=translation (recall 0.00: per-image shifts blind the minibatch std) and with
+    # augment_groups=true as well (FD 0.22 / 0.21, unsure 5.9 / 8.8 %)
     "style-mnist": {
         **_BASE,
         "data": "mnist",
@@ -349,6 +351,8 @@ class StyleGame:
         # DiffAugment (``d_augment``): the critic sees T(x) and T(G(z)), T drawn per image from the run's
         # stream after the step's other draws (so a run without it keeps its random stream bit for bit)
         self.augment = DiffAugment(parse_policy(cfg.d_augment)) if cfg.d_augment else None
+        # one T per minibatch-std group (``augment_groups``): the group's spread stays its images' own
+        self.augment_group = cfg.d_mbstd if cfg.augment_groups else 1
         self.block = cfg.d_mbstd if cfg.cluster_blocks else 0
         if self.block:  # the training images sorted by cluster, and where each cluster starts
             ids = data.train_ids
@@ -361,10 +365,19 @@ class StyleGame:
         return torch.randn(self.batch, self.z_dim, generator=self.rng).to(self.device)
 
     def transform(self, x: Tensor) -> Tensor:
-        """T(x): DiffAugment with fresh parameters per image (x itself without ``d_augment``)."""
+        """T(x): DiffAugment with fresh parameters per image, or with ``augment_groups`` one draw for each
+        group of g consecutive images (the critic's minibatch-std groups); x itself without ``d_augment``.
+
+        Why groups: the minibatch standard deviation tells a block of one digit drawn four times from four
+        different digits by their spread; shifted independently, four copies of one digit spread as much
+        as four digits do (benchmarks/style_overfit.py's docs), and the layer goes blind to collapse."""
         if self.augment is None:
             return x
-        return self.augment.augment(x, self.rng)
+        n, (h, w), g = len(x), x.shape[-2:], self.augment_group
+        if g <= 1 or n % g:
+            return self.augment.augment(x, self.rng)
+        params = self.augment.draw(n // g, h, w, self.rng)
+        return self.augment.apply(x, {k: v.repeat_interleave(g, 0) for k, v in params.items()})
 
     def critic_on(self, c: Tensor | None):
         """The critic as a function of the images alone (for the penalties): D, or x ↦ D(x, c)."""

@@ -68,6 +68,7 @@ class Config:
     # DiffAugment (divergan.nn.augment): the critic sees every input through random differentiable
     # transforms, a comma list of translation, cutout ("": off)
     d_augment: str = ""
+    augment_groups: bool = False  # style: one DiffAugment draw per minibatch-std group (False: per image)
     # MIX+GAN (Zhang lecture notes): K generators and K critics with mixture weights and an entropy bonus λ
     mix_components: int = 1
     mix_entropy: float = 0.1
@@ -329,6 +330,11 @@ class Config:
                     f"d_augment augments the trainer's critic and the style game's; the {self.app} application "
                     "does not read it"
                 )
+        if self.augment_groups and not (self.app == "style" and self.d_augment and self.d_mbstd >= 2):
+            raise UserError(
+                "augment_groups draws one augmentation per minibatch-std group of the style critic: it needs "
+                "app style, d_augment and d_mbstd >= 2"
+            )
         from divergan.train.devices import AMP, check_name
 
         check_name(self.device)
@@ -725,6 +731,8 @@ HELP: dict[str, str] = {
     "d_augment": "DiffAugment: the critic sees real and fake images through the same random differentiable "
     "transforms, a comma list of translation (shift up to 1/8 of the side, padded with -1), cutout (a "
     "half-side square set to 0); empty: off. Image data only (the trainer and the style application)",
+    "augment_groups": "style: draw one d_augment transform for each minibatch-std group of the critic (its "
+    "d_mbstd consecutive images) instead of one per image, so that the group's spread is its images' own",
     "mix_components": "MIX+GAN: K generators against K critics (1: an ordinary GAN)",
     "mix_entropy": "MIX+GAN: weight λ of the entropy bonus on the mixture weights",
     "steps": "generator iterations",
