@@ -113,16 +113,23 @@ def test_one_nan_policy(tmp_path, monkeypatch):
         apps.train(tiny(3), tmp_path / "r", progress=False)
 
 
-@pytest.mark.parametrize("skip", ["true", "false"])
-def test_resume_continues_bit_for_bit(tmp_path, skip):
+def whole_and_resumed(tmp_path, steps: int, *more: str):
+    """The last checkpoint's tensors of a run trained straight through ``steps`` steps, and of one trained half
+    way and resumed by the CLI to the same step (``more`` are its overrides, with its checkpoint interval)."""
     whole, part = tmp_path / "whole", tmp_path / "part"
-    more = ("checkpoint_every=3", "log_every=1", "r1_every=2", f"g_skip={skip}")
-    apps.train(tiny(6, *more), whole, progress=False)
-    apps.train(tiny(3, *more), part, progress=False)
-    assert main(["train", "--resume", str(part), "--steps", "6", "--quiet"]) == 0
+    apps.train(tiny(steps, *more), whole, progress=False)
+    apps.train(tiny(steps // 2, *more), part, progress=False)
+    assert main(["train", "--resume", str(part), "--steps", str(steps), "--quiet"]) == 0
     a, _ = ckpt.load(ckpt.latest(whole))
     b, _ = ckpt.load(ckpt.latest(part))
-    assert a.keys() == b.keys() and all(a[k].equal(b[k]) for k in a)
+    assert a.keys() == b.keys()
+    return a, b
+
+
+@pytest.mark.parametrize("skip", ["true", "false"])
+def test_resume_continues_bit_for_bit(tmp_path, skip):
+    a, b = whole_and_resumed(tmp_path, 6, "checkpoint_every=3", "log_every=1", "r1_every=2", f"g_skip={skip}")
+    assert all(a[k].equal(b[k]) for k in a)
 
 
 def test_figure_layouts():
@@ -353,14 +360,8 @@ def test_path_length_term_is_lazy_weighted_and_moves_the_running_mean():
 
 
 def test_path_length_regularised_run_checkpoints_its_mean_and_resumes_bit_for_bit(tmp_path):
-    whole, part = tmp_path / "whole", tmp_path / "part"
-    more = ("checkpoint_every=2", "pl_weight=2", "pl_every=2")
-    apps.train(tiny(4, *more), whole, progress=False)
-    apps.train(tiny(2, *more), part, progress=False)
-    assert main(["train", "--resume", str(part), "--steps", "4", "--quiet"]) == 0
-    a, _ = ckpt.load(ckpt.latest(whole))
-    b, _ = ckpt.load(ckpt.latest(part))
-    assert a.keys() == b.keys() and all(a[k].equal(b[k]) for k in a)
+    a, b = whole_and_resumed(tmp_path, 4, "checkpoint_every=2", "pl_weight=2", "pl_every=2")
+    assert all(a[k].equal(b[k]) for k in a)
     assert float(a["G.pl_mean"]) > 0 and a["EMA.pl_mean"].equal(a["G.pl_mean"])
     # without the regulariser the generator has no such buffer: older checkpoints still load
     apps.train(tiny(1), tmp_path / "plain", progress=False)
@@ -532,14 +533,8 @@ def test_diffaugment_shows_the_critic_transformed_digits_in_both_phases():
 
 
 def test_a_style_run_with_diffaugment_trains_and_resumes_bit_for_bit(tmp_path):
-    whole, part = tmp_path / "whole", tmp_path / "part"
-    more = ("checkpoint_every=3", "d_augment=translation,cutout", "r1_every=2")
-    apps.train(tiny(6, *more), whole, progress=False)
-    apps.train(tiny(3, *more), part, progress=False)
-    assert main(["train", "--resume", str(part), "--steps", "6", "--quiet"]) == 0
-    a, _ = ckpt.load(ckpt.latest(whole))
-    b, _ = ckpt.load(ckpt.latest(part))
-    assert a.keys() == b.keys() and all(a[k].equal(b[k]) for k in a)
+    a, b = whole_and_resumed(tmp_path, 6, "checkpoint_every=3", "d_augment=translation,cutout", "r1_every=2")
+    assert all(a[k].equal(b[k]) for k in a)
     apps.train(tiny(6, "checkpoint_every=3", "r1_every=2"), tmp_path / "off", progress=False)
     c, _ = ckpt.load(ckpt.latest(tmp_path / "off"))
     assert any(not a[k].equal(c[k]) for k in a if k.startswith("G."))  # the control: augmentation acts
