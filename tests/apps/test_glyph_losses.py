@@ -337,6 +337,10 @@ def test_feature_matching_by_hand_and_its_term_in_the_loss():
     torch.testing.assert_close(loss.detach(), plain.detach() + 10.0 * expected)
     _, at_target = generator_loss(obj, D, s, y, c, y.clone().requires_grad_(), 100.0, fm_weight=10.0)
     assert float(at_target["feature_matching"]) == 0.0  # control: the real glyph itself matches exactly
+    rp = get_objective("rpgan")  # a generator loss that reads V(s, y, c): one real pass serves both terms
+    loss, _ = generator_loss(rp, D, s, y, c, fake, 100.0, fm_weight=10.0)
+    plain, _ = generator_loss(rp, D, s, y, c, fake, 100.0)
+    torch.testing.assert_close(loss.detach(), plain.detach() + 10.0 * expected)
 
 
 def _pairs(chars, sources, targets):

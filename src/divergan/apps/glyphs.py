@@ -337,14 +337,13 @@ def generator_loss(
     is computed (without gradient) only for an objective whose generator loss reads it. The logged
     ``l1`` term is the full-resolution one (``l1_pyramid`` the sum, when there are several scales).
     """
-    t_real = None
-    if objective.generator_uses_real:
+    t_real = hidden_real = None
+    if objective.generator_uses_real or fm_weight > 0:  # one pass over the real pairs, without gradient
         with torch.no_grad():
-            t_real = D(s, y, c)
+            hidden_real, logits = D.features(s, y, c) if fm_weight > 0 else (None, D(s, y, c))
+        t_real = logits if objective.generator_uses_real else None
     if fm_weight > 0:  # the critic's hidden activations on both pairs; its logits from the same pass
         hidden_fake, t_fake = D.features(s, fake, c)
-        with torch.no_grad():
-            hidden_real, _ = D.features(s, y, c)
         fm = feature_matching(hidden_fake, hidden_real)
     else:
         t_fake = D(s, fake, c)

@@ -376,8 +376,7 @@ class StyleGame:
         if self.augment is None:
             return x
         n, (h, w), g = len(x), x.shape[-2:], self.augment_group
-        if g <= 1 or n % g:
-            return self.augment.augment(x, self.rng)
+        g = g if n % g == 0 else 1  # per image (g = 1: DiffAugment's own draw) where groups do not fit
         params = self.augment.draw(n // g, h, w, self.rng)
         return self.augment.apply(x, {k: v.repeat_interleave(g, 0) for k, v in params.items()})
 
