@@ -71,6 +71,31 @@ def mean_sd(values: list[float], fmt: str) -> str:
     return f"{statistics.fmean(values):{fmt}} ± {sd:{fmt}}"
 
 
+def add_label_option(ap, default: str = "") -> None:
+    """``--label NAME``, once per run and in the runs' order: the one way the scripts that read several runs
+    name their rows (``default``, if given, says what a run without labels is called)."""
+    ap.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name for each run, in order: --label A --label B"
+        + (f" (default: {default})" if default else ""),
+    )
+
+
+def run_labels(runs: list[Path], labels: list[str], default_to_names: bool = False) -> list[str]:
+    """One label per run; with none given and ``default_to_names``, the folders' names. Any other count is a
+    user's mistake (a :class:`divergan.errors.UserError`)."""
+    from divergan.errors import UserError
+
+    if not labels and default_to_names:
+        return [run.name for run in runs]
+    if len(labels) != len(runs):
+        raise UserError(f"give one --label per run: {len(runs)} runs, {len(labels)} labels")
+    return list(labels)
+
+
 def parse_seeds(text: str) -> list[int]:
     """``--seeds``: a range ``0-9`` or a list ``0,3,5``."""
     if "-" in text:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from _doc import ROOT, machine, user_errors, write_section
+from _doc import ROOT, add_label_option, machine, run_labels, user_errors, write_section
 
 RESULTS = ROOT / "benchmarks" / "results" / "fd_draws.json"
 DOC = ROOT / "docs" / "applications.md"
@@ -133,15 +133,14 @@ def table(rows: dict, real: dict, draws: int) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("runs", nargs="+", type=Path, help="finished MNIST run folders (DCGAN or style)")
-    ap.add_argument("--label", action="append", default=[], help="a name for each run, in order")
+    add_label_option(ap)
     ap.add_argument("--draws", type=int, default=10, help="independent draws of 2,000 samples (default 10)")
     args = ap.parse_args()
     with user_errors():
         from divergan.errors import UserError
         from divergan.metrics.images import extract, resolve_feature_net
 
-        if len(args.label) != len(args.runs):
-            raise UserError(f"give one --label per run: {len(args.runs)} runs, {len(args.label)} labels")
+        labels = run_labels(args.runs, args.label)
         if args.draws < 2:
             raise UserError(f"--draws must be at least 2 (a standard deviation), got {args.draws}")
         models = [loaded(run) for run in args.runs]  # a folder that is not a run fails before any work
@@ -151,7 +150,7 @@ def main() -> None:
         real_features, real_logits = extract(ref, net)
         old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": {}}
         rows = old["runs"]
-        for run, model, label in zip(args.runs, models, args.label, strict=True):
+        for run, model, label in zip(args.runs, models, labels, strict=True):
             rows[label] = measure_run(run, model, args.draws, real_features, real_logits, net)
             print(
                 label,

@@ -13,7 +13,7 @@ picked). Reported per run:
 * the mean logit on training minus held-out digits (0 for a critic that generalises, up to noise);
 * the sign mean on the generated digits.
 
-    .venv/bin/python benchmarks/style_overfit.py RUN [RUN ...] [--label L ...]
+    .venv/bin/python benchmarks/style_overfit.py RUN [RUN ...] [--label NAME ...]
 
 Writes benchmarks/results/style_overfit.json and the section ``style-overfit`` of docs/applications.md.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from _doc import ROOT, machine, user_errors, write_section
+from _doc import ROOT, add_label_option, machine, run_labels, user_errors, write_section
 
 RESULTS = ROOT / "benchmarks" / "results" / "style_overfit.json"
 DOC = ROOT / "docs" / "applications.md"
@@ -100,14 +100,10 @@ def text(rows: list[dict]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("runs", type=Path, nargs="+", help="finished style-mnist run folders")
-    ap.add_argument("--label", nargs="*", default=None, help="a label per run (default: the folder's name)")
+    add_label_option(ap, default="the folder's name")
     args = ap.parse_args()
     with user_errors():
-        from divergan.errors import UserError
-
-        labels = args.label or [r.name for r in args.runs]
-        if len(labels) != len(args.runs):
-            raise UserError(f"{len(args.runs)} runs but {len(labels)} labels")
+        labels = run_labels(args.runs, args.label, default_to_names=True)
         torch.set_num_threads(2)
         rows = [{"label": lab, **run_measure(run)} for run, lab in zip(args.runs, labels)]
         RESULTS.write_text(json.dumps(rows, indent=1) + "\n")

@@ -67,10 +67,23 @@ def test_a_training_the_trainer_refuses_is_its_one_error_line(tmp_path):
     assert not out.exists()
 
 
-def test_fd_draws_needs_a_label_per_run(tmp_path):
-    proc = _script([BENCHMARKS / "fd_draws.py", tmp_path, tmp_path, "--label", "one"], tmp_path)
+@pytest.mark.parametrize("script", ["fd_draws.py", "style_overfit.py"])
+def test_the_scripts_of_several_runs_need_a_label_per_run(tmp_path, script):
+    """Both take ``--label NAME`` once per run (one convention); two runs and one label is one error line."""
+    proc = _script([BENCHMARKS / script, tmp_path, tmp_path, "--label", "one"], tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines() == ["error: give one --label per run: 2 runs, 1 labels"]
+
+
+def test_run_labels_default_to_the_folders_names_only_where_asked(benchmark_script):
+    from divergan.errors import UserError
+
+    runs = [Path("runs/a"), Path("runs/b")]
+    with benchmark_script("_doc") as doc:
+        assert doc.run_labels(runs, [], default_to_names=True) == ["a", "b"]
+        assert doc.run_labels(runs, ["x", "y"], default_to_names=True) == ["x", "y"]
+        with pytest.raises(UserError, match="2 runs, 0 labels"):  # the control: no default, no labels
+            doc.run_labels(runs, [])
 
 
 def test_a_missing_stacked_checkpoint_is_one_error_line(tmp_path):
