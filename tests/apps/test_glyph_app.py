@@ -193,7 +193,7 @@ def test_the_interval_rows_carry_the_judges_reading_per_target_font(tmp_path, mo
 
 
 @needs_dejavu
-@pytest.mark.parametrize("jitter", ["glyph_jitter=0", "glyph_jitter=2", "fm_weight=10"])
+@pytest.mark.parametrize("jitter", ["glyph_jitter=0", "glyph_jitter=2", "fm_weight=10", "ssim_weight=10"])
 def test_resume_continues_bit_for_bit(tmp_path, jitter):
     whole = tmp_path / "whole"
     apps.train(tiny(4, "checkpoint_every=2", "log_every=1", jitter), whole, progress=False)
@@ -205,6 +205,7 @@ def test_resume_continues_bit_for_bit(tmp_path, jitter):
     assert a.keys() == b.keys() and all(a[k].equal(b[k]) for k in a)
     rows = [json.loads(line) for line in (whole / "metrics.jsonl").read_text().splitlines()]
     assert ("loss_g_fm" in rows[-1]) == jitter.startswith("fm_weight")  # the term is logged when it is on
+    assert ("loss_g_ssim" in rows[-1]) == jitter.startswith("ssim_weight")
     assert (
         json.loads((whole / "final_metrics.json").read_text())["heldout"]
         == json.loads((part / "final_metrics.json").read_text())["heldout"]

@@ -75,6 +75,8 @@ def test_the_constant_loss_is_zero_for_a_copy_and_holds_the_source_code_fixed():
         ({"tv_norm": "l3"}, "tv_norm"),
         ({"fm_weight": -0.5}, "fm_weight"),
         ({"fm_weight": float("nan")}, "fm_weight"),
+        ({"ssim_weight": -1.0}, "ssim_weight"),
+        ({"ssim_weight": float("inf")}, "ssim_weight"),
     ],
 )
 def test_config_rejects_bad_glyph_keys(item, message):
@@ -341,6 +343,25 @@ def test_feature_matching_by_hand_and_its_term_in_the_loss():
     loss, _ = generator_loss(rp, D, s, y, c, fake, 100.0, fm_weight=10.0)
     plain, _ = generator_loss(rp, D, s, y, c, fake, 100.0)
     torch.testing.assert_close(loss.detach(), plain.detach() + 10.0 * expected)
+
+
+def test_the_ssim_term_adds_one_minus_the_evaluations_ssim_and_is_absent_at_weight_zero():
+    from divergan.metrics.similarity import ssim
+
+    G, D, s, y, c = _batch()
+    obj = get_objective("non-saturating")
+    fake = G(s, c)
+    plain, plain_terms = generator_loss(obj, D, s, y, c, fake, 100.0)
+    assert "ssim" not in plain_terms  # weight 0: no term, the loss as before bit for bit
+    loss, terms = generator_loss(obj, D, s, y, c, fake, 100.0, ssim_weight=30.0)
+    expected = 1 - ssim(fake, y).mean().detach()
+    torch.testing.assert_close(terms["ssim"], expected)
+    assert float(expected) > 0.1  # an untrained U-Net is far from the target
+    torch.testing.assert_close(loss.detach(), plain.detach() + 30.0 * expected)
+    (grad,) = torch.autograd.grad(loss - plain, fake)
+    assert grad.abs().sum() > 0  # the term trains the generator
+    _, at_target = generator_loss(obj, D, s, y, c, y.clone().requires_grad_(), 100.0, ssim_weight=30.0)
+    assert float(at_target["ssim"]) == pytest.approx(0.0, abs=1e-6)  # control: the target itself
 
 
 def _pairs(chars, sources, targets):

@@ -324,16 +324,20 @@ def generator_loss(
     tv_weight: float = 0.0,
     tv_norm: str = "l1",
     fm_weight: float = 0.0,
+    ssim_weight: float = 0.0,
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """The generator's loss on a paired batch and its terms (detached), for logging.
 
     L_G = objective.generator_loss(V(s, y, c), V(s, G(s, c), c)) + λ_L1 · Σ_k mean |P_k G(s, c) − P_k y|
-          + λ_const · mean (enc(G(s, c)) − enc(s))² + λ_TV · TV(G(s, c)) + λ_FM · FM,
+          + λ_const · mean (enc(G(s, c)) − enc(s))² + λ_TV · TV(G(s, c)) + λ_FM · FM
+          + λ_SSIM · (1 − mean SSIM(G(s, c), y)),
     with s, y, fake = G(s, c) of shape (B, 1, S, S) and c (B,); P_k the 2^k average pooling for
     k < ``l1_scales`` (:func:`pyramid_l1`; one scale: pix2pix's L1); ``const`` = (enc(G(s, c)), enc(s)),
     the bottleneck codes (B, C, h, w), the second without gradient (zi2zi's constant loss); TV the
     :func:`total_variation` of the generated glyphs (``tv_norm``; added only when ``tv_weight`` > 0); FM
-    pix2pixHD's feature matching (:func:`feature_matching`; only when ``fm_weight`` > 0). V(s, y, c)
+    pix2pixHD's feature matching (:func:`feature_matching`; only when ``fm_weight`` > 0); SSIM the
+    structural similarity of :func:`divergan.metrics.similarity.ssim` (the standard 11 × 11 window, as the
+    evaluation reads it; only when ``ssim_weight`` > 0: the L1 + SSIM mix of Zhao et al. 2017). V(s, y, c)
     is computed (without gradient) only for an objective whose generator loss reads it. The logged
     ``l1`` term is the full-resolution one (``l1_pyramid`` the sum, when there are several scales).
     """
@@ -361,6 +365,10 @@ def generator_loss(
     if fm_weight > 0:
         loss = loss + fm_weight * fm
         terms["feature_matching"] = fm.detach()
+    if ssim_weight > 0:
+        dissimilarity = 1 - ssim(fake, y).mean()
+        loss = loss + ssim_weight * dissimilarity
+        terms["ssim"] = dissimilarity.detach()
     if tv_weight > 0:
         tv = total_variation(fake, tv_norm)
         loss = loss + tv_weight * tv
@@ -434,9 +442,10 @@ class PairedGame:
         tv_weight: float = 0.0,
         tv_norm: str = "l1",
         fm_weight: float = 0.0,
+        ssim_weight: float = 0.0,
     ) -> None:
         self.objective, self.G, self.D, self.pairs = objective, G, D, pairs
-        self.fm_weight = fm_weight
+        self.fm_weight, self.ssim_weight = fm_weight, ssim_weight
         self.jitter = jitter
         self.l1_scales, self.tv_weight, self.tv_norm = l1_scales, tv_weight, tv_norm
         self.pair_weights = pair_weights(pairs.category, category_weights)
@@ -512,6 +521,7 @@ class PairedGame:
             tv_weight=self.tv_weight,
             tv_norm=self.tv_norm,
             fm_weight=self.fm_weight,
+            ssim_weight=self.ssim_weight,
         )
         return loss
 
@@ -529,6 +539,8 @@ class PairedGame:
             row["tv_train_batch"] = float(self.terms["tv"])
         if "feature_matching" in self.terms:
             row["loss_g_fm"] = float(self.terms["feature_matching"])
+        if "ssim" in self.terms:
+            row["loss_g_ssim"] = float(self.terms["ssim"])
         return row
 
 
@@ -762,6 +774,7 @@ class GlyphApp(App):
             tv_weight=cfg.tv_weight,
             tv_norm=cfg.tv_norm,
             fm_weight=cfg.fm_weight,
+            ssim_weight=cfg.ssim_weight,
         )
 
     def ema_buffers(self, parts: Parts) -> list[str]:

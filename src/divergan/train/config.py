@@ -149,6 +149,7 @@ class Config:
     tv_weight: float = 0.0  # glyphs: weight of the generated glyphs' total variation (0: off)
     tv_norm: str = "l1"  # glyphs: the total variation's norm, l1 (outline length) or l2 (zi2zi's)
     fm_weight: float = 0.0  # glyphs: weight of pix2pixHD's feature matching (critic's hidden layers)
+    ssim_weight: float = 0.0  # glyphs: weight of 1 − SSIM(G(s, c), y) (0: off)
 
     def validate(self) -> Config:
         """Check ranges and choices; returns self. Raises UserError."""
@@ -238,7 +239,7 @@ class Config:
                 raise UserError(f"{name} must be a finite number, got {getattr(self, name)}")
         if self.const_weight < 0:
             raise UserError(f"const_weight must be >= 0, got {self.const_weight}")
-        for name in ("tv_weight", "fm_weight"):
+        for name in ("tv_weight", "fm_weight", "ssim_weight"):
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
                 raise UserError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
         if self.tv_norm not in ("l1", "l2"):
@@ -811,6 +812,7 @@ HELP: dict[str, str] = {
     "glyph_dropout": "glyphs: dropout in the U-Net's inner decoder stages (S/4 and smaller) while training (0: off)",
     "tv_weight": "glyphs: weight of the total variation of the generated glyphs, mean |neighbour difference| (tv_norm=l1) or its square (l2, zi2zi's); 0: off",
     "fm_weight": "glyphs: weight of pix2pixHD's feature matching, the mean |difference| of the critic's hidden activations on the generated and the real pair, averaged over its layers (0: off)",
+    "ssim_weight": "glyphs: weight of 1 - SSIM of the generated and the target glyph (the standard 11 x 11 Gaussian window; Zhao et al. 2017's L1 + SSIM mix; 0: off)",
     "tv_norm": "glyphs: the total variation's norm: l1 (the ink outline's length: removes speckle, does not reward blur) or l2 (zi2zi's: prefers blur)",
     "extra_sources": "glyphs: comma-separated further source fonts: the training characters are also drawn in each and paired with the same target glyphs (training only; held-out pairs and metrics keep source; empty: off)",
 }
