@@ -304,13 +304,20 @@ def test_total_variation_exact_values_and_what_each_norm_prefers():
         total_variation(step, "l3")
 
 
-def test_the_total_variation_term_adds_exactly_and_is_absent_at_weight_zero():
+def _without_and_with(term: str, **options):
+    """((D, s, y, c, fake), the generator loss without an optional term, with it (``options``), its terms). Without
+    its weight the term is absent (the loss as before, bit for bit)."""
     G, D, s, y, c = _batch()
     obj = get_objective("non-saturating")
     fake = G(s, c)
     plain, plain_terms = generator_loss(obj, D, s, y, c, fake, 100.0)
-    assert "tv" not in plain_terms  # weight 0: no term, the loss as before bit for bit
-    loss, terms = generator_loss(obj, D, s, y, c, fake, 100.0, tv_weight=7.0, tv_norm="l2")
+    assert term not in plain_terms
+    loss, terms = generator_loss(obj, D, s, y, c, fake, 100.0, **options)
+    return (D, s, y, c, fake), plain, loss, terms
+
+
+def test_the_total_variation_term_adds_exactly_and_is_absent_at_weight_zero():
+    (_, _, _, _, fake), plain, loss, terms = _without_and_with("tv", tv_weight=7.0, tv_norm="l2")
     assert torch.allclose(terms["tv"], total_variation(fake, "l2"))
     assert torch.equal(loss, plain + 7.0 * total_variation(fake, "l2"))
 
@@ -328,12 +335,8 @@ def test_feature_matching_by_hand_and_its_term_in_the_loss():
     a, b = [torch.zeros(2, 3), torch.ones(1, 4)], [torch.ones(2, 3), torch.ones(1, 4) * 3]
     assert float(feature_matching(a, b)) == pytest.approx((1.0 + 2.0) / 2)  # each layer's mean, averaged
     assert float(feature_matching(b, b)) == 0.0  # the same activations: no loss
-    G, D, s, y, c = _batch()
+    (D, s, y, c, fake), plain, loss, terms = _without_and_with("feature_matching", fm_weight=10.0)
     obj = get_objective("non-saturating")
-    fake = G(s, c)
-    plain, plain_terms = generator_loss(obj, D, s, y, c, fake, 100.0)
-    assert "feature_matching" not in plain_terms  # weight 0: no term, no extra critic pass
-    loss, terms = generator_loss(obj, D, s, y, c, fake, 100.0, fm_weight=10.0)
     expected = feature_matching(D.features(s, fake, c)[0], D.features(s, y, c)[0]).detach()
     assert torch.allclose(terms["feature_matching"], expected) and float(expected) > 0
     torch.testing.assert_close(loss.detach(), plain.detach() + 10.0 * expected)
@@ -348,12 +351,8 @@ def test_feature_matching_by_hand_and_its_term_in_the_loss():
 def test_the_ssim_term_adds_one_minus_the_evaluations_ssim_and_is_absent_at_weight_zero():
     from divergan.metrics.similarity import ssim
 
-    G, D, s, y, c = _batch()
+    (D, s, y, c, fake), plain, loss, terms = _without_and_with("ssim", ssim_weight=30.0)
     obj = get_objective("non-saturating")
-    fake = G(s, c)
-    plain, plain_terms = generator_loss(obj, D, s, y, c, fake, 100.0)
-    assert "ssim" not in plain_terms  # weight 0: no term, the loss as before bit for bit
-    loss, terms = generator_loss(obj, D, s, y, c, fake, 100.0, ssim_weight=30.0)
     expected = 1 - ssim(fake, y).mean().detach()
     torch.testing.assert_close(terms["ssim"], expected)
     assert float(expected) > 0.1  # an untrained U-Net is far from the target
