@@ -89,6 +89,42 @@ def test_ema_follows_its_formula(tmp_path):
     assert any(not torch.equal(moved["EMA." + n[2:]], moved[n]) for n in ema)  # EMA is not G
 
 
+def test_ema_rampup_follows_its_formula(tmp_path):
+    """With ramp-up r the half-life after t steps is min(h, r·t): h = 2, r = 1 gives β = 0 (a copy of G_1),
+    then 0.5 (h = 1), then 0.5^(1/2) (h = 2, the cap)."""
+    cfg = quick("steps=3", "checkpoint_every=1", "keep_checkpoints=10", "ema_half_life=2", "ema_rampup=1")
+    train(cfg, tmp_path / "r", progress=False)
+    ema: dict[str, torch.Tensor] = {}
+    for step, beta in ((1, 0.0), (2, 0.5), (3, 0.5**0.5)):
+        tensors = saved(tmp_path / "r", step)[0]
+        names = [k for k in tensors if k.startswith("G.")]
+        for name in names:
+            ema[name] = tensors[name].clone() if step == 1 else torch.lerp(ema[name], tensors[name], 1 - beta)
+            torch.testing.assert_close(tensors["EMA." + name[2:]], ema[name], rtol=1e-6, atol=1e-7)
+        if step == 1:  # the first update copies the generator, which a fixed half-life never does
+            assert all(torch.equal(tensors["EMA." + n[2:]], tensors[n]) for n in names)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (["ema_rampup=-0.1"], "ema_rampup must be >= 0"),
+        (["ema_rampup=nan"], "ema_rampup must be a finite number"),
+        (["ema_half_life=0", "ema_rampup=0.25"], "ema_rampup needs a weight average"),
+    ],
+)
+def test_bad_ema_rampup_is_a_user_error(values, message):
+    from divergan.errors import UserError
+
+    with pytest.raises(UserError, match=message):
+        quick(*values)
+    quick("ema_half_life=0", "ema_rampup=0")  # the control: no ramp-up of no average is fine
+    cfg = quick()
+    cfg.ema_rampup = float("inf")  # past the command-line parser: the config's own validation
+    with pytest.raises(UserError, match="ema_rampup must be >= 0"):
+        cfg.validate()
+
+
 def test_ema_half_life_zero_is_the_generator(tmp_path):
     train(quick("steps=3", "checkpoint_every=3", "ema_half_life=0"), tmp_path / "r", progress=False)
     tensors = saved(tmp_path / "r", 3)[0]
@@ -121,6 +157,11 @@ def resume_matches(tmp_path, base: Config, steps: int, cut: int) -> None:
 def test_resume_with_a_linear_schedule(tmp_path):
     # the cut is in the second half, where the rate decays: a schedule restarted from 0 would differ
     resume_matches(tmp_path, quick("lr_schedule=linear"), steps=30, cut=20)
+
+
+def test_resume_with_an_ema_rampup(tmp_path):
+    # the half-life is still ramping up at the cut (min(40, t)): a ramp restarted from 0 would copy G
+    resume_matches(tmp_path, quick("ema_half_life=40", "ema_rampup=1"), steps=30, cut=20)
 
 
 def test_resume_with_rmsprop_and_weight_clipping(tmp_path):

@@ -87,6 +87,7 @@ class Config:
     lr_schedule: str = "constant"
     lr_decay_start: float = 0.5  # linear schedule: fraction of the steps after which the decay begins
     ema_half_life: float = 200.0
+    ema_rampup: float = 0.0  # > 0: the half-life after t steps is min(ema_half_life, ema_rampup * t)
     # sampling after training: direct G(z), or a density-ratio sampler with a calibrated critic
     sampler: str = "direct"
     ratio_steps: int = 1500
@@ -205,6 +206,10 @@ class Config:
             raise UserError(f"lr_decay_start must lie in [0, 1), got {self.lr_decay_start}")
         if not (math.isfinite(self.ema_half_life) and self.ema_half_life >= 0):
             raise UserError(f"ema_half_life must be >= 0 (0 turns EMA off), got {self.ema_half_life}")
+        if not (math.isfinite(self.ema_rampup) and self.ema_rampup >= 0):
+            raise UserError(f"ema_rampup must be >= 0 (0: a fixed half-life), got {self.ema_rampup}")
+        if self.ema_rampup > 0 and self.ema_half_life == 0:
+            raise UserError("ema_rampup needs a weight average to ramp up: set ema_half_life > 0")
         for name, choices in [
             ("sampler", SAMPLERS),
             ("optimizer", OPTIMIZERS),
@@ -749,6 +754,7 @@ HELP: dict[str, str] = {
     "lr_schedule": "constant, or linear decay to 0 after lr_decay_start of training (default: the second half)",
     "lr_decay_start": "linear schedule: fraction s of the steps at full rate; the rate then falls linearly to 0",
     "ema_half_life": "half-life in steps of the generator's weight average (0: no averaging)",
+    "ema_rampup": "r > 0: the average's half-life after t steps is min(ema_half_life, r·t), so it forgets the start",
     "sampler": "final samples: direct G(z) (always reported first), or drs / mh density-ratio samplers",
     "ratio_steps": "training steps of the ratio critic of the drs/mh samplers",
     "ratio_batch": "batch of the ratio critic",

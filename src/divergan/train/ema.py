@@ -3,6 +3,12 @@
 With half-life h (in steps), the average keeps the fraction β = 0.5^(1/h) of itself at every step,
 θ_ema ← β θ_ema + (1 − β) θ (stylegan2-ada's ``ema_beta``, with the half-life counted in steps);
 h = 0 turns the average off (β = 0: the copy follows the generator).
+
+With a ramp-up r > 0 the half-life grows with training, h_t = min(h, r·t) after t steps (stylegan2-ada's
+``ema_rampup``, there counted in images): the first update copies the generator (h_0 = 0), and the weight
+the average gives step s at step T ≤ h/r is ∏_{t=s+1}^{T} β_t ≈ (s/T)^(ln 2 / r), a power of the step rather
+than an exponential of it. So no share of the average is left to the initial weights, which a long fixed
+half-life keeps (0.5^(T/h) of it: 6 % at T = 4h).
 """
 
 from __future__ import annotations
@@ -13,8 +19,13 @@ import torch
 from torch import Tensor, nn
 
 
-def ema_beta(half_life: float) -> float:
-    """β = 0.5^(1/h), the weight the average keeps per step; 0 for h = 0."""
+def ema_beta(half_life: float, rampup: float = 0.0, step: int = 0) -> float:
+    """β = 0.5^(1/h), the weight the average keeps per step; 0 for h = 0.
+
+    With ``rampup`` r > 0 the half-life of the update after ``step`` finished steps is min(h, r·step).
+    """
+    if rampup > 0:
+        half_life = min(half_life, rampup * step)
     return 0.5 ** (1.0 / half_life) if half_life > 0 else 0.0
 
 

@@ -596,7 +596,7 @@ def _train(
     base_lrs = _base_lrs(parts)  # as built: a checkpoint holds the rates of its step
     start = open_run(cfg, run, parts, resume=resume, main=main)
     game = app.game(cfg, parts, G, D, device=device, timer=timer)
-    beta, buffers = ema_beta(cfg.ema_half_life), app.ema_buffers(parts)
+    buffers = app.ema_buffers(parts)
     estimate = parts.objective.divergence_estimate if game.estimates_divergence else None
     t0 = time.perf_counter()
     bar = tqdm(
@@ -622,7 +622,7 @@ def _train(
             _schedule(cfg, parts, base_lrs, step)
             stats = train_step(cfg, parts, game, G, D, step, timer)
             with timer("EMA"):
-                ema_update(parts.ema, G, beta, buffers)
+                ema_update(parts.ema, G, ema_beta(cfg.ema_half_life, cfg.ema_rampup, step), buffers)
             if (moved := recluster_images(cfg, parts, step + 1)) is not None:
                 stats["clusters_moved"] = torch.tensor(moved)  # logged where the step is a log step
             for hook in hooks:

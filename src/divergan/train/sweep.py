@@ -298,7 +298,6 @@ class Group:
 
         self.opt_g = optimizer([c.lr_g for c in cfgs])
         self.opt_d = optimizer([c.lr_d for c in cfgs]) if self.D is not None else None
-        self.ema_beta = [ema_beta(c.ema_half_life) for c in cfgs]
         self.diverged: list[str | None] = [None] * len(cfgs)
         self._vmap_losses = True
 
@@ -382,8 +381,9 @@ class Group:
             )
             self._check(step + 1, "loss_g", loss, grads)
             self.opt_g.step(self.G.params, grads, factor)
+        betas = [ema_beta(c.ema_half_life, c.ema_rampup, step) for c in self.cfgs]
         for name, p in self.G.params.items():
-            ema_lerp([self.ema[name]], [p], _per_model(self.ema_beta, p))
+            ema_lerp([self.ema[name]], [p], _per_model(betas, p))
 
     def generator_params(self, i: int, ema: bool = True) -> dict[str, Tensor]:
         """Model i's (EMA) generator parameters as CPU tensors, named like the trainer's modules."""
