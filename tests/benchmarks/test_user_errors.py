@@ -108,3 +108,12 @@ def test_a_bug_still_shows_its_traceback():
     with pytest.raises(SystemExit) as info, user_errors():
         raise UserError("a mistake")
     assert info.value.code == 2
+
+
+def test_an_unknown_style_recipe_is_one_error_line(tmp_path):
+    proc = _script(
+        [BENCHMARKS / "style_tradeoff.py", "--recipes", "E1000", "NOPE", "--figure", "x"], tmp_path
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
+    assert proc.stderr.startswith("error: no row labelled") and proc.stderr.rstrip().endswith("for: NOPE")
