@@ -10,7 +10,15 @@ import torch
 from divergan.cli import main
 from divergan.errors import UserError
 from divergan.train import apply_overrides, load_run, preset, train
-from divergan.train.sweep import Group, StackedAdam, StackedRMSprop, expand, parse_axes, parse_seeds
+from divergan.train.sweep import (
+    Group,
+    StackedAdam,
+    StackedRMSprop,
+    expand,
+    groups_of,
+    parse_axes,
+    parse_seeds,
+)
 
 SMALL = ["data=ring8", "sampler=direct", "g_width=32", "d_width=32", "batch=64", "eval_samples=200"]
 
@@ -61,11 +69,20 @@ def test_stacked_optimizers_equal_torch_optim(kind):
         torch.testing.assert_close(stacked["w"][i], p.detach(), rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("objective", ["non-saturating", "wgan-gp"])
-def test_vmapped_group_of_four_equals_four_single_runs(objective):
-    cfgs = [
-        c for _, c in expand(base(f"objective={objective}"), {"seed": ["0", "1"], "lr_d": ["1e-4", "3e-4"]})
-    ]
+@pytest.mark.parametrize(
+    ("objective", "grid"),
+    [
+        ("non-saturating", {"seed": ["0", "1"], "lr_d": ["1e-4", "3e-4"]}),
+        ("wgan-gp", {"seed": ["0", "1"], "lr_d": ["1e-4", "3e-4"]}),
+        (
+            "non-saturating",
+            {"seed": ["0", "1"], "ema_rampup": ["0", "0.5"]},
+        ),  # one group: a β per model and step
+    ],
+)
+def test_vmapped_group_of_four_equals_four_single_runs(objective, grid):
+    cfgs = [c for _, c in expand(base(f"objective={objective}"), grid)]
+    assert len(groups_of(cfgs)) == 1
     together = trained(cfgs)
     rows = together.results()
     for i, cfg in enumerate(cfgs):
@@ -75,7 +92,7 @@ def test_vmapped_group_of_four_equals_four_single_runs(objective):
         row = alone.results()[0]
         assert row["modes"] == rows[i]["modes"] and row["high_quality"] == rows[i]["high_quality"]
         assert row["w1"] == pytest.approx(rows[i]["w1"], rel=1e-4)
-    # the four models really differ (different seeds and critic learning rates)
+    # the four models really differ (different seeds, and critic learning rates or EMA ramp-ups)
     assert len({round(r["w1"], 6) for r in rows}) == 4
 
 

@@ -2,7 +2,7 @@ r"""Many toy GANs of one MLP architecture trained at once: stacked parameters an
 
 A sweep is a grid of configurations (seeds × objectives × hyper-parameters). Models that differ only
 in *vectorisable* fields (:data:`VECTOR_FIELDS`: the seed, learning rates, Adam's betas, the EMA
-half-life) form one **group**: their parameters are stacked along a new leading model axis M
+half-life and its ramp-up) form one **group**: their parameters are stacked along a new leading model axis M
 (``torch.func.stack_module_state``), every forward pass is one ``vmap(functional_call)`` over that axis,
 and the optimizer state is stacked too, updated by the few lines of Adam / RMSProp below on (M, ...)
 tensors with per-model learning rates and betas of shape (M, 1, ..., 1). Objectives differ in their
@@ -55,7 +55,7 @@ from divergan.train.game import clip_critic, game_critic_loss, game_generator_lo
 from divergan.train.loop import Parts, _lr_factor, build, evaluate
 
 #: fields that may differ between the models of one vmapped group
-VECTOR_FIELDS = ("seed", "lr_g", "lr_d", "beta1", "beta2", "ema_half_life")
+VECTOR_FIELDS = ("seed", "lr_g", "lr_d", "beta1", "beta2", "ema_half_life", "ema_rampup")
 #: fields that fix the architecture and the data: one value for the whole sweep
 ARCHITECTURE_FIELDS = (
     "data",
