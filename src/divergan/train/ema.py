@@ -5,10 +5,10 @@ With half-life h (in steps), the average keeps the fraction β = 0.5^(1/h) of it
 h = 0 turns the average off (β = 0: the copy follows the generator).
 
 With a ramp-up r > 0 the half-life grows with training, h_t = min(h, r·t) after t steps (stylegan2-ada's
-``ema_rampup``, there counted in images): the first update copies the generator (h_0 = 0), and the weight
-the average gives step s at step T ≤ h/r is ∏_{t=s+1}^{T} β_t ≈ (s/T)^(ln 2 / r), a power of the step rather
-than an exponential of it. So no share of the average is left to the initial weights, which a long fixed
-half-life keeps (0.5^(T/h) of it: 6 % at T = 4h).
+``ema_rampup``, there counted in images): the first update copies the generator (h_0 = 0), and what step s
+put into the average is scaled by ∏_{t=s+1}^{T} β_t ≈ (s/T)^(ln 2 / r) by step T ≤ h/r (Σ 1/(r·t) ≈ ln(T/s)/r),
+a power of the step rather than an exponential of it. So no share of the average is left to the initial
+weights, which a long fixed half-life keeps (0.5^(T/h) of it: 6 % at T = 4h).
 """
 
 from __future__ import annotations
