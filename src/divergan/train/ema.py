@@ -29,6 +29,23 @@ def ema_beta(half_life: float, rampup: float = 0.0, step: int = 0) -> float:
     return 0.5 ** (1.0 / half_life) if half_life > 0 else 0.0
 
 
+def ema_weights(steps: int, half_life: float, rampup: float = 0.0) -> Tensor:
+    """The average after ``steps`` updates as weights on the generators it was made of: (steps + 1,) float64,
+    w[0] on the initial weights θ_0 and w[s] on θ_s, the generator after step s; they sum to 1.
+
+    Update t (t = 0, 1, …) mixes in θ_{t+1} with β_t = :func:`ema_beta` (h, r, t), so
+    w[0] = ∏_{t<T} β_t and w[s] = (1 − β_{s−1}) ∏_{s≤t<T} β_t. What the averages of docs/applications.md
+    keep of the start (e.g. 0.5^(T/h) of θ_0 for a fixed half-life) is read from these.
+    """
+    betas = torch.tensor([ema_beta(half_life, rampup, t) for t in range(steps)], dtype=torch.float64)
+    after = torch.ones(steps + 1, dtype=torch.float64)  # after[s] = ∏_{s≤t<T} β_t, 1 for s = T
+    if steps:
+        after[:-1] = torch.flip(torch.cumprod(torch.flip(betas, [0]), 0), [0])
+    weights = after.clone()
+    weights[1:] *= 1.0 - betas
+    return weights
+
+
 @torch.no_grad()
 def ema_lerp(averages: Iterable[Tensor], values: Iterable[Tensor], beta: float | Tensor) -> None:
     """a ← a + (1 − β)(v − a) for each pair, in place (β may broadcast, e.g. (M, 1, ..., 1) per model)."""
