@@ -125,8 +125,51 @@ def missed(runs: list[Path], font: str) -> tuple[dict, object]:
         "read_as": {c: [m[c] for m in per_run.values()] for c in every},
         "missed_by_any_run": len(set().union(*per_run.values())),
         "real_target_missed": "".join(real),
+        "runs_missing_each_character": miss_counts(chars, list(per_run.values())),
+        "source_target_gap": gap(
+            pairs.source[idx], pairs.target[idx], chars, set(every), set().union(*per_run.values())
+        ),
     }
     return result, rows
+
+
+def miss_counts(chars: str, misses: list) -> dict[str, int]:
+    """{k: how many of ``chars`` exactly k of the runs miss}, k = 0 … len(misses) (each run's misses a
+    collection of characters)."""
+    counts = [sum(c in m for m in misses) for c in chars]
+    return {str(k): counts.count(k) for k in range(len(misses) + 1)}
+
+
+def gap(source, target, chars: str, every: set[str], some: set[str], draws: int = 20_000) -> dict:
+    """How far each held-out target glyph lies from its source glyph (mean |source − target| per pixel) and
+    how much ink it has (the share of pixels above the midpoint 0), averaged over the characters every run
+    misses, those some runs miss, and those every run reads; and for the first group one-sided permutation
+    p-values: the share of ``draws`` random sets of as many held-out characters (seeded) whose mean is at
+    least the group's. Inputs (n, 1, H, W) in [-1, 1], one row per character of ``chars``."""
+    import torch
+
+    far = (source - target).abs().flatten(1).mean(1).double()
+    ink = (target > 0).flatten(1).double().mean(1)
+    groups = {
+        "missed_by_every_run": [i for i, c in enumerate(chars) if c in every],
+        "missed_by_some_runs": [i for i, c in enumerate(chars) if c in some and c not in every],
+        "read_by_every_run": [i for i, c in enumerate(chars) if c not in some],
+    }
+    out: dict = {
+        name: {"n": len(ix), "source_target_l1": far[ix].mean().item() if ix else None,
+               "target_ink": ink[ix].mean().item() if ix else None}
+        for name, ix in groups.items()
+    }  # fmt: skip
+    k = len(groups["missed_by_every_run"])
+    if 0 < k < len(chars):
+        g = torch.Generator().manual_seed(0)
+        picks = torch.stack([torch.randperm(len(chars), generator=g)[:k] for _ in range(draws)])
+        for name, values in (("source_target_l1", far), ("target_ink", ink)):
+            observed = out["missed_by_every_run"][name]
+            out["missed_by_every_run"][f"p_{name}"] = (
+                (values[picks].mean(1) >= observed - 1e-12).double().mean().item()
+            )
+    return out
 
 
 def trajectory(run: Path, window: tuple[int, int]) -> dict:
