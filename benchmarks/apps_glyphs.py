@@ -114,6 +114,7 @@ def missed(runs: list[Path], font: str) -> tuple[dict, object]:
             real = {c: r for c, r in zip(these, read, strict=True) if c != r}
             first = (pairs, out, idx)
     every = [c for c in chars if all(c in m for m in per_run.values())]
+    some = set().union(*per_run.values())
     pairs, out, idx = first
     pick = idx[[chars.index(c) for c in every]]
     rows = torch.cat([pairs.source[pick], out[pick], pairs.target[pick]]) if every else None
@@ -123,12 +124,10 @@ def missed(runs: list[Path], font: str) -> tuple[dict, object]:
         "missed_per_run": {run: "".join(m) for run, m in per_run.items()},
         "missed_by_every_run": "".join(every),
         "read_as": {c: [m[c] for m in per_run.values()] for c in every},
-        "missed_by_any_run": len(set().union(*per_run.values())),
+        "missed_by_any_run": len(some),
         "real_target_missed": "".join(real),
         "runs_missing_each_character": miss_counts(chars, list(per_run.values())),
-        "source_target_gap": gap(
-            pairs.source[idx], pairs.target[idx], chars, set(every), set().union(*per_run.values())
-        ),
+        "source_target_gap": gap(pairs.source[idx], pairs.target[idx], chars, set(every), some),
     }
     return result, rows
 

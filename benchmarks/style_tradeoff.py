@@ -19,8 +19,8 @@ import re
 from pathlib import Path
 
 from _doc import ROOT, user_errors
+from fd_draws import RESULTS
 
-RESULTS = ROOT / "benchmarks" / "results" / "fd_draws.json"
 RECIPES = ("N", "E1000", "L10k", "E2000R", "L10kR")
 _LABEL = re.compile(r"^style, (?P<name>[A-Za-z0-9]+)[ ,(].*?\bseed (?P<seed>\d+)\b")
 

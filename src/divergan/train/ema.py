@@ -38,11 +38,10 @@ def ema_weights(steps: int, half_life: float, rampup: float = 0.0) -> Tensor:
     keep of the start (e.g. 0.5^(T/h) of θ_0 for a fixed half-life) is read from these.
     """
     betas = torch.tensor([ema_beta(half_life, rampup, t) for t in range(steps)], dtype=torch.float64)
-    after = torch.ones(steps + 1, dtype=torch.float64)  # after[s] = ∏_{s≤t<T} β_t, 1 for s = T
+    weights = torch.ones(steps + 1, dtype=torch.float64)  # first ∏_{s≤t<T} β_t (1 for s = T) ...
     if steps:
-        after[:-1] = torch.flip(torch.cumprod(torch.flip(betas, [0]), 0), [0])
-    weights = after.clone()
-    weights[1:] *= 1.0 - betas
+        weights[:-1] = torch.flip(torch.cumprod(torch.flip(betas, [0]), 0), [0])
+    weights[1:] *= 1.0 - betas  # ... then times 1 − β_{s−1} for s ≥ 1
     return weights
 
 
