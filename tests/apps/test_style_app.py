@@ -559,3 +559,86 @@ def test_augment_groups_draws_one_transform_per_minibatch_std_group():
     assert float(spread.min()) > 1e-2  # control: per-image shifts spread the copies of one digit
     with pytest.raises(UserError, match="augment_groups"):
         apply_overrides(apps.preset("style-quick"), ["augment_groups=true"])  # nothing to group
+
+
+# -- fine_diversity: MSGAN's mode-seeking term on the finest block's styles
+
+
+def _finest_affines(G: StyleGenerator) -> list[torch.nn.Linear]:
+    """The style affines of every layer from the finest block's crossover row on (its convs and toRGB)."""
+    syn = G.synthesis
+    i = syn.resolutions.index(syn.resolutions[-1])
+    layers = [layer.conv.affine for layer in syn.convs[i]]
+    return layers + ([syn.torgbs[-1].conv.affine] if syn.has_rgb[i] else [])
+
+
+def test_fine_diversity_term_by_hand_and_in_the_generator_loss():
+    g, G, _D = game(tiny(), fine_diversity=1.5)
+    batch = g.critic_batch()
+    state, gstate = g.rng.get_state(), torch.get_rng_state()
+    term = g.fine_diversity_term(len(batch[-1]))
+    # by hand, from the same draws: a quarter batch of z, then z_a, z_b
+    g.rng.set_state(state)
+    n = len(batch[-1]) // 4
+    z, za, zb = (torch.randn(n, G.z_dim, generator=g.rng) for _ in range(3))
+    fine = G.crossover_row(G.synthesis.resolutions[-1])
+    ws_a = G.styles(z, z2=za, crossover=fine)
+    ws_b = G.styles(z, z2=zb, crossover=fine)
+    xa, xb = G.synthesis(ws_a, "const"), G.synthesis(ws_b, "const")
+    r = (xa - xb).abs().mean() / (G.w(za) - G.w(zb)).abs().mean()
+    torch.testing.assert_close(term, 1 / (r + 1e-5))
+    assert g.fine_ratio == pytest.approx(float(r.detach()))
+    # in the generator loss: the main term's draws, then the term's own, weighted by 1.5
+    off_game, _, _ = game(tiny())
+    for gg in (g, off_game):
+        gg.rng.set_state(state)
+    torch.set_rng_state(gstate)
+    on = g.generator_loss(batch, step=1)
+    after_on = g.rng.get_state()
+    torch.set_rng_state(gstate)
+    off = off_game.generator_loss(batch, step=1)
+    g.rng.set_state(off_game.rng.get_state())  # where the main term left the stream
+    torch.testing.assert_close(on - off, 1.5 * g.fine_diversity_term(len(batch[-1])))
+    assert g.rng.get_state().equal(after_on)
+    assert off_game.fine_ratio is None  # without the term nothing is drawn or logged
+
+
+def test_fine_diversity_is_largest_for_a_finest_block_that_ignores_its_styles():
+    g, G, _D = game(tiny(), fine_diversity=1.0)
+    state = g.rng.get_state()
+    live = g.fine_diversity_term(8)
+    with torch.no_grad():  # the finest block's styles no longer depend on w
+        for affine in _finest_affines(G):
+            affine.weight.zero_()
+    g.rng.set_state(state)
+    dead = g.fine_diversity_term(8)
+    assert g.fine_ratio == 0.0 and float(dead.detach()) == pytest.approx(
+        1e5
+    )  # r = 0: the term's largest value
+    assert float(live.detach()) < 1e3  # the control: a block that reads its styles changes the image
+
+
+def test_fine_diversity_trains_the_finest_styles_and_not_the_mapping():
+    g, G, _D = game(tiny(), fine_diversity=1.0)
+    g.fine_diversity_term(8).backward()
+    assert all(a.weight.grad is not None and a.weight.grad.abs().max() > 0 for a in _finest_affines(G))
+    assert all(p.grad is None for p in G.mapping.parameters())  # the ws are given, without gradient
+
+
+def test_fine_diversity_run_logs_its_ratio_and_resumes_bit_for_bit(tmp_path):
+    a, b = whole_and_resumed(tmp_path, 4, "checkpoint_every=2", "log_every=1", "fine_diversity=1")
+    assert all(a[k].equal(b[k]) for k in a)
+    rows = [json.loads(line) for line in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()]
+    ratios = [r["fine_ratio"] for r in rows if "fine_ratio" in r]
+    assert len(ratios) == 4 and all(r > 0 for r in ratios)
+    apps.train(tiny(2, "log_every=1"), tmp_path / "plain", progress=False)
+    plain = (tmp_path / "plain" / "metrics.jsonl").read_text()
+    assert "fine_ratio" not in plain  # the control: off, nothing logged
+
+
+def test_fine_diversity_must_be_non_negative(capsys):
+    with pytest.raises(UserError, match="fine_diversity must be >= 0"):
+        apply_overrides(apps.preset("style-quick"), ["fine_diversity=-1"])
+    assert main(["train", "--preset", "style-quick", "--set", "fine_diversity=nan", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: fine_diversity")

@@ -137,6 +137,7 @@ class Config:
     g_skip: bool = True  # style: toRGB at every resolution, summed (StyleGAN2 skip); false: at full size only
     pl_weight: float = 0.0  # style: weight of StyleGAN2's path-length regularisation (0: off)
     pl_every: int = 4  # style: lazy path-length regularisation, every k-th generator step weighted by k
+    fine_diversity: float = 0.0  # style: weight of MSGAN's mode-seeking term on the finest block's styles
     glyph_norm: str = "batch"  # glyphs: the U-Net's normalisation, batch or instance
     patch_down: int = 2  # glyphs: stride-2 layers of the PatchGAN critic (receptive field 5·2^n − 2 px)
     const_weight: float = 0.0  # glyphs: λ of zi2zi's constant loss mean |enc(G(s, c)) − enc(s)|²
@@ -228,7 +229,7 @@ class Config:
             raise UserError(f"penalty_until must lie in (0, 1], got {self.penalty_until}")
         if not 0 < self.held_out < 1:
             raise UserError(f"held_out must lie in (0, 1), got {self.held_out}")
-        for name in ["l1_weight", "r1_gamma", "pl_weight"]:
+        for name in ["l1_weight", "r1_gamma", "pl_weight", "fine_diversity"]:
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
                 raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.mixing <= 1:
@@ -807,6 +808,8 @@ HELP: dict[str, str] = {
     "of the path lengths (0: off)",
     "pl_every": "style: lazy path-length regularisation, every k-th generator step on half the batch, "
     "weighted by k",
+    "fine_diversity": "style: weight of MSGAN's mode-seeking term 1/(r + 1e-5) on the finest block's styles, "
+    "r = mean|x_a - x_b| / mean|w_a - w_b| for two images that share the coarser rows (0: off)",
     "glyph_norm": "glyphs: the U-Net's normalisation, batch (pix2pix) or instance (the same in training and evaluation)",
     "patch_down": "glyphs: stride-2 layers of the PatchGAN critic, 1..3 (receptive field 8, 18, 38 px)",
     "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
