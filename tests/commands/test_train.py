@@ -198,3 +198,17 @@ def test_profile_prints_the_phase_table_and_changes_no_result(tmp_path, capsys):
     assert code == 0 and "where the time went" not in err
     a, b = (json.loads((tmp_path / r / "final_metrics.json").read_text()) for r in "ab")
     assert a["direct"] == b["direct"] and a[a["sampler"]] == b[b["sampler"]]
+
+
+def test_train_help_names_every_preset(capsys, monkeypatch):
+    """The --preset help is built from the registries, so a preset added to either is listed."""
+    from divergan.apps import APP_PRESETS
+    from divergan.train.config import PRESETS
+
+    monkeypatch.setenv("COLUMNS", "1000")  # no wrapping (argparse breaks lines at hyphens)
+    with pytest.raises(SystemExit) as done:
+        main(["train", "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    missing = [name for name in [*PRESETS, *APP_PRESETS] if f"{name}," not in text and f"{name})" not in text]
+    assert not missing and "style-mnist" in APP_PRESETS

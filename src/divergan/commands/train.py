@@ -17,11 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train a GAN (default: the main job, grid25)",
         description="Train a generator. With no arguments: the main job (grid25, preset 'default').",
     )
+    from divergan.apps import APP_PRESETS
+    from divergan.train.config import PRESETS
+
     p.add_argument(
         "--preset",
         default="default",
-        help="named configuration (default, wgan-gp-toy, ring8, mnist, mnist-unconditional, stacked-mnist, digits-quick, quick; applications: "
-        "glyphs, glyphs-64, glyphs-latin, glyphs-quick, style-digits, style-quick)",
+        help=f"named configuration ({', '.join(PRESETS)}; applications: {', '.join(APP_PRESETS)})",
     )
     p.add_argument("--objective", help="objective name ('divergan objectives' lists them)")
     p.add_argument(
