@@ -642,3 +642,34 @@ def test_fine_diversity_must_be_non_negative(capsys):
     assert main(["train", "--preset", "style-quick", "--set", "fine_diversity=nan", "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: fine_diversity")
+
+
+def test_fine_from_moves_the_terms_crossover_past_a_row():
+    g, G, _D = game(tiny(), fine_diversity=1.0)
+    first = G.crossover_row(G.synthesis.resolutions[-1])
+    state = g.rng.get_state()
+    block = g.fine_diversity_term(8)
+    later, _, _ = game(tiny(), fine_diversity=1.0, fine_from=first + 1)
+    later.rng.set_state(state)
+    past = later.fine_diversity_term(8)
+    assert float(past.detach()) != float(block.detach())  # another crossover, another ratio
+    with torch.no_grad():  # cut off every style from first + 1 on: the later term sees nothing change
+        for affine in _finest_affines(later.G)[1:]:
+            affine.weight.zero_()
+    later.rng.set_state(state)
+    assert later.fine_ratio is not None and float(later.fine_diversity_term(8).detach()) == pytest.approx(1e5)
+    g.rng.set_state(state)
+    with torch.no_grad():
+        for affine in _finest_affines(G)[1:]:
+            affine.weight.zero_()
+    assert float(g.fine_diversity_term(8).detach()) < 1e3  # the control: the first row still reads its style
+
+
+def test_fine_from_is_checked_against_the_rows_of_ws(capsys):
+    with pytest.raises(UserError, match="fine_from must be >= 0"):
+        apply_overrides(apps.preset("style-quick"), ["fine_from=-1"])
+    assert main(["train", "--preset", "style-quick", "--set", "fine_from=8", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: fine_from must lie in 1..7 (the rows of ws; 0: the finest block's first), got 8"]
+    apps.check(apps.preset("style-mnist"))  # 0: the default, always valid
+    apps.check(apply_overrides(apps.preset("style-mnist"), ["fine_from=7"]))

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -348,7 +349,7 @@ class StyleGame:
         self.critic_mixing = cfg.critic_mixing
         self.penalty_every = cfg.penalty_every
         self.pl_weight, self.pl_every = cfg.pl_weight, cfg.pl_every
-        self.fine_diversity = cfg.fine_diversity
+        self.fine_diversity, self.fine_from = cfg.fine_diversity, cfg.fine_from
         self.fine_ratio: float | None = None  # the last mode-seeking ratio r, for the log
         self.real: Tensor | None = None
         self.real_ids: Tensor | None = None
@@ -479,13 +480,14 @@ class StyleGame:
         crossover as well (``critic_mixing``), keeps the change one a digit can have. The ws are computed
         without gradient, so the term trains the synthesis network's response to its styles and cannot
         raise r by shrinking the spread of w. Nothing in it reads what the change is. Each source has its
-        own cluster (from its z₀), as the judge's mixes do.
+        own cluster (from its z₀), as the judge's mixes do. ``fine_from`` > 0 moves the crossover to that
+        row (e.g. past the finest block's up-convolution, whose style selects among the coarser features).
         """
         G, n = self.G, max(batch // 4, 1)
         z, za, zb = (torch.randn(n, self.z_dim, generator=self.rng).to(self.device) for _ in range(3))
         with torch.no_grad():  # the ws are given: the term trains the synthesis, not the spread of w
             w, wa, wb = G.w(z), G.w(za), G.w(zb)  # (n, w_dim) each
-        fine = G.crossover_row(G.synthesis.resolutions[-1])
+        fine = self.fine_from or G.crossover_row(G.synthesis.resolutions[-1])
         ws = w[:, None].repeat(2, G.num_ws, 1)  # (2n, num_ws, w_dim)
         ws[:, fine:] = torch.cat([wa, wb])[:, None]
         x = G.synthesis(ws, "const")
@@ -921,6 +923,13 @@ class StyleApp(App):
                 f"noise_from must be a resolution {', '.join(map(str, allowed[:3]))}, ..., {allowed[-1]}, "
                 f"got {cfg.noise_from}"
             )
+        if cfg.fine_from:  # rows of ws: 2 at r₀, then 3 per doubling (2 without the skip toRGBs)
+            rows = 2 + (3 if cfg.g_skip else 2) * round(math.log2(cfg.size / r0))
+            if cfg.fine_from >= rows:
+                raise UserError(
+                    f"fine_from must lie in 1..{rows - 1} (the rows of ws; 0: the finest block's first), "
+                    f"got {cfg.fine_from}"
+                )
         if dist.world_size() > 1:
             raise UserError("the style application trains in one process (not under torchrun)")
         objective = get_objective(cfg.objective, **cfg.objective_params)

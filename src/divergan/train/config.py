@@ -138,6 +138,7 @@ class Config:
     pl_weight: float = 0.0  # style: weight of StyleGAN2's path-length regularisation (0: off)
     pl_every: int = 4  # style: lazy path-length regularisation, every k-th generator step weighted by k
     fine_diversity: float = 0.0  # style: weight of MSGAN's mode-seeking term on the finest block's styles
+    fine_from: int = 0  # style: the row of ws the mode-seeking term varies from (0: the finest block's first)
     glyph_norm: str = "batch"  # glyphs: the U-Net's normalisation, batch or instance
     patch_down: int = 2  # glyphs: stride-2 layers of the PatchGAN critic (receptive field 5·2^n − 2 px)
     const_weight: float = 0.0  # glyphs: λ of zi2zi's constant loss mean |enc(G(s, c)) − enc(s)|²
@@ -232,6 +233,8 @@ class Config:
         for name in ["l1_weight", "r1_gamma", "pl_weight", "fine_diversity"]:
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
                 raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.fine_from < 0:
+            raise UserError(f"fine_from must be >= 0 (0: the finest block's first row), got {self.fine_from}")
         if not 0 <= self.mixing <= 1:
             raise UserError(f"mixing must lie in [0, 1], got {self.mixing}")
         if not (math.isfinite(self.lr_mapping_factor) and self.lr_mapping_factor > 0):
@@ -810,6 +813,8 @@ HELP: dict[str, str] = {
     "weighted by k",
     "fine_diversity": "style: weight of MSGAN's mode-seeking term 1/(r + 1e-5) on the finest block's styles, "
     "r = mean|x_a - x_b| / mean|w_a - w_b| for two images that share the coarser rows (0: off)",
+    "fine_from": "style: the first row of ws that the mode-seeking term (fine_diversity) varies; 0: the finest "
+    "block's first row (its up-convolution); a later row leaves that row to the shared styles",
     "glyph_norm": "glyphs: the U-Net's normalisation, batch (pix2pix) or instance (the same in training and evaluation)",
     "patch_down": "glyphs: stride-2 layers of the PatchGAN critic, 1..3 (receptive field 8, 18, 38 px)",
     "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
