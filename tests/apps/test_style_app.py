@@ -673,3 +673,23 @@ def test_fine_from_is_checked_against_the_rows_of_ws(capsys):
     assert err == ["error: fine_from must lie in 1..7 (the rows of ws; 0: the finest block's first), got 8"]
     apps.check(apps.preset("style-mnist"))  # 0: the default, always valid
     apps.check(apply_overrides(apps.preset("style-mnist"), ["fine_from=7"]))
+
+
+def test_fine_diversity_draws_the_fine_sources_in_the_coarse_sources_cluster():
+    cfg = tiny()
+    g, _G, _D = game(cfg, fine_diversity=1.0)
+    torch.manual_seed(0)
+    G = StyleGenerator(cfg.z_dim, cfg.w_dim, 8, 1, 4, 1, clusters=5)
+    g.G = G
+    seen, w = [], G.w
+
+    def record(z, c=None, update_w_avg=False):
+        seen.append((z, c))
+        return w(z, c, update_w_avg)
+
+    G.w = record
+    g.fine_diversity_term(16)
+    (z, c), (za, ca), (zb, cb) = seen
+    assert torch.equal(c, G.cluster_of(z)) and torch.equal(ca, c) and torch.equal(cb, c)
+    # the control: the fine sources' own clusters would differ from z's for some rows
+    assert not (torch.equal(G.cluster_of(za), c) and torch.equal(G.cluster_of(zb), c))

@@ -479,14 +479,18 @@ class StyleGame:
         styles gives r = 0 and the largest term); the critic, which judges fakes style-mixed at that
         crossover as well (``critic_mixing``), keeps the change one a digit can have. The ws are computed
         without gradient, so the term trains the synthesis network's response to its styles and cannot
-        raise r by shrinking the spread of w. Nothing in it reads what the change is. Each source has its
-        own cluster (from its z₀), as the judge's mixes do. ``fine_from`` > 0 moves the crossover to that
+        raise r by shrinking the spread of w. Nothing in it reads what the change is. A self-conditioned
+        generator draws z_a and z_b in z's cluster, as the mixing regulariser and ``critic_mixing`` mix
+        within a cluster: the images the term shapes are then of the kind the critic judges (with fine
+        sources of other clusters, which the critic never sees, the fine styles of a first screen learnt
+        to flood such mixes with white). ``fine_from`` > 0 moves the crossover to that
         row (e.g. past the finest block's up-convolution, whose style selects among the coarser features).
         """
         G, n = self.G, max(batch // 4, 1)
         z, za, zb = (torch.randn(n, self.z_dim, generator=self.rng).to(self.device) for _ in range(3))
+        c = G.cluster_of(z) if G.clusters else None  # (n,) z's cluster, shared by its fine sources
         with torch.no_grad():  # the ws are given: the term trains the synthesis, not the spread of w
-            w, wa, wb = G.w(z), G.w(za), G.w(zb)  # (n, w_dim) each
+            w, wa, wb = G.w(z, c), G.w(za, c), G.w(zb, c)  # (n, w_dim) each
         fine = self.fine_from or G.crossover_row(G.synthesis.resolutions[-1])
         ws = w[:, None].repeat(2, G.num_ws, 1)  # (2n, num_ws, w_dim)
         ws[:, fine:] = torch.cat([wa, wb])[:, None]
