@@ -42,6 +42,20 @@ def purity(ids: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
     return counts.amax(1) / counts.sum(1).clamp_min(1)
 
 
+def explained_share(values: torch.Tensor, ids: torch.Tensor) -> float:
+    r"""The share of the variance of ``values`` (N,) that the cluster ``ids`` (N,) explain (the correlation
+    ratio η²): 1 − Σ_k Σ_{i∈k} (v_i − v̄_k)² / Σ_i (v_i − v̄)². 1 when every cluster holds one value, about
+    (k − 1)/(N − 1) for ids drawn independently of the values, 0 for a constant within-cluster mean."""
+    v = values.double()
+    total = (v - v.mean()).square().sum()
+    k = int(ids.max()) + 1
+    sums = torch.zeros(k, dtype=v.dtype).index_add_(0, ids, v)
+    sizes = torch.zeros(k, dtype=v.dtype).index_add_(0, ids, torch.ones_like(v))
+    means = sums / sizes.clamp_min(1)
+    within = (v - means[ids]).square().sum()
+    return float(1 - within / total.clamp_min(1e-300))
+
+
 def unsure_of(images: torch.Tensor, net) -> tuple[torch.Tensor, torch.Tensor]:
     """(N,) whether the classifier is unsure of each image in [0, 1], and (N, 10) its class probabilities."""
     from divergan.apps.style import UNSURE
@@ -101,9 +115,11 @@ def run_measure(run: Path, samples: int, net, train: torch.Tensor, labels: torch
 
 
 def cut_measure(k: int, seed: int, dataset, labels: torch.Tensor) -> dict:
+    from divergan.apps.style import ink_and_slant, stroke_width
     from divergan.data.clusters import cluster_dataset
 
     ids = cluster_dataset(dataset, k, seed, "tsne").labels
+    digits = (dataset.points + 1) / 2  # [0, 1], as the judge measures strokes
     counts = class_counts(ids, labels, k)
     mixed = purity(ids, labels, k) < PURE
     off = (counts.argmax(1)[ids] != labels).double().mean()
@@ -113,6 +129,11 @@ def cut_measure(k: int, seed: int, dataset, labels: torch.Tensor) -> dict:
         "mixed_clusters": int(mixed.sum()),
         "digits_in_mixed": float(mixed[ids].double().mean()),
         "smallest": int(counts.sum(1).min()),
+        # what a cluster id, which every row of w carries (coarse rows included), fixes of the stroke
+        "width_share": explained_share(stroke_width(digits), ids),
+        "slant_share": explained_share(ink_and_slant(digits)[1], ids),
+        "class_width_share": explained_share(stroke_width(digits), labels),
+        "class_slant_share": explained_share(ink_and_slant(digits)[1], labels),
     }
 
 
@@ -137,14 +158,23 @@ def text(r: dict, cuts: list[dict]) -> str:
         "k-means on the same t-SNE map (the run's seed):",
         "",
         "| clusters | digits outside their cluster's most common class | mixed clusters | digits in them | "
-        "smallest cluster |",
-        "|---|---|---|---|---|",
+        "smallest cluster | stroke width / slant variance the cluster explains (η²) |",
+        "|---|---|---|---|---|---|",
     ]
     for c in cuts:
         lines.append(
             f"| {c['k']} | {100 * c['outside_majority']:.1f} % | {c['mixed_clusters']} | "
-            f"{100 * c['digits_in_mixed']:.1f} % | {c['smallest']} |"
+            f"{100 * c['digits_in_mixed']:.1f} % | {c['smallest']} | "
+            f"{c['width_share']:.2f} / {c['slant_share']:.2f} |"
         )
+    if cuts:
+        lines += [
+            "",
+            f"η²: the share of the training digits' stroke width (`stroke_width`) and slant variance "
+            f"between clusters; the class label itself explains {cuts[0]['class_width_share']:.2f} / "
+            f"{cuts[0]['class_slant_share']:.2f}. The cluster rides in every row of w, so what it fixes "
+            "the coarse rows carry whatever the fine ones do.",
+        ]
     lines += ["", f"Machine: {machine()}."]
     return "\n".join(lines)
 
