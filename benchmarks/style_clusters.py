@@ -45,7 +45,7 @@ def purity(ids: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
 def explained_share(values: torch.Tensor, ids: torch.Tensor) -> float:
     r"""The share of the variance of ``values`` (N,) that the cluster ``ids`` (N,) explain (the correlation
     ratio η²): 1 − Σ_k Σ_{i∈k} (v_i − v̄_k)² / Σ_i (v_i − v̄)². 1 when every cluster holds one value, about
-    (k − 1)/(N − 1) for ids drawn independently of the values, 0 for a constant within-cluster mean."""
+    (k − 1)/(N − 1) for ids drawn independently of the values, 0 when every cluster's mean is the overall one."""
     v = values.double()
     total = (v - v.mean()).square().sum()
     k = int(ids.max()) + 1

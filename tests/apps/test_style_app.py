@@ -612,9 +612,8 @@ def test_fine_diversity_is_largest_for_a_finest_block_that_ignores_its_styles():
             affine.weight.zero_()
     g.rng.set_state(state)
     dead = g.fine_diversity_term(8)
-    assert g.fine_ratio == 0.0 and float(dead.detach()) == pytest.approx(
-        1e5
-    )  # r = 0: the term's largest value
+    assert g.fine_ratio == 0.0  # r = 0, and with it the term's largest value:
+    assert float(dead.detach()) == pytest.approx(1e5)
     assert float(live.detach()) < 1e3  # the control: a block that reads its styles changes the image
 
 
@@ -668,11 +667,23 @@ def test_fine_from_moves_the_terms_crossover_past_a_row():
 def test_fine_from_is_checked_against_the_rows_of_ws(capsys):
     with pytest.raises(UserError, match="fine_from must be >= 0"):
         apply_overrides(apps.preset("style-quick"), ["fine_from=-1"])
-    assert main(["train", "--preset", "style-quick", "--set", "fine_from=8", "--quiet"]) == 2
+    argv = [
+        "train",
+        "--preset",
+        "style-quick",
+        "--set",
+        "fine_diversity=1",
+        "--set",
+        "fine_from=8",
+        "--quiet",
+    ]
+    assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: fine_from must lie in 1..7 (the rows of ws; 0: the finest block's first), got 8"]
     apps.check(apps.preset("style-mnist"))  # 0: the default, always valid
-    apps.check(apply_overrides(apps.preset("style-mnist"), ["fine_from=7"]))
+    apps.check(apply_overrides(apps.preset("style-mnist"), ["fine_diversity=1", "fine_from=7"]))
+    with pytest.raises(UserError, match="fine_from needs the mode-seeking term"):
+        apply_overrides(apps.preset("style-mnist"), ["fine_from=6"])  # without fine_diversity: no effect
 
 
 def test_fine_diversity_draws_the_fine_sources_in_the_coarse_sources_cluster():

@@ -235,6 +235,8 @@ class Config:
                 raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.fine_from < 0:
             raise UserError(f"fine_from must be >= 0 (0: the finest block's first row), got {self.fine_from}")
+        if self.fine_from and not self.fine_diversity:
+            raise UserError("fine_from needs the mode-seeking term it moves: set fine_diversity > 0")
         if not 0 <= self.mixing <= 1:
             raise UserError(f"mixing must lie in [0, 1], got {self.mixing}")
         if not (math.isfinite(self.lr_mapping_factor) and self.lr_mapping_factor > 0):
