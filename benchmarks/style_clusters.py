@@ -114,12 +114,19 @@ def run_measure(run: Path, samples: int, net, train: torch.Tensor, labels: torch
     }
 
 
-def cut_measure(k: int, seed: int, dataset, labels: torch.Tensor) -> dict:
+def strokes(train: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N,) stroke width and (N,) slant of training digits in [0, 1], as the judge measures its mixes."""
     from divergan.apps.style import ink_and_slant, stroke_width
+
+    return stroke_width(train), ink_and_slant(train)[1]
+
+
+def cut_measure(
+    k: int, seed: int, dataset, labels: torch.Tensor, width: torch.Tensor, slant: torch.Tensor
+) -> dict:
     from divergan.data.clusters import cluster_dataset
 
     ids = cluster_dataset(dataset, k, seed, "tsne").labels
-    digits = (dataset.points + 1) / 2  # [0, 1], as the judge measures strokes
     counts = class_counts(ids, labels, k)
     mixed = purity(ids, labels, k) < PURE
     off = (counts.argmax(1)[ids] != labels).double().mean()
@@ -130,10 +137,10 @@ def cut_measure(k: int, seed: int, dataset, labels: torch.Tensor) -> dict:
         "digits_in_mixed": float(mixed[ids].double().mean()),
         "smallest": int(counts.sum(1).min()),
         # what a cluster id, which every row of w carries (coarse rows included), fixes of the stroke
-        "width_share": explained_share(stroke_width(digits), ids),
-        "slant_share": explained_share(ink_and_slant(digits)[1], ids),
-        "class_width_share": explained_share(stroke_width(digits), labels),
-        "class_slant_share": explained_share(ink_and_slant(digits)[1], labels),
+        "width_share": explained_share(width, ids),
+        "slant_share": explained_share(slant, ids),
+        "class_width_share": explained_share(width, labels),
+        "class_slant_share": explained_share(slant, labels),
     }
 
 
@@ -201,7 +208,8 @@ def main() -> None:
         dataset = mnist(28)
         train, labels = (dataset.points + 1) / 2, dataset.labels
         r = run_measure(args.run, args.samples, net, train, labels)
-        cuts = [cut_measure(k, r["seed"], dataset, labels) for k in args.k]
+        width, slant = strokes(train)  # once: they do not depend on the cut
+        cuts = [cut_measure(k, r["seed"], dataset, labels, width, slant) for k in args.k]
         RESULTS.write_text(json.dumps({"run": r, "cuts": cuts}, indent=1) + "\n")
         body = text(r, cuts)
         write_section("style-clusters", body, doc=DOC)
