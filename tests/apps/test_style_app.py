@@ -574,6 +574,7 @@ def _finest_affines(G: StyleGenerator) -> list[torch.nn.Linear]:
 
 def test_fine_diversity_term_by_hand_and_in_the_generator_loss():
     g, G, _D = game(tiny(), fine_diversity=1.5)
+    _noisy(G)  # so that the noise the pair shares matters
     batch = g.critic_batch()
     state, gstate = g.rng.get_state(), torch.get_rng_state()
     term = g.fine_diversity_term(len(batch[-1]))
@@ -584,12 +585,15 @@ def test_fine_diversity_term_by_hand_and_in_the_generator_loss():
     fine = G.crossover_row(G.synthesis.resolutions[-1])
     ws_a = G.styles(z, z2=za, crossover=fine)
     ws_b = G.styles(z, z2=zb, crossover=fine)
-    xa, xb = G.synthesis(ws_a, "const"), G.synthesis(ws_b, "const")
+    torch.set_rng_state(gstate)  # the pair's one noise draw, from where the term took it
+    x = G.synthesis(torch.cat([ws_a, ws_b]), "paired")
+    xa, xb = x[:n], x[n:]
     r = (xa - xb).abs().mean() / (G.w(za) - G.w(zb)).abs().mean()
     torch.testing.assert_close(term, 1 / (r + 1e-5))
     assert g.fine_ratio == pytest.approx(float(r.detach()))
     # in the generator loss: the main term's draws, then the term's own, weighted by 1.5
-    off_game, _, _ = game(tiny())
+    off_game, off_G, _ = game(tiny())
+    _noisy(off_G)
     for gg in (g, off_game):
         gg.rng.set_state(state)
     torch.set_rng_state(gstate)
@@ -597,10 +601,53 @@ def test_fine_diversity_term_by_hand_and_in_the_generator_loss():
     after_on = g.rng.get_state()
     torch.set_rng_state(gstate)
     off = off_game.generator_loss(batch, step=1)
-    g.rng.set_state(off_game.rng.get_state())  # where the main term left the stream
+    g.rng.set_state(off_game.rng.get_state())  # where the main term left the streams (the global one too)
     torch.testing.assert_close(on - off, 1.5 * g.fine_diversity_term(len(batch[-1])))
     assert g.rng.get_state().equal(after_on)
     assert off_game.fine_ratio is None  # without the term nothing is drawn or logged
+
+
+def _noisy(G: StyleGenerator) -> StyleGenerator:
+    """G with every per-pixel noise input switched on (their strengths start at 0, as in StyleGAN2)."""
+    with torch.no_grad():
+        for name, p in G.named_parameters():
+            if name.endswith("noise_strength"):
+                p.fill_(1.0)
+    return G
+
+
+def test_paired_noise_shares_one_draw_between_the_batch_halves():
+    cfg = tiny()
+    torch.manual_seed(0)
+    G = _noisy(StyleGenerator(cfg.z_dim, cfg.w_dim, 8, 1, 4, 1))
+    ws = G.styles(torch.randn(3, cfg.z_dim))
+    twice = torch.cat([ws, ws])
+    x = G.synthesis(twice, "paired")
+    assert torch.equal(x[:3], x[3:])  # one style, one noise draw: one image
+    y = G.synthesis(twice, "random")
+    assert not torch.allclose(y[:3], y[3:])  # the control: a draw per image
+    assert not torch.allclose(x, G.synthesis(twice, "paired"))  # and a fresh draw per call
+    with pytest.raises(ValueError, match="even batch"):
+        G.synthesis(ws, "paired")
+
+
+def test_fine_diversity_does_not_see_the_const_noise_field():
+    g, G, _D = game(tiny(), fine_diversity=1.0)
+    _noisy(G)
+    state, gstate = g.rng.get_state(), torch.get_rng_state()
+    before = g.fine_diversity_term(8)
+    ws = G.styles(torch.randn(4, G.z_dim))
+    const = G.synthesis(ws, "const")
+    with torch.no_grad():  # another fixed field, as another generator would have drawn
+        for name, b in G.named_buffers():
+            if name.endswith("noise_const"):
+                b.copy_(torch.randn_like(b))
+    assert not torch.allclose(const, G.synthesis(ws, "const"))  # the control: const images see the field
+    g.rng.set_state(state)
+    torch.set_rng_state(gstate)
+    torch.testing.assert_close(
+        g.fine_diversity_term(8), before
+    )  # the term, drawn from random noise, does not
 
 
 def test_fine_diversity_is_largest_for_a_finest_block_that_ignores_its_styles():

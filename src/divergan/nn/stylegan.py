@@ -220,14 +220,20 @@ class StyleLayer(nn.Module):
         if self.upsample:
             x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
         x = self.conv(x, w)  # (B, O, H, W)
-        if noise_mode not in ("random", "const", "none"):
-            raise ValueError(f"noise_mode must be random, const or none, got {noise_mode!r}")
+        if noise_mode not in ("random", "paired", "const", "none"):
+            raise ValueError(f"noise_mode must be random, paired, const or none, got {noise_mode!r}")
         if not self.use_noise or noise_mode == "none":
             pass
         elif noise_mode == "random":
             x = x + self.noise_strength * torch.randn(
                 x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype
             )
+        elif noise_mode == "paired":
+            # random, one draw shared by the batch's two halves: pairs (x_i, x_{i+B/2}) differ in style only
+            if x.shape[0] % 2:
+                raise ValueError(f"noise_mode paired needs an even batch, got {x.shape[0]}")
+            half = torch.randn(x.shape[0] // 2, 1, *x.shape[2:], device=x.device, dtype=x.dtype)
+            x = x + self.noise_strength * torch.cat([half, half])
         elif noise_mode == "const":
             x = x + self.noise_strength * self.noise_const
         return F.leaky_relu(x + self.bias[None, :, None, None], 0.2)
