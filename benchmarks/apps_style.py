@@ -257,7 +257,8 @@ def section(final: dict, timing: dict, dcgan: dict | None) -> str:
         f"{verdict(coarse['keeps_coarse_class'] >= KEEPS_COARSE_MIN)}. The fine source sets the stroke "
         "width (slope on the fine source above the slope on the coarse one and above 3 standard errors): "
         f"{coarse['width_slope_fine']:.2f} ± {coarse['width_slope_se']:.2f} against "
-        f"{coarse['width_slope_coarse']:.2f}, {verdict(sets(coarse, 'width'))}; the slant: "
+        f"{coarse['width_slope_coarse']:.2f}, {verdict(sets(coarse, 'width') and frame_clean(coarse, d))}"
+        f"{frame_sentence(coarse, d)}; the slant: "
         f"{coarse['slant_slope_fine']:.2f} ± {coarse['slant_slope_se']:.2f} against "
         f"{coarse['slant_slope_coarse']:.2f}, {verdict(sets(coarse, 'slant'))}.",
         "",
@@ -320,6 +321,35 @@ def sets(m: dict, stat: str) -> bool:
     more than chance (3 standard errors of the slope)."""
     fine = m[f"{stat}_slope_fine"]
     return fine > m[f"{stat}_slope_coarse"] and fine > 3 * m[f"{stat}_slope_se"]
+
+
+def frame_bound(mix: dict, direct: dict) -> float | None:
+    """The most frame-heavy mixes may be (:func:`divergan.apps.style.frame_heavy`) and still count as clean: the
+    real digits' share plus 3 standard deviations of the difference of the two shares; None for a run judged
+    before the guard existed."""
+    if "frame_heavy" not in mix or "real_frame_heavy" not in direct:
+        return None
+    p = direct["real_frame_heavy"]
+    return p + 3 * math.sqrt(p * (1 - p) * (1 / direct["num_real"] + 1 / mix["pairs"]))
+
+
+def frame_clean(mix: dict, direct: dict) -> bool:
+    """The mixes put no more ink in the outer frame than real digits do (within the bound); true for a run
+    judged before the guard (no reading)."""
+    bound = frame_bound(mix, direct)
+    return bound is None or mix["frame_heavy"] <= bound
+
+
+def frame_sentence(mix: dict, direct: dict) -> str:
+    bound = frame_bound(mix, direct)
+    if bound is None:
+        return ""
+    return (
+        f" (and only with mixes as clean at the border as real digits, since the width reads a background blob "
+        f"as a wide stroke: {100 * mix['frame_heavy']:.1f} % of the mixes have over a tenth of their ink in the "
+        f"outer frame, their coarse sources {100 * mix['frame_heavy_coarse']:.1f} %, the real digits "
+        f"{100 * direct['real_frame_heavy']:.1f} %, bound {100 * bound:.1f} %)"
+    )
 
 
 def monotone(rows: list[dict]) -> bool:

@@ -234,6 +234,21 @@ def test_mixing_measure_against_its_controls(monkeypatch):
     m = style.mixing_measure(g, net, 8, n=40)
     assert m["width_slope_coarse"] == pytest.approx(1.0) and m["slant_slope_coarse"] == pytest.approx(1.0)
     assert abs(m["width_slope_fine"]) < 0.6 and abs(m["width_slope_null"]) < 0.6
+    assert m["frame_heavy"] == m["frame_heavy_coarse"]  # the mix is the coarse source: one border
+
+
+def test_frame_ink_share_of_known_images():
+    x = torch.zeros(4, 1, 28, 28)
+    x[0, 0, 8:20, 12:15] = 1.0  # a centred stroke: no ink in the 4-px frame
+    x[1, 0, 0:4, 24:28] = 1.0  # a blob in a corner: all of it
+    x[2, 0, 10:12, 0:8] = 1.0  # a bar across the frame's edge: half of it
+    torch.testing.assert_close(
+        style.frame_ink_share(x), torch.tensor([0.0, 1.0, 0.5, 0.0], dtype=torch.float64)
+    )
+    assert style.frame_heavy(x) == 0.5  # the corner blob and the bar; not the stroke, not the blank image
+    small = torch.zeros(1, 1, 8, 8)
+    small[0, 0, 0, 3] = 1.0  # at 8 px the frame is one pixel wide
+    assert float(style.frame_ink_share(small)) == 1.0
 
 
 def test_stroke_width_of_known_strokes():
@@ -482,11 +497,14 @@ def test_clean_measure_counts_empty_and_unsure_samples():
     unsure[2, 0, 5] = 9.0  # a runner-up class: top probability e/(e + 1) = 0.73, still sure
     unsure[3, 0, :] = 0.0  # uniform over 10 classes: top probability 0.1
     m = style.clean_measure(fake, unsure, real, sure)
-    assert m == {"empty": 2, "real_min_inked": 8, "unsure": 0.25, "real_unsure": 0.0}
+    assert m == {"empty": 2, "real_min_inked": 8, "unsure": 0.25, "real_unsure": 0.0, "real_frame_heavy": 0.0}
     # the control: the real digits against themselves are clean
     assert style.clean_measure(real, sure, real, sure) == {
-        "empty": 0, "real_min_inked": 8, "unsure": 0.0, "real_unsure": 0.0
+        "empty": 0, "real_min_inked": 8, "unsure": 0.0, "real_unsure": 0.0, "real_frame_heavy": 0.0
     }  # fmt: skip
+    # 2 of this digit's 10 inked pixels in the 1-px frame of 8 px: 1 digit in 4 is frame-heavy
+    real[1, :, 0, 0:2] = 1.0
+    assert style.clean_measure(real, sure, real, sure)["real_frame_heavy"] == 0.25
 
 
 def test_diffaugment_shows_the_critic_transformed_digits_in_both_phases():

@@ -1,0 +1,32 @@
+"""benchmarks/apps_style.py: the border guard on "the fine source sets the stroke width"."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def bench(benchmark_script):
+    with benchmark_script("apps_style") as module:
+        yield module
+
+
+def _mix(frame_heavy: float, pairs: int = 1000) -> dict:
+    return {"frame_heavy": frame_heavy, "frame_heavy_coarse": 0.02, "pairs": pairs}
+
+
+DIRECT = {"real_frame_heavy": 0.034, "num_real": 2000}
+
+
+def test_frame_bound_is_the_real_share_plus_three_sds_of_the_difference(bench):
+    # by hand: 0.034 + 3 sqrt(0.034 * 0.966 * (1/2000 + 1/1000))
+    assert bench.frame_bound(_mix(0.0), DIRECT) == pytest.approx(0.034 + 3 * 0.0070187, abs=1e-6)
+    assert bench.frame_bound({"pairs": 1000}, DIRECT) is None  # a run judged before the guard
+
+
+def test_blobbed_mixes_fail_the_width_and_clean_ones_pass(bench):
+    assert not bench.frame_clean(_mix(0.62), DIRECT)  # the blobbed mixes of a screen: 62 %
+    assert bench.frame_clean(_mix(0.04), DIRECT)  # the control: about the real digits' share
+    assert bench.frame_clean({"pairs": 1000}, DIRECT)  # no reading: no guard
+    assert "62.0 %" in bench.frame_sentence(_mix(0.62), DIRECT)
+    assert bench.frame_sentence({"pairs": 1000}, DIRECT) == ""
