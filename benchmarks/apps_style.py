@@ -201,7 +201,7 @@ def section(final: dict, timing: dict, dcgan: dict | None) -> str:
     ]
     if "unsure" in d:
         n, p = d["num_fake"], d["real_unsure"]
-        bound = p + 3 * math.sqrt(2 * max(p, 1 / n) * (1 - p) / n)  # 3 sd of the difference of two shares
+        bound = share_bound(p, n, n, floor=1 / n)
         out += [
             "",
             f"No empty or blotched samples: empty (fewer inked pixels than half the sparsest real digit's "
@@ -323,14 +323,20 @@ def sets(m: dict, stat: str) -> bool:
     return fine > m[f"{stat}_slope_coarse"] and fine > 3 * m[f"{stat}_slope_se"]
 
 
+def share_bound(p: float, n_a: int, n_b: int, floor: float = 0.0) -> float:
+    """The most a share may exceed the real digits' share ``p`` and still count as theirs: p plus 3 standard
+    deviations of the difference of two shares, of n_a and n_b images, both drawn at rate p (the variance read
+    at max(p, ``floor``), so that a real share of 0 can leave room)."""
+    return p + 3 * math.sqrt(max(p, floor) * (1 - p) * (1 / n_a + 1 / n_b))
+
+
 def frame_bound(mix: dict, direct: dict) -> float | None:
     """The most frame-heavy mixes may be (:func:`divergan.apps.style.frame_heavy`) and still count as clean: the
     real digits' share plus 3 standard deviations of the difference of the two shares; None for a run judged
     before the guard existed."""
     if "frame_heavy" not in mix or "real_frame_heavy" not in direct:
         return None
-    p = direct["real_frame_heavy"]
-    return p + 3 * math.sqrt(p * (1 - p) * (1 / direct["num_real"] + 1 / mix["pairs"]))
+    return share_bound(direct["real_frame_heavy"], direct["num_real"], mix["pairs"])
 
 
 def frame_clean(mix: dict, direct: dict) -> bool:

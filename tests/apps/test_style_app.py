@@ -663,9 +663,8 @@ def test_fine_diversity_does_not_see_the_const_noise_field():
     assert not torch.allclose(const, G.synthesis(ws, "const"))  # the control: const images see the field
     g.rng.set_state(state)
     torch.set_rng_state(gstate)
-    torch.testing.assert_close(
-        g.fine_diversity_term(8), before
-    )  # the term, drawn from random noise, does not
+    # the term, drawn from random noise, does not
+    torch.testing.assert_close(g.fine_diversity_term(8), before)
 
 
 def test_fine_diversity_is_largest_for_a_finest_block_that_ignores_its_styles():

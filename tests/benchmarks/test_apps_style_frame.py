@@ -30,3 +30,11 @@ def test_blobbed_mixes_fail_the_width_and_clean_ones_pass(bench):
     assert bench.frame_clean({"pairs": 1000}, DIRECT)  # no reading: no guard
     assert "62.0 %" in bench.frame_sentence(_mix(0.62), DIRECT)
     assert bench.frame_sentence({"pairs": 1000}, DIRECT) == ""
+
+
+def test_share_bound_of_the_unsure_digits_by_hand(bench):
+    # the unsure share's bound: real 2.6 %, 2,000 samples each: 0.026 + 3 sqrt(0.026 * 0.974 * 2 / 2000)
+    assert bench.share_bound(0.026, 2000, 2000, floor=1 / 2000) == pytest.approx(0.041097, abs=1e-6)
+    # a real share of 0 leaves room through the floor, and none without it
+    assert bench.share_bound(0.0, 2000, 2000, floor=1 / 2000) == pytest.approx(3 * (2 / 2000**2) ** 0.5)
+    assert bench.share_bound(0.0, 2000, 2000) == 0.0
