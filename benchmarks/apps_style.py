@@ -13,8 +13,8 @@ benchmarks/results/apps_style.json.
     .venv/bin/python benchmarks/apps_style.py --run runs/style-mnist --cpu-seconds 900
 
 A run that is not the preset as shipped (``--set`` overrides) can be recorded beside it with ``--name NAME``:
-the section ``NAME`` of docs/applications.md (appended at its end if absent), the figures
-docs/applications/NAME-*.png and benchmarks/results/apps_style-NAME.json, leaving the preset's own alone.
+the section ``NAME`` of docs/applications-runs.md (the screens' record, appended at its end if absent), the
+figures docs/applications/NAME-*.png and benchmarks/results/apps_style-NAME.json, leaving the preset's own alone.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from _doc import ROOT, machine, run_train, user_errors, write_section
 from mnist_preset import trained
 
 DOC = ROOT / "docs" / "applications.md"
+RUNS_DOC = ROOT / "docs" / "applications-runs.md"  # every other run's section: the screens, run by run
 FIGURES = ROOT / "docs" / "applications"
 RESULTS = ROOT / "benchmarks" / "results" / "apps_style.json"
 DCGAN = ROOT / "benchmarks" / "results" / "mnist_preset.json"
@@ -420,7 +421,9 @@ def main() -> None:
         k: final[k] for k in ("steps", "train_seconds", *JUDGED, "centres", "real_precision", "variation")
     }
     results.write_text(json.dumps({"run": str(run.resolve()), "timing": timing, **keep}, indent=2) + "\n")
-    write_section(args.name, section(final, timing, dcgan), doc=DOC)
+    write_section(
+        args.name, section(final, timing, dcgan), doc=DOC if args.name == "style-mnist" else RUNS_DOC
+    )
     print(section(final, timing, dcgan))
 
 
