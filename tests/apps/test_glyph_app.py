@@ -193,7 +193,9 @@ def test_the_interval_rows_carry_the_judges_reading_per_target_font(tmp_path, mo
 
 
 @needs_dejavu
-@pytest.mark.parametrize("jitter", ["glyph_jitter=0", "glyph_jitter=2", "fm_weight=10", "ssim_weight=10"])
+@pytest.mark.parametrize(
+    "jitter", ["glyph_jitter=0", "glyph_jitter=2", "fm_weight=10", "ssim_weight=10", "glyph_warp=true"]
+)
 def test_resume_continues_bit_for_bit(tmp_path, jitter):
     whole = tmp_path / "whole"
     apps.train(tiny(4, "checkpoint_every=2", "log_every=1", jitter), whole, progress=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from divergan.nn.translate import PatchCritic, UNetGenerator, receptive_field
+from divergan.nn.translate import PatchCritic, UNetGenerator, receptive_field, warp
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -92,3 +92,44 @@ def test_upsample_choices_keep_the_shapes_and_the_default_keeps_the_parameter_na
     assert "out.weight" in default.state_dict()
     with pytest.raises(ValueError, match="upsample must be one of transpose, resize"):
         UNetGenerator(32, upsample="bilinear")
+
+
+def test_warp_by_hand():
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 6, 5)
+    zero = torch.zeros(2, 2, 6, 5)
+    assert torch.allclose(warp(x, zero), x, atol=1e-6)  # no offset: the map itself
+    right = zero.clone()
+    right[:, 0] = 1.0  # o_x = 1: pixel j reads x[j + 1], the last column reads outside (0)
+    expect = torch.zeros_like(x)
+    expect[..., :-1] = x[..., 1:]
+    assert torch.allclose(warp(x, right), expect, atol=1e-6)
+    up = zero.clone()
+    up[:, 1] = -2.0  # o_y = -2: row i reads x[i - 2], the first two rows 0
+    expect = torch.zeros_like(x)
+    expect[..., 2:, :] = x[..., :-2, :]
+    assert torch.allclose(warp(x, up), expect, atol=1e-6)
+    half = zero.clone()
+    half[:, 0] = 0.5  # halfway between two pixel centres: their mean (bilinear)
+    assert torch.allclose(warp(x, half)[..., :-1], (x[..., :-1] + x[..., 1:]) / 2, atol=1e-6)
+    assert not torch.allclose(warp(x, right), x, atol=0.1)  # control: an offset does move the map
+    only_first = zero.clone()
+    only_first[0, 0] = 1.0  # per image: the second image's offsets are 0
+    assert torch.allclose(warp(x, only_first)[1], x[1], atol=1e-6)
+
+
+def test_warped_skips_start_as_the_plain_u_net_and_learn():
+    torch.manual_seed(0)
+    plain = UNetGenerator(32, categories=2, width=4, embed_dim=4, norm="instance")
+    warped = UNetGenerator(32, categories=2, width=4, embed_dim=4, norm="instance", warp=True)
+    loaded = warped.load_state_dict(plain.state_dict(), strict=False)
+    assert loaded.unexpected_keys == [] and all(k.startswith("warp.") for k in loaded.missing_keys)
+    assert len(warped.warp) == len(warped.up) == 3  # one offset field per skip map (16, 8 and 4 px)
+    s, c = torch.randn(3, 1, 32, 32), torch.tensor([0, 1, 1])
+    assert torch.allclose(warped(s, c), plain(s, c), atol=1e-5)  # offsets 0 at the start
+    warped(s, c).square().mean().backward()
+    grads = [conv.weight.grad.abs().sum() for conv in warped.warp]
+    assert all(float(g) > 0 for g in grads)  # zero weights, yet the offsets learn
+    with torch.no_grad():
+        warped.warp[2].bias[0] = 1.0  # control: the 16-px skip map read one pixel to the right
+    assert not torch.allclose(warped(s, c), plain(s, c), atol=1e-3)

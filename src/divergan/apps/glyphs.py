@@ -726,6 +726,7 @@ class GlyphApp(App):
             norm=cfg.glyph_norm,
             dropout=cfg.glyph_dropout,
             upsample=cfg.glyph_upsample,
+            warp=cfg.glyph_warp,
         )
         D = PatchCritic(K, cfg.d_width, n_down=cfg.patch_down)
         kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
@@ -861,6 +862,7 @@ class GlyphApp(App):
             norm=cfg.glyph_norm,
             dropout=cfg.glyph_dropout,
             upsample=cfg.glyph_upsample,
+            warp=cfg.glyph_warp,
         ), None
 
     def sample(self, cfg: Config, parts: Parts, n: int, rng: torch.Generator) -> Tensor:

@@ -15,6 +15,12 @@ zi2zi's **constant loss** needs the generator's encoder on its own: :meth:`UNetG
 the bottleneck code (and the skip maps), so a trainer can ask that enc(G(s, c)) ≈ enc(s), i.e. that the
 translated glyph still encodes the same character.
 
+``warp=True`` moves each skip map before the decoder reads it (after DG-Font's feature deformation skip
+connection, Xie et al. 2021): a 3×3 convolution of the decoder map and the skip map gives a 2-pixel offset
+field, and the skip map is resampled there (:func:`warp`). The skip connections carry the source glyph's
+stroke positions; where the target style moves a component away from them, the decoder can fetch it from where
+it is instead of redrawing it from the bottleneck. The offsets start at 0, so the net starts as without it.
+
 Normalisation: ``norm="batch"`` (pix2pix/zi2zi; in eval mode it uses running statistics, which lag
 behind a generator trained adversarially) or ``norm="instance"`` (per image and channel, the same in
 training and evaluation; the 2×2 bottleneck and the outermost encoder layer are left unnormalised).
@@ -81,6 +87,24 @@ def _up(
     return nn.Sequential(*layers)
 
 
+def warp(x: Tensor, offset: Tensor) -> Tensor:
+    r"""``x`` (B, C, H, W) read at each pixel moved by ``offset`` (B, 2, H, W), in pixels (x first, then y):
+
+    .. math::
+
+        \operatorname{warp}(x, o)[b, :, i, j] = x[b, :, i + o_y[b, i, j], j + o_x[b, i, j]],
+
+    bilinear between pixel centres, 0 outside the map (``grid_sample``, ``align_corners=False``). A zero
+    offset gives ``x`` back; a whole-pixel offset shifts it, the vacated border 0.
+    """
+    B, _, H, W = x.shape
+    eye = torch.eye(2, 3, dtype=x.dtype, device=x.device).expand(B, 2, 3)
+    base = F.affine_grid(eye, [B, 1, H, W], align_corners=False)  # (B, H, W, 2): the pixel centres in [-1, 1]
+    scale = torch.tensor([2.0 / W, 2.0 / H], dtype=x.dtype, device=x.device)  # one pixel in [-1, 1] units
+    grid = base + offset.permute(0, 2, 3, 1) * scale
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
 class UNetGenerator(nn.Module):
     """U-Net with skip connections and a category embedding concatenated at the bottleneck.
 
@@ -91,7 +115,9 @@ class UNetGenerator(nn.Module):
     convolution of stride 2 (pix2pix) gives each output pixel of a 2×2 cell its own 2×2 subset of the
     kernel, so neighbouring pixels are drawn by different weights (the checkerboard of Odena et al. 2016);
     ``resize`` upsamples by nearest neighbour and applies one 3×3 convolution at the output resolution,
-    one kernel for every pixel, whose overlapping windows straddle the 2×2 cells.
+    one kernel for every pixel, whose overlapping windows straddle the 2×2 cells. ``warp`` resamples each
+    skip map at offsets computed from it and the decoder map (:func:`warp`; zero-initialised, so identity at
+    the start).
 
     >>> g = UNetGenerator(size=32, categories=2, width=8)
     >>> tuple(g(torch.zeros(3, 1, 32, 32), torch.tensor([0, 1, 1])).shape)
@@ -109,6 +135,7 @@ class UNetGenerator(nn.Module):
         norm: str = "batch",
         dropout: float = 0.0,
         upsample: str = "transpose",
+        warp: bool = False,
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLES:
@@ -138,6 +165,14 @@ class UNetGenerator(nn.Module):
                 )
             )
         self.up = nn.ModuleList(ups)
+        self.warp: nn.ModuleList | None = None
+        if warp:  # per decoder stage: (decoder map, skip map) -> the skip map's (x, y) offsets in pixels
+            self.warp = nn.ModuleList(
+                nn.Conv2d(2 * chans[i - 1], 2, 3, padding=1) for i in reversed(range(1, depth))
+            )
+            for conv in self.warp:
+                nn.init.zeros_(conv.weight)
+                nn.init.zeros_(conv.bias)
         out = _upconv(2 * chans[0], 1, upsample)
         self.out = out[0] if len(out) == 1 else nn.Sequential(*out)  # transpose: the former name
 
@@ -154,8 +189,11 @@ class UNetGenerator(nn.Module):
         """The image from the bottleneck code, the skip maps and the target category."""
         e = self.embedding(category)[:, :, None, None].expand(-1, -1, *code.shape[2:])  # (B, E, s, s)
         x = torch.cat([code, e], dim=1)  # the bottleneck, conditioned on the target style
-        for layer, skip in zip(self.up, reversed(skips[:-1]), strict=True):
-            x = torch.cat([layer(x), skip], dim=1)  # (B, 2C, r, r): decoder map + encoder map
+        for k, (layer, skip) in enumerate(zip(self.up, reversed(skips[:-1]), strict=True)):
+            d = layer(x)  # (B, C, r, r)
+            if self.warp is not None:  # fetch the skip map's features from where the decoder asks
+                skip = warp(skip, self.warp[k](torch.cat([d, skip], dim=1)))
+            x = torch.cat([d, skip], dim=1)  # (B, 2C, r, r): decoder map + encoder map
         return torch.tanh(self.out(x))  # (B, 1, S, S)
 
     def forward(self, source: Tensor, category: Tensor) -> Tensor:

@@ -146,6 +146,7 @@ class Config:
     glyph_dropout: float = 0.0  # glyphs: dropout in the U-Net's inner decoder stages while training
     l1_scales: int = 1  # glyphs: L1 at this many scales (2^k average pooling, k < l1_scales), summed
     glyph_upsample: str = "transpose"  # glyphs: the U-Net decoder's upsampling, transpose or resize
+    glyph_warp: bool = False  # glyphs: resample each skip map at learnt offsets (DG-Font's deformable skips)
     glyph_jitter: int = 0  # glyphs: shift each training pair (source and target alike) by up to this many px
     category_weights: str = ""  # glyphs: comma-separated sampling weight per target font ("": by pairs)
     extra_sources: str = ""  # glyphs: comma-separated fonts that also draw the training characters' sources
@@ -822,6 +823,7 @@ HELP: dict[str, str] = {
     "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
     "l1_weight_end": "glyphs: L1 weight at the last step, linear from l1_weight (< 0: constant l1_weight)",
     "l1_scales": "glyphs: L1 summed over this many scales, the k-th on 2^k x 2^k average-pooled images (1: plain L1)",
+    "glyph_warp": "glyphs: resample each U-Net skip map at offsets a 3x3 conv computes from it and the decoder map (zero at the start; after DG-Font's deformable skip connections), so a component the target style moves can be fetched from where the source has it",
     "glyph_upsample": "glyphs: how the U-Net's decoder doubles resolution: transpose (4x4 stride-2 transposed conv) or resize (x2 nearest + 3x3 conv)",
     "category_weights": "glyphs: sampling weight of each target font's pairs, comma-separated (e.g. 2,1; empty: every pair alike)",
     "glyph_jitter": "glyphs: paired augmentation: each training pair's source and target glyph are shifted alike by (dx, dy), each uniform in -J..J whole pixels, drawn from the run's generator at every step, the emptied border filled with background (0: off; held-out evaluation is never shifted)",
