@@ -16,8 +16,8 @@ the bottleneck code (and the skip maps), so a trainer can ask that enc(G(s, c)) 
 translated glyph still encodes the same character.
 
 ``warp=True`` moves each skip map before the decoder reads it (after DG-Font's feature deformation skip
-connection, Xie et al. 2021): a 3×3 convolution of the decoder map and the skip map gives a 2-pixel offset
-field, and the skip map is resampled there (:func:`warp`). The skip connections carry the source glyph's
+connection, Xie et al. 2021): a 3×3 convolution of the decoder map and the skip map gives an (x, y) offset
+in pixels at every pixel, and the skip map is resampled there (:func:`warp`). The skip connections carry the source glyph's
 stroke positions; where the target style moves a component away from them, the decoder can fetch it from where
 it is instead of redrawing it from the bottleneck. The offsets start at 0, so the net starts as without it.
 
