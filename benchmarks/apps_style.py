@@ -388,7 +388,11 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to the run")
     ap.add_argument("--name", default="style-mnist", help="section, figure prefix and results of a variant")
     args = ap.parse_args()
-    results = RESULTS if args.name == "style-mnist" else RESULTS.with_name(f"apps_style-{args.name}.json")
+    # the preset's own files, or a variant's beside them (its section in the screens' record)
+    if args.name == "style-mnist":
+        results, doc = RESULTS, DOC
+    else:
+        results, doc = RESULTS.with_name(f"apps_style-{args.name}.json"), RUNS_DOC
     if args.run is None:
         if args.out.exists():
             from divergan.errors import UserError
@@ -421,9 +425,7 @@ def main() -> None:
         k: final[k] for k in ("steps", "train_seconds", *JUDGED, "centres", "real_precision", "variation")
     }
     results.write_text(json.dumps({"run": str(run.resolve()), "timing": timing, **keep}, indent=2) + "\n")
-    write_section(
-        args.name, section(final, timing, dcgan), doc=DOC if args.name == "style-mnist" else RUNS_DOC
-    )
+    write_section(args.name, section(final, timing, dcgan), doc=doc)
     print(section(final, timing, dcgan))
 
 

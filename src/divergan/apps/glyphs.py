@@ -720,18 +720,8 @@ class GlyphApp(App):
 
         torch.manual_seed(cfg.seed)
         data, objective = self.check(cfg, generator=generator, critic=critic)
-        K = len(data.train.targets)
-        G = UNetGenerator(
-            cfg.size,
-            K,
-            cfg.g_width,
-            cfg.embed_dim,
-            norm=cfg.glyph_norm,
-            dropout=cfg.glyph_dropout,
-            upsample=cfg.glyph_upsample,
-            warp=cfg.glyph_warp,
-        )
-        D = PatchCritic(K, cfg.d_width, n_down=cfg.patch_down)
+        G, _ = self.generator(cfg)  # the U-Net of cfg, as a checkpoint reader rebuilds it
+        D = PatchCritic(len(data.train.targets), cfg.d_width, n_down=cfg.patch_down)
         kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
 
         def optimizer(params, lr: float) -> torch.optim.Optimizer:
