@@ -39,7 +39,7 @@ def game(cfg, objective="non-saturating", **over):
     torch.manual_seed(0)
     cfg = dataclasses.replace(cfg, objective=objective, **over)
     obj = get_objective(objective)
-    G = StyleGenerator(cfg.z_dim, cfg.w_dim, 8, 1, 4, 1)
+    G = StyleGenerator(cfg.z_dim, cfg.w_dim, 8, 1, 4, 1, info_codes=style.INFO_CODES if cfg.fine_info else 0)
     D = StyleCritic(8, 1, 4, obj.critic_outputs)
     data = style.StyleData(train=torch.rand(20, 1, 8, 8) * 2 - 1, held_out=torch.rand(5, 1, 8, 8))
     rng = torch.Generator().manual_seed(0)
@@ -746,8 +746,9 @@ def test_fine_from_is_checked_against_the_rows_of_ws(capsys):
     assert err == ["error: fine_from must lie in 1..7 (the rows of ws; 0: the finest block's first), got 8"]
     apps.check(apps.preset("style-mnist"))  # 0: the default, always valid
     apps.check(apply_overrides(apps.preset("style-mnist"), ["fine_diversity=1", "fine_from=7"]))
-    with pytest.raises(UserError, match="fine_from needs the mode-seeking term"):
-        apply_overrides(apps.preset("style-mnist"), ["fine_from=6"])  # without fine_diversity: no effect
+    with pytest.raises(UserError, match="fine_from needs a term it moves"):
+        apply_overrides(apps.preset("style-mnist"), ["fine_from=6"])  # without a fine term: no effect
+    apps.check(apply_overrides(apps.preset("style-mnist"), ["fine_info=1", "fine_from=6"]))
 
 
 def test_fine_diversity_draws_the_fine_sources_in_the_coarse_sources_cluster():
@@ -768,3 +769,115 @@ def test_fine_diversity_draws_the_fine_sources_in_the_coarse_sources_cluster():
     assert torch.equal(c, G.cluster_of(z)) and torch.equal(ca, c) and torch.equal(cb, c)
     # the control: the fine sources' own clusters would differ from z's for some rows
     assert not (torch.equal(G.cluster_of(za), c) and torch.equal(G.cluster_of(zb), c))
+
+
+# -- fine_info: InfoGAN's term on the finest block's styles
+
+
+def test_info_head_projection_is_orthonormal_and_the_same_in_every_generator():
+    from divergan.nn.stylegan import InfoHead
+
+    a, b = InfoHead(28, w_dim=16), InfoHead(8, w_dim=16)
+    torch.testing.assert_close(a.projection @ a.projection.T, torch.eye(2))
+    assert a.projection.equal(b.projection)  # seeded: a checkpoint reader rebuilds the same P
+    w = torch.randn(5, 16)
+    torch.testing.assert_close(a.codes_of(w), w @ a.projection.T)
+    assert "projection" in dict(a.named_buffers())
+    with pytest.raises(ValueError, match=r"codes must lie in 1\.\.w_dim"):
+        InfoHead(28, w_dim=2, codes=3)
+
+
+def test_fine_info_term_by_hand_and_in_the_generator_loss():
+    g, G, _D = game(tiny(), fine_info=0.5)
+    _noisy(G)
+    batch = g.critic_batch()
+    state, gstate = g.rng.get_state(), torch.get_rng_state()
+    term = g.fine_info_term(len(batch[-1]))
+    # by hand, from the same draws: half a batch of z, then z_a
+    g.rng.set_state(state)
+    n = len(batch[-1]) // 2
+    z, za = (torch.randn(n, G.z_dim, generator=g.rng) for _ in range(2))
+    ws = G.styles(z, z2=za, crossover=G.crossover_row(G.synthesis.resolutions[-1]))
+    torch.set_rng_state(gstate)  # the noise draw, from where the term took it
+    q = G.info(G.synthesis(ws))  # (n, 2)
+    t = G.w(za) @ G.info.projection.T
+    t = (t - t.mean(0)) / t.std(0, unbiased=False)
+    torch.testing.assert_close(term, ((q - t) ** 2).mean())
+    assert g.fine_r2 == pytest.approx(1 - float(term.detach()))
+    # in the generator loss: the main term's draws, then the term's own, weighted by 0.5
+    off_game, off_G, off_D = game(tiny())
+    _noisy(off_G)
+    off_D.load_state_dict(g.D.state_dict())  # Q's initialisation drew before the critic's
+    for gg in (g, off_game):
+        gg.rng.set_state(state)
+    torch.set_rng_state(gstate)
+    on = g.generator_loss(batch, step=1)
+    after_on = g.rng.get_state()
+    torch.set_rng_state(gstate)
+    off = off_game.generator_loss(batch, step=1)
+    g.rng.set_state(off_game.rng.get_state())
+    torch.testing.assert_close(on - off, 0.5 * g.fine_info_term(len(batch[-1])))
+    assert g.rng.get_state().equal(after_on)
+    assert off_game.fine_r2 is None and not hasattr(off_G, "info")
+
+
+def test_fine_info_is_one_for_a_q_that_reads_nothing():
+    g, G, _D = game(tiny(), fine_info=1.0)
+    with torch.no_grad():  # Q says 0, the batch mean of the standardised codes, for every image
+        G.info.net[-1].weight.zero_()
+        G.info.net[-1].bias.zero_()
+    torch.testing.assert_close(g.fine_info_term(16), torch.tensor(1.0))  # mean t̃² = 1 exactly
+    assert g.fine_r2 == pytest.approx(0.0, abs=1e-6)
+
+
+def _trained_q_reading(g, G, steps: int = 150) -> float:
+    """Train Q alone (G frozen) on fresh draws, then the term's mean over 20 fresh batches of 64."""
+    G.requires_grad_(False)
+    G.info.requires_grad_(True)
+    opt = torch.optim.Adam(G.info.parameters(), lr=3e-3)
+    for _ in range(steps):
+        opt.zero_grad()
+        g.fine_info_term(64).backward()
+        opt.step()
+    with torch.no_grad():
+        return float(torch.stack([g.fine_info_term(128) for _ in range(20)]).mean())
+
+
+def test_fine_info_q_can_read_a_live_finest_block_and_not_a_dead_one():
+    # a Q independent of t̃ (mean 0, variance 1 over each batch) scores E(q - t̃)^2 = E q^2 + 1 >= 1; 20
+    # batches of 64 pairs x 2 codes put the SD of the mean near 0.03, so 0.9 is over 3 SD below chance
+    g, G, _D = game(tiny(), fine_info=1.0)
+    live = _trained_q_reading(g, G)
+    dead_g, dead_G, _ = game(tiny(), fine_info=1.0)
+    with torch.no_grad():  # the control: the finest block's styles no longer depend on w
+        for affine in _finest_affines(dead_G):
+            affine.weight.zero_()
+    dead = _trained_q_reading(dead_g, dead_G)
+    assert live < 0.9
+    assert dead > 0.9
+
+
+def test_fine_info_trains_the_synthesis_and_q_and_not_the_mapping():
+    g, G, _D = game(tiny(), fine_info=1.0)
+    g.fine_info_term(8).backward()
+    assert all(a.weight.grad is not None and a.weight.grad.abs().max() > 0 for a in _finest_affines(G))
+    assert all(p.grad is not None for p in G.info.parameters())
+    assert all(p.grad is None for p in G.mapping.parameters())  # the ws are given, without gradient
+
+
+def test_fine_info_run_logs_its_reading_and_resumes_bit_for_bit(tmp_path):
+    a, b = whole_and_resumed(tmp_path, 4, "checkpoint_every=2", "log_every=1", "fine_info=1", "fine_from=4")
+    assert all(a[k].equal(b[k]) for k in a)
+    assert any(k.startswith("G.info.") for k in a)  # Q is saved with G
+    rows = [json.loads(line) for line in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()]
+    r2 = [r["fine_info_r2"] for r in rows if "fine_info_r2" in r]
+    assert len(r2) == 4 and all(v <= 1 for v in r2)
+    assert main(["sample", str(tmp_path / "whole"), "--n", "4", "--out", str(tmp_path / "s.npy")]) == 0
+
+
+def test_fine_info_must_be_non_negative(capsys):
+    with pytest.raises(UserError, match="fine_info must be >= 0"):
+        apply_overrides(apps.preset("style-quick"), ["fine_info=-1"])
+    assert main(["train", "--preset", "style-quick", "--set", "fine_info=inf", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: fine_info")

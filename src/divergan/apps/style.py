@@ -317,6 +317,9 @@ def path_length_penalty(lengths: Tensor, mean: Tensor, decay: float = 0.01) -> t
     return (lengths - a).square().mean(), a.detach()
 
 
+INFO_CODES = 2  # fine_info: the numbers Q reads (InfoGAN's two continuous codes on MNIST)
+
+
 class StyleGame:
     """The style generator's game: lazy R1 in the critic phase, style mixing in the generator phase.
 
@@ -351,6 +354,8 @@ class StyleGame:
         self.pl_weight, self.pl_every = cfg.pl_weight, cfg.pl_every
         self.fine_diversity, self.fine_from = cfg.fine_diversity, cfg.fine_from
         self.fine_ratio: float | None = None  # the last mode-seeking ratio r, for the log
+        self.fine_info = cfg.fine_info
+        self.fine_r2: float | None = None  # the last InfoGAN term's R² = 1 − its value, for the log
         self.real: Tensor | None = None
         self.real_ids: Tensor | None = None
         # DiffAugment (``d_augment``): the critic sees T(x) and T(G(z)), T drawn per image from the run's
@@ -462,7 +467,43 @@ class StyleGame:
             loss = loss + self.pl_weight * self.pl_every * self.path_length_term(len(z))
         if self.fine_diversity > 0:
             loss = loss + self.fine_diversity * self.fine_diversity_term(len(z))
+        if self.fine_info > 0:
+            loss = loss + self.fine_info * self.fine_info_term(len(z))
         return loss
+
+    def fine_info_term(self, batch: int) -> Tensor:
+        r"""InfoGAN's term (Chen et al. 2016) on the finest block's styles, on half a batch of fresh latents.
+        A fresh fine source z_a gives the image x that takes w(z) in every row before the finest block
+        (``fine_from`` moves that row) and w_a = w(z_a) from it on (random noise, as in every image the
+        critic judges; z_a in z's cluster, as the mixing regulariser mixes). The Q network ``G.info``
+        reads two numbers from x, trained toward t = P w_a (:class:`~divergan.nn.stylegan.InfoHead`),
+        standardised over the n pairs:
+
+        .. math::
+
+            \tilde t_{bk} = \frac{t_{bk} - \bar t_k}{s_k}, \qquad
+            \text{term} = \frac{1}{n K} \sum_{b, k} \big(Q(x_b)_k - \tilde t_{bk}\big)^2 ,
+
+        with t̄_k, s_k the mean and the (biased) standard deviation over the batch, so that the term is
+        1 − R² of Q's reading: 1 for a Q that reads nothing (a constant at the mean), 0 for an exact one.
+        Minimised by G and Q together, it is InfoGAN's bound on the information the image carries about
+        the fine styles (a Gaussian Q of fixed variance). Unlike the mode-seeking term it is bounded: once
+        the image shows t, it asks for no larger change. The ws are computed without gradient (the term
+        trains the synthesis and Q, not the spread of w); nothing in it reads what the image shows.
+        """
+        G, n = self.G, max(batch // 2, 2)
+        z, za = (torch.randn(n, self.z_dim, generator=self.rng).to(self.device) for _ in range(2))
+        c = G.cluster_of(z) if G.clusters else None  # (n,) z's cluster, shared by its fine source
+        with torch.no_grad():
+            w, wa = G.w(z, c), G.w(za, c)  # (n, w_dim) each
+        fine = self.fine_from or G.crossover_row(G.synthesis.resolutions[-1])
+        ws = w[:, None].repeat(1, G.num_ws, 1)  # (n, num_ws, w_dim)
+        ws[:, fine:] = wa[:, None]
+        t = G.info.codes_of(wa)  # (n, K)
+        t = (t - t.mean(0)) / t.std(0, unbiased=False).clamp_min(1e-8)
+        term = (G.info(G.synthesis(ws)) - t).square().mean()
+        self.fine_r2 = 1.0 - float(term.detach())
+        return term
 
     def fine_diversity_term(self, batch: int) -> Tensor:
         r"""MSGAN's mode-seeking term (Mao et al. 2019) on the finest block's styles, on a quarter of a
@@ -520,7 +561,8 @@ class StyleGame:
         self.D.requires_grad_(True)
 
     def log_extras(self) -> dict[str, float]:
-        return {} if self.fine_ratio is None else {"fine_ratio": self.fine_ratio}
+        extras = {} if self.fine_ratio is None else {"fine_ratio": self.fine_ratio}
+        return extras | ({} if self.fine_r2 is None else {"fine_info_r2": self.fine_r2})
 
 
 # -- figures and metrics -----------------------------------------------------------------------------------
@@ -1019,20 +1061,17 @@ class StyleApp(App):
         kind = objective.optimizer if cfg.optimizer == "auto" else cfg.optimizer
         # equalised layers carry the mapping network's factor themselves (lr_mul), so one learning rate
         mapping_lr = cfg.lr_g * (1.0 if cfg.equalized else cfg.lr_mapping_factor)
+        groups = [
+            {"params": G.synthesis.parameters(), "lr": cfg.lr_g},
+            {"params": G.mapping.parameters(), "lr": mapping_lr},
+            *([{"params": G.info.parameters(), "lr": cfg.lr_g}] if hasattr(G, "info") else []),
+        ]
         if kind == "rmsprop":
-            opt_g: torch.optim.Optimizer = torch.optim.RMSprop(
-                [
-                    {"params": G.synthesis.parameters(), "lr": cfg.lr_g},
-                    {"params": G.mapping.parameters(), "lr": mapping_lr},
-                ]
-            )
+            opt_g: torch.optim.Optimizer = torch.optim.RMSprop(groups)
             opt_d: torch.optim.Optimizer = torch.optim.RMSprop(D.parameters(), lr=cfg.lr_d)
         else:
             opt_g = torch.optim.Adam(
-                [
-                    {"params": G.synthesis.parameters(), "lr": cfg.lr_g},
-                    {"params": G.mapping.parameters(), "lr": mapping_lr},
-                ],
+                groups,
                 betas=betas,
                 eps=cfg.adam_eps,
             )
@@ -1062,6 +1101,7 @@ class StyleApp(App):
             mapping_lr_mul=cfg.lr_mapping_factor if cfg.equalized else 1.0,
             skip=cfg.g_skip,
             clusters=cfg.clusters,
+            info_codes=INFO_CODES if cfg.fine_info > 0 else 0,
         )
         if cfg.pl_weight > 0:  # the path lengths' running mean, checkpointed with G (resume is exact)
             G.register_buffer("pl_mean", torch.zeros(()))

@@ -342,6 +342,8 @@ class StyleGenerator(nn.Module):
     network the learning-rate multiplier ``mapping_lr_mul`` (StyleGAN: 0.01). ``skip`` False draws the
     image with the last block's toRGB alone (:class:`SynthesisNetwork`).
 
+    ``info_codes`` > 0 adds :class:`InfoHead` as ``G.info`` (the ``fine_info`` term's Q network).
+
     ``clusters`` = K > 0 makes it **self-conditioned** on K clusters of the training images (found
     without labels, :mod:`divergan.data.clusters`): the mapping network reads z₁…z_{d−1} and an embedding
     of the cluster id c, and c is a function of the latent's first coordinate, c = F⁻¹(Φ(z₀)) with Φ the
@@ -371,6 +373,7 @@ class StyleGenerator(nn.Module):
         mapping_lr_mul: float = 1.0,
         skip: bool = True,
         clusters: int = 0,
+        info_codes: int = 0,
     ) -> None:
         super().__init__()
         if clusters and z_dim < 2:
@@ -390,6 +393,8 @@ class StyleGenerator(nn.Module):
             self.register_buffer("cluster_cdf", torch.arange(1, clusters + 1, dtype=torch.float32) / clusters)
         self.synthesis = SynthesisNetwork(w_dim, size, channels, width, noise_from, equalized, skip)
         self.num_ws = self.synthesis.num_ws
+        if info_codes:  # InfoGAN's Q for the finest block's styles (trained with G; not used to draw)
+            self.info = InfoHead(size, channels, w_dim, info_codes)
 
     def crossover_row(self, resolution: int) -> int:
         """The first row of ``ws`` used by the block at ``resolution`` (a crossover point for mixing)."""
@@ -498,6 +503,47 @@ class EqualizedConv2d(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return F.conv2d(x, self.weight * self.scale, self.bias, stride=self.stride, padding=self.padding)
+
+
+class InfoHead(nn.Module):
+    r"""InfoGAN's Q network (Chen et al. 2016) for the finest block's styles: it reads ``codes`` numbers
+    from an image, trained to give t = P w of the w that styled that image's finest block, with P a fixed
+    (codes, w_dim) matrix of orthonormal rows (a buffer, drawn once from seed 0, so a checkpoint keeps it).
+
+    Minimising E‖Q(x) − t‖² over G and Q maximises InfoGAN's lower bound on the mutual information
+    I(t; x) for a Gaussian Q of fixed variance: the image must show t. Two stride-2 convolutions (16 and
+    32 channels, leaky ReLU) and a linear map; it is a separate small net, not the critic's body.
+
+    >>> q = InfoHead(28, w_dim=16)
+    >>> tuple(q(torch.zeros(3, 1, 28, 28)).shape), tuple(q.projection.shape)
+    ((3, 2), (2, 16))
+    """
+
+    def __init__(self, size: int, channels: int = 1, w_dim: int = 64, codes: int = 2) -> None:
+        super().__init__()
+        if not 1 <= codes <= w_dim:
+            raise ValueError(f"codes must lie in 1..w_dim={w_dim}, got {codes}")
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, 16, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(16, 32, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(32 * (size // 4) ** 2, codes),
+        )
+        gen = torch.Generator().manual_seed(0)
+        q, _ = torch.linalg.qr(
+            torch.randn(w_dim, codes, generator=gen)
+        )  # (w_dim, codes), orthonormal columns
+        self.register_buffer("projection", q.T.contiguous())  # (codes, w_dim)
+
+    def codes_of(self, w: Tensor) -> Tensor:
+        """t = P w: (B, w_dim) -> (B, codes)."""
+        return w @ self.projection.T
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x (B, C, S, S) -> (B, codes)."""
+        return self.net(x)
 
 
 class StyleCritic(nn.Module):
