@@ -749,6 +749,8 @@ def test_fine_from_is_checked_against_the_rows_of_ws(capsys):
     with pytest.raises(UserError, match="fine_from needs a term it moves"):
         apply_overrides(apps.preset("style-mnist"), ["fine_from=6"])  # without a fine term: no effect
     apps.check(apply_overrides(apps.preset("style-mnist"), ["fine_info=1", "fine_from=6"]))
+    with pytest.raises(UserError, match="fine_info_noise is the noise of the fine_info term"):
+        apply_overrides(apps.preset("style-mnist"), ["fine_info_noise=2"])
 
 
 def test_fine_diversity_draws_the_fine_sources_in_the_coarse_sources_cluster():
@@ -819,6 +821,32 @@ def test_fine_info_term_by_hand_and_in_the_generator_loss():
     torch.testing.assert_close(on - off, 0.5 * g.fine_info_term(len(batch[-1])))
     assert g.rng.get_state().equal(after_on)
     assert off_game.fine_r2 is None and not hasattr(off_G, "info")
+
+
+def test_fine_info_noise_is_drawn_after_the_latents_and_added_to_what_q_reads():
+    g, G, _D = game(tiny(), fine_info=1.0, fine_info_noise=0.7)
+    state, gstate = g.rng.get_state(), torch.get_rng_state()
+    term = g.fine_info_term(8)
+    g.rng.set_state(state)
+    z, za = (torch.randn(4, G.z_dim, generator=g.rng) for _ in range(2))
+    ws = G.styles(z, z2=za, crossover=G.crossover_row(G.synthesis.resolutions[-1]))
+    torch.set_rng_state(gstate)
+    x = G.synthesis(ws)
+    x = x + 0.7 * torch.randn(x.shape, generator=g.rng)
+    t = G.w(za) @ G.info.projection.T
+    t = (t - t.mean(0)) / t.std(0, unbiased=False)
+    torch.testing.assert_close(term, ((G.info(x) - t) ** 2).mean())
+    g.rng.set_state(state)
+    torch.set_rng_state(gstate)
+    g.fine_info_noise = 0.0
+    assert float(g.fine_info_term(8).detach()) != pytest.approx(float(term.detach()))  # the control: no noise
+
+
+def test_fine_info_noise_far_above_the_images_leaves_q_at_chance():
+    # the same live generator whose finest styles a trained Q reads without noise (the test below): with
+    # noise of SD 100 on images in [-1, 1] it reads at chance, E(q - t̃)² >= 1 (SD of the mean about 0.03)
+    g, G, _D = game(tiny(), fine_info=1.0, fine_info_noise=100.0)
+    assert _trained_q_reading(g, G) > 0.9
 
 
 def test_fine_info_is_one_for_a_q_that_reads_nothing():

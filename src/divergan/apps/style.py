@@ -354,7 +354,7 @@ class StyleGame:
         self.pl_weight, self.pl_every = cfg.pl_weight, cfg.pl_every
         self.fine_diversity, self.fine_from = cfg.fine_diversity, cfg.fine_from
         self.fine_ratio: float | None = None  # the last mode-seeking ratio r, for the log
-        self.fine_info = cfg.fine_info
+        self.fine_info, self.fine_info_noise = cfg.fine_info, cfg.fine_info_noise
         self.fine_r2: float | None = None  # the last InfoGAN term's R² = 1 − its value, for the log
         self.real: Tensor | None = None
         self.real_ids: Tensor | None = None
@@ -490,6 +490,11 @@ class StyleGame:
         the fine styles (a Gaussian Q of fixed variance). Unlike the mode-seeking term it is bounded: once
         the image shows t, it asks for no larger change. The ws are computed without gradient (the term
         trains the synthesis and Q, not the spread of w); nothing in it reads what the image shows.
+
+        ``fine_info_noise`` = σ > 0 adds N(0, σ²) noise (from the run's stream) to the images Q reads. Without
+        it a first screen's generators hid the code in changes of about 2 % of the pixel range, which Q read
+        (R² 0.7–0.9) and nobody sees; a matched filter reads a change Δ through the noise at SNR ‖Δ‖/σ, so
+        σ sets how large the change must be.
         """
         G, n = self.G, max(batch // 2, 2)
         z, za = (torch.randn(n, self.z_dim, generator=self.rng).to(self.device) for _ in range(2))
@@ -501,7 +506,10 @@ class StyleGame:
         ws[:, fine:] = wa[:, None]
         t = G.info.codes_of(wa)  # (n, K)
         t = (t - t.mean(0)) / t.std(0, unbiased=False).clamp_min(1e-8)
-        term = (G.info(G.synthesis(ws)) - t).square().mean()
+        x = G.synthesis(ws)
+        if self.fine_info_noise > 0:  # only a change well above the noise can carry the code
+            x = x + self.fine_info_noise * torch.randn(x.shape, generator=self.rng).to(x)
+        term = (G.info(x) - t).square().mean()
         self.fine_r2 = 1.0 - float(term.detach())
         return term
 

@@ -140,6 +140,7 @@ class Config:
     fine_diversity: float = 0.0  # style: weight of MSGAN's mode-seeking term on the finest block's styles
     fine_from: int = 0  # style: the row of ws the fine terms vary from (0: the finest block's first)
     fine_info: float = 0.0  # style: weight of an InfoGAN term: a Q net reads the finest styles from the image
+    fine_info_noise: float = 0.0  # style: SD of the Gaussian noise on the images Q reads (images in [-1, 1])
     glyph_norm: str = "batch"  # glyphs: the U-Net's normalisation, batch or instance
     patch_down: int = 2  # glyphs: stride-2 layers of the PatchGAN critic (receptive field 5·2^n − 2 px)
     const_weight: float = 0.0  # glyphs: λ of zi2zi's constant loss mean |enc(G(s, c)) − enc(s)|²
@@ -232,13 +233,15 @@ class Config:
             raise UserError(f"penalty_until must lie in (0, 1], got {self.penalty_until}")
         if not 0 < self.held_out < 1:
             raise UserError(f"held_out must lie in (0, 1), got {self.held_out}")
-        for name in ["l1_weight", "r1_gamma", "pl_weight", "fine_diversity", "fine_info"]:
+        for name in ["l1_weight", "r1_gamma", "pl_weight", "fine_diversity", "fine_info", "fine_info_noise"]:
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
                 raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.fine_from < 0:
             raise UserError(f"fine_from must be >= 0 (0: the finest block's first row), got {self.fine_from}")
         if self.fine_from and not (self.fine_diversity or self.fine_info):
             raise UserError("fine_from needs a term it moves: set fine_diversity > 0 or fine_info > 0")
+        if self.fine_info_noise and not self.fine_info:
+            raise UserError("fine_info_noise is the noise of the fine_info term's Q: set fine_info > 0")
         if not 0 <= self.mixing <= 1:
             raise UserError(f"mixing must lie in [0, 1], got {self.mixing}")
         if not (math.isfinite(self.lr_mapping_factor) and self.lr_mapping_factor > 0):
@@ -822,6 +825,8 @@ HELP: dict[str, str] = {
     "fine_info": "style: weight of InfoGAN's term on the finest block's styles: a small Q net is trained with G "
     "to read two fixed projections P w of the fine rows' w from the image, E|Q(x) - t|^2 with t standardised "
     "over the batch (0: off)",
+    "fine_info_noise": "style: SD of Gaussian noise added to the images the fine_info term's Q reads (images in "
+    "[-1, 1]), so that only a change larger than the noise can carry the code (0: none)",
     "glyph_norm": "glyphs: the U-Net's normalisation, batch (pix2pix) or instance (the same in training and evaluation)",
     "patch_down": "glyphs: stride-2 layers of the PatchGAN critic, 1..3 (receptive field 8, 18, 38 px)",
     "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
