@@ -28,6 +28,7 @@ def _script(args, tmp_path):
         ["fd_draws.py", "--label", "a run"],
         ["style_clusters.py"],
         ["style_overfit.py"],
+        ["style_info_probe.py"],
     ],
 )
 def test_a_folder_that_is_not_a_run_is_one_error_line(tmp_path, args):
