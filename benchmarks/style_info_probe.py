@@ -7,8 +7,9 @@ z's cluster, the EMA generator draws x₀ (w(z) in every row) and x₁ (w(z_a) f
 under the generator's const noise field, so that only the fine styles differ:
 
 - the change: mean |x₁ − x₀| over the image, on the strokes of x₀ (ink ≥ 0.5) and off them (images in [-1, 1]);
-- Q's reading of x₁ under random noise (the trained, not the EMA, Q, which training fits): R² per code,
-  1 − mean (Q − t̃)² with t̃ the codes standardised over the pairs, as the term computes it;
+- Q's reading of x₁ under random noise, with the run's ``fine_info_noise`` added as the term adds it (the
+  trained, not the EMA, Q, which training fits): R² per code, 1 − mean (Q − t̃)² with t̃ the codes
+  standardised over the pairs, as the term computes it;
 - the correlation of each standardised code with x₁'s stroke width (:func:`divergan.apps.style.stroke_width`)
   and mean ink: what a code would correlate with if the fine styles drew the stroke.
 
@@ -59,7 +60,9 @@ def probe(run: Path, pairs: int, seed: int = 0) -> dict:
     torch.manual_seed(seed)
     t = Q.codes_of(wa)
     t = (t - t.mean(0)) / t.std(0, unbiased=False)
-    r2 = 1 - (Q(G.synthesis(ws_a, "random")) - t).square().mean(0)
+    seen = G.synthesis(ws_a, "random")
+    seen = seen + cfg.fine_info_noise * torch.randn(seen.shape, generator=gen)
+    r2 = 1 - (Q(seen) - t).square().mean(0)
     ink1 = ((x1 + 1) / 2).clamp(0, 1)
     width, ink = style.stroke_width(ink1), ink1.mean((1, 2, 3))
     return {

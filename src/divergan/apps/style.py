@@ -492,7 +492,7 @@ class StyleGame:
         trains the synthesis and Q, not the spread of w); nothing in it reads what the image shows.
 
         ``fine_info_noise`` = σ > 0 adds N(0, σ²) noise (from the run's stream) to the images Q reads. Without
-        it a first screen's generators hid the code in changes of about 2 % of the pixel range, which Q read
+        it a first screen's generators hid the code in changes of about 1 % of the pixel range, which Q read
         (R² 0.7–0.9) and nobody sees; a matched filter reads a change Δ through the noise at SNR ‖Δ‖/σ, so
         σ sets how large the change must be.
         """

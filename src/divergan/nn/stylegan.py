@@ -532,9 +532,7 @@ class InfoHead(nn.Module):
             nn.Linear(32 * (size // 4) ** 2, codes),
         )
         gen = torch.Generator().manual_seed(0)
-        q, _ = torch.linalg.qr(
-            torch.randn(w_dim, codes, generator=gen)
-        )  # (w_dim, codes), orthonormal columns
+        q, _ = torch.linalg.qr(torch.randn(w_dim, codes, generator=gen))  # (w_dim, codes), orthonormal
         self.register_buffer("projection", q.T.contiguous())  # (codes, w_dim)
 
     def codes_of(self, w: Tensor) -> Tensor:
