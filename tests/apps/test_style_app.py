@@ -610,8 +610,18 @@ def test_fine_diversity_term_by_hand_and_in_the_generator_loss():
     torch.testing.assert_close(term, 1 / (r + 1e-5))
     assert g.fine_ratio == pytest.approx(float(r.detach()))
     # in the generator loss: the main term's draws, then the term's own, weighted by 1.5
-    off_game, off_G, _ = game(tiny())
+    extra, again, off_game = _added_to_the_generator_loss(g, batch, state, gstate, g.fine_diversity_term)
+    torch.testing.assert_close(extra, 1.5 * again)
+    assert off_game.fine_ratio is None  # without the term nothing is drawn or logged
+
+
+def _added_to_the_generator_loss(g, batch, state, gstate, term):
+    """(the generator loss of ``g`` less that of the same game without its fine term, both from the random
+    states ``state`` / ``gstate``; the term drawn again from where the main loss left the streams; the game
+    without it). Also checks that the term's second drawing leaves the stream where the loss left it."""
+    off_game, off_G, off_D = game(tiny())
     _noisy(off_G)
+    off_D.load_state_dict(g.D.state_dict())  # a Q's initialisation draws before the critic's
     for gg in (g, off_game):
         gg.rng.set_state(state)
     torch.set_rng_state(gstate)
@@ -620,9 +630,9 @@ def test_fine_diversity_term_by_hand_and_in_the_generator_loss():
     torch.set_rng_state(gstate)
     off = off_game.generator_loss(batch, step=1)
     g.rng.set_state(off_game.rng.get_state())  # where the main term left the streams (the global one too)
-    torch.testing.assert_close(on - off, 1.5 * g.fine_diversity_term(len(batch[-1])))
+    again = term(len(batch[-1]))
     assert g.rng.get_state().equal(after_on)
-    assert off_game.fine_ratio is None  # without the term nothing is drawn or logged
+    return on - off, again, off_game
 
 
 def _noisy(G: StyleGenerator) -> StyleGenerator:
@@ -807,20 +817,9 @@ def test_fine_info_term_by_hand_and_in_the_generator_loss():
     torch.testing.assert_close(term, ((q - t) ** 2).mean())
     assert g.fine_r2 == pytest.approx(1 - float(term.detach()))
     # in the generator loss: the main term's draws, then the term's own, weighted by 0.5
-    off_game, off_G, off_D = game(tiny())
-    _noisy(off_G)
-    off_D.load_state_dict(g.D.state_dict())  # Q's initialisation drew before the critic's
-    for gg in (g, off_game):
-        gg.rng.set_state(state)
-    torch.set_rng_state(gstate)
-    on = g.generator_loss(batch, step=1)
-    after_on = g.rng.get_state()
-    torch.set_rng_state(gstate)
-    off = off_game.generator_loss(batch, step=1)
-    g.rng.set_state(off_game.rng.get_state())
-    torch.testing.assert_close(on - off, 0.5 * g.fine_info_term(len(batch[-1])))
-    assert g.rng.get_state().equal(after_on)
-    assert off_game.fine_r2 is None and not hasattr(off_G, "info")
+    extra, again, off_game = _added_to_the_generator_loss(g, batch, state, gstate, g.fine_info_term)
+    torch.testing.assert_close(extra, 0.5 * again)
+    assert off_game.fine_r2 is None and not hasattr(off_game.G, "info")
 
 
 def test_fine_info_noise_is_drawn_after_the_latents_and_added_to_what_q_reads():
