@@ -50,7 +50,7 @@ def probe(run: Path, pairs: int, seed: int = 0) -> dict:
     z, za = (torch.randn(pairs, G.z_dim, generator=gen) for _ in range(2))
     c = G.cluster_of(z) if G.clusters else None
     w, wa = G.w(z, c), G.w(za, c)
-    fine = cfg.fine_from or G.crossover_row(G.synthesis.resolutions[-1])
+    fine = style.first_fine_row(G, cfg.fine_from)
     ws = w[:, None].repeat(1, G.num_ws, 1)
     ws_a = ws.clone()
     ws_a[:, fine:] = wa[:, None]

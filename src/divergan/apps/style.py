@@ -320,6 +320,11 @@ def path_length_penalty(lengths: Tensor, mean: Tensor, decay: float = 0.01) -> t
 INFO_CODES = 2  # fine_info: the numbers Q reads (InfoGAN's two continuous codes on MNIST)
 
 
+def first_fine_row(G: StyleGenerator, fine_from: int = 0) -> int:
+    """The first row of ws the fine terms vary: ``fine_from``, or (0) the finest block's first row."""
+    return fine_from or G.crossover_row(G.synthesis.resolutions[-1])
+
+
 class StyleGame:
     """The style generator's game: lazy R1 in the critic phase, style mixing in the generator phase.
 
@@ -501,7 +506,7 @@ class StyleGame:
         c = G.cluster_of(z) if G.clusters else None  # (n,) z's cluster, shared by its fine source
         with torch.no_grad():
             w, wa = G.w(z, c), G.w(za, c)  # (n, w_dim) each
-        fine = self.fine_from or G.crossover_row(G.synthesis.resolutions[-1])
+        fine = first_fine_row(G, self.fine_from)
         ws = w[:, None].repeat(1, G.num_ws, 1)  # (n, num_ws, w_dim)
         ws[:, fine:] = wa[:, None]
         t = G.info.codes_of(wa)  # (n, K)
@@ -544,7 +549,7 @@ class StyleGame:
         c = G.cluster_of(z) if G.clusters else None  # (n,) z's cluster, shared by its fine sources
         with torch.no_grad():  # the ws are given: the term trains the synthesis, not the spread of w
             w, wa, wb = G.w(z, c), G.w(za, c), G.w(zb, c)  # (n, w_dim) each
-        fine = self.fine_from or G.crossover_row(G.synthesis.resolutions[-1])
+        fine = first_fine_row(G, self.fine_from)
         ws = w[:, None].repeat(2, G.num_ws, 1)  # (2n, num_ws, w_dim)
         ws[:, fine:] = torch.cat([wa, wb])[:, None]
         x = G.synthesis(ws, "paired")  # x[i] and x[n + i]: one noise draw, two fine styles
