@@ -76,6 +76,10 @@ def judged(run: Path, name: str = "style-mnist") -> dict:
         net, ema = resolve_feature_net("digits"), parts.ema
         final["mixing"] = [mixing_measure(ema, net, r) for r in ema.synthesis.resolutions[1:]]
         final["rows"] = row_measure(ema, net)
+    # the coarse layers: the blocks the cluster conditions (cluster_until), else every block below the output
+    # size (7 and 14 px); the judged crossover is the first block after them
+    res = parts.ema.synthesis.resolutions
+    final["coarse_crossover"] = res[res.index(cfg.cluster_until) + 1] if cfg.cluster_until else res[-1]
     fixed = torch.Generator().manual_seed(12345)  # the z of the run's own truncation strip (finish)
     z_rows = torch.randn(5, cfg.z_dim, generator=fixed)
     strip = truncation_strip(parts.ema, z_rows, [i / 8 for i in range(9)], centres=w_centres(parts.ema))
@@ -168,9 +172,8 @@ def section(final: dict, timing: dict, dcgan: dict | None) -> str:
     d = final["direct"]
     ref_fd = dcgan["metrics"]["fd"] if dcgan else float("nan")
     rows, mm, real = final["truncation"], final["truncation_multimodal"], final["real_precision"]
-    # coarse = every block below the output size (7 and 14 px), fine = the 28-px block: the only one that
-    # resolves a stroke's width (docs/applications.md)
-    coarse = final["mixing"][-1]
+    # the judged crossover (judged): after the cluster-conditioned blocks, else the output block
+    coarse = next(m for m in final["mixing"] if m["resolution"] == final["coarse_crossover"])
     layer_names_ = layer_names([int(r) for r in final["crossover_rows"]], final["num_ws"])
     out = [
         f"`{timing.get('command', 'divergan train --preset style-mnist --set threads=1')}`: "
@@ -422,7 +425,16 @@ def main() -> None:
     copy_figures(run, final, args.name)
     results.parent.mkdir(parents=True, exist_ok=True)
     keep = {
-        k: final[k] for k in ("steps", "train_seconds", *JUDGED, "centres", "real_precision", "variation")
+        k: final[k]
+        for k in (
+            "steps",
+            "train_seconds",
+            *JUDGED,
+            "centres",
+            "real_precision",
+            "variation",
+            "coarse_crossover",
+        )
     }
     results.write_text(json.dumps({"run": str(run.resolve()), "timing": timing, **keep}, indent=2) + "\n")
     write_section(args.name, section(final, timing, dcgan), doc=doc)

@@ -274,7 +274,7 @@ def mixed_styles(
 
     The random draws (which rows, z₂, the crossovers) come from ``rng`` on the CPU and move to z's device.
     A self-conditioned generator mixes within a row's cluster ``c`` (default: z's own, from z₀), as
-    StyleGAN2-ADA mixes within a class.
+    StyleGAN2-ADA mixes within a class (with ``cluster_until`` the finer rows of z₂ are w(z₂, ∅) as ever).
     """
     if G.clusters and c is None:
         c = G.cluster_of(z)
@@ -282,11 +282,10 @@ def mixed_styles(
     B, device = z.shape[0], z.device
     mix = (torch.rand(B, generator=rng) < mixing).to(device)  # (B,)
     if mix.any():
-        w2 = G.w(torch.randn(B, G.z_dim, generator=rng).to(device), c)  # (B, w_dim)
+        ws2 = G.styles(torch.randn(B, G.z_dim, generator=rng).to(device), c=c)  # (B, num_ws, w_dim)
         cut = torch.randint(1, G.num_ws, (B,), generator=rng).to(device)  # (B,) crossover rows
         rows = torch.arange(G.num_ws, device=device)[None, :] >= cut[:, None]  # (B, num_ws)
-        take = (rows & mix[:, None])[:, :, None]
-        ws = torch.where(take, w2[:, None, :].expand_as(ws), ws)
+        ws = torch.where((rows & mix[:, None])[:, :, None], ws2, ws)
     return ws
 
 
@@ -862,11 +861,11 @@ def row_measure(G: StyleGenerator, net: Any, n: int = 1000, seed: int = 1) -> li
     ink2, slant2 = ink_and_slant(other)
     width2 = stroke_width(other)
     full = (other - base).square().mean().sqrt()
-    w1, w2 = G.w(z1), G.w(z2)  # (n, w_dim)
+    ws1, ws2 = G.styles(z1), G.styles(z2)  # (n, num_ws, w_dim)
     out = []
     for row in range(G.num_ws):
-        ws = w1[:, None].repeat(1, G.num_ws, 1)  # (n, num_ws, w_dim)
-        ws[:, row] = w2
+        ws = ws1.clone()
+        ws[:, row] = ws2[:, row]
         mixed = torch.cat([_unit(G.synthesis(ws[i : i + 500], "const")) for i in range(0, n, 500)])
         ink, slant = ink_and_slant(mixed)
         out.append(
@@ -1026,6 +1025,17 @@ class StyleApp(App):
                     f"fine_from must lie in 1..{rows - 1} (the rows of ws; 0: the finest block's first), "
                     f"got {cfg.fine_from}"
                 )
+        if cfg.cluster_until:
+            below = [r0 * 2**i for i in range(round(math.log2(cfg.size / r0)))]  # every block but the last
+            if not cfg.clusters:
+                raise UserError("cluster_until conditions the coarse styles on the cluster: set clusters > 0")
+            if cfg.cluster_until not in below:
+                raise UserError(
+                    f"cluster_until must be a block below the output size, {', '.join(map(str, below))} px; "
+                    f"got {cfg.cluster_until}"
+                )
+            if cfg.fine_diversity or cfg.fine_info:
+                raise UserError("cluster_until does not combine with fine_diversity or fine_info")
         if dist.world_size() > 1:
             raise UserError("the style application trains in one process (not under torchrun)")
         objective = get_objective(cfg.objective, **cfg.objective_params)
@@ -1115,6 +1125,7 @@ class StyleApp(App):
             skip=cfg.g_skip,
             clusters=cfg.clusters,
             info_codes=INFO_CODES if cfg.fine_info > 0 else 0,
+            cluster_until=cfg.cluster_until,
         )
         if cfg.pl_weight > 0:  # the path lengths' running mean, checkpointed with G (resume is exact)
             G.register_buffer("pl_mean", torch.zeros(()))

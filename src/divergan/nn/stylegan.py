@@ -344,6 +344,12 @@ class StyleGenerator(nn.Module):
 
     ``info_codes`` > 0 adds :class:`InfoHead` as ``G.info`` (the ``fine_info`` term's Q network).
 
+    ``cluster_until`` = R > 0 (with clusters) conditions only the **coarse** styles on the cluster: the rows
+    of the blocks up to R px read w(z, c) as above, the rows from the next block on read w(z, ∅), the same
+    mapping network with a null cluster (embedding row K, its own running mean ``w_avg_c[K]`` for
+    truncation). Those finer rows then cannot know the cluster, so whatever they draw must suit every
+    cluster: the category is left to the coarse rows (StyleGAN's coarse styles are its lowest resolutions).
+
     ``clusters`` = K > 0 makes it **self-conditioned** on K clusters of the training images (found
     without labels, :mod:`divergan.data.clusters`): the mapping network reads z₁…z_{d−1} and an embedding
     of the cluster id c, and c is a function of the latent's first coordinate, c = F⁻¹(Φ(z₀)) with Φ the
@@ -374,10 +380,15 @@ class StyleGenerator(nn.Module):
         skip: bool = True,
         clusters: int = 0,
         info_codes: int = 0,
+        cluster_until: int = 0,
     ) -> None:
         super().__init__()
         if clusters and z_dim < 2:
             raise ValueError(f"a cluster-conditional generator needs z_dim >= 2, got {z_dim}")
+        if cluster_until and not clusters:
+            raise ValueError(
+                "cluster_until conditions the coarse styles on the cluster: it needs clusters > 0"
+            )
         self.z_dim, self.w_dim, self.size, self.channels = z_dim, w_dim, size, channels
         self.clusters = clusters
         self.mapping = MappingNetwork(
@@ -387,12 +398,19 @@ class StyleGenerator(nn.Module):
             w_avg_beta,
             equalized=equalized,
             lr_mul=mapping_lr_mul,
-            clusters=clusters,
+            clusters=clusters + (1 if cluster_until else 0),  # id K: the null cluster of the finer rows
         )
         if clusters:  # F: the clusters' cumulative shares (uniform until set from the training images)
             self.register_buffer("cluster_cdf", torch.arange(1, clusters + 1, dtype=torch.float32) / clusters)
         self.synthesis = SynthesisNetwork(w_dim, size, channels, width, noise_from, equalized, skip)
         self.num_ws = self.synthesis.num_ws
+        res = self.synthesis.resolutions
+        if cluster_until and cluster_until not in res[:-1]:
+            raise ValueError(f"cluster_until must be one of the resolutions {res[:-1]}, got {cluster_until}")
+        #: rows < cluster_rows read w(z, c); the rest w(z, ∅) (all rows without cluster_until)
+        self.cluster_rows = (
+            self.crossover_row(res[res.index(cluster_until) + 1]) if cluster_until else self.num_ws
+        )
         if info_codes:  # InfoGAN's Q for the finest block's styles (trained with G; not used to draw)
             self.info = InfoHead(size, channels, w_dim, info_codes)
 
@@ -419,19 +437,33 @@ class StyleGenerator(nn.Module):
             return self.mapping(z, update_w_avg)
         return self.mapping(z[:, 1:], update_w_avg, self.cluster_of(z) if c is None else c)
 
+    def w_free(self, z: Tensor, update_w_avg: bool = False) -> Tensor:
+        """w(z, ∅) (B, w_dim): the finer rows' w under ``cluster_until``, z₁… with the null cluster K."""
+        null = torch.full((len(z),), self.clusters, dtype=torch.long, device=z.device)
+        return self.mapping(z[:, 1:], update_w_avg, null)
+
     def _styled(
         self, z: Tensor, c: Tensor | None, psi: float, centres: Tensor | None, update_w_avg: bool
     ) -> Tensor:
-        """w(z) (B, w_dim) truncated by ψ. A self-conditioned generator resolves z's clusters once (``c``, or
-        from z₀) and pulls each row toward its own cluster's mean unless ``centres`` are given."""
+        """ws (B, num_ws, w_dim) of z truncated by ψ: w(z) in every row (with ``cluster_until`` w(z, ∅) from
+        row ``cluster_rows`` on). A self-conditioned generator resolves z's clusters once (``c``, or from
+        z₀) and pulls each row toward its own cluster's mean unless ``centres`` are given; w(z, ∅) goes
+        toward the null cluster's mean."""
         if self.clusters and c is None:
             c = self.cluster_of(z)
         w = self.w(z, c, update_w_avg)
-        if psi == 1.0:
-            return w
-        if self.clusters and centres is None:
-            return self.mapping.w_avg_c[c].lerp(w, psi)
-        return truncate(w, self.mapping.w_avg if centres is None else centres, psi)
+        if psi != 1.0:
+            if self.clusters and centres is None:
+                w = self.mapping.w_avg_c[c].lerp(w, psi)
+            else:
+                w = truncate(w, self.mapping.w_avg if centres is None else centres, psi)
+        ws = w[:, None].repeat(1, self.num_ws, 1)  # (B, num_ws, w_dim)
+        if self.cluster_rows < self.num_ws:
+            u = self.w_free(z, update_w_avg)  # (B, w_dim)
+            if psi != 1.0:
+                u = self.mapping.w_avg_c[self.clusters].lerp(u, psi)
+            ws[:, self.cluster_rows :] = u[:, None]
+        return ws
 
     def styles(
         self,
@@ -443,20 +475,18 @@ class StyleGenerator(nn.Module):
         centres: Tensor | None = None,
         c: Tensor | None = None,
     ) -> Tensor:
-        """ws (B, num_ws, w_dim): w(z) in every row, or w(z) in rows < crossover and w(z2) after.
+        """ws (B, num_ws, w_dim): z's styles in every row, or z's in rows < crossover and z2's after.
 
         Truncation (ψ) is applied to both w's before they are broadcast over the rows, toward the
         running mean w̄ (a self-conditioned generator: its cluster's), or toward the nearest of
         ``centres`` (K, w_dim) (:func:`truncate`). ``c``: cluster ids for z (self-conditioned; default
         from z₀); z2 takes its own from its z₀.
         """
-        w = self._styled(z, c, psi, centres, update_w_avg)  # (B, w_dim)
-        ws = w[:, None].repeat(1, self.num_ws, 1)  # (B, num_ws, w_dim)
+        ws = self._styled(z, c, psi, centres, update_w_avg)  # (B, num_ws, w_dim)
         if z2 is not None:
             if crossover is None or not 0 <= crossover <= self.num_ws:
                 raise ValueError(f"style mixing needs a crossover in [0, {self.num_ws}], got {crossover}")
-            w2 = self._styled(z2, None, psi, centres, update_w_avg)
-            ws[:, crossover:] = w2[:, None]
+            ws[:, crossover:] = self._styled(z2, None, psi, centres, update_w_avg)[:, crossover:]
         return ws
 
     def forward(

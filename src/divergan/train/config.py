@@ -141,6 +141,9 @@ class Config:
     fine_from: int = 0  # style: the row of ws the fine terms vary from (0: the finest block's first)
     fine_info: float = 0.0  # style: weight of an InfoGAN term: a Q net reads the finest styles from the image
     fine_info_noise: float = 0.0  # style: SD of the Gaussian noise on the images Q reads (images in [-1, 1])
+    cluster_until: int = (
+        0  # style with clusters: the cluster conditions the blocks up to this size only (0: all)
+    )
     glyph_norm: str = "batch"  # glyphs: the U-Net's normalisation, batch or instance
     patch_down: int = 2  # glyphs: stride-2 layers of the PatchGAN critic (receptive field 5·2^n − 2 px)
     const_weight: float = 0.0  # glyphs: λ of zi2zi's constant loss mean |enc(G(s, c)) − enc(s)|²
@@ -236,6 +239,10 @@ class Config:
         for name in ["l1_weight", "r1_gamma", "pl_weight", "fine_diversity", "fine_info", "fine_info_noise"]:
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
                 raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.cluster_until < 0:
+            raise UserError(
+                f"cluster_until must be >= 0 (0: the cluster conditions every block), got {self.cluster_until}"
+            )
         if self.fine_from < 0:
             raise UserError(f"fine_from must be >= 0 (0: the finest block's first row), got {self.fine_from}")
         if self.fine_from and not (self.fine_diversity or self.fine_info):
@@ -827,6 +834,9 @@ HELP: dict[str, str] = {
     "over the batch (0: off)",
     "fine_info_noise": "style: SD of Gaussian noise added to the images the fine_info term's Q reads (images in "
     "[-1, 1]), so that only a change larger than the noise can carry the code (0: none)",
+    "cluster_until": "style with clusters: the cluster id conditions only the styles of the blocks up to this "
+    "size in px (the coarse styles); the finer rows read w of the same z with a null cluster, so they cannot "
+    "decide the category (0: every block, as StyleGAN2-ADA's conditioning)",
     "glyph_norm": "glyphs: the U-Net's normalisation, batch (pix2pix) or instance (the same in training and evaluation)",
     "patch_down": "glyphs: stride-2 layers of the PatchGAN critic, 1..3 (receptive field 8, 18, 38 px)",
     "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
