@@ -76,15 +76,23 @@ def judged(run: Path, name: str = "style-mnist") -> dict:
         net, ema = resolve_feature_net("digits"), parts.ema
         final["mixing"] = [mixing_measure(ema, net, r) for r in ema.synthesis.resolutions[1:]]
         final["rows"] = row_measure(ema, net)
-    # the coarse layers: the blocks the cluster conditions (cluster_until), else every block below the output
-    # size (7 and 14 px); the judged crossover is the first block after them
-    res = parts.ema.synthesis.resolutions
-    final["coarse_crossover"] = res[res.index(cfg.cluster_until) + 1] if cfg.cluster_until else res[-1]
+    final["coarse_crossover"] = coarse_crossover(parts.ema.synthesis.resolutions, cfg.cluster_until)
     fixed = torch.Generator().manual_seed(12345)  # the z of the run's own truncation strip (finish)
     z_rows = torch.randn(5, cfg.z_dim, generator=fixed)
     strip = truncation_strip(parts.ema, z_rows, [i / 8 for i in range(9)], centres=w_centres(parts.ema))
     save_grid(strip, FIGURES / f"{name}-truncation-multimodal.png", nrow=9, scale=4)
     return final
+
+
+def coarse_crossover(resolutions: list[int], cluster_until: int) -> int:
+    """The judged crossover: the first block after the coarse layers. Those are the blocks the cluster
+    conditions (``cluster_until``), or else every block below the output size (7 and 14 px at 28 px)."""
+    return resolutions[resolutions.index(cluster_until) + 1] if cluster_until else resolutions[-1]
+
+
+def coarse_mix(final: dict) -> dict:
+    """The style-mixing reading at the judged crossover (``final["coarse_crossover"]``)."""
+    return next(m for m in final["mixing"] if m["resolution"] == final["coarse_crossover"])
 
 
 def pr_figure(final: dict, path: Path) -> None:
@@ -172,8 +180,7 @@ def section(final: dict, timing: dict, dcgan: dict | None) -> str:
     d = final["direct"]
     ref_fd = dcgan["metrics"]["fd"] if dcgan else float("nan")
     rows, mm, real = final["truncation"], final["truncation_multimodal"], final["real_precision"]
-    # the judged crossover (judged): after the cluster-conditioned blocks, else the output block
-    coarse = next(m for m in final["mixing"] if m["resolution"] == final["coarse_crossover"])
+    coarse = coarse_mix(final)
     layer_names_ = layer_names([int(r) for r in final["crossover_rows"]], final["num_ws"])
     out = [
         f"`{timing.get('command', 'divergan train --preset style-mnist --set threads=1')}`: "

@@ -254,3 +254,126 @@ def test_cluster_blocks_draw_groups_of_one_cluster_at_the_shares():
         apply_overrides(apps.preset("style-quick"), ["clusters=3", "cluster_blocks=true"])  # no d_mbstd
     with pytest.raises(UserError, match="multiple of d_mbstd"):
         apply_overrides(cfg, ["batch=18"])
+
+
+# -- cluster_until: only the coarse styles read the cluster ----------------------------------------------
+
+
+def coarse_only(k: int = 3, until: int = 4) -> StyleGenerator:
+    """8 px: blocks at 4 and 8 px, rows 0-1 (4 px) and 2-4 (8 px); the cluster conditions rows 0-1."""
+    torch.manual_seed(0)
+    return StyleGenerator(6, 8, 8, 1, 4, 2, clusters=k, cluster_until=until)
+
+
+def test_cluster_until_gives_the_finer_rows_w_of_the_null_cluster():
+    G = coarse_only()
+    assert G.cluster_rows == 2 and G.mapping.embed.num_embeddings == 4  # row K = 3: the null cluster
+    z, c = torch.randn(5, 6), torch.tensor([0, 1, 2, 0, 1])
+    ws = G.styles(z, c=c)
+    torch.testing.assert_close(ws[:, :2], G.w(z, c)[:, None].expand(5, 2, 8))
+    null = G.mapping(z[:, 1:], False, torch.full((5,), 3))  # the same z₁… with id K, by hand
+    torch.testing.assert_close(ws[:, 2:], null[:, None].expand(5, 3, 8))
+    torch.testing.assert_close(G.w_free(z), null)
+    # another cluster moves the coarse rows only
+    other = G.styles(z, c=(c + 1) % 3)
+    assert not torch.allclose(other[:, :2], ws[:, :2])
+    torch.testing.assert_close(other[:, 2:], ws[:, 2:])
+    # the control: without cluster_until every row moves with the cluster
+    plain = generator(3)
+    assert plain.cluster_rows == plain.num_ws
+    assert not torch.allclose(plain.styles(z, c=c)[:, 4], plain.styles(z, c=(c + 1) % 3)[:, 4])
+
+
+def test_cluster_until_truncates_the_finer_rows_toward_the_null_clusters_mean():
+    G = coarse_only()
+    z = torch.randn(64, 6)
+    c = G.cluster_of(z)
+    G.styles(z, update_w_avg=True)  # moves the means of the clusters present and of the null cluster
+    assert G.mapping.w_avg_c[3].abs().sum() > 0
+    ws = G.styles(z, psi=0.0)
+    torch.testing.assert_close(ws[:, 0], G.mapping.w_avg_c[c])
+    torch.testing.assert_close(ws[:, 4], G.mapping.w_avg_c[3].expand(64, -1))
+    half = G.styles(z, psi=0.5)
+    torch.testing.assert_close(half[:, 3], 0.5 * (G.mapping.w_avg_c[3] + G.w_free(z)))
+    # style mixing takes z₂'s rows from the crossover on, coarse or fine as z₂ has them
+    z2 = torch.randn(64, 6)
+    for cut in (1, 2, 4):
+        mixed = G.styles(z, z2=z2, crossover=cut)
+        torch.testing.assert_close(mixed[:, :cut], G.styles(z)[:, :cut])
+        torch.testing.assert_close(mixed[:, cut:], G.styles(z2)[:, cut:])
+
+
+def test_cluster_until_must_be_a_block_below_the_output_and_needs_clusters():
+    with pytest.raises(ValueError, match="one of the resolutions"):
+        StyleGenerator(6, 8, 8, 1, 4, 2, clusters=3, cluster_until=8)  # the output block itself
+    with pytest.raises(ValueError, match="needs clusters"):
+        StyleGenerator(6, 8, 8, 1, 4, 2, cluster_until=4)
+    for bad, msg in [
+        (["cluster_until=8"], "cluster_until must be a block below the output size, 4 px; got 8"),
+        (["cluster_until=3"], "cluster_until must be a block below the output size"),
+        (["cluster_until=4", "clusters=0"], "cluster_until conditions the coarse styles"),
+        (["cluster_until=4", "fine_info=1"], "does not combine"),
+        (["cluster_until=4", "fine_diversity=1"], "does not combine"),
+    ]:
+        with pytest.raises(UserError, match=msg):
+            apps.check(tiny(2, *bad))
+    with pytest.raises(UserError, match="cluster_until must be >= 0"):
+        tiny(2, "cluster_until=-4")
+    apps.check(tiny(2, "cluster_until=4"))  # the control
+
+
+def test_training_mixing_with_cluster_until_takes_z2s_own_rows():
+    G = coarse_only()
+    z, c = torch.randn(16, 6), torch.full((16,), 2)
+    ws = style.mixed_styles(G, z, 1.0, torch.Generator().manual_seed(5), update_w_avg=False, c=c)
+    rng = torch.Generator().manual_seed(5)  # replay: which rows mix (all), z₂, the crossovers
+    torch.rand(16, generator=rng)
+    z2 = torch.randn(16, 6, generator=rng)
+    cut = torch.randint(1, G.num_ws, (16,), generator=rng)
+    ws1, ws2 = G.styles(z, c=c), G.styles(z2, c=c)
+    for b in range(16):
+        torch.testing.assert_close(ws[b, : cut[b]], ws1[b, : cut[b]])
+        torch.testing.assert_close(ws[b, cut[b] :], ws2[b, cut[b] :])
+    assert (cut < 2).any() and (cut >= 2).any()  # both kinds of crossover were drawn
+    # the control: z₂'s coarse rows are not its finer ones
+    assert not torch.allclose(ws2[:, 0], ws2[:, 2])
+
+
+def test_without_coarse_z_the_coarse_rows_read_the_cluster_alone():
+    torch.manual_seed(0)
+    G = StyleGenerator(6, 8, 8, 1, 4, 2, clusters=3, cluster_until=4, coarse_z=False)
+    z, c = torch.randn(5, 6), torch.tensor([0, 1, 2, 0, 1])
+    other = torch.randn(5, 6)  # other z₁…, the same clusters given
+    a, b = G.styles(z, c=c), G.styles(other, c=c)
+    torch.testing.assert_close(a[:, :2], b[:, :2])  # the coarse rows: the cluster's alone
+    torch.testing.assert_close(a[:, 0], G.mapping(torch.zeros(5, 5), False, c))  # w(0, c) by hand
+    assert not torch.allclose(a[:, 2:], b[:, 2:])  # the finer rows follow z
+    assert not torch.allclose(G.styles(z, c=(c + 1) % 3)[:, 0], a[:, 0])  # and the coarse ones the cluster
+    # the control: with coarse_z the coarse rows follow z too
+    with_z = coarse_only()
+    assert not torch.allclose(with_z.styles(z, c=c)[:, 0], with_z.styles(other, c=c)[:, 0])
+    with pytest.raises(ValueError, match="needs cluster_until"):
+        StyleGenerator(6, 8, 8, 1, 4, 2, clusters=3, coarse_z=False)
+    with pytest.raises(UserError, match="coarse_z=false leaves the latent to the finer rows"):
+        tiny(2, "coarse_z=false")
+
+
+@pytest.mark.parametrize("extra", [(), ("coarse_z=false",)])
+def test_a_run_with_cluster_until_resumes_bit_for_bit(tmp_path, extra):
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    more = ("checkpoint_every=3", "cluster_until=4", *extra)
+    apps.train(tiny(6, *more), whole, progress=False)
+    a, _ = ckpt.load(ckpt.latest(whole))
+    assert a["G.mapping.embed.weight"].shape[0] == 5 and a["G.mapping.w_avg_c"][4].abs().sum() > 0
+    apps.train(tiny(3, *more), part, progress=False)
+    assert main(["train", "--resume", str(part), "--steps", "6", "--quiet"]) == 0
+    b, _ = ckpt.load(ckpt.latest(part))
+    assert a.keys() == b.keys() and all(a[k].equal(b[k]) for k in a)
+
+
+def test_a_bad_cluster_until_is_one_error_line(tmp_path, capsys):
+    bad = ["train", "--preset", "style-quick", "--set", "clusters=4", "--set", "cluster_until=16"]
+    assert main([*bad, "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: cluster_until must be a block below the output size, 4, 8 px; got 16\n"
+    assert not (tmp_path / "r").exists()

@@ -38,3 +38,12 @@ def test_share_bound_of_the_unsure_digits_by_hand(bench):
     # a real share of 0 leaves room through the floor, and none without it
     assert bench.share_bound(0.0, 2000, 2000, floor=1 / 2000) == pytest.approx(3 * (2 / 2000**2) ** 0.5)
     assert bench.share_bound(0.0, 2000, 2000) == 0.0
+
+
+def test_the_judged_crossover_follows_the_cluster_conditioned_blocks(bench):
+    assert bench.coarse_crossover([7, 14, 28], 0) == 28  # every block below the output is coarse
+    assert bench.coarse_crossover([7, 14, 28], 7) == 14  # only the 7-px block reads the cluster
+    assert bench.coarse_crossover([4, 8, 16, 32], 8) == 16
+    final = {"mixing": [{"resolution": 14, "v": "a"}, {"resolution": 28, "v": "b"}], "coarse_crossover": 14}
+    assert bench.coarse_mix(final)["v"] == "a"
+    assert bench.coarse_mix({**final, "coarse_crossover": 28})["v"] == "b"  # the control

@@ -1126,6 +1126,7 @@ class StyleApp(App):
             clusters=cfg.clusters,
             info_codes=INFO_CODES if cfg.fine_info > 0 else 0,
             cluster_until=cfg.cluster_until,
+            coarse_z=cfg.coarse_z,
         )
         if cfg.pl_weight > 0:  # the path lengths' running mean, checkpointed with G (resume is exact)
             G.register_buffer("pl_mean", torch.zeros(()))

@@ -349,6 +349,8 @@ class StyleGenerator(nn.Module):
     mapping network with a null cluster (embedding row K, its own running mean ``w_avg_c[K]`` for
     truncation). Those finer rows then cannot know the cluster, so whatever they draw must suit every
     cluster: the category is left to the coarse rows (StyleGAN's coarse styles are its lowest resolutions).
+    With ``coarse_z`` False as well, the coarse rows read the cluster alone, w(0, c) (z₁… zeroed), so every
+    variation within a cluster comes from the finer rows: a designed split, not an emergent one.
 
     ``clusters`` = K > 0 makes it **self-conditioned** on K clusters of the training images (found
     without labels, :mod:`divergan.data.clusters`): the mapping network reads z₁…z_{d−1} and an embedding
@@ -381,6 +383,7 @@ class StyleGenerator(nn.Module):
         clusters: int = 0,
         info_codes: int = 0,
         cluster_until: int = 0,
+        coarse_z: bool = True,
     ) -> None:
         super().__init__()
         if clusters and z_dim < 2:
@@ -389,6 +392,9 @@ class StyleGenerator(nn.Module):
             raise ValueError(
                 "cluster_until conditions the coarse styles on the cluster: it needs clusters > 0"
             )
+        if not coarse_z and not cluster_until:
+            raise ValueError("coarse_z=False leaves z to the finer rows: it needs cluster_until")
+        self.coarse_z = coarse_z
         self.z_dim, self.w_dim, self.size, self.channels = z_dim, w_dim, size, channels
         self.clusters = clusters
         self.mapping = MappingNetwork(
@@ -432,10 +438,12 @@ class StyleGenerator(nn.Module):
         return torch.searchsorted(self.cluster_cdf.double(), u, right=True).clamp_(max=self.clusters - 1)
 
     def w(self, z: Tensor, c: Tensor | None = None, update_w_avg: bool = False) -> Tensor:
-        """w (B, w_dim) of latents z; with clusters, of z₁… and the ids c (default: :meth:`cluster_of`)."""
+        """w (B, w_dim) of latents z; with clusters, of z₁… and the ids c (default: :meth:`cluster_of`); with
+        ``coarse_z`` False, of the ids alone (z₁… zeroed: the pixel norm keeps 0 at 0)."""
         if not self.clusters:
             return self.mapping(z, update_w_avg)
-        return self.mapping(z[:, 1:], update_w_avg, self.cluster_of(z) if c is None else c)
+        c = self.cluster_of(z) if c is None else c
+        return self.mapping(z[:, 1:] if self.coarse_z else torch.zeros_like(z[:, 1:]), update_w_avg, c)
 
     def w_free(self, z: Tensor, update_w_avg: bool = False) -> Tensor:
         """w(z, ∅) (B, w_dim): the finer rows' w under ``cluster_until``, z₁… with the null cluster K."""

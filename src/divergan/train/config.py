@@ -141,9 +141,8 @@ class Config:
     fine_from: int = 0  # style: the row of ws the fine terms vary from (0: the finest block's first)
     fine_info: float = 0.0  # style: weight of an InfoGAN term: a Q net reads the finest styles from the image
     fine_info_noise: float = 0.0  # style: SD of the Gaussian noise on the images Q reads (images in [-1, 1])
-    cluster_until: int = (
-        0  # style with clusters: the cluster conditions the blocks up to this size only (0: all)
-    )
+    cluster_until: int = 0  # style with clusters: the cluster conditions the blocks up to this size (0: all)
+    coarse_z: bool = True  # style with cluster_until: the coarse rows read z too (false: the cluster alone)
     glyph_norm: str = "batch"  # glyphs: the U-Net's normalisation, batch or instance
     patch_down: int = 2  # glyphs: stride-2 layers of the PatchGAN critic (receptive field 5·2^n − 2 px)
     const_weight: float = 0.0  # glyphs: λ of zi2zi's constant loss mean |enc(G(s, c)) − enc(s)|²
@@ -243,6 +242,8 @@ class Config:
             raise UserError(
                 f"cluster_until must be >= 0 (0: the cluster conditions every block), got {self.cluster_until}"
             )
+        if not self.coarse_z and not self.cluster_until:
+            raise UserError("coarse_z=false leaves the latent to the finer rows: set cluster_until")
         if self.fine_from < 0:
             raise UserError(f"fine_from must be >= 0 (0: the finest block's first row), got {self.fine_from}")
         if self.fine_from and not (self.fine_diversity or self.fine_info):
@@ -837,6 +838,8 @@ HELP: dict[str, str] = {
     "cluster_until": "style with clusters: the cluster id conditions only the styles of the blocks up to this "
     "size in px (the coarse styles); the finer rows read w of the same z with a null cluster, so they cannot "
     "decide the category (0: every block, as StyleGAN2-ADA's conditioning)",
+    "coarse_z": "style with cluster_until: whether the coarse rows read the latent z as well as the cluster; false: "
+    "the cluster alone, so every variation within a cluster comes from the finer rows (a designed split)",
     "glyph_norm": "glyphs: the U-Net's normalisation, batch (pix2pix) or instance (the same in training and evaluation)",
     "patch_down": "glyphs: stride-2 layers of the PatchGAN critic, 1..3 (receptive field 8, 18, 38 px)",
     "const_weight": "glyphs: weight of zi2zi's constant loss mean |enc(G(s, c)) - enc(s)|^2 (0: off)",
