@@ -18,7 +18,7 @@ from divergan.errors import UserError
 from divergan.nn.stylegan import StyleCritic, StyleGenerator
 from divergan.objectives import get_objective, r1_penalty
 from divergan.train import checkpoint as ckpt
-from divergan.train.config import apply_overrides
+from divergan.train.config import apply_overrides, preset
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -319,6 +319,10 @@ def test_cluster_until_must_be_a_block_below_the_output_and_needs_clusters():
             apps.check(tiny(2, *bad))
     with pytest.raises(UserError, match="cluster_until must be >= 0"):
         tiny(2, "cluster_until=-4")
+    with pytest.raises(UserError, match="the glyphs application does not read it"):
+        apply_overrides(apps.preset("glyphs-quick"), ["cluster_until=4"])
+    with pytest.raises(UserError, match="the DCGAN and MLP trainer does not read it"):
+        apply_overrides(preset("digits-quick"), ["clusters=4", "cluster_until=4"])
     apps.check(tiny(2, "cluster_until=4"))  # the control
 
 

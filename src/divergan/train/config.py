@@ -244,6 +244,12 @@ class Config:
             )
         if not self.coarse_z and not self.cluster_until:
             raise UserError("coarse_z=false leaves the latent to the finer rows: set cluster_until")
+        if self.cluster_until and self.app != "style":
+            raise UserError(
+                "cluster_until splits the style generator's rows of styles; "
+                + (f"the {self.app} application" if self.app else "the DCGAN and MLP trainer")
+                + " does not read it"
+            )
         if self.fine_from < 0:
             raise UserError(f"fine_from must be >= 0 (0: the finest block's first row), got {self.fine_from}")
         if self.fine_from and not (self.fine_diversity or self.fine_info):
