@@ -31,11 +31,6 @@ from _doc import ROOT, add_label_option, machine, run_labels, user_errors
 RESULTS = ROOT / "benchmarks" / "results" / "style_info_probe.json"
 
 
-def _corr(a: torch.Tensor, b: torch.Tensor) -> float:
-    a, b = a.double() - a.double().mean(), b.double() - b.double().mean()
-    return float((a * b).sum() / (a.norm() * b.norm()).clamp_min(1e-300))
-
-
 @torch.no_grad()
 def probe(run: Path, pairs: int, seed: int = 0) -> dict:
     from divergan import apps
@@ -74,8 +69,8 @@ def probe(run: Path, pairs: int, seed: int = 0) -> dict:
         "change_on_strokes": float(change[strokes].mean()),
         "change_off_strokes": float(change[~strokes].mean()),
         "r2": [float(v) for v in r2],
-        "corr_width": [_corr(t[:, k], width) for k in range(t.shape[1])],
-        "corr_ink": [_corr(t[:, k], ink) for k in range(t.shape[1])],
+        "corr_width": [style._corr(t[:, k], width) for k in range(t.shape[1])],
+        "corr_ink": [style._corr(t[:, k], ink) for k in range(t.shape[1])],
         "machine": machine(),
     }
 
