@@ -17,6 +17,7 @@ from divergan.metrics.features import (
     kid_from_features,
     kl_to_uniform,
     knn_radii,
+    paired_difference_se,
     prdc_from_features,
     precision_recall_density_coverage,
     stacked_mode_metrics,
@@ -179,6 +180,36 @@ def test_prdc_matches_a_bruteforce_definition_at_any_chunk(chunk):
             "coverage": dc["coverage"],
         }
     )
+
+
+def test_prdc_hits_are_the_indicators_precision_and_recall_average():
+    # 1-D by hand, k = 1: reals 0, 1, 3 have radii 1, 1, 2 (open balls); fakes 0.5, 0.7, 10 have radii
+    # 0.2, 0.2, 9.3. Fakes 0.5 and 0.7 lie in a real ball, 10 does not. Real 0 lies in no fake ball (0.5 and
+    # 0.7 are too narrow, 10 is 10 away); real 1 and real 3 lie in fake 10's (9 and 7 < 9.3).
+    real = torch.tensor([[0.0], [1.0], [3.0]])
+    fake = torch.tensor([[0.5], [0.7], [10.0]])
+    out = precision_recall_density_coverage(real, fake, k_pr=1, k_dc=1, hits=True)
+    assert out["precision_hits"].tolist() == [True, True, False]
+    assert out["recall_hits"].tolist() == [False, True, True]
+    assert out["precision"] == pytest.approx(2 / 3) and out["recall"] == pytest.approx(2 / 3)
+    assert "precision_hits" not in precision_recall_density_coverage(real, fake, k_pr=1, k_dc=1)
+    big_r = torch.randn(80, 4, generator=_gen(3))
+    big_f = torch.randn(70, 4, generator=_gen(4)) + 0.5
+    both = precision_recall_density_coverage(big_r, big_f, hits=True)
+    assert both["precision"] == pytest.approx(float(both["precision_hits"].double().mean()))
+    assert both["recall"] == pytest.approx(float(both["recall_hits"].double().mean()))
+
+
+def test_paired_difference_se_by_hand():
+    a = torch.tensor([1.0, 1.0, 0.0, 0.0, 1.0])
+    b = torch.tensor([1.0, 0.0, 0.0, 1.0, 1.0])  # differences 0, -1, 0, 1, 0: mean 0, variance 2 / 4
+    assert paired_difference_se(a, b) == pytest.approx(math.sqrt(0.5 / 5))
+    assert paired_difference_se(a, a) == 0.0  # the same readings twice: no change, no error
+    # the control: read unpaired, the two samples' SEs add up to more than the paired one
+    unpaired = math.sqrt(a.var().item() / 5 + b.var().item() / 5)
+    assert paired_difference_se(a, b) < unpaired
+    with pytest.raises(UserError, match="paired difference"):
+        paired_difference_se(a, b[:4])
 
 
 @pytest.mark.parametrize("k", [1, 3, 5])

@@ -248,6 +248,7 @@ def _prdc(real: Tensor, fake: Tensor, ks: Sequence[int], chunk: int | None) -> d
             "recall": float(in_fake[k].double().mean()),
             "density": density[k] / (k * m),
             "coverage": float(covered[k].double().mean()),
+            "hits": (in_real[k], in_fake[k]),
         }
         for k in ks
     }
@@ -294,23 +295,50 @@ def prdc_from_features(real: Tensor, fake: Tensor, k: int = 5, *, chunk: int | N
     """
     if not isinstance(k, int) or k < 1:
         raise UserError(f"k must be a positive integer, got {k!r}")
-    return _prdc(real, fake, [k], chunk)[k]
+    out = _prdc(real, fake, [k], chunk)[k]
+    del out["hits"]
+    return out
 
 
 def precision_recall_density_coverage(
-    real: Tensor, fake: Tensor, *, k_pr: int = 3, k_dc: int = 5, chunk: int | None = None
+    real: Tensor, fake: Tensor, *, k_pr: int = 3, k_dc: int = 5, chunk: int | None = None, hits: bool = False
 ) -> dict:
     """Precision and recall at ``k_pr``, density and coverage at ``k_dc``, sharing one distance pass.
 
-    See :func:`prdc_from_features` for the definitions. Returns the four floats.
+    See :func:`prdc_from_features` for the definitions. Returns the four floats; with ``hits`` also the
+    indicators they are the means of: "precision_hits", (M,) bool, 1[y_j ∈ manifold(X)], and
+    "recall_hits", (N,) bool, 1[x_i ∈ manifold(Y)] (for the standard error of a paired difference, e.g.
+    the same z read at two truncations: :func:`paired_difference_se`).
     """
     out = _prdc(real, fake, sorted({k_pr, k_dc}), chunk)
-    return {
+    result = {
         "precision": out[k_pr]["precision"],
         "recall": out[k_pr]["recall"],
         "density": out[k_dc]["density"],
         "coverage": out[k_dc]["coverage"],
     }
+    if hits:
+        result["precision_hits"], result["recall_hits"] = out[k_pr]["hits"]
+    return result
+
+
+def paired_difference_se(a: Tensor, b: Tensor) -> float:
+    r"""Standard error of mean(b) − mean(a) for paired per-sample values a_i, b_i (i = 1..n):
+    SD(b − a) / √n, the SD with Bessel's correction. For indicators of the same samples read twice (the same
+    z at two truncations ψ) it is the SE of the change in precision or recall, smaller than two independent
+    readings' when the two agree on most samples.
+
+    >>> paired_difference_se(torch.tensor([1.0, 0.0, 1.0, 0.0]), torch.tensor([1.0, 0.0, 1.0, 0.0]))
+    0.0
+    >>> round(paired_difference_se(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0])), 6)  # SD(1, 0) / √2
+    0.5
+    """
+    a, b = torch.as_tensor(a).double().reshape(-1), torch.as_tensor(b).double().reshape(-1)
+    if a.shape != b.shape or a.numel() < 2:
+        raise UserError(
+            f"a paired difference needs two equal-length samples of 2 or more, got {a.numel()}, {b.numel()}"
+        )
+    return float((b - a).std(unbiased=True) / math.sqrt(a.numel()))
 
 
 def kl_to_uniform(counts: Tensor) -> float:
