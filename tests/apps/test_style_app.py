@@ -396,6 +396,34 @@ def test_row_measure_sees_a_row_the_synthesis_ignores():
     assert min(r["keeps_class"] for r in rows[1:]) < 1.0  # the control: a row that w reaches
 
 
+def test_truncation_measure_carries_the_standard_errors_of_its_paired_changes():
+    from divergan.metrics.features import paired_difference_se, precision_recall_density_coverage
+    from divergan.metrics.images import extract, resolve_feature_net
+
+    torch.manual_seed(0)
+    g = StyleGenerator(8, 8, 8, 1, 4, 1)
+    with torch.no_grad():
+        g.mapping.w_avg.normal_()
+    net = resolve_feature_net("digits")
+    real = extract(torch.rand(40, 1, 8, 8, generator=torch.Generator().manual_seed(5)), net)[0]
+    rows = style.truncation_measure(g, net, real, psis=(1.0, 1.0, 0.0), n=40)
+    assert "precision_se_step" not in rows[0]  # the first row has nothing to change from
+    # ψ = 1 twice: the same samples, so every paired change and its standard error are exactly 0
+    assert rows[1]["precision_se_step"] == rows[1]["recall_se_step"] == 0.0
+    # ψ = 0 by hand: the indicators of the same z at ψ = 1 and ψ = 0
+    hits = []
+    for psi in (1.0, 0.0):
+        z = torch.randn(40, 8, generator=torch.Generator().manual_seed(2))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(2)
+            feats = extract(style._draw(g, z, psi=psi), net)[0]
+        hits.append(precision_recall_density_coverage(real, feats, hits=True))
+    for name in ("precision", "recall"):
+        se = paired_difference_se(hits[0][f"{name}_hits"], hits[1][f"{name}_hits"])
+        assert rows[2][f"{name}_se_step"] == rows[2][f"{name}_se_first"] == pytest.approx(se)
+    assert rows[2]["recall_se_step"] > 0  # the control: ψ = 0 changes which real digits the samples cover
+
+
 def test_truncation_measure_toward_one_centre_is_the_one_centre_trick():
     from divergan.metrics.images import extract, resolve_feature_net
 
@@ -755,10 +783,20 @@ def test_fine_from_is_checked_against_the_rows_of_ws(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: fine_from must lie in 1..7 (the rows of ws; 0: the finest block's first), got 8"]
     apps.check(apps.preset("style-mnist"))  # 0: the default, always valid
-    apps.check(apply_overrides(apps.preset("style-mnist"), ["fine_diversity=1", "fine_from=7"]))
+    # the fine terms act on a generator without the coarse rows' split (cluster_until=0)
+    apps.check(
+        apply_overrides(
+            apps.preset("style-mnist"),
+            ["cluster_until=0", "coarse_z=true", "fine_diversity=1", "fine_from=7"],
+        )
+    )
     with pytest.raises(UserError, match="fine_from needs a term it moves"):
         apply_overrides(apps.preset("style-mnist"), ["fine_from=6"])  # without a fine term: no effect
-    apps.check(apply_overrides(apps.preset("style-mnist"), ["fine_info=1", "fine_from=6"]))
+    apps.check(
+        apply_overrides(
+            apps.preset("style-mnist"), ["cluster_until=0", "coarse_z=true", "fine_info=1", "fine_from=6"]
+        )
+    )
     with pytest.raises(UserError, match="fine_info_noise is the noise of the fine_info term"):
         apply_overrides(apps.preset("style-mnist"), ["fine_info_noise=2"])
 

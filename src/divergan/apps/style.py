@@ -894,34 +894,45 @@ def truncation_measure(
 ) -> list[dict]:
     """Per ψ: precision and recall (k = 3, Kynkäänniemi et al. 2019) of n samples G(z, ψ) (the same z for
     every ψ, random noise) against the real features, FD, the classes' KL to uniform, and the mean ink.
-    Truncated toward the running mean w̄, or toward the nearest of ``centres`` (multi-modal)."""
+    Truncated toward the running mean w̄, or toward the nearest of ``centres`` (multi-modal).
+
+    Since the same z are read at every ψ, a change of precision between two ψ is a paired difference of
+    per-sample indicators, and so is a change of recall (of the real digits' indicators): each row after the
+    first carries the standard errors of both changes from the previous row ("precision_se_step",
+    "recall_se_step") and from the first row ("precision_se_first", "recall_se_first"),
+    :func:`divergan.metrics.features.paired_difference_se`."""
     from divergan.metrics.features import (
         class_histogram_metrics,
         frechet_distance_from_features,
+        paired_difference_se,
         precision_recall_density_coverage,
     )
     from divergan.metrics.images import extract
 
     z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed))
-    rows = []
+    rows, hits = [], []
     for psi in psis:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)  # the same per-pixel noise at every ψ
             x = _draw(G, z, psi=psi, centres=centres)
         feats, logits = extract(x, net)
-        pr = precision_recall_density_coverage(real_features, feats, k_pr=3, k_dc=5)
-        rows.append(
-            {
-                "psi": psi,
-                "precision": pr["precision"],
-                "recall": pr["recall"],
-                "density": pr["density"],
-                "coverage": pr["coverage"],
-                "fd": frechet_distance_from_features(real_features, feats),
-                "kl_uniform": class_histogram_metrics(logits[:, 0].argmax(-1), 10)["kl_uniform"],
-                "ink": float(ink_and_slant(x)[0].mean()),
-            }
-        )
+        pr = precision_recall_density_coverage(real_features, feats, k_pr=3, k_dc=5, hits=True)
+        hits.append((pr["precision_hits"], pr["recall_hits"]))
+        row = {
+            "psi": psi,
+            "precision": pr["precision"],
+            "recall": pr["recall"],
+            "density": pr["density"],
+            "coverage": pr["coverage"],
+            "fd": frechet_distance_from_features(real_features, feats),
+            "kl_uniform": class_histogram_metrics(logits[:, 0].argmax(-1), 10)["kl_uniform"],
+            "ink": float(ink_and_slant(x)[0].mean()),
+        }
+        if len(hits) > 1:
+            for name, i in (("precision", 0), ("recall", 1)):
+                row[f"{name}_se_step"] = paired_difference_se(hits[-2][i], hits[-1][i])
+                row[f"{name}_se_first"] = paired_difference_se(hits[0][i], hits[-1][i])
+        rows.append(row)
     return rows
 
 
@@ -953,6 +964,19 @@ def clean_measure(fake: Tensor, fake_logits: Tensor, real: Tensor, real_logits: 
 
 
 @torch.no_grad()
+def judge_reals(data: StyleData, g: torch.Generator) -> Tensor:
+    """The judge's 2,000 training digits in [0, 1]: the first of a permutation drawn from ``g``."""
+    return _unit(data.train[torch.randperm(len(data.train), generator=g)[:JUDGE_SAMPLES]])
+
+
+def truncation_readings(G: StyleGenerator, net: Any, real_features: Tensor) -> dict:
+    """The judge's two truncation tables: toward w̄, and toward the nearest of the generator's own w centres."""
+    return {
+        "truncation": truncation_measure(G, net, real_features),
+        "truncation_multimodal": truncation_measure(G, net, real_features, centres=w_centres(G)),
+    }
+
+
 def judge(G: StyleGenerator, data: StyleData, *, seed: int = 0) -> dict:
     """The generator's own samples (ψ = 1, random noise) judged as the DCGAN ``mnist`` presets are
     (:func:`divergan.metrics.images.image_metrics`: 2,000 samples against 2,000 training digits in the
@@ -961,7 +985,7 @@ def judge(G: StyleGenerator, data: StyleData, *, seed: int = 0) -> dict:
 
     net = resolve_feature_net("digits")
     g = torch.Generator().manual_seed(seed)
-    real = _unit(data.train[torch.randperm(len(data.train), generator=g)[:JUDGE_SAMPLES]])
+    real = judge_reals(data, g)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         fake = _draw(G, torch.randn(JUDGE_SAMPLES, G.z_dim, generator=g))
@@ -978,8 +1002,7 @@ def judge(G: StyleGenerator, data: StyleData, *, seed: int = 0) -> dict:
     )
     return {
         "direct": direct,
-        "truncation": truncation_measure(G, net, real_features),
-        "truncation_multimodal": truncation_measure(G, net, real_features, centres=w_centres(G)),
+        **truncation_readings(G, net, real_features),
         "centres": CENTRES,
         "mixing": [mixing_measure(G, net, r) for r in G.synthesis.resolutions[1:]],
         "rows": row_measure(G, net),
