@@ -1,6 +1,9 @@
-"""benchmarks/apps_style.py: the border guard on "the fine source sets the stroke width"."""
+"""benchmarks/apps_style.py: the border guard on "the fine source sets the stroke width", the truncation
+trend beyond its noise, and the FD target read over ten draws."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -47,3 +50,75 @@ def test_the_judged_crossover_follows_the_cluster_conditioned_blocks(bench):
     final = {"mixing": [{"resolution": 14, "v": "a"}, {"resolution": 28, "v": "b"}], "coarse_crossover": 14}
     assert bench.coarse_mix(final)["v"] == "a"
     assert bench.coarse_mix({**final, "coarse_crossover": 28})["v"] == "b"  # the control
+
+
+def _row(psi, p, r, se_p=0.0, se_r=0.0, first_p=0.0, first_r=0.0):
+    return {
+        "psi": psi,
+        "precision": p,
+        "recall": r,
+        "precision_se_step": se_p,
+        "recall_se_step": se_r,
+        "precision_se_first": first_p,
+        "recall_se_first": first_r,
+    }
+
+
+def test_the_truncation_trend_counts_changes_beyond_three_standard_errors(bench):
+    rise = [{"psi": 1.0, "precision": 0.92, "recall": 0.53}]
+    tie = [
+        *rise,
+        _row(0.6, 0.972, 0.19, 0.003, 0.01, 0.004, 0.01),
+        _row(0.5, 0.971, 0.1, 0.003, 0.01, 0.004, 0.01),
+    ]
+    assert bench.monotone(tie)  # a fall of 0.001 against a standard error of 0.003: noise
+    assert not bench.monotone(tie, 0.0)  # read strictly, the tie fails (CU3 seed 0's table)
+    fall = [
+        *rise,
+        _row(0.6, 0.972, 0.19, 0.003, 0.01, 0.004, 0.01),
+        _row(0.5, 0.95, 0.1, 0.003, 0.01, 0.004, 0.01),
+    ]
+    assert not bench.monotone(fall)  # the control: a fall of 0.022, seven standard errors
+    flat = [*rise, _row(0.5, 0.925, 0.1, 0.003, 0.01, 0.004, 0.01)]
+    assert not bench.monotone(flat)  # a rise of 0.005 over the table is within 3 × 0.004: no trend
+    recall_up = [*rise, _row(0.5, 0.97, 0.56, 0.003, 0.005, 0.004, 0.005)]
+    assert not bench.monotone(recall_up)  # recall must fall
+    old = [{"psi": 1.0, "precision": 0.9, "recall": 0.5}, {"psi": 0.5, "precision": 0.899, "recall": 0.2}]
+    assert not bench.monotone(old)  # a table without standard errors is read strictly
+    zero = [{"psi": 1.0, "precision": 0.9, "recall": 0.0}, _row(0.5, 0.95, 0.0, 0.003, 0.0, 0.003, 0.0)]
+    assert not bench.monotone(zero)  # a recall of 0 throughout cannot fall
+    assert "Strictly at every step: no" in bench.trend_sentence(tie)
+    assert "**met**" in bench.trend_sentence(tie) and "**not met**" in bench.trend_sentence(fall)
+
+
+def _draws(values):
+    import statistics
+
+    return {"fd": {"mean": statistics.fmean(values), "sd": statistics.stdev(values), "all": values}}
+
+
+def test_the_fd_target_reads_both_sides_over_ten_draws(bench):
+    dcgan = ("DCGAN mnist-unconditional, seed 0", _draws([0.07, 0.078] * 5))  # mean 0.074: bound 0.111
+    d = {"fd": 0.108}  # the run's own single draw, over 1.5 × 0.056 = 0.084
+    met = bench.fd_sentence(d, {"draws": _draws([0.09, 0.108] * 5)}, 0.056, dcgan)
+    assert "0.099" in met and "0.111" in met and "**met**" in met and "(over)" in met
+    over = bench.fd_sentence(d, {"draws": _draws([0.11, 0.118] * 5)}, 0.056, dcgan)
+    assert "**not met**" in over  # the control: a mean of 0.114 over ten draws
+    # without ten draws on both sides the single draws decide
+    assert "**not met**" in bench.fd_sentence(d, {}, 0.056, dcgan)
+    assert "**not met**" in bench.fd_sentence(d, {"draws": _draws([0.09, 0.1] * 5)}, 0.056, None)
+    assert "**met**" in bench.fd_sentence({"fd": 0.08}, {}, 0.056, None)
+
+
+def test_the_dcgan_reference_is_the_newest_dcgan_row_of_fd_draws(bench, tmp_path):
+    path = tmp_path / "fd_draws.json"
+    assert bench.dcgan_over_draws(path) is None  # no file: no reference
+    rows = {
+        "style, a": {"fd": 1},
+        "DCGAN mnist-unconditional, old": {"fd": 2},
+        "DCGAN mnist-unconditional, new": {"fd": 3},
+    }
+    path.write_text(json.dumps({"draws": 10, "runs": rows}))
+    assert bench.dcgan_over_draws(path) == ("DCGAN mnist-unconditional, new", {"fd": 3})
+    path.write_text(json.dumps({"draws": 10, "runs": {"style, a": {"fd": 1}}}))
+    assert bench.dcgan_over_draws(path) is None
