@@ -243,7 +243,10 @@ class Config:
                 f"cluster_until must be >= 0 (0: the cluster conditions every block), got {self.cluster_until}"
             )
         if not self.coarse_z and not self.cluster_until:
-            raise UserError("coarse_z=false leaves the latent to the finer rows: set cluster_until")
+            raise UserError(
+                "coarse_z=false leaves the latent to the finer rows: set cluster_until, or coarse_z=true with "
+                "cluster_until=0 (the style-mnist preset sets cluster_until=7 coarse_z=false)"
+            )
         if self.cluster_until and self.app != "style":
             raise UserError(
                 "cluster_until splits the style generator's rows of styles; "
