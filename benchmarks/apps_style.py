@@ -44,9 +44,8 @@ FD_DRAWS = 10  # independent draws of 2,000 samples behind each side's FD (bench
 DCGAN_DRAWS = "DCGAN mnist-unconditional"  # the label of the DCGAN preset's rows in fd_draws.json begins so
 KL_MAX = 0.05  # class KL to uniform (nats)
 KEEPS_COARSE_MIN = 0.80  # mixing at coarse layers keeps the coarse source's class
-TREND_Z = (
-    3.0  # truncation: a change of precision or recall counts beyond 3 standard errors of the paired change
-)
+# truncation: a change of precision or recall counts beyond 3 standard errors of the paired change
+TREND_Z = 3.0
 
 
 def train(out: Path, extra: list[str]) -> dict:

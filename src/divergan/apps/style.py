@@ -156,7 +156,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lr_g": 5e-4,
         "lr_d": 5e-4,
         "batch": 32,
-        "steps": 10000,  # since 5 December evening (8,000 until then), with the coarse rows' split below
+        "steps": 10000,  # since 5 December night (8,000 until then), with the coarse rows' split below
         "lr_schedule": "linear",  # lr decays linearly to 0 over the second half
         "ema_half_life": 1000.0,  # since 5 December (500, the DCGAN preset's, until then): fewer malformed digits
         "cluster_until": 7,  # the 7-px block alone reads the cluster (the coarse styles)...
@@ -970,12 +970,12 @@ def clean_measure(fake: Tensor, fake_logits: Tensor, real: Tensor, real_logits: 
     }
 
 
-@torch.no_grad()
 def judge_reals(data: StyleData, g: torch.Generator) -> Tensor:
     """The judge's 2,000 training digits in [0, 1]: the first of a permutation drawn from ``g``."""
     return _unit(data.train[torch.randperm(len(data.train), generator=g)[:JUDGE_SAMPLES]])
 
 
+@torch.no_grad()
 def truncation_readings(G: StyleGenerator, net: Any, real_features: Tensor) -> dict:
     """The judge's two truncation tables: toward w̄, and toward the nearest of the generator's own w centres."""
     return {
@@ -984,6 +984,7 @@ def truncation_readings(G: StyleGenerator, net: Any, real_features: Tensor) -> d
     }
 
 
+@torch.no_grad()
 def judge(G: StyleGenerator, data: StyleData, *, seed: int = 0) -> dict:
     """The generator's own samples (ψ = 1, random noise) judged as the DCGAN ``mnist`` presets are
     (:func:`divergan.metrics.images.image_metrics`: 2,000 samples against 2,000 training digits in the
