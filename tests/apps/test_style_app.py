@@ -396,15 +396,23 @@ def test_row_measure_sees_a_row_the_synthesis_ignores():
     assert min(r["keeps_class"] for r in rows[1:]) < 1.0  # the control: a row that w reaches
 
 
-def test_truncation_measure_carries_the_standard_errors_of_its_paired_changes():
-    from divergan.metrics.features import paired_difference_se, precision_recall_density_coverage
-    from divergan.metrics.images import extract, resolve_feature_net
+def _moved_mean_generator():
+    """A small generator whose running mean w̄ is moved off 0 (so truncation changes its samples), and the
+    shipped digit classifier."""
+    from divergan.metrics.images import resolve_feature_net
 
     torch.manual_seed(0)
     g = StyleGenerator(8, 8, 8, 1, 4, 1)
     with torch.no_grad():
         g.mapping.w_avg.normal_()
-    net = resolve_feature_net("digits")
+    return g, resolve_feature_net("digits")
+
+
+def test_truncation_measure_carries_the_standard_errors_of_its_paired_changes():
+    from divergan.metrics.features import paired_difference_se, precision_recall_density_coverage
+    from divergan.metrics.images import extract
+
+    g, net = _moved_mean_generator()
     real = extract(torch.rand(40, 1, 8, 8, generator=torch.Generator().manual_seed(5)), net)[0]
     rows = style.truncation_measure(g, net, real, psis=(1.0, 1.0, 0.0), n=40)
     assert "precision_se_step" not in rows[0]  # the first row has nothing to change from
@@ -425,13 +433,9 @@ def test_truncation_measure_carries_the_standard_errors_of_its_paired_changes():
 
 
 def test_truncation_measure_toward_one_centre_is_the_one_centre_trick():
-    from divergan.metrics.images import extract, resolve_feature_net
+    from divergan.metrics.images import extract
 
-    torch.manual_seed(0)
-    g = StyleGenerator(8, 8, 8, 1, 4, 1)
-    with torch.no_grad():
-        g.mapping.w_avg.normal_()
-    net = resolve_feature_net("digits")
+    g, net = _moved_mean_generator()
     real = extract(torch.rand(30, 1, 8, 8), net)[0]
     plain = style.truncation_measure(g, net, real, psis=(1.0, 0.5), n=30)
     one = style.truncation_measure(g, net, real, psis=(1.0, 0.5), n=30, centres=g.mapping.w_avg[None])
